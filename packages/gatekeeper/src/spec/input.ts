@@ -1,0 +1,120 @@
+/**
+ * OAGF v1 input document: what the policy sees for one agent action. This zod schema is the single source;
+ * spec/input.schema.json is generated from it (`npm run spec -w @oagf/gatekeeper`).
+ */
+import { z } from 'zod';
+
+export const KNOWN_ACTION_KINDS = ['llm.request', 'llm.tool_call', 'http.request', 'mcp.tool_call'] as const;
+
+export const DelegationHop = z
+  .object({
+    agent: z.string().min(1).describe('Id of the agent that handed the work on'),
+    owner: z.string().optional(),
+    team: z.string().optional(),
+    reason: z.string().optional().describe('Why the work was handed on, as stated by the delegating agent'),
+  })
+  .loose()
+  .describe('One hop of a delegation chain, oldest first');
+
+export const Agent = z
+  .object({
+    id: z.string().min(1).describe('Stable agent id from gatekeeper configuration'),
+    owner: z.string().optional().describe('Human accountable for the agent (may not approve its escalations)'),
+    team: z.string().optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    delegation: z.array(DelegationHop).default([]).describe('Agents that handed this work on, oldest first'),
+  })
+  .describe('The authenticated agent taking the action');
+
+export const Target = z
+  .object({
+    model: z.string().optional().describe('llm.request: requested model'),
+    tool: z.string().optional().describe('llm.tool_call / mcp.tool_call: tool (function) name'),
+    server: z.string().optional().describe('mcp.tool_call: MCP server name'),
+    api: z.string().optional().describe('http.request: configured business API name'),
+    method: z.string().optional().describe('http.request: HTTP method, upper case'),
+    path: z.string().optional().describe('http.request / llm.request: path below the API base, leading slash'),
+  })
+  .loose()
+  .describe('What the action is aimed at');
+
+export const Amount = z
+  .object({
+    value: z.number().describe('Amount in major units (e.g. dollars)'),
+    currency: z.string().min(3).max(3).describe('ISO 4217 code'),
+    source: z.string().optional().describe('Where in the action the amount was found (configured location)'),
+  })
+  .describe('Monetary value of the action, where configuration declares where it lives');
+
+export const Action = z
+  .object({
+    kind: z
+      .string()
+      .regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/)
+      .describe(`Action kind: ${KNOWN_ACTION_KINDS.join(', ')} or another dotted lower-case name`),
+    target: Target.default({}),
+    arguments: z.unknown().optional().describe('Tool-call arguments (parsed JSON) or LLM request parameters'),
+    body: z.unknown().optional().describe('http.request: parsed JSON body (absent for non-JSON bodies)'),
+    query: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional().describe('http.request: query parameters'),
+    amount: Amount.optional(),
+  })
+  .describe('The action the agent attempts');
+
+export const Context = z
+  .object({
+    surface: z.enum(['openai', 'api', 'decision', 'mcp']).optional().describe('Gatekeeper surface the action arrived on'),
+    session_id: z.string().optional(),
+    trace_id: z.string().optional().describe('W3C trace id (32 hex) of the request'),
+    request_id: z.string().optional(),
+    conversation: z
+      .object({
+        id: z.string().optional(),
+        messages: z.number().int().nonnegative().optional().describe('Number of messages in the conversation so far'),
+        digest: z.string().optional().describe('sha256:<hex> of the conversation payload in the ledger'),
+      })
+      .loose()
+      .optional(),
+  })
+  .loose()
+  .describe('Where the action happens');
+
+export const Time = z
+  .object({
+    now: z.string().describe('RFC 3339 UTC timestamp of the decision'),
+    unix_ms: z.number().int(),
+    weekday: z.enum(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']).describe('UTC weekday'),
+    hour: z.number().int().min(0).max(23).describe('UTC hour'),
+    minute: z.number().int().min(0).max(59),
+  })
+  .describe('Decision time, precomputed so time-window rules replay deterministically');
+
+export const Input = z
+  .object({
+    version: z.literal('oagf/v1'),
+    agent: Agent,
+    action: Action,
+    context: Context.default({}),
+    budgets: z.record(z.string(), z.unknown()).default({}).describe('Budget state per meter and window (see spec/README.md)'),
+    time: Time,
+  })
+  .describe('OAGF v1 policy input document');
+
+export type AgentIdentity = z.output<typeof Agent>;
+export type OagfTarget = z.output<typeof Target>;
+export type OagfAmount = z.output<typeof Amount>;
+export type OagfAction = z.output<typeof Action>;
+export type OagfContext = z.output<typeof Context>;
+export type OagfTime = z.output<typeof Time>;
+export type OagfInput = z.output<typeof Input>;
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
+
+export function timeOf(date: Date): OagfTime {
+  return {
+    now: date.toISOString(),
+    unix_ms: date.getTime(),
+    weekday: WEEKDAYS[date.getUTCDay()]!,
+    hour: date.getUTCHours(),
+    minute: date.getUTCMinutes(),
+  };
+}
