@@ -1,0 +1,14 @@
+/**
+ * One registry of all builtins. Each family file exports `builtins: BuiltinTable`;
+ * add one import line and one spread line per family (keep alphabetical to avoid merge clashes).
+ */
+import type { BuiltinTable } from './registry.js';
+import { builtins as core } from './core.js';
+// family imports (one line each):
+
+export const BUILTINS: BuiltinTable = {
+  ...core,
+  // family spreads (one line each):
+};
+
+export * from './registry.js';

@@ -1,0 +1,260 @@
+/**
+ * Rego values. Scalars are JS primitives (numbers via ./num.ts), arrays are plain JS arrays
+ * (treated as immutable), sets and objects are RSet / RObject, keyed by a canonical key so
+ * that any Rego value can be a set member or an object key.
+ */
+import { BigDec, cmpNum, isNumValue, numFromJS, numFromString, numToJS, numToString, type Num } from './num.js';
+
+export type { Num } from './num.js';
+export type Value = null | boolean | string | Num | Value[] | RSet | RObject;
+
+/** Map key for a value: primitives stand for themselves, composites use their canonical text. */
+export function keyOf(v: Value): unknown {
+  switch (typeof v) {
+    case 'string':
+      return v.charCodeAt(0) === 1 ? `\u0001s${v}` : v;
+    case 'number':
+      return v === 0 ? 0 : v; // -0 and 0 are one key
+    case 'boolean':
+    case 'bigint':
+      return v;
+    default:
+      if (v === null) return null;
+      return `\u0001c${valueToString(v)}`;
+  }
+}
+
+export class RSet {
+  private readonly map = new Map<unknown, Value>();
+  private sorted: Value[] | undefined;
+
+  get size(): number {
+    return this.map.size;
+  }
+  has(v: Value): boolean {
+    return this.map.has(keyOf(v));
+  }
+  /** Members sorted by `compare`. */
+  values(): Value[] {
+    if (!this.sorted) this.sorted = [...this.map.values()].sort(compare);
+    return this.sorted;
+  }
+  [Symbol.iterator](): Iterator<Value> {
+    return this.values()[Symbol.iterator]();
+  }
+  /** Builder use only, before the set is shared. */
+  add(v: Value): void {
+    const k = keyOf(v);
+    if (!this.map.has(k)) {
+      this.map.set(k, v);
+      this.sorted = undefined;
+    }
+  }
+}
+
+export class RObject {
+  private readonly map = new Map<unknown, [Value, Value]>();
+  private sorted: [Value, Value][] | undefined;
+
+  get size(): number {
+    return this.map.size;
+  }
+  get(k: Value): Value | undefined {
+    return this.map.get(keyOf(k))?.[1];
+  }
+  has(k: Value): boolean {
+    return this.map.has(keyOf(k));
+  }
+  /** Entries sorted by key. */
+  entries(): [Value, Value][] {
+    if (!this.sorted) this.sorted = [...this.map.values()].sort((a, b) => compare(a[0], b[0]));
+    return this.sorted;
+  }
+  keys(): Value[] {
+    return this.entries().map((e) => e[0]);
+  }
+  /** Builder use only, before the object is shared. Overwrites an existing key. */
+  set(k: Value, v: Value): void {
+    this.map.set(keyOf(k), [k, v]);
+    this.sorted = undefined;
+  }
+}
+
+export function makeSet(values: Iterable<Value>): RSet {
+  const s = new RSet();
+  for (const v of values) s.add(v);
+  return s;
+}
+
+export function makeObject(entries: Iterable<[Value, Value]>): RObject {
+  const o = new RObject();
+  for (const [k, v] of entries) o.set(k, v);
+  return o;
+}
+
+export function isNum(v: Value): v is Num {
+  return isNumValue(v);
+}
+export function isObject(v: Value): v is RObject {
+  return v instanceof RObject;
+}
+export function isSet(v: Value): v is RSet {
+  return v instanceof RSet;
+}
+export function isArray(v: Value): v is Value[] {
+  return Array.isArray(v);
+}
+
+export type TypeName = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object' | 'set';
+
+export function typeName(v: Value): TypeName {
+  switch (typeof v) {
+    case 'string': return 'string';
+    case 'number': case 'bigint': return 'number';
+    case 'boolean': return 'boolean';
+    default:
+      if (v === null) return 'null';
+      if (Array.isArray(v)) return 'array';
+      if (v instanceof RObject) return 'object';
+      if (v instanceof RSet) return 'set';
+      return 'number'; // BigDec
+  }
+}
+
+const TYPE_RANK: Record<TypeName, number> = { null: 0, boolean: 1, number: 2, string: 3, array: 4, object: 5, set: 6 };
+
+/** OPA's total order: null < boolean < number < string < array < object < set. */
+export function compare(a: Value, b: Value): number {
+  if (a === b) return 0;
+  const ta = typeName(a), tb = typeName(b);
+  if (ta !== tb) return TYPE_RANK[ta] - TYPE_RANK[tb];
+  switch (ta) {
+    case 'null': return 0;
+    case 'boolean': return a === b ? 0 : a ? 1 : -1;
+    case 'number': return cmpNum(a as Num, b as Num);
+    case 'string': return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    case 'array': {
+      const x = a as Value[], y = b as Value[];
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i], y[i]);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    case 'object': {
+      const x = (a as RObject).entries(), y = (b as RObject).entries();
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i][0], y[i][0]);
+        if (c !== 0) return c;
+        const d = compare(x[i][1], y[i][1]);
+        if (d !== 0) return d;
+      }
+      return x.length - y.length;
+    }
+    case 'set': {
+      const x = (a as RSet).values(), y = (b as RSet).values();
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i], y[i]);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+  }
+}
+
+export function equal(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' || typeof b === 'string' || typeof a === 'boolean' || typeof b === 'boolean') return false;
+  if (a === null || b === null) return false;
+  return compare(a, b) === 0;
+}
+
+/** JSON (as parsed by JSON.parse or the yaml package, bigints allowed) → Value. */
+export function fromJSON(x: unknown): Value {
+  switch (typeof x) {
+    case 'string': case 'boolean': return x;
+    case 'number': return x === 0 ? 0 : x;
+    case 'bigint': return numFromJS(x);
+    case 'undefined': return null;
+    case 'object': {
+      if (x === null) return null;
+      if (Array.isArray(x)) return x.map(fromJSON);
+      if (x instanceof RSet || x instanceof RObject || x instanceof BigDec) return x;
+      if (x instanceof Map) {
+        const o = new RObject();
+        for (const [k, v] of x) o.set(fromJSON(k), fromJSON(v));
+        return o;
+      }
+      if (x instanceof Set) return makeSet([...x].map(fromJSON));
+      const o = new RObject();
+      for (const k of Object.keys(x)) o.set(k, fromJSON((x as Record<string, unknown>)[k]));
+      return o;
+    }
+    default:
+      throw new TypeError(`cannot convert ${typeof x} to a Rego value`);
+  }
+}
+
+/**
+ * Value → JSON: sets become sorted arrays, non-string object keys their JSON text.
+ * Integers beyond 2^53 come out as bigint (use `jsonText` for exact text).
+ */
+export function toJSON(v: Value): unknown {
+  switch (typeof v) {
+    case 'string': case 'boolean': case 'number': case 'bigint': return v;
+    default:
+      if (v === null) return null;
+      if (v instanceof BigDec) return numToJS(v);
+      if (Array.isArray(v)) return v.map(toJSON);
+      if (v instanceof RSet) return v.values().map(toJSON);
+      if (v instanceof RObject) {
+        const o: Record<string, unknown> = {};
+        for (const [k, val] of v.entries()) o[typeof k === 'string' ? k : jsonText(k)] = toJSON(val);
+        return o;
+      }
+      return v;
+  }
+}
+
+/** Exact JSON text of a value (sets as sorted arrays, numbers exact). */
+export function jsonText(v: Value, indent?: string, depth = 0): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'boolean': return v ? 'true' : 'false';
+    case 'number': case 'bigint': return numToString(v);
+  }
+  if (v instanceof BigDec) return numToString(v);
+  const nl = indent === undefined ? '' : `\n${indent.repeat(depth + 1)}`;
+  const end = indent === undefined ? '' : `\n${indent.repeat(depth)}`;
+  const sep = indent === undefined ? ':' : ': ';
+  if (Array.isArray(v) || v instanceof RSet) {
+    const items = Array.isArray(v) ? v : v.values();
+    if (items.length === 0) return '[]';
+    return `[${items.map((x) => nl + jsonText(x, indent, depth + 1)).join(',')}${end}]`;
+  }
+  const o = v as RObject;
+  if (o.size === 0) return '{}';
+  const parts = o.entries().map(([k, x]) => `${nl}${JSON.stringify(typeof k === 'string' ? k : jsonText(k))}${sep}${jsonText(x, indent, depth + 1)}`);
+  return `{${parts.join(',')}${end}}`;
+}
+
+/** Rego text form of a value, as OPA prints terms. */
+export function valueToString(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'boolean': return v ? 'true' : 'false';
+    case 'number': case 'bigint': return numToString(v);
+  }
+  if (v instanceof BigDec) return numToString(v);
+  if (Array.isArray(v)) return `[${v.map(valueToString).join(', ')}]`;
+  if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.values().map(valueToString).join(', ')}}`;
+  const o = v as RObject;
+  return `{${o.entries().map(([k, x]) => `${valueToString(k)}: ${valueToString(x)}`).join(', ')}}`;
+}
+
+export { numFromString };
