@@ -1,0 +1,138 @@
+/**
+ * gatekeeper.yaml, validated with zod at start. Objects are strict so a misspelt key is an error, not a silently
+ * ignored setting. `approvals` and `budgets` belong to their plug-ins, which validate their own sections.
+ * Secrets never appear in the file: API keys are stored as sha256 hashes, upstream credentials name env vars.
+ */
+import { z } from 'zod';
+
+const SHA256 = /^sha256:[0-9a-f]{64}$/;
+
+/** A credential taken from the environment at start, optionally prefixed (e.g. "Bearer "). */
+export const EnvSecret = z.strictObject({
+  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+  prefix: z.string().default(''),
+});
+
+const Listen = z
+  .union([
+    z.string().regex(/^[^:\s]+:\d+$/, 'must be "host:port"'),
+    z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }),
+  ])
+  .transform((v) => (typeof v === 'string' ? { host: v.slice(0, v.lastIndexOf(':')), port: Number(v.slice(v.lastIndexOf(':') + 1)) } : v));
+
+export const AgentConfig = z.strictObject({
+  id: z.string().min(1),
+  owner: z.string().optional(),
+  team: z.string().optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+  api_keys: z
+    .array(z.string().regex(SHA256, 'API keys are stored only as "sha256:<64 hex>" (see `gatekeeper hash-key`)'))
+    .default([]),
+});
+
+export const JwtConfig = z
+  .strictObject({
+    issuer: z.string().min(1),
+    audience: z.union([z.string(), z.array(z.string())]).optional(),
+    jwks_file: z.string().optional(),
+    jwks_url: z.url().optional(),
+    /** Claim that names the agent id (must match an agent in `agents`). */
+    agent_claim: z.string().default('sub'),
+    algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'])).default(['RS256', 'ES256', 'EdDSA']),
+    clock_skew_s: z.number().int().nonnegative().default(60),
+  })
+  .refine((j) => (j.jwks_file ? 1 : 0) + (j.jwks_url ? 1 : 0) === 1, 'set exactly one of jwks_file or jwks_url');
+
+export const LlmUpstream = z.strictObject({
+  name: z.string().min(1),
+  /** e.g. https://api.openai.com/v1, http://127.0.0.1:8000/v1 (vLLM), https://<res>.openai.azure.com (Azure). */
+  base_url: z.url(),
+  flavor: z.enum(['openai', 'azure']).default('openai'),
+  api_key: EnvSecret.optional(),
+  /** Model names (or "prefix*" patterns) routed to this upstream; empty = the default route. */
+  models: z.array(z.string()).default([]),
+  api_version: z.string().optional(),
+  timeout_ms: z.number().int().positive().default(120_000),
+});
+
+export const LlmConfig = z.strictObject({
+  upstreams: z.array(LlmUpstream).min(1),
+  /** Name of the upstream for models no `models` list matches. */
+  default: z.string().optional(),
+  /** What the agent receives when a proposed tool call is denied. */
+  denied_tool_call: z.enum(['message', 'error']).default('message'),
+});
+
+export const ApiConfig = z.strictObject({
+  base_url: z.url(),
+  /** Headers the gatekeeper adds (credentials): the agent never holds them. */
+  headers: z.record(z.string(), EnvSecret).default({}),
+  timeout_ms: z.number().int().positive().default(30_000),
+});
+
+/** Where an action's monetary amount lives. The first rule whose `match` fits the action is used. */
+export const AmountLocation = z
+  .strictObject({
+    match: z
+      .strictObject({
+        kind: z.string().optional(),
+        tool: z.string().optional(),
+        api: z.string().optional(),
+        method: z.string().optional(),
+        /** Path prefix for http.request (e.g. "/orders"). */
+        path: z.string().optional(),
+      })
+      .default({}),
+    /** Dotted path into the action, e.g. "arguments.total" or "body.order.amount". */
+    value: z.string().min(1),
+    /** Fixed ISO 4217 currency, or ... */
+    currency: z.string().length(3).optional(),
+    /** ... a dotted path to it in the action. */
+    currency_from: z.string().optional(),
+    /** Divide the found number by this (e.g. 100 for amounts in cents). */
+    divisor: z.number().positive().default(1),
+  })
+  .refine((a) => a.currency || a.currency_from, 'set currency or currency_from');
+
+export const PolicyConfig = z.strictObject({
+  /** Directory of .rego files plus data.json / data.yaml. */
+  bundle: z.string().min(1),
+  watch: z.boolean().default(true),
+  max_steps: z.number().int().positive().default(1_000_000),
+  timeout_ms: z.number().int().positive().default(100),
+  debounce_ms: z.number().int().nonnegative().default(200),
+  explain: z.boolean().default(true),
+});
+
+export const LedgerConfig = z.strictObject({
+  path: z.string().min(1),
+  /** C2SP note signer key file (`gatekeeper ledger keygen`). */
+  signing_key_file: z.string().min(1),
+  origin: z.string().min(1).default('gatekeeper.local/ledger'),
+  checkpoint_every: z.number().int().positive().optional(),
+});
+
+export const GatekeeperConfig = z.strictObject({
+  listen: Listen.default({ host: '127.0.0.1', port: 8787 }),
+  agents: z.array(AgentConfig).default([]),
+  auth: z.strictObject({ jwt: JwtConfig.optional() }).default({}),
+  llm: LlmConfig.optional(),
+  apis: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'API names are lower-case url-safe'), ApiConfig).default({}),
+  amounts: z.array(AmountLocation).default([]),
+  policy: PolicyConfig,
+  ledger: LedgerConfig,
+  logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  /** Owned by the approvals plug-in, which validates it. */
+  approvals: z.unknown().optional(),
+  /** Owned by the budgets plug-in, which validates it. */
+  budgets: z.unknown().optional(),
+});
+
+export type GatekeeperConfig = z.output<typeof GatekeeperConfig>;
+export type AgentConfig = z.output<typeof AgentConfig>;
+export type JwtConfig = z.output<typeof JwtConfig>;
+export type LlmConfig = z.output<typeof LlmConfig>;
+export type LlmUpstream = z.output<typeof LlmUpstream>;
+export type ApiConfig = z.output<typeof ApiConfig>;
+export type AmountLocation = z.output<typeof AmountLocation>;
+export type EnvSecret = z.output<typeof EnvSecret>;

@@ -1,0 +1,54 @@
+/**
+ * Compiles a bundle with @oagf/rego into a PolicyEvaluator for the OAGF entrypoint `data.oagf.decision`.
+ * Evaluation runs with a step and time budget; going over it is a `policy_budget` fault, any other error a
+ * `policy_error` fault — both deny.
+ */
+import { compile, RegoError } from '@oagf/rego';
+import { BundleError, type BundleFiles } from './bundle.js';
+import { PolicyEvalError, type PolicyEvaluator } from './engine.js';
+
+export const ENTRYPOINT = 'data.oagf.decision';
+
+export interface EvalLimits {
+  maxSteps: number;
+  timeoutMs: number;
+  explain: boolean;
+}
+
+export function compileBundle(bundle: BundleFiles, limits: EvalLimits, query = ENTRYPOINT): PolicyEvaluator {
+  let prepared: ReturnType<ReturnType<typeof compile>['prepare']>;
+  try {
+    prepared = compile({ modules: bundle.modules, data: bundle.data, regoVersion: 'v1', strictBuiltinErrors: true }).prepare(query);
+  } catch (err) {
+    throw new BundleError(`policy bundle ${bundle.dir} does not compile:\n${describeRegoError(err)}`);
+  }
+  return {
+    digest: bundle.digest,
+    evaluate(input) {
+      let out: ReturnType<typeof prepared.eval>;
+      try {
+        out = prepared.eval({ input, budget: { maxSteps: limits.maxSteps, timeoutMs: limits.timeoutMs }, explain: limits.explain });
+      } catch (err) {
+        throw new PolicyEvalError(isBudgetError(err) ? 'policy_budget' : 'policy_error', `policy evaluation failed: ${describeRegoError(err)}`);
+      }
+      return {
+        value: out.results[0]?.expressions[0]?.value,
+        explanation: (out.explanation ?? []).map((e) => ({ rule: e.rule, ...(e.location ? { location: e.location } : {}) })),
+      };
+    },
+  };
+}
+
+export function describeRegoError(err: unknown): string {
+  if (err instanceof RegoError && err.errors?.length) {
+    return err.errors
+      .map((e) => `  ${e.location ? `${e.location.file}:${e.location.row}:${e.location.col}: ` : ''}${e.code}: ${e.message}`)
+      .join('\n');
+  }
+  return `  ${(err as Error)?.message ?? String(err)}`;
+}
+
+function isBudgetError(err: unknown): boolean {
+  const code = err instanceof RegoError ? String(err.code) : '';
+  return /budget|timeout|step|cancel/i.test(code);
+}
