@@ -1,0 +1,301 @@
+/**
+ * The approval workflow: opens an approval for each escalation, collects reviewers' votes under the four-eyes
+ * and N-of-M rules, writes every final verdict to the ledger signed with the approval key, expires what nobody
+ * decided, and lets the approved action through exactly once.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Decision, OagfInput } from '../spec/index.js';
+import { canDecide } from './accounts.js';
+import type { ApprovalSigner, VerdictStatement } from './signing.js';
+import type { ApprovalStore, ApprovalQuery } from './store.js';
+import type { Redactor } from './redact.js';
+import { sessionOf, type ReasoningTrace } from './trace.js';
+import {
+  ApprovalError,
+  type Approval,
+  type ApprovalLedger,
+  type ApproverRequirement,
+  type LedgerEntry,
+  type Reviewer,
+  type Verdict,
+  type Vote,
+} from './types.js';
+
+export interface Escalation {
+  id: string;
+  input: OagfInput;
+  decision: Decision;
+  actionDigest: string;
+  /** The ledger record of the escalate decision. */
+  escalation: { id: string; index?: number };
+  trace?: ReasoningTrace;
+}
+
+export interface ApprovalServiceOptions {
+  store: ApprovalStore;
+  ledger: ApprovalLedger;
+  signer: ApprovalSigner;
+  redactor: Redactor;
+  /** How long an approval stays open. */
+  expiryMs: number;
+  now?: () => Date;
+}
+
+export interface ApprovalEvents {
+  created: [Approval];
+  decided: [Approval];
+  voted: [Approval];
+}
+
+export class ApprovalService extends EventEmitter<ApprovalEvents> {
+  readonly store: ApprovalStore;
+  private readonly now: () => Date;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ApprovalServiceOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.store = options.store;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get signer(): ApprovalSigner {
+    return this.options.signer;
+  }
+
+  /** A fresh approval id, assigned before the escalation is recorded so the record can name it. */
+  newId(): string {
+    return `apr_${randomBytes(10).toString('hex')}`;
+  }
+
+  /**
+   * Opens an approval for an escalated action once its decision record is durable. The reasoning trace was
+   * committed in that record as a payload; the copy kept here is for the console.
+   */
+  open(e: Escalation): Approval {
+    const created = this.now();
+    const approval: Approval = {
+      id: e.id,
+      status: 'pending',
+      actionDigest: e.actionDigest,
+      policyDigest: e.decision.policy_digest,
+      agentId: e.input.agent.id,
+      ...(e.input.agent.owner ? { agentOwner: e.input.agent.owner } : {}),
+      ...(sessionOf(e.input) ? { sessionId: sessionOf(e.input)! } : {}),
+      surface: e.input.context.surface ?? 'decision',
+      summary: summarize(e.input),
+      ...(e.input.action.amount ? { amount: { value: e.input.action.amount.value, currency: e.input.action.amount.currency } } : {}),
+      input: this.options.redactor.value(e.input) as unknown as Record<string, unknown>,
+      decision: e.decision as unknown as Record<string, unknown>,
+      required: requirementOf(e.decision),
+      escalation: e.escalation,
+      ...(e.trace ? { trace: e.trace } : {}),
+      createdAt: created.toISOString(),
+      expiresAt: new Date(created.getTime() + this.options.expiryMs).toISOString(),
+      votes: [],
+    };
+    this.store.insert(approval);
+    this.emit('created', approval);
+    return approval;
+  }
+
+  get(id: string): Approval | undefined {
+    return this.store.get(id);
+  }
+
+  list(query?: ApprovalQuery): Approval[] {
+    return this.store.list(query);
+  }
+
+  /** Records one reviewer's verdict; the approval becomes final on the first rejection or the Nth approval. */
+  decide(id: string, reviewer: Reviewer, verdict: Verdict, comment: string): Promise<Approval> {
+    return this.serialized(id, async () => {
+      const approval = this.mustGet(id);
+      if (approval.status !== 'pending') throw new ApprovalError('not_pending', `approval ${id} is already ${approval.status}`);
+      if (Date.parse(approval.expiresAt) <= this.now().getTime()) {
+        await this.finalize(approval, 'expired', []);
+        throw new ApprovalError('expired', `approval ${id} expired at ${approval.expiresAt}`);
+      }
+      if (!canDecide(reviewer)) throw new ApprovalError('forbidden', `${reviewer.username} has no reviewer role`);
+      if (verdict === 'approve' && ownersOf(approval).includes(reviewer.username)) {
+        throw new ApprovalError('self_approval', `${reviewer.username} owns agent ${approval.agentId} and cannot approve its request (four eyes)`);
+      }
+      if (!eligible(reviewer, approval.required)) {
+        throw new ApprovalError('not_eligible', `${reviewer.username} is not among the approvers this request needs (${describeRequirement(approval.required)})`);
+      }
+      if (approval.votes.some((v) => v.reviewer === reviewer.username)) {
+        throw new ApprovalError('already_voted', `${reviewer.username} has already decided on approval ${id}`);
+      }
+      const vote: Vote = { reviewer: reviewer.username, verdict, comment, time: this.now().toISOString() };
+      const votes = [...approval.votes, vote];
+      const approvals = votes.filter((v) => v.verdict === 'approve').length;
+      if (verdict === 'reject') return this.finalize(approval, 'rejected', votes);
+      if (approvals >= approval.required.min) return this.finalize(approval, 'approved', votes);
+      this.store.addVote(id, vote);
+      const updated = this.mustGet(id);
+      this.emit('voted', updated);
+      return updated;
+    });
+  }
+
+  /** Expires every pending approval past its expiry; returns how many. */
+  async expireDue(): Promise<number> {
+    const due = this.store.due(this.now().toISOString());
+    for (const a of due) {
+      await this.serialized(a.id, async () => {
+        const current = this.mustGet(a.id);
+        if (current.status === 'pending') await this.finalize(current, 'expired', current.votes);
+      });
+    }
+    return due.length;
+  }
+
+  /** Starts the periodic expiry sweep. */
+  start(intervalMs = 1000): void {
+    this.sweeper ??= setInterval(() => void this.expireDue().catch(() => {}), intervalMs);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /** Resolves once the approval is final, or with its current state after `timeoutMs` (or when `signal` aborts). */
+  wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Approval> {
+    const current = this.mustGet(id);
+    if (current.status !== 'pending') return Promise.resolve(current);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('decided', onDecided);
+        signal?.removeEventListener('abort', done);
+        resolve(this.mustGet(id));
+      };
+      const onDecided = (a: Approval) => {
+        if (a.id === id) done();
+      };
+      const expiresIn = Date.parse(current.expiresAt) - this.now().getTime();
+      const timer = setTimeout(() => {
+        // An approval that expires while an agent waits is expired now, not at the next sweep.
+        if (expiresIn <= timeoutMs) void this.expireDue().finally(done);
+        else done();
+      }, Math.max(0, Math.min(timeoutMs, expiresIn)));
+      this.on('decided', onDecided);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  /**
+   * Claims an approval to carry out the action with digest `actionDigest`. Succeeds exactly once per approved
+   * approval; a different action, a pending, rejected, expired or already used approval is refused.
+   */
+  async redeem(id: string, actionDigest: string): Promise<Approval> {
+    const approval = this.mustGet(id);
+    if (approval.actionDigest !== actionDigest) {
+      throw new ApprovalError('digest_mismatch', `approval ${id} was granted for a different action (its arguments differ); a new approval is needed`);
+    }
+    if (approval.status === 'pending' && Date.parse(approval.expiresAt) <= this.now().getTime()) await this.expireDue();
+    const status = this.mustGet(id).status;
+    if (status === 'pending') throw new ApprovalError('pending', `approval ${id} is still pending`);
+    if (status === 'rejected') throw new ApprovalError('rejected', `approval ${id} was rejected`);
+    if (status === 'expired') throw new ApprovalError('expired', `approval ${id} expired at ${approval.expiresAt}`);
+    if (!this.store.consume(id, this.now().toISOString())) throw new ApprovalError('already_used', `approval ${id} has already been used`);
+    return this.mustGet(id);
+  }
+
+  private async finalize(approval: Approval, status: 'approved' | 'rejected' | 'expired', votes: Vote[]): Promise<Approval> {
+    const time = this.now().toISOString();
+    const statement: VerdictStatement = {
+      v: 1,
+      approval_id: approval.id,
+      action_digest: approval.actionDigest,
+      policy_digest: approval.policyDigest,
+      verdict: status,
+      reviewers: votes.map((v) => v.reviewer),
+      time,
+    };
+    const signature = this.options.signer.sign(statement);
+    const type = status === 'approved' ? 'approval.granted' : status === 'rejected' ? 'approval.rejected' : 'approval.expired';
+    const entry: LedgerEntry = {
+      v: 1,
+      type,
+      id: `${approval.id}.${status}`,
+      time,
+      agent: approval.agentId,
+      action_digest: approval.actionDigest,
+      policy_digest: approval.policyDigest,
+      outcome: status === 'approved' ? 'allow' : 'deny',
+      reasons: votes.map((v) => `${v.reviewer} ${v.verdict === 'approve' ? 'approved' : 'rejected'}${v.comment ? `: ${v.comment}` : ''}`),
+      links: [{ rel: 'escalation', ...approval.escalation }],
+      data: { statement, signature, key_id: this.options.signer.keyId, public_key: this.options.signer.publicKeyPem, votes },
+    };
+    // Ledger first: a verdict that is not in the ledger never takes effect.
+    const appended = await this.options.ledger.append(entry);
+    for (const v of votes) this.store.addVote(approval.id, v);
+    this.store.finalize(approval.id, status, time, { id: entry.id, index: appended.index });
+    const updated = this.mustGet(approval.id);
+    this.emit('decided', updated);
+    return updated;
+  }
+
+  private mustGet(id: string): Approval {
+    const a = this.store.get(id);
+    if (!a) throw new ApprovalError('not_found', `no approval ${id}`);
+    return a;
+  }
+
+  /** Runs `fn` after any earlier operation on the same approval, so concurrent verdicts are decided one by one. */
+  private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => {});
+    this.locks.set(id, settled);
+    void settled.then(() => {
+      if (this.locks.get(id) === settled) this.locks.delete(id);
+    });
+    return next;
+  }
+}
+
+function requirementOf(decision: Decision): ApproverRequirement {
+  const a = decision.approvers;
+  return { min: a?.min ?? 1, groups: a?.groups ?? [], users: a?.users ?? [] };
+}
+
+export function describeRequirement(r: ApproverRequirement): string {
+  const who = [...r.users, ...r.groups.map((g) => `group ${g}`)];
+  return `${r.min} approval${r.min === 1 ? '' : 's'}${who.length ? ` from ${who.join(', ')}` : ''}`;
+}
+
+function eligible(reviewer: Reviewer, r: ApproverRequirement): boolean {
+  if (!r.users.length && !r.groups.length) return true;
+  return r.users.includes(reviewer.username) || reviewer.groups.some((g) => r.groups.includes(g));
+}
+
+/** The owners of the acting agent and of every agent that handed it the work. */
+function ownersOf(approval: Approval): string[] {
+  const agent = (approval.input as { agent?: { owner?: string; delegation?: { owner?: string }[] } }).agent;
+  return [agent?.owner, ...(agent?.delegation ?? []).map((h) => h.owner)].filter((o): o is string => !!o);
+}
+
+const money = (value: number, currency: string) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 2 }).format(value);
+
+export function formatAmount(amount: { value: number; currency: string }): string {
+  try {
+    return money(amount.value, amount.currency);
+  } catch {
+    return `${amount.currency} ${amount.value.toLocaleString('en-US')}`;
+  }
+}
+
+/** One line naming the action, e.g. "place_order · $2,400,000.00 · agent buyer". */
+function summarize(input: OagfInput): string {
+  const t = input.action.target;
+  const what = t.tool ?? (t.api ? `${t.method ?? ''} ${t.api}${t.path ?? ''}`.trim() : t.model ?? input.action.kind);
+  const amount = input.action.amount ? ` · ${formatAmount(input.action.amount)}` : '';
+  return `${what}${amount}`;
+}
