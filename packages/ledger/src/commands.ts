@@ -1,0 +1,155 @@
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { Command } from 'commander';
+import { toHex } from './hash.js';
+import { TreeReader } from './merkle.js';
+import { generateKey } from './note.js';
+import { formatProofFile, verifyProofFile } from './proof-file.js';
+import { decodeRecord } from './record.js';
+import { SqliteStore } from './sqlite-store.js';
+import { verifyLedgerFile, type VerifyReport } from './verify.js';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function printReport(path: string, report: VerifyReport): void {
+  const status = report.ok ? 'OK' : 'FAILED';
+  print(`ledger ${path} (origin ${report.origin ?? 'unknown'}): ${status}`);
+  print(`  entries      ${report.entries}`);
+  print(`  nodes        ${report.nodes}`);
+  print(`  checkpoints  ${report.checkpoints}${report.signers.length ? ` signed by ${report.signers.join(', ')}` : ''}`);
+  print(`  payloads     ${report.payloads.present} present, ${report.payloads.deleted} deleted by retention`);
+  if (report.root) print(`  root         ${report.root}`);
+  if (report.keySource === 'database') print('  warning: checked against the keys recorded in the database itself; pass --vkey to check against keys you trust');
+  if (report.problem) {
+    const where = report.problem.index === undefined ? '' : ` (first bad index ${report.problem.index})`;
+    print(`  error${where}: ${report.problem.message}`);
+  }
+}
+
+function withStore<T>(path: string, use: (store: SqliteStore) => T): T {
+  const store = new SqliteStore(path, { readonly: true });
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}
+
+function parseIndex(text: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new Error(`index must be a non-negative integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Reads the tlog-proof for one entry out of a database, against its latest checkpoint. */
+function proofFromDatabase(path: string, index: number): string {
+  return withStore(path, (store) => {
+    const checkpoint = store.latestCheckpoint();
+    if (!checkpoint || index >= checkpoint.size) {
+      throw new Error(`entry ${index} is not covered by a checkpoint (latest covers ${checkpoint?.size ?? 0} of ${store.size()} entries)`);
+    }
+    const reader = new TreeReader((level, i) => {
+      const hash = store.node(level, i);
+      if (!hash) throw new Error(`database is missing the hash at level ${level}, index ${i}; run 'ledger verify'`);
+      return hash;
+    });
+    return formatProofFile({ index, proof: reader.inclusionProof(index, checkpoint.size), checkpoint: checkpoint.note, extra: store.entry(index)! });
+  });
+}
+
+async function writeAll(out: Writable, lines: Iterable<string>): Promise<void> {
+  for (const line of lines) {
+    if (!out.write(`${line}\n`)) await once(out, 'drain');
+  }
+}
+
+/** The `ledger` command tree; the gatekeeper CLI mounts it as `gatekeeper ledger ...`. */
+export function ledgerCommand(): Command {
+  const ledger = new Command('ledger').description('decision ledger: verify, prove and export a tamper-evident log');
+
+  ledger
+    .command('verify')
+    .description('recompute every hash, check every checkpoint signature and their consistency')
+    .argument('<db>', 'ledger SQLite file')
+    .option('--vkey <vkey>', 'trusted verifier key (repeatable); default: the keys recorded in the database', collect)
+    .option('--json', 'print the report as JSON')
+    .action(async (db: string, options: { vkey?: string[]; json?: boolean }) => {
+      const report = await verifyLedgerFile(db, options.vkey ? { vkeys: options.vkey } : {});
+      if (options.json) print(JSON.stringify(report));
+      else printReport(db, report);
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  ledger
+    .command('proof')
+    .description('write a C2SP tlog-proof for one entry (against the latest checkpoint)')
+    .argument('<db>', 'ledger SQLite file')
+    .argument('<index>', 'entry index')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action((db: string, indexText: string, options: { out?: string }) => {
+      const proof = proofFromDatabase(db, parseIndex(indexText));
+      if (options.out) writeFileSync(options.out, proof);
+      else process.stdout.write(proof);
+    });
+
+  ledger
+    .command('verify-proof')
+    .description('check a tlog-proof file offline against trusted keys')
+    .argument('<file>', 'tlog-proof file')
+    .requiredOption('--vkey <vkey>', 'trusted log or witness verifier key (repeatable)', collect)
+    .option('--entry <file>', 'the entry bytes, if the proof does not carry them')
+    .option('--origin <origin>', 'require this log origin')
+    .action((file: string, options: { vkey: string[]; entry?: string; origin?: string }) => {
+      const result = verifyProofFile(readFileSync(file, 'utf8'), options.vkey, {
+        ...(options.entry ? { entry: readFileSync(options.entry) } : {}),
+        ...(options.origin ? { origin: options.origin } : {}),
+      });
+      print(`OK: entry ${result.index} is in ${result.origin} at size ${result.size}, signed by ${result.signers.join(', ')}`);
+      try {
+        print(JSON.stringify(decodeRecord(result.entry)));
+      } catch {
+        print(`entry (not a ledger record): ${toHex(result.entry)}`);
+      }
+    });
+
+  ledger
+    .command('export')
+    .description('export entries as JSON Lines: {"index","leaf_hash","record"}')
+    .argument('<db>', 'ledger SQLite file')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(async (db: string, options: { out?: string }) => {
+      const out = options.out ? createWriteStream(options.out) : process.stdout;
+      await withStore(db, async (store) => {
+        function* lines(): Iterable<string> {
+          for (const e of store.entries()) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
+        }
+        await writeAll(out, lines());
+      });
+      if (options.out) {
+        out.end();
+        await once(out, 'finish');
+      }
+    });
+
+  ledger
+    .command('keygen')
+    .description('generate an Ed25519 checkpoint signing key (C2SP signed-note)')
+    .argument('<name>', 'key name, e.g. gatekeeper.example.com/ledger')
+    .option('--json', 'print {"skey","vkey"} as JSON')
+    .action((name: string, options: { json?: boolean }) => {
+      const { skey, vkey } = generateKey(name);
+      if (options.json) return print(JSON.stringify({ skey, vkey }));
+      print('# verifier key (public: give to auditors and witnesses, pass to verify --vkey)');
+      print(vkey);
+      print('# signing key (SECRET: give only to the gatekeeper)');
+      print(skey);
+    });
+
+  return ledger;
+}

@@ -1,0 +1,233 @@
+import { EMPTY_ROOT, HASH_SIZE, bytesEqual, hashChildren } from './hash.js';
+
+/** A tree size or leaf index: a non-negative integer, as number or bigint. */
+export type TreeIndex = number | bigint;
+
+function asBigInt(value: TreeIndex): bigint | undefined {
+  if (typeof value === 'bigint') return value >= 0n ? value : undefined;
+  return Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : undefined;
+}
+
+function allHashes(hashes: readonly Uint8Array[]): boolean {
+  return hashes.every((h) => h instanceof Uint8Array && h.length === HASH_SIZE);
+}
+
+/** RFC 9162 §2.1.3.2. Rejects (returns false) on any malformed input instead of throwing. */
+export function verifyInclusion(
+  index: TreeIndex,
+  size: TreeIndex,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  const leafIndex = asBigInt(index);
+  const treeSize = asBigInt(size);
+  if (leafIndex === undefined || treeSize === undefined || leafIndex >= treeSize) return false;
+  if (!Array.isArray(proof) || !allHashes([leafHash, root, ...proof])) return false;
+  let fn = leafIndex;
+  let sn = treeSize - 1n;
+  let r = leafHash;
+  for (const p of proof) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = hashChildren(p, r);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      r = hashChildren(r, p);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && bytesEqual(r, root);
+}
+
+/**
+ * RFC 9162 §2.1.4.2, plus the edge cases the RFC leaves to the caller: equal sizes need an empty proof and equal
+ * roots; a first size of 0 needs an empty proof and the empty-tree root.
+ */
+export function verifyConsistency(
+  size1: TreeIndex,
+  size2: TreeIndex,
+  root1: Uint8Array,
+  root2: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  const first = asBigInt(size1);
+  const second = asBigInt(size2);
+  if (first === undefined || second === undefined || first > second) return false;
+  if (!Array.isArray(proof) || !allHashes([root1, root2, ...proof])) return false;
+  if (first === second) return proof.length === 0 && bytesEqual(root1, root2);
+  if (first === 0n) return proof.length === 0 && bytesEqual(root1, EMPTY_ROOT);
+  if (proof.length === 0) return false;
+  const path = (first & (first - 1n)) === 0n ? [root1, ...proof] : [...proof];
+  let fn = first - 1n;
+  let sn = second - 1n;
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (const c of path.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = hashChildren(c, fr);
+      sr = hashChildren(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      sr = hashChildren(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && bytesEqual(fr, root1) && bytesEqual(sr, root2);
+}
+
+/** Hash of the full, aligned subtree of 2^level leaves starting at leaf index * 2^level. */
+export type NodeLookup = (level: number, index: number) => Uint8Array;
+
+function largestPowerOfTwoBelow(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function log2(powerOfTwo: number): number {
+  return Math.round(Math.log2(powerOfTwo));
+}
+
+/**
+ * Roots and proofs of any tree size from stored full-subtree hashes: only O(log n) lookups per answer,
+ * never a re-read of the leaves. Sizes here are numbers (the store addresses leaves below 2^47).
+ */
+export class TreeReader {
+  constructor(private readonly node: NodeLookup) {}
+
+  /** MTH(D[start:end]) per RFC 9162 §2.1.1. */
+  rangeRoot(start: number, end: number): Uint8Array {
+    const n = end - start;
+    if (n === 0) return EMPTY_ROOT;
+    if ((n & (n - 1)) === 0 && start % n === 0) return this.node(log2(n), start / n);
+    const k = largestPowerOfTwoBelow(n);
+    return hashChildren(this.rangeRoot(start, start + k), this.rangeRoot(start + k, end));
+  }
+
+  root(size: number): Uint8Array {
+    return this.rangeRoot(0, size);
+  }
+
+  /** PATH(index, D[0:size]), RFC 9162 §2.1.3.1. */
+  inclusionProof(index: number, size: number): Uint8Array[] {
+    if (!(index >= 0 && index < size)) throw new RangeError(`inclusion proof: index ${index} is outside a tree of size ${size}`);
+    let start = 0;
+    let end = size;
+    const siblings: Uint8Array[] = [];
+    while (end - start > 1) {
+      const k = largestPowerOfTwoBelow(end - start);
+      if (index - start < k) {
+        siblings.push(this.rangeRoot(start + k, end));
+        end = start + k;
+      } else {
+        siblings.push(this.rangeRoot(start, start + k));
+        start += k;
+      }
+    }
+    return siblings.reverse();
+  }
+
+  /** PROOF(size1, D[0:size2]), RFC 9162 §2.1.4.1; empty for size1 = 0 or size1 = size2. */
+  consistencyProof(size1: number, size2: number): Uint8Array[] {
+    if (!(size1 >= 0 && size1 <= size2)) throw new RangeError(`consistency proof: sizes ${size1} and ${size2} are not in order`);
+    if (size1 === 0 || size1 === size2) return [];
+    const outer: Uint8Array[] = [];
+    let m = size1;
+    let start = 0;
+    let end = size2;
+    let complete = true;
+    while (m !== end - start) {
+      const k = largestPowerOfTwoBelow(end - start);
+      if (m <= k) {
+        outer.push(this.rangeRoot(start + k, end));
+        end = start + k;
+      } else {
+        outer.push(this.rangeRoot(start, start + k));
+        m -= k;
+        start += k;
+        complete = false;
+      }
+    }
+    return [...(complete ? [] : [this.rangeRoot(start, end)]), ...outer.reverse()];
+  }
+}
+
+/** A completed full subtree produced while appending. */
+export interface NewNode {
+  level: number;
+  index: number;
+  hash: Uint8Array;
+}
+
+/**
+ * The right edge of the tree: the roots of the perfect subtrees that make up size leaves (largest first).
+ * Appending a leaf merges equal-height neighbours and reports every node it completes.
+ */
+export class CompactRange {
+  private constructor(
+    private size: number,
+    private readonly edge: Uint8Array[],
+  ) {}
+
+  static empty(): CompactRange {
+    return new CompactRange(0, []);
+  }
+
+  /** Rebuilds the edge of a stored tree with one lookup per set bit of size. */
+  static load(size: number, node: NodeLookup): CompactRange {
+    const edge: Uint8Array[] = [];
+    let start = 0;
+    for (let level = 52; level >= 0; level--) {
+      const width = 2 ** level;
+      if (size - start >= width) {
+        edge.push(node(level, start / width));
+        start += width;
+      }
+    }
+    return new CompactRange(size, edge);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  clone(): CompactRange {
+    return new CompactRange(this.size, [...this.edge]);
+  }
+
+  /** Adds one leaf; calls onNode for each interior node it completes, lowest first. */
+  append(leafHash: Uint8Array, onNode?: (node: NewNode) => void): void {
+    let hash = leafHash;
+    let index = this.size;
+    let level = 0;
+    while (index % 2 === 1) {
+      hash = hashChildren(this.edge.pop()!, hash);
+      index = (index - 1) / 2;
+      level++;
+      onNode?.({ level, index, hash });
+    }
+    this.edge.push(hash);
+    this.size++;
+  }
+
+  root(): Uint8Array {
+    if (this.edge.length === 0) return EMPTY_ROOT;
+    let root = this.edge[this.edge.length - 1]!;
+    for (let i = this.edge.length - 2; i >= 0; i--) root = hashChildren(this.edge[i]!, root);
+    return root;
+  }
+}

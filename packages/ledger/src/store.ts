@@ -1,0 +1,62 @@
+/**
+ * What the ledger needs from storage. Writes are one atomic, durable batch per group commit; reads are
+ * synchronous so proofs and tiles are answered without a round trip (a networked backend keeps a read cache).
+ */
+export interface StoredEntry {
+  index: number;
+  id: string;
+  leafHash: Uint8Array;
+  entry: Uint8Array;
+}
+
+/** An interior node: the hash of the 2^level leaves starting at index * 2^level (level >= 1). */
+export interface StoredNode {
+  level: number;
+  index: number;
+  hash: Uint8Array;
+}
+
+export interface StoredPayload {
+  digest: string;
+  data: Uint8Array;
+}
+
+export interface StoredCheckpoint {
+  seq: number;
+  size: number;
+  note: string;
+}
+
+export interface Batch {
+  entries: StoredEntry[];
+  nodes: StoredNode[];
+  payloads: StoredPayload[];
+  checkpoint?: { size: number; note: string };
+}
+
+export interface LedgerStore {
+  /** Number of committed entries. */
+  size(): number;
+  /** Writes the whole batch in one transaction; resolves once durable, rejects with nothing written. */
+  commit(batch: Batch): Promise<void>;
+  leafHash(index: number): Uint8Array | undefined;
+  node(level: number, index: number): Uint8Array | undefined;
+  entry(index: number): Uint8Array | undefined;
+  indexOfId(id: string): number | undefined;
+  /** Consecutive hashes at a tree level (0 = leaf hashes), for tiles; shorter if the tree is. */
+  hashRange(level: number, start: number, count: number): Uint8Array[];
+  entryRange(start: number, count: number): Uint8Array[];
+  payload(digest: string): Uint8Array | undefined;
+  deletePayload(digest: string): boolean;
+  latestCheckpoint(): StoredCheckpoint | undefined;
+  checkpoints(): StoredCheckpoint[];
+  entries(): IterableIterator<StoredEntry>;
+  nodes(level: number): IterableIterator<StoredNode>;
+  /** Highest interior level that holds any node (0 when there are none). */
+  maxNodeLevel(): number;
+  countNodes(): number;
+  payloads(): IterableIterator<StoredPayload>;
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  close(): void;
+}
