@@ -1,0 +1,162 @@
+/**
+ * Builds a gatekeeper from its configuration: policy bundle (hot-reloaded), ledger, plug-in modules, gate,
+ * routes, node:http server.
+ *
+ * Plug-ins register here, in MODULES — one line each. A module's `setup(deps)` returns gate hooks (run in this
+ * order for every decision), routes, a readiness check and a close function (see surface.ts).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Ledger } from '@oagf/ledger';
+import { createAuthenticator } from './auth/agents.js';
+import type { LoadedConfig } from './config/load.js';
+import type { DecisionLog } from './decision-log.js';
+import { createGate, type Gate, type GateHooks } from './gate.js';
+import { Router } from './http/router.js';
+import { GateHttpError } from './http/errors.js';
+import { ledgerDecisionLog, openConfiguredLedger } from './ledger-log.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import type { PolicySource } from './policy/engine.js';
+import { WatchedBundle } from './policy/source.js';
+import { registerApiRoutes, resolveApis } from './surfaces/apis.js';
+import { registerDecisionRoutes } from './surfaces/decisions.js';
+import { registerHealthRoutes } from './surfaces/health.js';
+import type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps } from './surface.js';
+
+/** Plug-in and surface modules, in hook order. */
+export const MODULES: GatekeeperModule[] = [];
+
+export interface BuildOptions {
+  /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */
+  log?: DecisionLog;
+  /** Replace the configured policy bundle (tests). */
+  policy?: PolicySource;
+  clock?: () => Date;
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+  modules?: GatekeeperModule[];
+}
+
+export interface Gatekeeper {
+  server: Server;
+  router: Router;
+  gate: Gate;
+  deps: SurfaceDeps;
+  /** Starts listening on the configured address (port 0 picks one); resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function buildServer(loaded: LoadedConfig, options: BuildOptions = {}): Promise<Gatekeeper> {
+  const { config } = loaded;
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const metrics = new Metrics({ processMetrics: true });
+  const clock = options.clock ?? (() => new Date());
+  const apis = resolveApis(config.apis, options.env);
+  const closers: (() => unknown)[] = [];
+
+  try {
+    const policy = options.policy ?? loadBundle(config, logger, metrics, closers);
+    let ledger: Ledger | undefined;
+    if (!options.log) {
+      ledger = await openConfiguredLedger(config.ledger);
+      closers.push(() => ledger!.close());
+    }
+    const log = options.log ?? ledgerDecisionLog(ledger!);
+
+    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, clock };
+    const parts: ModuleParts[] = [];
+    for (const module of options.modules ?? MODULES) {
+      const part = await module.setup(core);
+      parts.push(part);
+      if (part.close) closers.push(part.close);
+    }
+
+    const gate = createGate({
+      policy,
+      log,
+      hooks: parts.map((p) => p.hooks).filter((h): h is GateHooks => h !== undefined),
+      clock,
+      observer: {
+        decided(outcome, ms) {
+          const surface = outcome.input.context.surface ?? 'unknown';
+          metrics.decisions.inc({ outcome: outcome.decision.outcome, surface, fault: outcome.fault?.code ?? '' });
+          metrics.decisionSeconds.observe({ surface }, ms / 1000);
+          if (outcome.fault) logger.warn({ record: outcome.recordId, agent: outcome.input.agent.id, fault: outcome.fault }, 'decision fault');
+        },
+        hookFailed(stage, err) {
+          metrics.errors.inc({ kind: `hook_${stage}` });
+          logger.error({ err, stage }, 'gatekeeper plug-in failed');
+        },
+      },
+    });
+
+    const deps: SurfaceDeps = { ...core, gate, auth: createAuthenticator(config) };
+    const router = new Router();
+    router.onError = (err) => {
+      const kind = err instanceof GateHttpError ? err.kind : 'internal';
+      metrics.errors.inc({ kind });
+      if (!(err instanceof GateHttpError)) logger.error({ err }, 'unhandled error in a handler');
+    };
+    registerHealthRoutes(router, deps, () => parts.map((p) => p.notReady?.()).filter((p): p is string => !!p));
+    registerDecisionRoutes(router, deps);
+    registerApiRoutes(router, deps, apis);
+    for (const part of parts) part.routes?.(router, deps);
+
+    const server = createServer({ keepAliveTimeout: 65_000 }, router.handle);
+    return {
+      server,
+      router,
+      gate,
+      deps,
+      listen: () =>
+        new Promise((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(config.listen.port, config.listen.host, () => {
+            const { address, port } = server.address() as AddressInfo;
+            const host = address.includes(':') ? `[${address}]` : address;
+            logger.info({ address, port }, 'gatekeeper listening');
+            resolve(`http://${host}:${port}`);
+          });
+        }),
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await closeAll(closers);
+        logger.flush?.();
+      },
+    };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+function loadBundle(config: LoadedConfig['config'], logger: Logger, metrics: Metrics, closers: (() => unknown)[]): WatchedBundle {
+  const bundle = new WatchedBundle(
+    config.policy.bundle,
+    { maxSteps: config.policy.max_steps, timeoutMs: config.policy.timeout_ms, explain: config.policy.explain },
+    {
+      loaded(digest, dir) {
+        metrics.policyReloads.inc({ result: 'loaded' });
+        logger.info({ digest, dir }, 'policy bundle active');
+      },
+      rejected(error, dir) {
+        metrics.policyReloads.inc({ result: 'rejected' });
+        logger.error({ dir, error }, 'policy bundle rejected; the previous bundle stays active');
+      },
+    },
+  );
+  const first = bundle.reload();
+  if (!first.ok) throw new Error(first.error);
+  if (config.policy.watch) bundle.watch(config.policy.debounce_ms);
+  closers.push(() => bundle.close());
+  return bundle;
+}
+
+async function closeAll(closers: (() => unknown)[]): Promise<void> {
+  for (const close of closers.reverse()) await close();
+}
