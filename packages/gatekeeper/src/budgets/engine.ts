@@ -305,9 +305,10 @@ function toView(a: AppliedBudget, state: CounterState | undefined, requested: bi
 }
 
 function summarize(views: BudgetView[]): InputBudgets {
-  const out: InputBudgets = { llm_spend: {}, action_amount: {}, limits: views };
+  if (views.length === 0) return {};
+  const out: InputBudgets = { limits: views };
   for (const v of views) {
-    const slot = out[v.meter];
+    const slot = (out[v.meter] ??= {});
     const current = slot[v.window];
     if (!current || v.remaining < current.remaining) slot[v.window] = v;
   }

@@ -2,6 +2,7 @@
  * `input.budgets`: the budget state a policy sees. This zod schema is the single source;
  * the OAGF spec's JSON Schema is generated from it. Amounts are in major units of the
  * budget's currency (like `action.amount.value`), derived from the exact micro-unit totals.
+ * Empty when no budget applies, so the gate's `budgets: {}` default is a valid value.
  */
 import { z } from 'zod';
 import { WINDOWS } from './windows.js';
@@ -36,9 +37,9 @@ const PerWindow = z
 
 export const InputBudgets = z
   .object({
-    llm_spend: PerWindow.default({}),
-    action_amount: PerWindow.default({}),
-    limits: z.array(BudgetView).default([]).describe('Every budget that applies to this action'),
+    llm_spend: PerWindow.optional().describe('Present when an llm_spend budget applies to this action'),
+    action_amount: PerWindow.optional().describe('Present when an action_amount budget applies to this action'),
+    limits: z.array(BudgetView).optional().describe('Every budget that applies to this action'),
   })
   .describe('Budget state before this action (filled by the gatekeeper; see spec/README.md)');
 

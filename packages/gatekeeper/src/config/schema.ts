@@ -1,9 +1,10 @@
 /**
  * gatekeeper.yaml, validated with zod at start. Objects are strict so a misspelt key is an error, not a silently
- * ignored setting. `approvals` and `budgets` belong to their plug-ins, which validate their own sections.
+ * ignored setting. `approvals` belongs to its plug-in, which validates its own section.
  * Secrets never appear in the file: API keys are stored as sha256 hashes, upstream credentials name env vars.
  */
 import { z } from 'zod';
+import { BudgetsConfig } from '../budgets/config.js';
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
 
@@ -124,8 +125,8 @@ export const GatekeeperConfig = z.strictObject({
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
   /** Owned by the approvals plug-in, which validates it. */
   approvals: z.unknown().optional(),
-  /** Owned by the budgets plug-in, which validates it. */
-  budgets: z.unknown().optional(),
+  /** Spending caps with escrow (src/budgets/config.ts). */
+  budgets: BudgetsConfig.optional(),
 });
 
 export type GatekeeperConfig = z.output<typeof GatekeeperConfig>;

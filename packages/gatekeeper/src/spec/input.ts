@@ -3,6 +3,7 @@
  * spec/input.schema.json is generated from it (`npm run spec -w @oagf/gatekeeper`).
  */
 import { z } from 'zod';
+import { InputBudgets } from '../budgets/schema.js';
 
 export const KNOWN_ACTION_KINDS = ['llm.request', 'llm.tool_call', 'http.request', 'mcp.tool_call'] as const;
 
@@ -94,7 +95,7 @@ export const Input = z
     agent: Agent,
     action: Action,
     context: Context.default({}),
-    budgets: z.record(z.string(), z.unknown()).default({}).describe('Budget state per meter and window (see spec/README.md)'),
+    budgets: InputBudgets.default({}),
     time: Time,
   })
   .describe('OAGF v1 policy input document');
