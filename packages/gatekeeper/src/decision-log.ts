@@ -2,6 +2,8 @@
  * The seam between the gate and the ledger: append one record (with named payloads) durably.
  * `append` resolves only once the record is committed and rejects on any store failure.
  */
+import type { Outcome } from './spec/index.js';
+
 export interface RecordLink {
   rel: string;
   id: string;
@@ -15,7 +17,7 @@ export interface DecisionRecord {
   time: string;
   agent?: string;
   action_digest: string;
-  outcome: string;
+  outcome: Outcome;
   reasons: string[];
   policy_digest: string;
   links?: RecordLink[];

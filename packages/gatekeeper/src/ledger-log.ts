@@ -1,6 +1,6 @@
 /** Opens the configured ledger and adapts it to the gate's DecisionLog seam. */
 import { readFileSync } from 'node:fs';
-import { openLedger, type Ledger } from '@oagf/ledger';
+import { canonicalJson, openLedger, type Ledger } from '@oagf/ledger';
 import type { GatekeeperConfig } from './config/schema.js';
 import type { DecisionLog } from './decision-log.js';
 
@@ -24,7 +24,11 @@ export async function openConfiguredLedger(config: GatekeeperConfig['ledger']): 
 export function ledgerDecisionLog(ledger: Ledger): DecisionLog {
   return {
     async append(record, payloads) {
-      const { index } = await ledger.append(record, payloads);
+      const bytes: Record<string, string | Uint8Array> = {};
+      for (const [name, value] of Object.entries(payloads)) {
+        bytes[name] = typeof value === 'string' || value instanceof Uint8Array ? value : canonicalJson(value);
+      }
+      const { index } = await ledger.append(record, bytes);
       return { index };
     },
   };

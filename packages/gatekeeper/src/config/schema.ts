@@ -110,7 +110,8 @@ export const LedgerConfig = z.strictObject({
   /** C2SP note signer key file (`gatekeeper ledger keygen`). */
   signing_key_file: z.string().min(1),
   origin: z.string().min(1).default('gatekeeper.local/ledger'),
-  checkpoint_every: z.number().int().positive().optional(),
+  /** Sign a checkpoint after this many entries or milliseconds, whichever comes first. */
+  checkpoint_every: z.strictObject({ entries: z.number().int().positive().optional(), ms: z.number().int().positive().optional() }).optional(),
 });
 
 export const GatekeeperConfig = z.strictObject({

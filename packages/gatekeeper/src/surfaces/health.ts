@@ -25,7 +25,7 @@ export function registerHealthRoutes(router: Router, deps: SurfaceDeps, notReady
   if (ledger) {
     const tiles = ledger.tiles();
     router.add('GET', '/ledger/*', async (_req, res, ctx) => {
-      const found = await tiles(ctx.params['*']!);
+      const found = await tiles(`/${ctx.params['*']}`);
       if (!found) throw new GateHttpError('not_found', `no ledger resource ${ctx.params['*']}`);
       res.writeHead(found.status, found.headers);
       res.end(found.body);

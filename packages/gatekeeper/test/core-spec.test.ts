@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createGate } from '../src/gate.js';
+import { staticSource } from '../src/policy/engine.js';
+import { specFiles } from '../src/spec/json-schema.js';
+import { MemoryLog, fnPolicy, planner } from './core/doubles.js';
+
+const specDir = new URL('../../../spec/', import.meta.url);
+
+test('committed spec/*.schema.json match the zod schemas (run `npm run spec -w @oagf/gatekeeper`)', () => {
+  for (const [name, text] of Object.entries(specFiles())) {
+    assert.equal(readFileSync(new URL(name, specDir), 'utf8'), text, `spec/${name} is stale`);
+  }
+});
+
+test('documents the gate produces validate against the published JSON Schemas', async () => {
+  const ajv = new Ajv2020({ strict: false });
+  const files = specFiles();
+  const validInput = ajv.compile(JSON.parse(files['input.schema.json']!));
+  const validDecision = ajv.compile(JSON.parse(files['decision.schema.json']!));
+  const policy = fnPolicy(() => ({ outcome: 'escalate', reasons: ['over $1M'], approvers: { groups: ['procurement'], min: 2 } }));
+  const out = await createGate({ policy: staticSource(policy), log: new MemoryLog() }).decide({
+    agent: { ...planner, delegation: [{ agent: 'orchestrator' }] },
+    action: { kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { total: 2_400_000 }, amount: { value: 2_400_000, currency: 'USD' } },
+    context: { session_id: 's' },
+    surface: 'openai',
+  });
+  assert.ok(validInput(out.input), JSON.stringify(validInput.errors));
+  assert.ok(validDecision(out.decision), JSON.stringify(validDecision.errors));
+  assert.equal(validInput({ ...out.input, action: { kind: 'Not A Kind' } }), false);
+  assert.equal(validDecision({ ...out.decision, outcome: 'maybe' }), false);
+});
