@@ -5,6 +5,16 @@
 import type { BuiltinTable } from './registry.js';
 import { builtins as core } from './core.js';
 // family imports (one line each):
+import { builtins as aggregates } from './aggregates.js';
+import { builtins as arrays } from './arrays.js';
+import { builtins as bits } from './bits.js';
+import { builtins as glob } from './glob.js';
+import { builtins as numbers } from './numbers.js';
+import { builtins as regex } from './regex.js';
+import { builtins as sets } from './sets.js';
+import { builtins as strings } from './strings.js';
+import { builtins as types } from './types.js';
+import { builtins as units } from './units.js';
 import { builtins as net } from './net.js';
 import { builtins as time } from './time.js';
 import { builtins as uuid } from './uuid.js';
@@ -12,6 +22,16 @@ import { builtins as uuid } from './uuid.js';
 export const BUILTINS: BuiltinTable = {
   ...core,
   // family spreads (one line each):
+  ...aggregates,
+  ...arrays,
+  ...bits,
+  ...glob,
+  ...numbers,
+  ...regex,
+  ...sets,
+  ...strings,
+  ...types,
+  ...units,
   ...net,
   ...time,
   ...uuid,
