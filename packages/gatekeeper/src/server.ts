@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import { WatchedBundle } from './policy/source.js';
+import { registerOpenAIRoutes } from './openai/routes.js';
 import { registerApiRoutes, resolveApis } from './surfaces/apis.js';
 import { registerDecisionRoutes } from './surfaces/decisions.js';
 import { registerHealthRoutes } from './surfaces/health.js';
@@ -102,6 +103,8 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     registerHealthRoutes(router, deps, () => parts.map((p) => p.notReady?.()).filter((p): p is string => !!p));
     registerDecisionRoutes(router, deps);
     registerApiRoutes(router, deps, apis);
+    const openai = registerOpenAIRoutes(router, deps, options.env);
+    if (openai) closers.push(() => openai.close());
     for (const part of parts) part.routes?.(router, deps);
 
     const server = createServer({ keepAliveTimeout: 65_000 }, router.handle);

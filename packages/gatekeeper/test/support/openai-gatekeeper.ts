@@ -1,20 +1,16 @@
 /**
- * A gatekeeper serving only the OpenAI-compatible surface, on the real gate pipeline, with a policy written
+ * A gatekeeper built by the real server builder (gate pipeline, surfaces), with a policy written
  * as a function and an in-memory decision log (or a failing one) — for tests of that surface.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { createAuthenticator, hashApiKey } from '../../src/auth/agents.js';
+import { hashApiKey } from '../../src/auth/agents.js';
 import { GatekeeperConfig } from '../../src/config/schema.js';
 import type { DecisionLog, DecisionRecord } from '../../src/decision-log.js';
-import { createGate, type ActionAttempt, type Gate, type GateHooks } from '../../src/gate.js';
-import { Router } from '../../src/http/router.js';
-import { Metrics } from '../../src/metrics.js';
-import { registerOpenAIRoutes } from '../../src/openai/routes.js';
+import type { ActionAttempt, GateHooks } from '../../src/gate.js';
 import { PolicyEvalError, staticSource } from '../../src/policy/engine.js';
+import { buildServer, type Gatekeeper } from '../../src/server.js';
 import type { OagfInput } from '../../src/spec/index.js';
-import type { SurfaceDeps } from '../../src/surface.js';
+import type { GatekeeperModule } from '../../src/surface.js';
 
 export const AGENT_KEY = 'sk-agent-planner-test';
 export const UPSTREAM_KEY = 'sk-upstream-secret';
@@ -57,6 +53,7 @@ export async function startGatekeeper(opts: {
       denied_tool_call: opts.deniedToolCall ?? 'message',
     },
     amounts: opts.amounts ?? [],
+    listen: { host: '127.0.0.1', port: 0 },
     policy: { bundle: 'unused' },
     ledger: { path: 'unused', signing_key_file: 'unused' },
   });
@@ -73,33 +70,16 @@ export async function startGatekeeper(opts: {
     },
   });
   const attempts: ActionAttempt[] = [];
-  const real = createGate({ policy, log, hooks: opts.hooks });
-  const gate: Gate = { decide: (attempt) => (attempts.push(attempt), real.decide(attempt)) };
-  const metrics = new Metrics();
-  const deps: SurfaceDeps = {
-    config,
-    configDir: '.',
-    logger: pino({ level: 'silent' }),
-    metrics,
-    policy,
-    clock: () => new Date(),
-    gate,
-    auth: createAuthenticator(config),
-  };
-  const router = new Router();
-  const surface = registerOpenAIRoutes(router, deps, { TEST_UPSTREAM_KEY: UPSTREAM_KEY })!;
-  const server: Server = createServer(router.handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    log,
-    attempts,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await surface.close();
-    },
-  };
+  const modules: GatekeeperModule[] = [
+    // Observes every attempt the surface sends to the gate (first hook, before any decision).
+    { name: 'recorder', setup: () => ({ hooks: { enrichInput: (_input, attempt) => void attempts.push(attempt) } }) },
+    ...(opts.hooks ?? []).map((hooks, i) => ({ name: `test-${i}`, setup: () => ({ hooks }) })),
+  ];
+  const gk: Gatekeeper = await buildServer(
+    { config, file: 'test.yaml', dir: '.' },
+    { log, policy, env: { TEST_UPSTREAM_KEY: UPSTREAM_KEY }, modules, logger: pino({ level: 'silent' }) },
+  );
+  return { url: await gk.listen(), log, attempts, stop: () => gk.close() };
 }
 
 /** A fetch for SDK clients that also keeps the exact bytes each response delivered. */
