@@ -1,0 +1,79 @@
+/** Rego abstract syntax tree, as produced by the parser and annotated by the compiler. */
+import type { Location } from './errors.js';
+import type { Value } from './value.js';
+
+export type Term =
+  | { t: 'scalar'; v: Value; loc: Location }
+  | { t: 'var'; name: string; loc: Location; slot?: number }
+  | { t: 'ref'; head: Term; path: Term[]; loc: Location }
+  | { t: 'array'; items: Term[]; loc: Location }
+  | { t: 'set'; items: Term[]; loc: Location }
+  | { t: 'object'; items: [Term, Term][]; loc: Location }
+  | { t: 'call'; op: string; args: Term[]; loc: Location }
+  | { t: 'arraycomp'; head: Term; body: Body; loc: Location }
+  | { t: 'setcomp'; head: Term; body: Body; loc: Location }
+  | { t: 'objcomp'; key: Term; value: Term; body: Body; loc: Location }
+  | { t: 'template'; parts: (string | Term)[]; loc: Location }
+  /** compiled constant (ground composite literal) */
+  | { t: 'const'; v: Value; loc: Location };
+
+export interface With {
+  target: Term;
+  value: Term;
+  loc: Location;
+}
+
+export type ExprKind =
+  | { k: 'term'; term: Term }
+  | { k: 'unify'; a: Term; b: Term }
+  | { k: 'assign'; a: Term; b: Term }
+  | { k: 'some'; vars: Term[] }
+  | { k: 'somein'; key?: Term; value: Term; coll: Term }
+  | { k: 'every'; key?: Term; value: Term; coll: Term; body: Body };
+
+export type Expr = ExprKind & { negated: boolean; with: With[]; loc: Location };
+
+export type Body = Expr[];
+
+export interface RuleHead {
+  /** rule reference relative to the package: first element is the name */
+  ref: Term[];
+  args?: Term[];
+  /** `contains` member (partial set) */
+  key?: Term;
+  value?: Term;
+  assign: boolean;
+}
+
+export interface Rule {
+  head: RuleHead;
+  body: Body;
+  isDefault: boolean;
+  else?: Rule;
+  loc: Location;
+  annotations?: Annotations;
+  /** source text of the rule (for error messages / explain) */
+  module: Module;
+}
+
+export interface Import {
+  path: Term;
+  alias?: string;
+  loc: Location;
+}
+
+export interface Annotations {
+  scope: string;
+  data: Record<string, unknown>;
+  loc: Location;
+}
+
+export interface Module {
+  file: string;
+  package: string[];
+  packageLoc: Location;
+  imports: Import[];
+  rules: Rule[];
+  annotations: Annotations[];
+  regoV1: boolean;
+}

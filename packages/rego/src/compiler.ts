@@ -1,0 +1,733 @@
+/**
+ * Compiler: builds the rule tree, resolves names (locals → frame slots, rule names and import
+ * aliases → data refs), orders body expressions for safety, and checks arity, unsafe variables,
+ * conflicting rule kinds and recursion — each error with file:row:col.
+ */
+import type { Annotations, Body, Expr, Module, Rule, Term } from './ast.js';
+import { BUILTINS } from './builtins/index.js';
+import { RegoError, type Location, type RegoErrorDetail } from './errors.js';
+import { refText } from './parser.js';
+import { makeObject, makeSet, type Value } from './value.js';
+
+export type RuleKind = 'complete' | 'set' | 'object' | 'func';
+
+export interface CRule {
+  kind: RuleKind;
+  /** ground path from data root, e.g. ['pkg', 'p'] */
+  path: string[];
+  /** dynamic key terms of an object rule beyond the ground prefix */
+  keys: Term[];
+  /** set member (kind 'set') */
+  member?: Term;
+  value: Term;
+  args?: Term[];
+  body: Body;
+  nslots: number;
+  isDefault: boolean;
+  else?: CRule;
+  loc: Location;
+  /** value is a constant: first success decides (early exit) */
+  constValue: boolean;
+  annotations?: Annotations;
+  /** document-scope annotation of any rule at the same path */
+  docAnnotation?: Annotations;
+  /** package (and ancestor `subpackages`) annotations, nearest first */
+  pkgAnnotations: { path: string[]; a: Annotations }[];
+  module: Module;
+}
+
+export class RuleNode {
+  readonly children = new Map<string, RuleNode>();
+  readonly rules: CRule[] = [];
+  defaultRule?: CRule;
+  kind?: RuleKind;
+  arity?: number;
+  constructor(readonly path: string[]) {}
+
+  child(seg: string): RuleNode {
+    let c = this.children.get(seg);
+    if (!c) { c = new RuleNode([...this.path, seg]); this.children.set(seg, c); }
+    return c;
+  }
+  /** node at a ground path, if any */
+  find(path: readonly string[]): RuleNode | undefined {
+    let n: RuleNode | undefined = this;
+    for (const s of path) { n = n.children.get(s); if (!n) return undefined; }
+    return n;
+  }
+  hasRules(): boolean {
+    return this.rules.length > 0 || this.defaultRule !== undefined;
+  }
+}
+
+const err = (code: string, message: string, location?: Location): RegoErrorDetail => ({ code, message, location });
+
+interface Scope {
+  parent?: Scope;
+  vars: Map<string, number>;
+  /** shared slot counter for the whole frame */
+  alloc: { n: number };
+}
+
+interface Globals {
+  pkg: string[];
+  ruleRoots: Set<string>;
+  imports: Map<string, Term>;
+}
+
+/** Tag on closures (comprehensions, every): outer slots they read. */
+export const FREE = Symbol('free');
+type Closure = Term & { [FREE]?: number[] };
+
+export class Compiler {
+  readonly root = new RuleNode([]);
+  readonly errors: RegoErrorDetail[] = [];
+  private allRules: CRule[] = [];
+
+  constructor(readonly modules: Module[]) {}
+
+  compile(): void {
+    const byPkg = new Map<string, Set<string>>();
+    for (const m of this.modules) {
+      const k = m.package.join('.');
+      if (!byPkg.has(k)) byPkg.set(k, new Set());
+      for (const r of m.rules) {
+        const n = r.head.ref[0];
+        if (n.t === 'scalar') byPkg.get(k)!.add(n.v as string);
+      }
+    }
+    for (const m of this.modules) {
+      const g: Globals = { pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map() };
+      for (const imp of m.imports) {
+        const text = refText(imp.path);
+        if (!text || text.startsWith('future.') || text === 'future' || text === 'rego.v1') continue;
+        const segs = imp.path.t === 'ref' ? imp.path.path : [];
+        const last = segs.length ? segs[segs.length - 1] : undefined;
+        const alias = imp.alias ?? (last && last.t === 'scalar' ? String(last.v) : text);
+        if (g.imports.has(alias)) this.errors.push(err('rego_compile_error', `import must not shadow import ${alias}`, imp.loc));
+        g.imports.set(alias, imp.path);
+      }
+      const pkgAnn = pkgAnnotations(this.modules, m.package);
+      for (const r of m.rules) {
+        try {
+          this.addRule(r, g, pkgAnn);
+        } catch (e) {
+          if (e instanceof RegoError) this.errors.push(...e.errors);
+          else throw e;
+        }
+      }
+    }
+    this.linkDocAnnotations(this.root);
+    this.checkKinds(this.root);
+    if (this.errors.length === 0) this.checkRecursion();
+    if (this.errors.length) throw new RegoError(this.errors.slice(0, 10));
+  }
+
+  private addRule(r: Rule, g: Globals, pkgAnn: CRule['pkgAnnotations']): void {
+    const c = this.compileRule(r, g, pkgAnn);
+    const node = this.root.find(c.path) ?? this.nodeAt(c.path);
+    if (c.isDefault) {
+      if (node.defaultRule) this.errors.push(err('rego_type_error', `multiple default rules ${['data', ...c.path].join('.')} found`, c.loc));
+      node.defaultRule = c;
+    } else {
+      node.rules.push(c);
+    }
+    const kind = c.kind;
+    if (node.kind && node.kind !== kind && !(c.isDefault && node.kind !== 'set')) {
+      this.errors.push(err('rego_type_error', `conflicting rules ${['data', ...c.path].join('.')} found`, c.loc));
+    }
+    if (!node.kind || !c.isDefault) node.kind = kind;
+    if (kind === 'func') {
+      if (node.arity !== undefined && node.arity !== c.args!.length) {
+        this.errors.push(err('rego_type_error', `conflicting rules ${['data', ...c.path].join('.')} found`, c.loc));
+      }
+      node.arity = c.args!.length;
+    }
+    this.allRules.push(c);
+  }
+
+  private nodeAt(path: string[]): RuleNode {
+    let n = this.root;
+    for (const s of path) n = n.child(s);
+    return n;
+  }
+
+  private compileRule(r: Rule, g: Globals, pkgAnn: CRule['pkgAnnotations']): CRule {
+    const h = r.head;
+    const path = [...g.pkg];
+    let i = 0;
+    for (; i < h.ref.length; i++) {
+      const t = h.ref[i];
+      if (t.t === 'scalar' && typeof t.v === 'string') path.push(t.v);
+      else break;
+    }
+    const keys = h.ref.slice(i);
+    let kind: RuleKind;
+    if (h.args) kind = 'func';
+    else if (h.key) kind = keys.length === 0 ? 'set' : 'object';
+    else kind = keys.length ? 'object' : 'complete';
+    if (kind === 'set' && keys.length) throw RegoError.single('rego_parse_error', 'multi-value rule heads must not contain variables before contains', r.loc);
+    const scope: Scope = { vars: new Map(), alloc: { n: 0 } };
+    const trueTerm: Term = { t: 'scalar', v: true, loc: r.loc };
+    const headTerms: Term[] = [...keys, ...(h.args ?? []), ...(h.key ? [h.key] : []), ...(h.value ? [h.value] : [])];
+    // declare head vars and args first so body and head share them
+    const declared = new Set<string>();
+    for (const a of h.args ?? []) collectPatternNames(a, declared);
+    const res = new Resolver(g, this.errors);
+    res.declareBody(r.body, scope, headTerms, declared);
+    const rk = (t: Term) => res.term(t, scope);
+    const args = h.args?.map(rk);
+    const rKeys = keys.map(rk);
+    const member = h.key ? rk(h.key) : undefined;
+    const value = h.value ? rk(h.value) : trueTerm;
+    const body = res.body(r.body, scope);
+    const bound = new Set<number>();
+    for (const a of args ?? []) patternVars(a, bound);
+    const ordered = r.isDefault ? body : orderBody(body, bound, this.errors, r.module.file);
+    const headNeeds = new Set<number>();
+    for (const t of [...rKeys, ...(member ? [member] : []), value]) evalVars(t, headNeeds);
+    for (const s of headNeeds) {
+      if (!bound.has(s)) {
+        this.errors.push(err('rego_unsafe_var_error', `var ${res.nameOf(s)} is unsafe`, r.loc));
+        break;
+      }
+    }
+    if (r.isDefault && !isGround(value)) this.errors.push(err('rego_type_error', 'default rule value cannot contain var', r.loc));
+    const c: CRule = {
+      kind, path, keys: rKeys, member, value: foldConst(value), args, body: ordered, nslots: scope.alloc.n, isDefault: r.isDefault,
+      loc: r.loc, constValue: isGround(value), annotations: r.annotations, pkgAnnotations: pkgAnn, module: r.module,
+    };
+    if (r.else) {
+      if (kind !== 'complete' && kind !== 'func') this.errors.push(err('rego_type_error', 'else keyword cannot be used on multi-value rules', r.loc));
+      const e = this.compileRule({ ...r.else, head: { ...r.else.head, ref: r.head.ref, args: r.head.args } }, g, pkgAnn);
+      c.else = e;
+    }
+    return c;
+  }
+
+  private linkDocAnnotations(n: RuleNode): void {
+    const all = [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])];
+    const doc = all.find((r) => r.annotations?.scope === 'document')?.annotations;
+    if (doc) for (const r of all) for (let c: CRule | undefined = r; c; c = c.else) c.docAnnotation = doc;
+    for (const c of n.children.values()) this.linkDocAnnotations(c);
+  }
+
+  private checkKinds(n: RuleNode): void {
+    if (n.hasRules() && n.kind !== 'object') {
+      for (const c of n.children.values()) {
+        if (c.hasRules() || c.children.size) {
+          const r = c.rules[0] ?? c.defaultRule;
+          if (n.kind === 'func' || n.kind === 'set' || n.kind === 'complete') {
+            this.errors.push(err('rego_type_error', `rule data.${n.path.join('.')} conflicts with [data.${c.path.join('.')}]`, (r ?? n.rules[0])?.loc));
+          }
+        }
+      }
+    }
+    for (const c of n.children.values()) this.checkKinds(c);
+  }
+
+  /** Rules that depend on themselves through data refs or calls (rego_recursion_error). */
+  private checkRecursion(): void {
+    const deps = new Map<RuleNode, Set<RuleNode>>();
+    const nodeOf = new Map<CRule, RuleNode>();
+    const nodes: RuleNode[] = [];
+    const walkNodes = (n: RuleNode) => { if (n.hasRules()) nodes.push(n); for (const c of n.children.values()) walkNodes(c); };
+    walkNodes(this.root);
+    for (const n of nodes) for (const r of [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])]) nodeOf.set(r, n);
+    const targets = (path: string[], out: Set<RuleNode>) => {
+      let n: RuleNode | undefined = this.root;
+      for (const s of path) {
+        if (n.hasRules()) { out.add(n); return; }
+        n = n.children.get(s);
+        if (!n) return;
+      }
+      const all = (m: RuleNode) => { if (m.hasRules()) out.add(m); for (const c of m.children.values()) all(c); };
+      all(n);
+    };
+    for (const n of nodes) {
+      const out = new Set<RuleNode>();
+      for (const first of n.rules) {
+        for (let r: CRule | undefined = first; r; r = r.else) visitRule(r, (t) => {
+          if (t.t === 'ref' && t.head.t === 'var' && t.head.name === 'data') targets(groundPrefix(t.path), out);
+          else if (t.t === 'call' && t.op.startsWith('data.')) targets(t.op.split('.').slice(1), out);
+        });
+      }
+      deps.set(n, out);
+    }
+    const state = new Map<RuleNode, number>();
+    const stack: RuleNode[] = [];
+    const visit = (n: RuleNode): boolean => {
+      state.set(n, 1);
+      stack.push(n);
+      for (const d of deps.get(n) ?? []) {
+        const s = state.get(d);
+        if (s === 1) {
+          const cyc = stack.slice(stack.indexOf(d)).map((x) => `data.${x.path.join('.')}`);
+          const r = d.rules[0] ?? d.defaultRule!;
+          this.errors.push(err('rego_recursion_error', `rule data.${d.path.join('.')} is recursive: ${[...cyc, cyc[0]].join(' -> ')}`, r.loc));
+          return true;
+        }
+        if (!s && visit(d)) return true;
+      }
+      stack.pop();
+      state.set(n, 2);
+      return false;
+    };
+    for (const n of nodes) if (!state.get(n) && visit(n)) return;
+  }
+}
+
+/** Package annotations for a package, then `subpackages` annotations of it and its ancestors. */
+function pkgAnnotations(modules: Module[], pkg: string[]): CRule['pkgAnnotations'] {
+  const out: CRule['pkgAnnotations'] = [];
+  for (let len = pkg.length; len >= 2; len--) {
+    const p = pkg.slice(0, len).join('.');
+    for (const m of modules) {
+      if (m.package.join('.') !== p) continue;
+      for (const a of m.annotations) {
+        if ((a.scope === 'package' && len === pkg.length) || a.scope === 'subpackages') out.push({ path: pkg.slice(1, len), a });
+      }
+    }
+  }
+  return out;
+}
+
+function groundPrefix(path: Term[]): string[] {
+  const out: string[] = [];
+  for (const p of path) {
+    if ((p.t === 'scalar' || p.t === 'const') && typeof p.v === 'string') out.push(p.v);
+    else break;
+  }
+  return out;
+}
+
+function visitRule(r: CRule, f: (t: Term) => void): void {
+  const terms: Term[] = [...r.keys, r.value, ...(r.member ? [r.member] : []), ...(r.args ?? [])];
+  for (const t of terms) visitTerm(t, f);
+  visitBody(r.body, f);
+}
+
+export function visitBody(b: Body, f: (t: Term) => void): void {
+  for (const e of b) {
+    switch (e.k) {
+      case 'term': visitTerm(e.term, f); break;
+      case 'unify': case 'assign': visitTerm(e.a, f); visitTerm(e.b, f); break;
+      case 'some': break;
+      case 'somein': if (e.key) visitTerm(e.key, f); visitTerm(e.value, f); visitTerm(e.coll, f); break;
+      case 'every': visitTerm(e.coll, f); visitBody(e.body, f); break;
+    }
+    for (const w of e.with) { visitTerm(w.value, f); }
+  }
+}
+
+export function visitTerm(t: Term, f: (t: Term) => void): void {
+  f(t);
+  switch (t.t) {
+    case 'ref': visitTerm(t.head, f); t.path.forEach((p) => visitTerm(p, f)); break;
+    case 'array': case 'set': t.items.forEach((p) => visitTerm(p, f)); break;
+    case 'object': t.items.forEach(([k, v]) => { visitTerm(k, f); visitTerm(v, f); }); break;
+    case 'call': t.args.forEach((p) => visitTerm(p, f)); break;
+    case 'arraycomp': case 'setcomp': visitTerm(t.head, f); visitBody(t.body, f); break;
+    case 'objcomp': visitTerm(t.key, f); visitTerm(t.value, f); visitBody(t.body, f); break;
+    case 'template': t.parts.forEach((p) => typeof p !== 'string' && visitTerm(p, f)); break;
+  }
+}
+
+function collectPatternNames(t: Term, out: Set<string>): void {
+  if (t.t === 'var') out.add(t.name);
+  else if (t.t === 'array') t.items.forEach((x) => collectPatternNames(x, out));
+  else if (t.t === 'object') t.items.forEach(([, v]) => collectPatternNames(v, out));
+}
+
+/** Names resolution: locals → slots, globals → data/input refs. */
+export class Resolver {
+  private names = new Map<number, string>();
+  constructor(private g: Globals, private errors: RegoErrorDetail[]) {}
+
+  nameOf(slot: number): string {
+    return this.names.get(slot) ?? `$${slot}`;
+  }
+
+  private newSlot(scope: Scope, name: string): number {
+    const s = scope.alloc.n++;
+    this.names.set(s, name);
+    return s;
+  }
+
+  private lookup(scope: Scope | undefined, name: string): number | undefined {
+    for (let s = scope; s; s = s.parent) {
+      const v = s.vars.get(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  private isGlobal(name: string): boolean {
+    return name === 'data' || name === 'input' || this.g.imports.has(name) || this.g.ruleRoots.has(name);
+  }
+
+  /** Declares the vars a body (and head terms) use directly, before resolving nested closures. */
+  declareBody(body: Body, scope: Scope, extra: Term[], forced: Set<string>): void {
+    const direct = new Set<string>();
+    const decl = new Set<string>(forced);
+    const dv = (t: Term) => directVars(t, direct);
+    for (const t of extra) dv(t);
+    for (const e of body) {
+      switch (e.k) {
+        case 'term': dv(e.term); break;
+        case 'unify': dv(e.a); dv(e.b); break;
+        case 'assign': dv(e.a); dv(e.b); collectPatternNames(e.a, decl); break;
+        case 'some': for (const v of e.vars) if (v.t === 'var') decl.add(v.name); break;
+        case 'somein': if (e.key) { dv(e.key); collectPatternNames(e.key, decl); } dv(e.value); collectPatternNames(e.value, decl); dv(e.coll); break;
+        case 'every': dv(e.coll); break;
+      }
+      for (const w of e.with) dv(w.value);
+    }
+    for (const n of decl) if (n !== '_' && !scope.vars.has(n)) scope.vars.set(n, this.newSlot(scope, n));
+    for (const n of direct) {
+      if (n === '_' || scope.vars.has(n)) continue;
+      if (this.lookup(scope.parent, n) !== undefined) continue;
+      if (this.isGlobal(n)) continue;
+      scope.vars.set(n, this.newSlot(scope, n));
+    }
+  }
+
+  body(body: Body, scope: Scope): Body {
+    return body.map((e) => this.expr(e, scope));
+  }
+
+  private expr(e: Expr, scope: Scope): Expr {
+    const base = { negated: e.negated, loc: e.loc, with: e.with.map((w) => ({ ...w, target: this.withTarget(w.target), value: this.term(w.value, scope) })) };
+    switch (e.k) {
+      case 'term': {
+        const t = e.term;
+        if (t.t === 'call') {
+          const arity = this.arity(t.op, t.loc);
+          if (arity !== undefined && t.args.length === arity + 1 && t.op !== 'print') {
+            // output argument: f(x, y) ≡ y = f(x)
+            const out = this.term(t.args[arity], scope);
+            const call = this.term({ ...t, args: t.args.slice(0, arity) }, scope);
+            return { ...base, k: 'unify', a: out, b: call };
+          }
+        }
+        return { ...base, k: 'term', term: this.term(t, scope) };
+      }
+      case 'unify': return { ...base, k: 'unify', a: this.term(e.a, scope), b: this.term(e.b, scope) };
+      case 'assign': return { ...base, k: 'assign', a: this.term(e.a, scope), b: this.term(e.b, scope) };
+      case 'some': return { ...base, k: 'some', vars: e.vars.map((v) => this.term(v, scope)) };
+      case 'somein': return { ...base, k: 'somein', key: e.key && this.term(e.key, scope), value: this.term(e.value, scope), coll: this.term(e.coll, scope) };
+      case 'every': {
+        const start = scope.alloc.n;
+        const inner: Scope = { parent: scope, vars: new Map(), alloc: scope.alloc };
+        const forced = new Set<string>();
+        if (e.key) collectPatternNames(e.key, forced);
+        collectPatternNames(e.value, forced);
+        this.declareBody(e.body, inner, [], forced);
+        const key = e.key && this.term(e.key, inner);
+        const value = this.term(e.value, inner);
+        const body = this.body(e.body, inner);
+        const coll = this.term(e.coll, scope);
+        const bound = new Set<number>();
+        if (key) patternVars(key, bound);
+        patternVars(value, bound);
+        const free = freeSlots(start, [key, value].filter(Boolean) as Term[], body);
+        for (const f of free) bound.add(f);
+        const ordered = orderBody(body, bound, this.errors, e.loc.file);
+        const r = { ...base, k: 'every' as const, key, value, coll, body: ordered };
+        (r as unknown as Closure)[FREE] = free;
+        return r;
+      }
+    }
+  }
+
+  private withTarget(t: Term): Term {
+    const text = refText(t);
+    if (!text) return t;
+    const segs = text.split('.');
+    if (segs[0] === 'input' || segs[0] === 'data') return t;
+    const resolved = this.resolveCallName(text);
+    return { t: 'scalar', v: resolved, loc: t.loc };
+  }
+
+  /** Resolves a call target to `data.x.y.f` or a builtin name. */
+  resolveCallName(op: string): string {
+    const segs = op.split('.');
+    const imp = this.g.imports.get(segs[0]);
+    if (imp) {
+      const text = refText(imp);
+      if (text) return [text, ...segs.slice(1)].join('.');
+    }
+    if (this.g.ruleRoots.has(segs[0])) return ['data', ...this.g.pkg, ...segs].join('.');
+    return op;
+  }
+
+  private arity(op: string, loc: Location): number | undefined {
+    const name = this.resolveCallName(op);
+    const b = BUILTINS[name];
+    if (b) return b.variadic !== undefined ? undefined : b.args.length;
+    void loc;
+    return undefined;
+  }
+
+  term(t: Term, scope: Scope): Term {
+    switch (t.t) {
+      case 'scalar': case 'const': return t;
+      case 'var': {
+        if (t.name === '_') return { ...t, slot: this.newSlot(scope, '_') };
+        const s = this.lookup(scope, t.name);
+        if (s !== undefined) return { ...t, slot: s };
+        if (t.name === 'data' || t.name === 'input') return t;
+        const imp = this.g.imports.get(t.name);
+        if (imp) return imp.t === 'var' ? imp : { ...imp, loc: t.loc };
+        if (this.g.ruleRoots.has(t.name)) {
+          return { t: 'ref', head: { t: 'var', name: 'data', loc: t.loc }, path: [...this.g.pkg, t.name].map((v) => ({ t: 'scalar' as const, v, loc: t.loc })), loc: t.loc };
+        }
+        // a name first seen here (e.g. inside a nested expression): a fresh local of this scope
+        const slot = this.newSlot(scope, t.name);
+        scope.vars.set(t.name, slot);
+        return { ...t, slot };
+      }
+      case 'ref': {
+        const head = this.term(t.head, scope);
+        const path = t.path.map((p) => this.term(p, scope));
+        if (head.t === 'ref') return { t: 'ref', head: head.head, path: [...head.path, ...path], loc: t.loc };
+        return { t: 'ref', head, path, loc: t.loc };
+      }
+      case 'array': return foldConst({ ...t, items: t.items.map((x) => this.term(x, scope)) });
+      case 'set': return foldConst({ ...t, items: t.items.map((x) => this.term(x, scope)) });
+      case 'object': return foldConst({ ...t, items: t.items.map(([k, v]) => [this.term(k, scope), this.term(v, scope)] as [Term, Term]) });
+      case 'call': {
+        const op = this.resolveCallName(t.op);
+        if (!op.startsWith('data.') && !BUILTINS[op]) {
+          this.errors.push(err('rego_type_error', `undefined function ${t.op}`, t.loc));
+        } else if (!op.startsWith('data.')) {
+          const b = BUILTINS[op];
+          if (b.variadic === undefined && t.args.length !== b.args.length) {
+            this.errors.push(err('rego_type_error', `${t.op}: arity mismatch\n\thave: (${t.args.map(() => 'any').join(', ')})\n\twant: (${b.args.join(', ')})`, t.loc));
+          }
+        }
+        return { t: 'call', op, args: t.args.map((a) => this.term(a, scope)), loc: t.loc };
+      }
+      case 'template': return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope))) };
+      case 'arraycomp': case 'setcomp': case 'objcomp': {
+        const start = scope.alloc.n;
+        const inner: Scope = { parent: scope, vars: new Map(), alloc: scope.alloc };
+        const heads = t.t === 'objcomp' ? [t.key, t.value] : [t.head];
+        this.declareBody(t.body, inner, heads, new Set());
+        const rh = heads.map((h) => this.term(h, inner));
+        const body = this.body(t.body, inner);
+        const free = freeSlots(start, rh, body);
+        const bound = new Set<number>(free);
+        const ordered = orderBody(body, bound, this.errors, t.loc.file);
+        const hv = new Set<number>();
+        rh.forEach((h) => evalVars(h, hv));
+        for (const s of hv) if (!bound.has(s)) { this.errors.push(err('rego_unsafe_var_error', `var ${this.nameOf(s)} is unsafe`, t.loc)); break; }
+        const r: Closure = t.t === 'objcomp'
+          ? { t: 'objcomp', key: rh[0], value: rh[1], body: ordered, loc: t.loc }
+          : { t: t.t, head: rh[0], body: ordered, loc: t.loc };
+        r[FREE] = free;
+        return r;
+      }
+    }
+  }
+}
+
+/** Vars a term uses outside nested closures. */
+function directVars(t: Term, out: Set<string>): void {
+  switch (t.t) {
+    case 'var': out.add(t.name); break;
+    case 'ref': directVars(t.head, out); t.path.forEach((p) => directVars(p, out)); break;
+    case 'array': case 'set': t.items.forEach((p) => directVars(p, out)); break;
+    case 'object': t.items.forEach(([k, v]) => { directVars(k, out); directVars(v, out); }); break;
+    case 'call': t.args.forEach((p) => directVars(p, out)); break;
+    case 'template': t.parts.forEach((p) => typeof p !== 'string' && directVars(p, out)); break;
+  }
+}
+
+/** Slots used inside a closure that belong to enclosing scopes (allocated before the closure's first slot). */
+function freeSlots(start: number, heads: Term[], body: Body): number[] {
+  const used = new Set<number>();
+  const f = (t: Term) => { if (t.t === 'var' && t.slot !== undefined && t.slot < start) used.add(t.slot); };
+  heads.forEach((h) => visitTerm(h, f));
+  visitBody(body, f);
+  return [...used];
+}
+
+export function isGround(t: Term): boolean {
+  switch (t.t) {
+    case 'scalar': case 'const': return true;
+    case 'array': case 'set': return t.items.every(isGround);
+    case 'object': return t.items.every(([k, v]) => isGround(k) && isGround(v));
+    default: return false;
+  }
+}
+
+function groundValue(t: Term): Value {
+  switch (t.t) {
+    case 'scalar': case 'const': return t.v;
+    case 'array': return t.items.map(groundValue);
+    case 'set': return makeSet(t.items.map(groundValue));
+    case 'object': return makeObject(t.items.map(([k, v]) => [groundValue(k), groundValue(v)]));
+    default: throw new Error('not ground');
+  }
+}
+
+/** Ground composite literals become constants (built once). */
+export function foldConst(t: Term): Term {
+  if ((t.t === 'array' || t.t === 'set' || t.t === 'object') && isGround(t)) return { t: 'const', v: groundValue(t), loc: t.loc };
+  return t;
+}
+
+// ---------- safety analysis ----------
+
+/** Vars needed to evaluate a term (input positions); ref path vars are outputs. */
+export function evalVars(t: Term, needs: Set<number>, binds?: Set<number>, bound?: Set<number>): void {
+  switch (t.t) {
+    case 'var': if (t.slot !== undefined && !bound?.has(t.slot)) needs.add(t.slot); break;
+    case 'ref':
+      evalVars(t.head, needs, binds, bound);
+      for (const p of t.path) {
+        if (p.t === 'var' && p.slot !== undefined && !bound?.has(p.slot)) binds?.add(p.slot) ?? needs.add(p.slot);
+        else if (p.t === 'array' || p.t === 'object') patVars(p, needs, binds ?? needs, bound);
+        else evalVars(p, needs, binds, bound);
+      }
+      break;
+    case 'array': case 'set': t.items.forEach((x) => evalVars(x, needs, binds, bound)); break;
+    case 'object': t.items.forEach(([k, v]) => { evalVars(k, needs, binds, bound); evalVars(v, needs, binds, bound); }); break;
+    case 'call': t.args.forEach((x) => evalVars(x, needs, binds, bound)); break;
+    case 'template': t.parts.forEach((p) => typeof p !== 'string' && evalVars(p, needs, binds, bound)); break;
+    case 'arraycomp': case 'setcomp': case 'objcomp':
+      for (const s of (t as Closure)[FREE] ?? []) if (!bound?.has(s)) needs.add(s);
+      break;
+  }
+}
+
+/** Vars in pattern positions get bound; other positions are evaluated. */
+function patVars(t: Term, needs: Set<number>, binds: Set<number>, bound?: Set<number>): void {
+  switch (t.t) {
+    case 'var': if (t.slot !== undefined && !bound?.has(t.slot)) binds.add(t.slot); break;
+    case 'array': t.items.forEach((x) => patVars(x, needs, binds, bound)); break;
+    case 'object': t.items.forEach(([k, v]) => { evalVars(k, needs, binds, bound); patVars(v, needs, binds, bound); }); break;
+    default: evalVars(t, needs, binds, bound);
+  }
+}
+
+export function patternVars(t: Term, out: Set<number>): void {
+  patVars(t, new Set(), out);
+}
+
+interface Analysis { needs: Set<number>; binds: Set<number> }
+
+function unifyAnalysis(a: Term, b: Term, bound: Set<number>): Analysis | undefined {
+  const tryOpt = (f: (n: Set<number>, bi: Set<number>) => void): Analysis | undefined => {
+    const needs = new Set<number>(), binds = new Set<number>();
+    f(needs, binds);
+    for (const n of needs) if (!bound.has(n) && !binds.has(n)) return undefined;
+    return { needs, binds };
+  };
+  if ((a.t === 'array' && b.t === 'array' && a.items.length === b.items.length) || (a.t === 'object' && b.t === 'object')) {
+    // pairwise, in any order that works
+    const pairs: [Term, Term][] = a.t === 'array' && b.t === 'array' ? a.items.map((x, i) => [x, b.items[i]]) : [];
+    if (a.t === 'object' && b.t === 'object') {
+      for (const [k, v] of a.items) {
+        const m = b.items.find(([k2]) => isGround(k) && isGround(k2) && JSON.stringify(groundValueSafe(k)) === JSON.stringify(groundValueSafe(k2)));
+        if (m) pairs.push([v, m[1]]);
+      }
+    }
+    const b2 = new Set(bound), binds = new Set<number>();
+    let left = pairs;
+    while (left.length) {
+      const rest: [Term, Term][] = [];
+      for (const [x, y] of left) {
+        const r = unifyAnalysis(x, y, b2);
+        if (r) for (const v of r.binds) { b2.add(v); binds.add(v); }
+        else rest.push([x, y]);
+      }
+      if (rest.length === left.length) break;
+      left = rest;
+    }
+    if (left.length === 0) return { needs: new Set(), binds };
+  }
+  return tryOpt((n, bi) => { evalVars(a, n, bi, bound); patVars(b, n, bi, bound); })
+    ?? tryOpt((n, bi) => { evalVars(b, n, bi, bound); patVars(a, n, bi, bound); });
+}
+
+function groundValueSafe(t: Term): unknown {
+  try { return String(groundValue(t)); } catch { return Symbol(); }
+}
+
+function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean): Analysis | undefined {
+  let r: Analysis | undefined;
+  switch (e.k) {
+    case 'term': { const needs = new Set<number>(), binds = new Set<number>(); evalVars(e.term, needs, binds, bound); r = { needs, binds }; break; }
+    case 'unify': case 'assign': r = unifyAnalysis(e.a, e.b, bound); break;
+    case 'some': r = { needs: new Set(), binds: new Set() }; break;
+    case 'somein': {
+      const needs = new Set<number>(), binds = new Set<number>();
+      evalVars(e.coll, needs, binds, bound);
+      if (e.key) patVars(e.key, needs, binds, bound);
+      patVars(e.value, needs, binds, bound);
+      r = { needs, binds };
+      break;
+    }
+    case 'every': {
+      const needs = new Set<number>(), binds = new Set<number>();
+      evalVars(e.coll, needs, binds, bound);
+      for (const s of (e as unknown as Closure)[FREE] ?? []) if (!bound.has(s)) needs.add(s);
+      r = { needs, binds: new Set() };
+      break;
+    }
+  }
+  if (!r) return undefined;
+  for (const w of e.with) evalVars(w.value, r.needs, undefined, bound);
+  if (e.negated) {
+    for (const b of r.binds) if (otherUses(b)) r.needs.add(b);
+    r.binds = new Set();
+  }
+  for (const n of r.needs) if (!bound.has(n) && !r.binds.has(n)) return undefined;
+  return r;
+}
+
+/** Orders a body so that every expression's inputs are bound first; reports unsafe vars. */
+export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetail[], _file: string): Body {
+  const uses = body.map((e) => { const s = new Set<number>(); visitBody([e], (t) => { if (t.t === 'var' && t.slot !== undefined) s.add(t.slot); }); return s; });
+  const pending = body.map((e, i) => ({ e, i }));
+  const out: Body = [];
+  while (pending.length) {
+    let progressed = false;
+    for (let j = 0; j < pending.length; j++) {
+      const { e, i } = pending[j];
+      const r = analyze(e, bound, (s) => uses.some((u, k) => k !== i && u.has(s)));
+      if (!r) continue;
+      for (const b of r.binds) bound.add(b);
+      out.push(e);
+      pending.splice(j, 1);
+      progressed = true;
+      break;
+    }
+    if (!progressed) {
+      const { e } = pending[0];
+      const needs = new Set<number>();
+      for (const p of pending) {
+        const n = new Set<number>(), b = new Set<number>();
+        visitBody([p.e], () => undefined);
+        if (p.e.k === 'term') evalVars(p.e.term, n, b, bound);
+        else if (p.e.k === 'unify' || p.e.k === 'assign') { evalVars(p.e.a, n, b, bound); evalVars(p.e.b, n, b, bound); }
+        for (const x of n) needs.add(x);
+      }
+      const names = [...(needs.size ? needs : uses[pending[0].i])].filter((s) => !bound.has(s));
+      const first = pending[0].e;
+      const nameOf = (s: number) => varName(body, s) ?? `$${s}`;
+      errors.push(err('rego_unsafe_var_error', `var ${names.length ? nameOf(names[0]) : '?'} is unsafe`, first.loc));
+      void e;
+      return [...out, ...pending.map((p) => p.e)];
+    }
+  }
+  return out;
+}
+
+function varName(body: Body, slot: number): string | undefined {
+  let name: string | undefined;
+  visitBody(body, (t) => { if (t.t === 'var' && t.slot === slot) name = t.name; });
+  return name;
+}

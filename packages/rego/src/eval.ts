@@ -1,0 +1,695 @@
+/**
+ * Top-down evaluator. Continuation-passing: every evaluation step calls `k` once per solution;
+ * `k` returns true to halt the search (used for negation, early exit and `every`).
+ * Variables live in a per-rule frame of slots; bindings are undone when `k` returns.
+ */
+import type { Body, Expr, Term } from './ast.js';
+import { BUILTINS } from './builtins/index.js';
+import { BuiltinError, describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
+import { FREE, type CRule, type RuleNode } from './compiler.js';
+import { BudgetExceededError, RegoError, type Location } from './errors.js';
+import { metadataChain, metadataRule } from './metadata.js';
+import { compare, equal, isArray, isNum, isObject, isSet, makeObject, RObject, RSet, typeName, valueToString, type Value } from './value.js';
+import { toSafeInt } from './num.js';
+
+type K = () => boolean;
+type KV = (v: Value) => boolean;
+
+export interface EvalOptions {
+  input?: Value;
+  data: Value;
+  strict: boolean;
+  host: HostHooks;
+  env: Record<string, string | undefined>;
+  maxSteps: number;
+  deadline: number;
+  explain: boolean;
+  print: (msg: string) => void;
+}
+
+type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
+
+const UNDEF = Symbol('undefined');
+type Cached = Value | typeof UNDEF;
+
+export class Evaluator {
+  private input: Value | undefined;
+  private data: Value;
+  private cache = new Map<RuleNode, Cached>();
+  private overrides: { path: Value[]; value: Value }[] = [];
+  private mocks = new Map<string, Mock>();
+  private steps = 0;
+  private ctx: BuiltinContext;
+  private ruleStack: CRule[] = [];
+  readonly explained = new Map<string, { rule: string; location: string }>();
+  private nowNs: bigint | undefined;
+
+  constructor(private root: RuleNode, private opts: EvalOptions) {
+    this.input = opts.input;
+    this.data = opts.data;
+    const self = this;
+    this.ctx = {
+      strict: opts.strict,
+      now() { if (self.nowNs === undefined) self.nowNs = BigInt(Date.now()) * 1_000_000n; return self.nowNs; },
+      env: opts.env,
+      host: opts.host,
+      cache: new Map(),
+      print: opts.print,
+    };
+  }
+
+  // ---------- bodies and expressions ----------
+
+  evalBody(body: Body, i: number, frame: Value[], k: K): boolean {
+    if (i === body.length) return k();
+    return this.evalExpr(body[i], frame, () => this.evalBody(body, i + 1, frame, k));
+  }
+
+  private tick(): void {
+    if (++this.steps > this.opts.maxSteps) throw new BudgetExceededError(`evaluation budget exceeded: more than ${this.opts.maxSteps} steps`);
+    if ((this.steps & 1023) === 0 && Date.now() > this.opts.deadline) throw new BudgetExceededError('evaluation budget exceeded: wall-time limit reached');
+  }
+
+  evalExpr(e: Expr, frame: Value[], k: K): boolean {
+    this.tick();
+    if (e.with.length) return this.evalWith(e, frame, k);
+    if (e.negated) return this.evalExprInner(e, frame, () => true) ? false : k();
+    return this.evalExprInner(e, frame, k);
+  }
+
+  private evalExprInner(e: Expr, frame: Value[], k: K): boolean {
+    switch (e.k) {
+      case 'term': return this.evalTerm(e.term, frame, (v) => v !== false && k());
+      case 'unify': case 'assign': return this.unify(e.a, e.b, frame, k);
+      case 'some': return k();
+      case 'somein': {
+        const { key, value } = e;
+        return this.evalTerm(e.coll, frame, (c) => this.iterate(c, (ck, cv) => key
+          ? this.unifyValue(key, ck, frame, () => this.unifyValue(value, cv, frame, k))
+          : this.unifyValue(value, cv, frame, k)));
+      }
+      case 'every': {
+        const { key, value, body } = e;
+        return this.evalTerm(e.coll, frame, (c) => {
+          let all = true;
+          this.iterate(c, (ck, cv) => {
+            const ok = key
+              ? this.unifyValue(key, ck, frame, () => this.unifyValue(value, cv, frame, () => this.evalBody(body, 0, frame, () => true)))
+              : this.unifyValue(value, cv, frame, () => this.evalBody(body, 0, frame, () => true));
+            if (!ok) { all = false; return true; }
+            return false;
+          });
+          return all && k();
+        });
+      }
+    }
+  }
+
+  /** Calls f(key, value) for each element of a collection; stops when f returns true. */
+  private iterate(c: Value, f: (k: Value, v: Value) => boolean): boolean {
+    if (Array.isArray(c)) {
+      for (let i = 0; i < c.length; i++) if (f(i, c[i])) return true;
+    } else if (c instanceof RObject) {
+      for (const [k, v] of c.entries()) if (f(k, v)) return true;
+    } else if (c instanceof RSet) {
+      for (const v of c.values()) if (f(v, v)) return true;
+    }
+    return false;
+  }
+
+  // ---------- with ----------
+
+  private evalWith(e: Expr, frame: Value[], k: K): boolean {
+    const inner: Expr = { ...e, with: [] };
+    const vals: Value[] = [];
+    const collect = (i: number): boolean => {
+      if (i === e.with.length) return this.applyWith(e, vals, inner, frame, k);
+      const w = e.with[i];
+      const fm = this.funcMockTarget(w.value);
+      if (fm !== undefined) { vals[i] = { __func: fm } as unknown as Value; return collect(i + 1); }
+      return this.evalTerm(w.value, frame, (v) => { vals[i] = v; return collect(i + 1); });
+    };
+    return collect(0);
+  }
+
+  /** A `with` value naming a function (user function or builtin) rather than a value. */
+  private funcMockTarget(t: Term): string | undefined {
+    if (t.t === 'ref' && t.head.t === 'var' && t.head.name === 'data' && t.path.every((p) => p.t === 'scalar' && typeof p.v === 'string')) {
+      const node = this.root.find(t.path.map((p) => (p as { v: string }).v));
+      if (node?.kind === 'func') return `data.${node.path.join('.')}`;
+    }
+    if (t.t === 'var' && t.slot === undefined && BUILTINS[t.name]) return t.name;
+    return undefined;
+  }
+
+  private applyWith(e: Expr, vals: Value[], inner: Expr, frame: Value[], k: K): boolean {
+    const saved = { input: this.input, overrides: this.overrides, mocks: this.mocks, cache: this.cache };
+    let input = this.input;
+    let overrides = this.overrides;
+    let mocks = this.mocks;
+    e.with.forEach((w, i) => {
+      const v = vals[i];
+      const fm = (v as unknown as { __func?: string })?.__func;
+      const target = w.target;
+      if (target.t === 'scalar') {
+        if (mocks === this.mocks) mocks = new Map(mocks);
+        mocks.set(target.v as string, fm !== undefined ? { kind: 'func', name: fm } : { kind: 'value', v });
+        return;
+      }
+      const head = target.t === 'var' ? target.name : target.t === 'ref' && target.head.t === 'var' ? target.head.name : '';
+      const path = target.t === 'ref' ? target.path.map((p) => (p as { v: Value }).v) : [];
+      if (head === 'input') {
+        input = path.length === 0 ? v : setPath(input, path, v);
+      } else if (head === 'data') {
+        const node = this.root.find(path as string[]);
+        if (node?.kind === 'func') {
+          if (mocks === this.mocks) mocks = new Map(mocks);
+          mocks.set(`data.${path.join('.')}`, fm !== undefined ? { kind: 'func', name: fm } : { kind: 'value', v });
+        } else {
+          overrides = [...overrides.filter((o) => !isPrefix(path, o.path)), { path, value: v }];
+        }
+      }
+    });
+    const cache = new Map<RuleNode, Cached>();
+    const apply = () => { this.input = input; this.overrides = overrides; this.mocks = mocks; this.cache = cache; };
+    const restore = () => { this.input = saved.input; this.overrides = saved.overrides; this.mocks = saved.mocks; this.cache = saved.cache; };
+    apply();
+    try {
+      return this.evalExpr(inner, frame, () => { restore(); try { return k(); } finally { apply(); } });
+    } finally {
+      restore();
+    }
+  }
+
+  // ---------- unification ----------
+
+  unify(a: Term, b: Term, frame: Value[], k: K): boolean {
+    if (a.t === 'var' && a.slot !== undefined && frame[a.slot] === undefined) return this.evalTerm(b, frame, (v) => this.unifyValue(a, v, frame, k));
+    if (b.t === 'var' && b.slot !== undefined && frame[b.slot] === undefined) return this.evalTerm(a, frame, (v) => this.unifyValue(b, v, frame, k));
+    if (a.t === 'array' && b.t === 'array') {
+      if (a.items.length !== b.items.length) return false;
+      const pair = (i: number): boolean => i === a.items.length ? k() : this.unify(a.items[i], b.items[i], frame, () => pair(i + 1));
+      return pair(0);
+    }
+    if (this.hasUnbound(a, frame)) return this.evalTerm(b, frame, (v) => this.unifyValue(a, v, frame, k));
+    return this.evalTerm(a, frame, (v) => this.unifyValue(b, v, frame, k));
+  }
+
+  private hasUnbound(t: Term, frame: Value[]): boolean {
+    switch (t.t) {
+      case 'var': return t.slot !== undefined && frame[t.slot] === undefined;
+      case 'array': return t.items.some((x) => this.hasUnbound(x, frame));
+      case 'object': return t.items.some(([, v]) => this.hasUnbound(v, frame));
+      default: return false;
+    }
+  }
+
+  /** Matches a term (pattern) against a value, binding unbound vars. */
+  unifyValue(t: Term, v: Value, frame: Value[], k: K): boolean {
+    switch (t.t) {
+      case 'var': {
+        if (t.slot === undefined) return this.evalTerm(t, frame, (x) => equal(x, v) && k());
+        const cur = frame[t.slot];
+        if (cur === undefined) {
+          frame[t.slot] = v;
+          try { return k(); } finally { frame[t.slot] = undefined as unknown as Value; }
+        }
+        return equal(cur, v) && k();
+      }
+      case 'scalar': case 'const': return equal(t.v, v) && k();
+      case 'array': {
+        if (!Array.isArray(v) || v.length !== t.items.length) return false;
+        const step = (i: number): boolean => i === v.length ? k() : this.unifyValue(t.items[i], v[i], frame, () => step(i + 1));
+        return step(0);
+      }
+      case 'object': {
+        if (!(v instanceof RObject) || v.size !== t.items.length) return false;
+        const step = (i: number): boolean => {
+          if (i === t.items.length) return k();
+          const [kt, vt] = t.items[i];
+          return this.evalTerm(kt, frame, (kv) => {
+            const x = v.get(kv);
+            return x !== undefined && this.unifyValue(vt, x, frame, () => step(i + 1));
+          });
+        };
+        return step(0);
+      }
+      default:
+        return this.evalTerm(t, frame, (x) => equal(x, v) && k());
+    }
+  }
+
+  // ---------- terms ----------
+
+  evalTerm(t: Term, frame: Value[], k: KV): boolean {
+    switch (t.t) {
+      case 'scalar': case 'const': return k(t.v);
+      case 'var': {
+        if (t.slot !== undefined) {
+          const v = frame[t.slot];
+          if (v === undefined) throw RegoError.single('eval_internal_error', `var ${t.name} is unbound`, t.loc);
+          return k(v);
+        }
+        if (t.name === 'input') return this.input !== undefined && k(this.input);
+        if (t.name === 'data') return this.evalData(this.root, this.data, [], [], 0, frame, k);
+        throw RegoError.single('eval_internal_error', `unresolved name ${t.name}`, t.loc);
+      }
+      case 'ref': return this.evalRef(t, frame, k);
+      case 'array': return this.evalList(t.items, 0, [], frame, (xs) => k(xs));
+      case 'set': return this.evalList(t.items, 0, [], frame, (xs) => { const s = new RSet(); for (const x of xs) s.add(x); return k(s); });
+      case 'object': {
+        const flat = t.items.flat();
+        return this.evalList(flat, 0, [], frame, (xs) => {
+          const o = new RObject();
+          for (let i = 0; i < xs.length; i += 2) o.set(xs[i], xs[i + 1]);
+          return k(o);
+        });
+      }
+      case 'call': return this.evalCall(t, frame, k);
+      case 'arraycomp': {
+        const out: Value[] = [];
+        this.evalBody(t.body, 0, frame, () => this.evalTerm(t.head, frame, (v) => { out.push(v); return false; }));
+        return k(out);
+      }
+      case 'setcomp': {
+        const out = new RSet();
+        this.evalBody(t.body, 0, frame, () => this.evalTerm(t.head, frame, (v) => { out.add(v); return false; }));
+        return k(out);
+      }
+      case 'objcomp': {
+        const out = new RObject();
+        this.evalBody(t.body, 0, frame, () => this.evalTerm(t.key, frame, (kv) => this.evalTerm(t.value, frame, (vv) => {
+          const prev = out.get(kv);
+          if (prev !== undefined && !equal(prev, vv)) throw RegoError.single('eval_conflict_error', 'object keys must be unique', t.loc);
+          out.set(kv, vv);
+          return false;
+        })));
+        return k(out);
+      }
+      case 'template': return this.evalTemplate(t.parts, 0, '', frame, k);
+    }
+  }
+
+  private evalTemplate(parts: (string | Term)[], i: number, acc: string, frame: Value[], k: KV): boolean {
+    if (i === parts.length) return k(acc);
+    const p = parts[i];
+    if (typeof p === 'string') return this.evalTemplate(parts, i + 1, acc + p, frame, k);
+    const vals: Value[] = [];
+    this.evalTerm(p, frame, (v) => { vals.push(v); return false; });
+    if (vals.length > 1) {
+      const distinct = vals.filter((v, j) => vals.findIndex((w) => equal(v, w)) === j);
+      if (distinct.length > 1) throw RegoError.single('eval_conflict_error', 'template expression produced multiple outputs', p.loc);
+    }
+    const text = vals.length === 0 ? '<undefined>' : typeof vals[0] === 'string' ? vals[0] : valueToString(vals[0]);
+    return this.evalTemplate(parts, i + 1, acc + text, frame, k);
+  }
+
+  private evalList(items: Term[], i: number, acc: Value[], frame: Value[], k: (xs: Value[]) => boolean): boolean {
+    if (i === items.length) return k(acc.slice());
+    return this.evalTerm(items[i], frame, (v) => { acc[i] = v; return this.evalList(items, i + 1, acc, frame, k); });
+  }
+
+  // ---------- references ----------
+
+  private evalRef(t: Term & { t: 'ref' }, frame: Value[], k: KV): boolean {
+    const h = t.head;
+    if (h.t === 'var' && h.slot === undefined) {
+      if (h.name === 'data') return this.evalData(this.root, this.data, [], t.path, 0, frame, k);
+      if (h.name === 'input') return this.input !== undefined && this.evalPath(this.input, t.path, 0, frame, k);
+    }
+    return this.evalTerm(h, frame, (v) => this.evalPath(v, t.path, 0, frame, k));
+  }
+
+  private evalPath(v: Value, path: Term[], i: number, frame: Value[], k: KV): boolean {
+    if (i === path.length) return k(v);
+    const p = path[i];
+    if (p.t === 'scalar' || p.t === 'const') {
+      const x = lookup(v, p.v);
+      return x !== undefined && this.evalPath(x, path, i + 1, frame, k);
+    }
+    if (this.hasUnbound(p, frame)) {
+      return this.iterate(v, (key, val) => this.unifyValue(p, key, frame, () => this.evalPath(val, path, i + 1, frame, k)));
+    }
+    return this.evalTerm(p, frame, (key) => {
+      const x = lookup(v, key);
+      return x !== undefined && this.evalPath(x, path, i + 1, frame, k);
+    });
+  }
+
+  /** data.<path>: rule tree merged with base data, honouring `with data...` overrides. */
+  private evalData(node: RuleNode | undefined, base: Value | undefined, at: Value[], path: Term[], i: number, frame: Value[], k: KV): boolean {
+    if (this.overrides.length) {
+      for (const o of this.overrides) {
+        if (o.path.length === at.length && isPrefix(o.path, at)) return this.evalPath(o.value, path, i, frame, k);
+      }
+    }
+    if (!node) return base !== undefined && this.evalPath(base, path, i, frame, k);
+    if (node.kind === 'func') return false;
+    if (node.hasRules()) {
+      if (i < path.length && node.children.size === 0 && !this.overridesBelow(at)) {
+        const p = path[i];
+        if (node.kind === 'set' && !this.hasUnbound(p, frame)) {
+          return this.evalTerm(p, frame, (key) => this.setHas(node, key) && this.evalPath(key, path, i + 1, frame, k));
+        }
+        if (node.kind === 'object' && !this.hasUnbound(p, frame) && !this.cache.has(node)) {
+          return this.evalTerm(p, frame, (key) => {
+            const v = this.objectGet(node, key);
+            return v !== undefined && this.evalPath(v, path, i + 1, frame, k);
+          });
+        }
+      }
+      const v = this.nodeValue(node, base, at);
+      return v !== undefined && this.evalPath(v, path, i, frame, k);
+    }
+    if (i === path.length) {
+      const v = this.nodeValue(node, base, at);
+      return v !== undefined && k(v);
+    }
+    const p = path[i];
+    const step = (key: Value): boolean => {
+      const child = typeof key === 'string' ? node.children.get(key) : undefined;
+      const b = base === undefined ? undefined : lookup(base, key);
+      if (!child && b === undefined && !this.overrides.length) return false;
+      return this.evalData(child, b, [...at, key], path, i + 1, frame, k);
+    };
+    if (p.t === 'scalar') return step(p.v);
+    if (this.hasUnbound(p, frame)) {
+      const keys = new Set<string>();
+      const all: Value[] = [];
+      for (const c of node.children.keys()) { keys.add(c); all.push(c); }
+      if (base instanceof RObject) for (const bk of base.keys()) if (typeof bk !== 'string' || !keys.has(bk)) all.push(bk);
+      all.sort(compare);
+      for (const key of all) {
+        const child = typeof key === 'string' ? node.children.get(key) : undefined;
+        if (child && child.kind === 'func') continue;
+        if (child && !child.hasRules() || !child) {
+          // skip namespaces that hold nothing defined
+        }
+        const r = this.unifyValue(p, key, frame, () => step(key));
+        if (r) return true;
+      }
+      return false;
+    }
+    return this.evalTerm(p, frame, step);
+  }
+
+  private overridesBelow(at: Value[]): boolean {
+    return this.overrides.some((o) => o.path.length > at.length && isPrefix(at, o.path));
+  }
+
+  /** Full value of the document at a node (cached per query and `with` context). */
+  private nodeValue(node: RuleNode, base: Value | undefined, at: Value[]): Value | undefined {
+    const below = this.overrides.length ? this.overrides.filter((o) => o.path.length > at.length && isPrefix(at, o.path)) : [];
+    let v: Value | undefined;
+    const c = below.length ? undefined : this.cache.get(node);
+    if (c !== undefined) v = c === UNDEF ? undefined : c;
+    else {
+      v = this.computeNode(node, base);
+      if (!below.length) this.cache.set(node, v === undefined ? UNDEF : v);
+    }
+    for (const o of below) v = setPath(v ?? new RObject(), o.path.slice(at.length), o.value);
+    return v;
+  }
+
+  private computeNode(node: RuleNode, base: Value | undefined): Value | undefined {
+    let own: Value | undefined;
+    switch (node.kind) {
+      case 'complete': own = this.completeValue(node); break;
+      case 'set': own = this.fullSet(node); break;
+      case 'object': own = this.fullObject(node); break;
+      case 'func': return undefined;
+    }
+    if (node.children.size === 0 && node.kind) return own;
+    if (node.kind && node.kind !== 'object' && own !== undefined) return own;
+    // namespace: base data plus child documents
+    const out = new RObject();
+    if (base instanceof RObject) for (const [k, v] of base.entries()) out.set(k, v);
+    if (own instanceof RObject) for (const [k, v] of own.entries()) out.set(k, v);
+    for (const [name, child] of node.children) {
+      if (child.kind === 'func') continue;
+      const cv = this.nodeValue(child, base instanceof RObject ? base.get(name) : undefined, [...node.path, name]);
+      if (cv !== undefined) out.set(name, cv);
+    }
+    if (node.kind === 'object' && own === undefined && out.size === 0) return undefined;
+    return out;
+  }
+
+  // ---------- rules ----------
+
+  private record(r: CRule): void {
+    if (!this.opts.explain) return;
+    const key = `${r.module.file}:${r.loc.row}`;
+    if (!this.explained.has(key)) this.explained.set(key, { rule: `data.${r.path.join('.')}`, location: key });
+  }
+
+  /** Evaluates a rule and its else chain; calls onValue per produced value. */
+  private evalChain(rule: CRule, onValue: (v: Value, r: CRule) => boolean, args?: Value[]): void {
+    for (let cur: CRule | undefined = rule; cur; cur = cur.else) {
+      const r = cur;
+      const frame: Value[] = new Array(r.nslots);
+      let found = false;
+      this.ruleStack.push(r);
+      try {
+        const body = () => this.evalBody(r.body, 0, frame, () => this.evalTerm(r.value, frame, (v) => { found = true; this.record(r); return onValue(v, r); }));
+        if (args) this.unifyArgs(r.args!, args, 0, frame, body);
+        else body();
+      } finally {
+        this.ruleStack.pop();
+      }
+      if (found) return;
+    }
+  }
+
+  private unifyArgs(params: Term[], args: Value[], i: number, frame: Value[], k: K): boolean {
+    if (i === params.length) return k();
+    return this.unifyValue(params[i], args[i], frame, () => this.unifyArgs(params, args, i + 1, frame, k));
+  }
+
+  private completeValue(node: RuleNode): Value | undefined {
+    let result: Value | undefined;
+    let resultRule: CRule | undefined;
+    const early = node.rules.every((r) => r.constValue) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
+    for (const rule of node.rules) {
+      let stop = false;
+      this.evalChain(rule, (v, r) => {
+        if (result !== undefined && !equal(result, v)) {
+          throw RegoError.single('eval_conflict_error', 'complete rules must not produce multiple outputs', (r ?? resultRule)?.loc);
+        }
+        result = v;
+        resultRule = r;
+        if (early || r.constValue) { stop = early; return true; }
+        return false;
+      });
+      if (stop) break;
+    }
+    if (result === undefined && node.defaultRule) {
+      result = constOf(node.defaultRule);
+    }
+    return result;
+  }
+
+  private fullSet(node: RuleNode): Value {
+    const c = this.cache.get(node);
+    if (c !== undefined && c !== UNDEF) return c;
+    const out = new RSet();
+    for (const rule of node.rules) {
+      const frame: Value[] = new Array(rule.nslots);
+      this.ruleStack.push(rule);
+      try {
+        this.evalBody(rule.body, 0, frame, () => this.evalTerm(rule.member!, frame, (v) => { this.record(rule); out.add(v); return false; }));
+      } finally { this.ruleStack.pop(); }
+    }
+    return out;
+  }
+
+  private setHas(node: RuleNode, key: Value): boolean {
+    const c = this.cache.get(node);
+    if (c instanceof RSet) return c.has(key);
+    for (const rule of node.rules) {
+      const frame: Value[] = new Array(rule.nslots);
+      this.ruleStack.push(rule);
+      let found = false;
+      try {
+        found = this.unifyValue(rule.member!, key, frame, () => this.evalBody(rule.body, 0, frame, () => this.evalTerm(rule.member!, frame, (v) => equal(v, key) && (this.record(rule), true))));
+      } finally { this.ruleStack.pop(); }
+      if (found) return true;
+    }
+    return false;
+  }
+
+  private fullObject(node: RuleNode): Value | undefined {
+    const out = new RObject();
+    let any = false;
+    for (const rule of node.rules) {
+      const frame: Value[] = new Array(rule.nslots);
+      this.ruleStack.push(rule);
+      try {
+        this.evalBody(rule.body, 0, frame, () => this.evalList(rule.keys, 0, [], frame, (keys) => this.evalTerm(rule.value, frame, (v) => {
+          this.record(rule);
+          insertNested(out, keys, v, rule.loc);
+          any = true;
+          return false;
+        })));
+      } finally { this.ruleStack.pop(); }
+    }
+    if (!any && node.defaultRule) return constOf(node.defaultRule);
+    return out;
+  }
+
+  private objectGet(node: RuleNode, key: Value): Value | undefined {
+    let out: RObject | undefined;
+    for (const rule of node.rules) {
+      const frame: Value[] = new Array(rule.nslots);
+      this.ruleStack.push(rule);
+      try {
+        this.unifyValue(rule.keys[0], key, frame, () => this.evalBody(rule.body, 0, frame, () => this.evalList(rule.keys, 0, [], frame, (keys) => this.evalTerm(rule.value, frame, (v) => {
+          if (!equal(keys[0], key)) return false;
+          this.record(rule);
+          out ??= new RObject();
+          insertNested(out, keys, v, rule.loc);
+          return false;
+        }))));
+      } finally { this.ruleStack.pop(); }
+    }
+    return out?.get(key);
+  }
+
+  // ---------- calls ----------
+
+  private evalCall(t: Term & { t: 'call' }, frame: Value[], k: KV): boolean {
+    if (t.op === 'print') return this.evalPrint(t, frame, k);
+    return this.evalList(t.args, 0, [], frame, (args) => this.callFunction(t.op, args, t.loc, k));
+  }
+
+  private evalPrint(t: Term & { t: 'call' }, frame: Value[], k: KV): boolean {
+    const parts = t.args.map((a) => {
+      const vals: Value[] = [];
+      this.evalTerm(a, frame, (v) => { vals.push(v); return false; });
+      if (vals.length === 0) return '<undefined>';
+      return vals.map((v) => (typeof v === 'string' ? v : valueToString(v))).join(' ');
+    });
+    const loc = `${t.loc.file}:${t.loc.row}`;
+    this.ctx.print(`${loc} ${parts.join(' ')}`.trimEnd());
+    return k(true);
+  }
+
+  callFunction(name: string, args: Value[], loc: Location, k: KV): boolean {
+    if (this.mocks.size) {
+      const m = this.mocks.get(name);
+      if (m) {
+        if (m.kind === 'value') return k(m.v);
+        const saved = this.mocks;
+        // a mock function calling the mocked name reaches the original
+        this.mocks = new Map(saved);
+        this.mocks.delete(name);
+        try { return this.callFunction(m.name, args, loc, k); } finally { this.mocks = saved; }
+      }
+    }
+    if (name.startsWith('data.')) {
+      const node = this.root.find(name.split('.').slice(1));
+      if (!node || node.kind !== 'func') {
+        if (node && node.hasRules() && args.length === 0) {
+          const v = this.nodeValue(node, undefined, node.path);
+          return v !== undefined && k(v);
+        }
+        throw RegoError.single('rego_type_error', `undefined function ${name}`, loc);
+      }
+      return this.callUser(node, args, loc, k);
+    }
+    if (name === 'rego.metadata.rule') return k(metadataRule(this.ruleStack[this.ruleStack.length - 1]));
+    if (name === 'rego.metadata.chain') return k(metadataChain(this.ruleStack[this.ruleStack.length - 1]));
+    const def = BUILTINS[name];
+    if (!def) throw RegoError.single('rego_type_error', `undefined function ${name}`, loc);
+    const v = this.callBuiltin(def, args, loc);
+    return v !== undefined && k(v);
+  }
+
+  private callUser(node: RuleNode, args: Value[], loc: Location, k: KV): boolean {
+    if (args.length !== node.arity) throw RegoError.single('rego_type_error', `data.${node.path.join('.')}: arity mismatch`, loc);
+    let result: Value | undefined;
+    for (const rule of node.rules) {
+      this.evalChain(rule, (v, r) => {
+        if (result !== undefined && !equal(result, v)) throw RegoError.single('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
+        result = v;
+        return r.constValue;
+      }, args);
+    }
+    if (result === undefined && node.defaultRule) result = constOf(node.defaultRule);
+    return result !== undefined && k(result);
+  }
+
+  private callBuiltin(def: BuiltinDef, args: Value[], loc: Location): Value | undefined {
+    for (let i = 0; i < args.length; i++) {
+      const spec = i < def.args.length ? def.args[i] : def.variadic;
+      if (spec === undefined) continue;
+      const kinds = specKinds(spec);
+      if (kinds.includes('any')) continue;
+      const got = typeName(args[i]);
+      if (!kinds.includes(got)) {
+        throw RegoError.single('eval_type_error', `${def.name}: operand ${i + 1} must be ${describeKinds(kinds)} but got ${got}`, loc);
+      }
+    }
+    try {
+      return def.fn(args, this.ctx);
+    } catch (e) {
+      if (e instanceof RegoError) throw e;
+      if (e instanceof OperandTypeError) throw RegoError.single('eval_type_error', `${def.name}: ${e.message}`, loc);
+      if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      if (this.opts.strict || (e instanceof BuiltinError && (e as BuiltinError & { alwaysRaise?: boolean }).alwaysRaise)) {
+        throw RegoError.single('eval_builtin_error', `${def.name}: ${msg}`, loc);
+      }
+      return undefined;
+    }
+  }
+}
+
+function constOf(r: CRule): Value {
+  const v = r.value;
+  return v.t === 'scalar' || v.t === 'const' ? v.v : true;
+}
+
+export function lookup(v: Value, key: Value): Value | undefined {
+  if (Array.isArray(v)) {
+    if (!isNum(key)) return undefined;
+    const i = toSafeInt(key);
+    return i !== undefined && i >= 0 && i < v.length ? v[i] : undefined;
+  }
+  if (v instanceof RObject) return v.get(key);
+  if (v instanceof RSet) return v.has(key) ? key : undefined;
+  return undefined;
+}
+
+function isPrefix(prefix: Value[], path: Value[]): boolean {
+  if (prefix.length > path.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (!equal(prefix[i], path[i])) return false;
+  return true;
+}
+
+/** Copy of `v` with `path` set to `x` (objects created along the way). */
+function setPath(v: Value | undefined, path: Value[], x: Value): Value {
+  if (path.length === 0) return x;
+  const o = new RObject();
+  if (v instanceof RObject) for (const [k, val] of v.entries()) o.set(k, val);
+  o.set(path[0], setPath(v instanceof RObject ? v.get(path[0]) : undefined, path.slice(1), x));
+  return o;
+}
+
+function insertNested(out: RObject, keys: Value[], v: Value, loc: Location): void {
+  let o = out;
+  for (let i = 0; i < keys.length - 1; i++) {
+    let next = o.get(keys[i]);
+    if (!(next instanceof RObject)) {
+      if (next !== undefined) throw RegoError.single('eval_conflict_error', 'object keys must be unique', loc);
+      next = new RObject();
+      o.set(keys[i], next);
+    }
+    o = next;
+  }
+  const last = keys[keys.length - 1];
+  const prev = o.get(last);
+  if (prev !== undefined && !equal(prev, v)) throw RegoError.single('eval_conflict_error', 'object keys must be unique', loc);
+  o.set(last, v);
+}
+
+export { FREE, isArray, isObject, isSet, makeObject };

@@ -1,0 +1,628 @@
+/** Recursive-descent parser for Rego v1 and v0 syntax. Every failure is a RegoError(rego_parse_error). */
+import { parse as parseYaml } from 'yaml';
+import type { Annotations, Body, Expr, ExprKind, Import, Module, Rule, RuleHead, Term, With } from './ast.js';
+import { RegoError, type Location } from './errors.js';
+import { tokenize, type Comment, type Token } from './lexer.js';
+import { numFromString } from './num.js';
+
+export type RegoVersion = 'v0' | 'v1';
+
+const FUTURE_KEYWORDS = ['in', 'every', 'contains', 'if'];
+
+const INFIX: Record<string, string> = {
+  '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte',
+  '+': 'plus', '-': 'minus', '*': 'mul', '/': 'div', '%': 'rem', '&': 'and', '|': 'or',
+};
+
+class Parser {
+  private toks: Token[];
+  private comments: Comment[];
+  private i = 0;
+  readonly keywords = new Set<string>();
+  regoV1Import = false;
+
+  constructor(private src: string, private file: string, private version: RegoVersion, rowBase = 1, colBase = 1) {
+    const r = tokenize(src, file, rowBase, colBase);
+    this.toks = r.tokens;
+    this.comments = r.comments;
+    if (version === 'v1') for (const k of FUTURE_KEYWORDS) this.keywords.add(k);
+  }
+
+  private get tok(): Token { return this.toks[this.i]; }
+  private peek(n = 1): Token { return this.toks[Math.min(this.i + n, this.toks.length - 1)]; }
+  private loc(t: Token = this.tok): Location { return { file: this.file, row: t.row, col: t.col }; }
+  private next(): Token { const t = this.tok; if (this.i < this.toks.length - 1) this.i++; return t; }
+
+  fail(msg: string, t: Token = this.tok): never {
+    throw RegoError.single('rego_parse_error', msg, this.loc(t));
+  }
+  private isOp(text: string, t: Token = this.tok): boolean { return t.kind === 'op' && t.text === text; }
+  private isKw(kw: string, t: Token = this.tok): boolean { return t.kind === 'ident' && t.text === kw && this.keywords.has(kw); }
+  private isIdent(text: string, t: Token = this.tok): boolean { return t.kind === 'ident' && t.text === text; }
+  private expectOp(text: string): Token {
+    if (!this.isOp(text)) this.fail(`unexpected ${this.describe(this.tok)} token: expected ${text}`);
+    return this.next();
+  }
+  private describe(t: Token): string {
+    if (t.kind === 'eof') return 'eof';
+    if (t.kind === 'ident') return `ident`;
+    if (t.kind === 'string' || t.kind === 'rawstring') return 'string';
+    if (t.kind === 'number') return 'number';
+    return t.text;
+  }
+
+  // ---------- module ----------
+
+  parseModule(): Module {
+    while (this.tok.kind !== 'eof' && !this.isIdent('package')) this.fail('package expected');
+    const pkgTok = this.next();
+    const pkgRef = this.parseRefTerm();
+    const pkg = refToPath(pkgRef, (m) => this.fail(m, pkgTok));
+    if (pkg.length === 0) this.fail('package expected', pkgTok);
+    const mod: Module = { file: this.file, package: ['data', ...pkg], packageLoc: this.loc(pkgTok), imports: [], rules: [], annotations: [], regoV1: this.version === 'v1' };
+    const annots = this.collectAnnotations();
+    const pkgAnnot = annots.get(pkgTok.row);
+    if (pkgAnnot) { if (!pkgAnnot.data.scope) pkgAnnot.scope = 'package'; mod.annotations.push(pkgAnnot); }
+    while (this.isIdent('import')) mod.imports.push(this.parseImport());
+    mod.regoV1 = this.version === 'v1' || this.regoV1Import;
+    while (this.tok.kind !== 'eof') {
+      const startTok = this.tok;
+      const rules = this.parseRules(mod);
+      const a = annots.get(startTok.row);
+      if (a) { rules[0].annotations = a; mod.annotations.push(a); }
+      mod.rules.push(...rules);
+      if (this.isIdent('import')) this.fail('imports must appear before rules');
+    }
+    return mod;
+  }
+
+  /** METADATA blocks keyed by the row of the statement that follows them. */
+  private collectAnnotations(): Map<number, Annotations> {
+    const out = new Map<number, Annotations>();
+    const cs = this.comments;
+    for (let j = 0; j < cs.length; j++) {
+      if (cs[j].text.trim() !== 'METADATA') continue;
+      const start = cs[j];
+      const lines: string[] = [];
+      let row = start.row;
+      let k = j + 1;
+      while (k < cs.length && cs[k].row === row + 1) { lines.push(cs[k].text.startsWith(' ') ? cs[k].text.slice(1) : cs[k].text); row = cs[k].row; k++; }
+      let data: unknown;
+      try { data = parseYaml(lines.join('\n')) ?? {}; } catch (e) {
+        throw RegoError.single('rego_parse_error', `yaml: ${(e as Error).message.split('\n')[0]}`, { file: this.file, row: start.row, col: start.col });
+      }
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        throw RegoError.single('rego_parse_error', 'invalid METADATA block', { file: this.file, row: start.row, col: start.col });
+      }
+      const d = data as Record<string, unknown>;
+      out.set(row + 1, { scope: typeof d.scope === 'string' ? d.scope : 'rule', data: d, loc: { file: this.file, row: start.row, col: start.col } });
+    }
+    return out;
+  }
+
+  private parseImport(): Import {
+    const t = this.next();
+    const path = this.parseRefTerm();
+    const segs = refToPath(path, (m) => this.fail(m, t));
+    const head = path.t === 'var' ? path.name : path.t === 'ref' && path.head.t === 'var' ? path.head.name : '';
+    if (head === 'future') {
+      if (segs[0] !== 'future' || segs[1] !== 'keywords' || segs.length > 3) this.fail('invalid import, must be `future.keywords` or `future.keywords.<name>`', t);
+      const kws = segs.length === 3 ? [segs[2]] : FUTURE_KEYWORDS;
+      for (const k of kws) {
+        if (!FUTURE_KEYWORDS.includes(k)) this.fail(`unexpected keyword, must be one of [contains every if in]`, t);
+        this.keywords.add(k);
+      }
+    } else if (head === 'rego') {
+      if (segs.join('.') !== 'rego.v1') this.fail('invalid import `' + segs.join('.') + '`, must be `rego.v1`', t);
+      for (const k of FUTURE_KEYWORDS) this.keywords.add(k);
+      this.regoV1Import = true;
+    } else if (head !== 'data' && head !== 'input') {
+      this.fail(`unexpected import path, must begin with one of: {data, input}, got: ${head}`, t);
+    }
+    let alias: string | undefined;
+    if (this.isIdent('as')) {
+      this.next();
+      if (this.tok.kind !== 'ident') this.fail('expected alias name');
+      alias = this.next().text;
+    }
+    return { path, alias, loc: this.loc(t) };
+  }
+
+  /** A plain reference: ident(.ident | [term])* */
+  private parseRefTerm(): Term {
+    if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
+    const t = this.next();
+    const head: Term = { t: 'var', name: t.text, loc: this.loc(t) };
+    const path: Term[] = [];
+    for (;;) {
+      if (this.isOp('.') && !this.tok.nl) {
+        this.next();
+        if (this.tok.kind !== 'ident') this.fail('expected ident after .');
+        const f = this.next();
+        path.push({ t: 'scalar', v: f.text, loc: this.loc(f) });
+      } else if (this.isOp('[') && !this.tok.nl) {
+        this.next();
+        path.push(this.parseTermIn());
+        this.expectOp(']');
+      } else break;
+    }
+    return path.length ? { t: 'ref', head, path, loc: head.loc } : head;
+  }
+
+  // ---------- rules ----------
+
+  private parseRules(mod: Module): Rule[] {
+    const startTok = this.tok;
+    let isDefault = false;
+    if (this.isIdent('default') && this.peek().kind === 'ident' && !this.peek().nl) { this.next(); isDefault = true; }
+    if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token`);
+    const head = this.parseHead(isDefault);
+    const loc = this.loc(startTok);
+    if (isDefault) {
+      if (!head.value) this.fail('default rule must have a value', startTok);
+      return [{ head, body: [], isDefault: true, loc, module: mod }];
+    }
+    const rules: Rule[] = [];
+    let body: Body;
+    const hasIf = this.isKw('if');
+    if (hasIf) {
+      this.next();
+      body = this.isOp('{') ? this.parseBraceBody() : [this.parseExpr()];
+    } else if (this.isOp('{') && !this.tok.nl) {
+      if (this.version === 'v1' || this.regoV1Import) this.fail('`if` keyword is required before rule body');
+      body = this.parseBraceBody();
+    } else {
+      if (!head.value && !head.key) {
+        if (this.version === 'v1' || this.regoV1Import) {
+          if (head.args) this.fail('rule must have a body or value', startTok);
+          if (head.ref.length === 1) this.fail(`rule must have value assigned`, startTok);
+        }
+      }
+      body = [{ k: 'term', term: { t: 'scalar', v: true, loc }, negated: false, with: [], loc }];
+    }
+    const rule: Rule = { head, body, isDefault: false, loc, module: mod };
+    rules.push(rule);
+    // v0: extra bodies `p { a } { b }`
+    while (this.isOp('{') && !this.tok.nl && !hasIf) {
+      rules.push({ head, body: this.parseBraceBody(), isDefault: false, loc, module: mod });
+    }
+    let cur = rule;
+    while (this.isIdent('else')) {
+      const et = this.next();
+      const eh: RuleHead = { ref: head.ref, args: head.args, assign: head.assign };
+      if (this.isOp('=') || this.isOp(':=')) { eh.assign = this.next().text === ':='; eh.value = this.parseTermIn(); }
+      let ebody: Body;
+      if (this.isKw('if')) {
+        this.next();
+        ebody = this.isOp('{') ? this.parseBraceBody() : [this.parseExpr()];
+      } else if (this.isOp('{')) {
+        ebody = this.parseBraceBody();
+      } else {
+        ebody = [{ k: 'term', term: { t: 'scalar', v: true, loc: this.loc(et) }, negated: false, with: [], loc: this.loc(et) }];
+      }
+      cur.else = { head: eh, body: ebody, isDefault: false, loc: this.loc(et), module: mod };
+      cur = cur.else;
+    }
+    return rules;
+  }
+
+  private parseHead(isDefault: boolean): RuleHead {
+    const nameTok = this.next();
+    const ref: Term[] = [{ t: 'scalar', v: nameTok.text, loc: this.loc(nameTok) }];
+    for (;;) {
+      if (this.isOp('.') && !this.tok.nl) {
+        this.next();
+        if (this.tok.kind !== 'ident') this.fail('expected ident after .');
+        const f = this.next();
+        ref.push({ t: 'scalar', v: f.text, loc: this.loc(f) });
+      } else if (this.isOp('[') && !this.tok.nl) {
+        this.next();
+        ref.push(this.parseTermIn());
+        this.expectOp(']');
+      } else break;
+    }
+    const head: RuleHead = { ref, assign: false };
+    if (this.isOp('(') && !this.tok.nl) {
+      this.next();
+      head.args = [];
+      while (!this.isOp(')')) {
+        head.args.push(this.parseTermIn());
+        if (!this.isOp(',')) break;
+        this.next();
+      }
+      this.expectOp(')');
+    }
+    if (this.isKw('contains')) {
+      this.next();
+      head.key = this.parseTermIn();
+      return head;
+    }
+    if (this.isOp('=') || this.isOp(':=')) {
+      head.assign = this.next().text === ':=';
+      head.value = this.parseTermIn();
+    } else if (!isDefault && ref.length === 2 && ref[1].t !== 'scalar' && !head.args && this.version === 'v0' && !this.regoV1Import) {
+      // v0 partial set: p[x] { ... }
+      head.key = ref.pop()!;
+    } else if (!isDefault && ref.length >= 2 && !head.args && this.version === 'v0' && !this.regoV1Import && ref[ref.length - 1].t !== 'scalar') {
+      head.key = ref.pop()!;
+    }
+    return head;
+  }
+
+  private parseBraceBody(): Body {
+    this.expectOp('{');
+    const body = this.parseBodyUntil('}');
+    this.expectOp('}');
+    if (body.length === 0) this.fail('found empty body');
+    return body;
+  }
+
+  private parseBodyUntil(end: string | null): Body {
+    const body: Body = [];
+    for (;;) {
+      if (end ? this.isOp(end) : this.tok.kind === 'eof') break;
+      body.push(this.parseExpr());
+      if (this.isOp(';')) { this.next(); continue; }
+      if (end ? this.isOp(end) : this.tok.kind === 'eof') break;
+      if (!this.tok.nl) this.fail(`unexpected ${this.describe(this.tok)} token`);
+    }
+    return body;
+  }
+
+  // ---------- expressions ----------
+
+  parseQuery(): Body {
+    const body = this.parseBodyUntil(null);
+    if (body.length === 0) this.fail('empty query');
+    return body;
+  }
+
+  parseExpr(): Expr {
+    const start = this.tok;
+    const loc = this.loc(start);
+    let negated = false;
+    if (this.isIdent('not') && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek()) && !this.isOp('=', this.peek()) && !this.isOp(':=', this.peek())) { this.next(); negated = true; }
+    let kind: ExprKind;
+    if (this.isIdent('some') && this.peek().kind !== 'eof' && !this.isOp('=', this.peek()) && !this.isOp(':=', this.peek()) && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek())) {
+      this.next();
+      kind = this.parseSome();
+    } else if (this.isKw('every')) {
+      this.next();
+      kind = this.parseEvery();
+    } else {
+      const a = this.parseTermIn();
+      if (this.isOp(',') && this.keywords.has('in')) {
+        this.next();
+        const v = this.parseTermRel();
+        if (!this.isKw('in')) this.fail('unexpected , token');
+        this.next();
+        const coll = this.parseTermRel();
+        kind = { k: 'term', term: { t: 'call', op: 'internal.member_3', args: [a, v, coll], loc: a.loc } };
+      } else if (this.isOp('=')) {
+        this.next();
+        kind = { k: 'unify', a, b: this.parseTermIn() };
+      } else if (this.isOp(':=')) {
+        this.next();
+        kind = { k: 'assign', a, b: this.parseTermIn() };
+      } else {
+        kind = { k: 'term', term: a };
+      }
+    }
+    const withs: With[] = [];
+    while (this.isIdent('with')) {
+      const wt = this.next();
+      const target = this.parseRefTerm();
+      if (!this.isIdent('as')) this.fail('expected as');
+      this.next();
+      withs.push({ target, value: this.parseTermIn(), loc: this.loc(wt) });
+    }
+    return { ...kind, negated, with: withs, loc };
+  }
+
+  private parseSome(): ExprKind {
+    const first = this.parseTermRel();
+    if (this.isOp(',') || this.isKw('in')) {
+      const terms = [first];
+      while (this.isOp(',')) { this.next(); terms.push(this.parseTermRel()); }
+      if (this.isKw('in')) {
+        if (terms.length > 2) this.fail('unexpected , token');
+        this.next();
+        const coll = this.parseTermRel();
+        return terms.length === 2 ? { k: 'somein', key: terms[0], value: terms[1], coll } : { k: 'somein', value: terms[0], coll };
+      }
+      for (const t of terms) if (t.t !== 'var') this.fail('expected var');
+      return { k: 'some', vars: terms };
+    }
+    if (first.t !== 'var') this.fail('expected var');
+    return { k: 'some', vars: [first] };
+  }
+
+  private parseEvery(): ExprKind {
+    let key: Term | undefined;
+    let value = this.parseTermRel();
+    if (this.isOp(',')) { this.next(); key = value; value = this.parseTermRel(); }
+    if (!this.isKw('in')) this.fail('expected `in` after `every`');
+    this.next();
+    const coll = this.parseTermRel();
+    const body = this.parseBraceBody();
+    return { k: 'every', key, value, coll, body };
+  }
+
+  // precedence: in < relation < | < & < + - < * / % < term
+  parseTermIn(noOr = false): Term {
+    let left = this.parseTermRel(noOr);
+    while (this.isKw('in')) {
+      this.next();
+      const right = this.parseTermRel(noOr);
+      left = { t: 'call', op: 'internal.member_2', args: [left, right], loc: left.loc };
+    }
+    return left;
+  }
+
+  private parseTermRel(noOr = false): Term {
+    let left = this.parseTermOr(noOr);
+    while (this.tok.kind === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(this.tok.text)) {
+      const op = this.next().text;
+      const right = this.parseTermOr(noOr);
+      left = { t: 'call', op: INFIX[op], args: [left, right], loc: left.loc };
+    }
+    return left;
+  }
+
+  private parseTermOr(noOr: boolean): Term {
+    let left = this.parseTermAnd();
+    while (!noOr && this.isOp('|')) {
+      this.next();
+      const right = this.parseTermAnd();
+      left = { t: 'call', op: 'or', args: [left, right], loc: left.loc };
+    }
+    return left;
+  }
+
+  private parseTermAnd(): Term {
+    let left = this.parseTermArith();
+    while (this.isOp('&')) {
+      this.next();
+      const right = this.parseTermArith();
+      left = { t: 'call', op: 'and', args: [left, right], loc: left.loc };
+    }
+    return left;
+  }
+
+  private parseTermArith(): Term {
+    let left = this.parseTermFactor();
+    while ((this.isOp('+') || this.isOp('-')) && !this.tok.nl) {
+      const op = this.next().text;
+      const right = this.parseTermFactor();
+      left = { t: 'call', op: INFIX[op], args: [left, right], loc: left.loc };
+    }
+    return left;
+  }
+
+  private parseTermFactor(): Term {
+    let left = this.parseTerm();
+    while ((this.isOp('*') || this.isOp('/') || this.isOp('%')) && !this.tok.nl) {
+      const op = this.next().text;
+      const right = this.parseTerm();
+      left = { t: 'call', op: INFIX[op], args: [left, right], loc: left.loc };
+    }
+    return left;
+  }
+
+  private depth = 0;
+
+  parseTerm(): Term {
+    if (++this.depth > 500) this.fail('term nested too deeply');
+    try {
+      return this.parsePostfix(this.parsePrimary());
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parsePrimary(): Term {
+    const t = this.tok;
+    const loc = this.loc(t);
+    switch (t.kind) {
+      case 'number': {
+        this.next();
+        const n = numFromString(t.text);
+        if (n === undefined) this.fail('illegal number format', t);
+        return { t: 'scalar', v: n!, loc };
+      }
+      case 'string': case 'rawstring':
+        this.next();
+        return { t: 'scalar', v: t.value!, loc };
+      case 'template':
+        this.next();
+        return this.parseTemplate(t);
+      case 'ident': {
+        this.next();
+        if (t.text === 'true' || t.text === 'false') return { t: 'scalar', v: t.text === 'true', loc };
+        if (t.text === 'null') return { t: 'scalar', v: null, loc };
+        if (t.text === 'set' && this.isOp('(') && this.isOp(')', this.peek()) && !this.tok.nl) {
+          this.next(); this.next();
+          return { t: 'set', items: [], loc };
+        }
+        if (this.isReservedInTerm(t.text)) this.fail(`unexpected ${t.text} keyword`, t);
+        return { t: 'var', name: t.text, loc };
+      }
+      case 'op':
+        if (t.text === '-' && this.peek().kind === 'number' && this.peek().pos === t.end) {
+          this.next();
+          const nt = this.next();
+          const n = numFromString('-' + nt.text);
+          if (n === undefined) this.fail('illegal number format', nt);
+          return { t: 'scalar', v: n!, loc };
+        }
+        if (t.text === '-') {
+          this.next();
+          const operand = this.parseTerm();
+          return { t: 'call', op: 'minus', args: [{ t: 'scalar', v: 0, loc }, operand], loc };
+        }
+        if (t.text === '(') {
+          this.next();
+          const inner = this.parseTermIn();
+          this.expectOp(')');
+          return inner;
+        }
+        if (t.text === '[') return this.parseArray();
+        if (t.text === '{') return this.parseBrace();
+        break;
+    }
+    return this.fail(`unexpected ${this.describe(t)} token`, t);
+  }
+
+  private isReservedInTerm(name: string): boolean {
+    if (name === 'not' || name === 'with' || name === 'else' || name === 'package' || name === 'import' || name === 'default' || name === 'as') return false;
+    return this.keywords.has(name) && (name === 'if' || name === 'contains' || name === 'every' || name === 'in');
+  }
+
+  private parsePostfix(term: Term): Term {
+    for (;;) {
+      if (this.isOp('.') && !this.tok.nl) {
+        this.next();
+        if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
+        const f = this.next();
+        term = appendRef(term, { t: 'scalar', v: f.text, loc: this.loc(f) });
+      } else if (this.isOp('[') && !this.tok.nl) {
+        this.next();
+        const k = this.parseTermIn();
+        this.expectOp(']');
+        term = appendRef(term, k);
+      } else if (this.isOp('(') && !this.tok.nl && (term.t === 'var' || term.t === 'ref')) {
+        const op = refText(term);
+        if (op === undefined) this.fail('invalid call target');
+        this.next();
+        const args: Term[] = [];
+        while (!this.isOp(')')) {
+          args.push(this.parseTermIn());
+          if (!this.isOp(',')) break;
+          this.next();
+        }
+        this.expectOp(')');
+        term = { t: 'call', op: op!, args, loc: term.loc };
+      } else return term;
+    }
+  }
+
+  private parseArray(): Term {
+    const loc = this.loc(this.next());
+    if (this.isOp(']')) { this.next(); return { t: 'array', items: [], loc }; }
+    const first = this.parseTermIn(true);
+    if (this.isOp('|')) {
+      this.next();
+      const body = this.parseBodyUntil(']');
+      this.expectOp(']');
+      return { t: 'arraycomp', head: first, body, loc };
+    }
+    const items = [first];
+    while (this.isOp(',')) {
+      this.next();
+      if (this.isOp(']')) break;
+      items.push(this.parseTermIn());
+    }
+    this.expectOp(']');
+    return { t: 'array', items, loc };
+  }
+
+  private parseBrace(): Term {
+    const loc = this.loc(this.next());
+    if (this.isOp('}')) { this.next(); return { t: 'object', items: [], loc }; }
+    const first = this.parseTermIn(true);
+    if (this.isOp(':')) {
+      this.next();
+      const v = this.parseTermIn(true);
+      if (this.isOp('|')) {
+        this.next();
+        const body = this.parseBodyUntil('}');
+        this.expectOp('}');
+        return { t: 'objcomp', key: first, value: v, body, loc };
+      }
+      const items: [Term, Term][] = [[first, v]];
+      while (this.isOp(',')) {
+        this.next();
+        if (this.isOp('}')) break;
+        const k = this.parseTermIn();
+        this.expectOp(':');
+        items.push([k, this.parseTermIn()]);
+      }
+      this.expectOp('}');
+      return { t: 'object', items, loc };
+    }
+    if (this.isOp('|')) {
+      this.next();
+      const body = this.parseBodyUntil('}');
+      this.expectOp('}');
+      return { t: 'setcomp', head: first, body, loc };
+    }
+    const items = [first];
+    while (this.isOp(',')) {
+      this.next();
+      if (this.isOp('}')) break;
+      items.push(this.parseTermIn());
+    }
+    this.expectOp('}');
+    return { t: 'set', items, loc };
+  }
+
+  private parseTemplate(t: Token): Term {
+    const parts: (string | Term)[] = [];
+    for (const p of t.parts!) {
+      if (p.text !== undefined) { parts.push(p.text); continue; }
+      const sub = new Parser(p.expr!, this.file, this.version, p.row, p.col);
+      for (const k of this.keywords) sub.keywords.add(k);
+      if (sub.tok.kind === 'eof') sub.fail('empty template expression');
+      const term = sub.parseTermIn();
+      if (sub.tok.kind !== 'eof') sub.fail(`unexpected ${sub.describe(sub.tok)} token in template expression`);
+      parts.push(term);
+    }
+    return { t: 'template', parts, loc: this.loc(t) };
+  }
+}
+
+function appendRef(term: Term, key: Term): Term {
+  if (term.t === 'ref') return { t: 'ref', head: term.head, path: [...term.path, key], loc: term.loc };
+  return { t: 'ref', head: term, path: [key], loc: term.loc };
+}
+
+/** Dotted text of a ref made of a var and string keys (call targets), or undefined. */
+export function refText(term: Term): string | undefined {
+  if (term.t === 'var') return term.name;
+  if (term.t !== 'ref' || term.head.t !== 'var') return undefined;
+  let s = term.head.name;
+  for (const p of term.path) {
+    if (p.t !== 'scalar' || typeof p.v !== 'string') return undefined;
+    s += `.${p.v}`;
+  }
+  return s;
+}
+
+function refToPath(term: Term, fail: (m: string) => never): string[] {
+  if (term.t === 'var') return [term.name];
+  if (term.t !== 'ref' || term.head.t !== 'var') return fail('expected reference');
+  const out = [term.head.name];
+  for (const p of term.path) {
+    if (p.t !== 'scalar' || typeof p.v !== 'string') return fail('package and import paths must contain only string keys');
+    out.push(p.v);
+  }
+  return out;
+}
+
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RegoError) throw e;
+    if (e instanceof RangeError) throw RegoError.single('rego_parse_error', 'input nested too deeply');
+    throw RegoError.single('rego_parse_error', (e as Error)?.message ?? String(e));
+  }
+}
+
+export function parseModule(src: string, file: string, version: RegoVersion = 'v1'): Module {
+  return wrap(() => new Parser(src, file, version).parseModule());
+}
+
+export function parseQuery(src: string, version: RegoVersion = 'v1', file = 'query'): Body {
+  return wrap(() => new Parser(src, file, version).parseQuery());
+}

@@ -1,0 +1,165 @@
+/** Public engine API: compile modules into a Policy, prepare queries, evaluate with a budget. */
+import type { Body, Expr, Module } from './ast.js';
+import type { HostHooks } from './builtins/registry.js';
+import { Compiler, orderBody, Resolver } from './compiler.js';
+import { RegoError, type RegoErrorDetail } from './errors.js';
+import { Evaluator } from './eval.js';
+import { parseModule, parseQuery, type RegoVersion } from './parser.js';
+import { fromJSON, toJSON, type Value } from './value.js';
+
+export interface CompileOptions {
+  /** filename → source */
+  modules: Record<string, string>;
+  data?: unknown;
+  regoVersion?: RegoVersion;
+  strictBuiltinErrors?: boolean;
+  host?: HostHooks;
+  env?: Record<string, string | undefined>;
+  /** where print() output goes (default: stderr) */
+  print?: (msg: string) => void;
+}
+
+export interface Budget {
+  maxSteps?: number;
+  timeoutMs?: number;
+}
+
+export interface EvalResult {
+  results: Array<{ expressions: { value: unknown; text: string }[]; bindings: Record<string, unknown> }>;
+  explanation?: { rule: string; location: string }[];
+}
+
+export interface PreparedQuery {
+  eval(opts?: { input?: unknown; budget?: Budget; explain?: boolean }): EvalResult;
+  /** Same as eval, but keeps Rego values (sets, exact numbers) in results. */
+  evalValues(opts?: { input?: unknown; budget?: Budget; explain?: boolean }): Array<{ expressions: Value[]; bindings: Record<string, Value> }>;
+}
+
+export interface Policy {
+  prepare(query: string): PreparedQuery;
+  modules: string[];
+  /** parsed modules (for tools such as `rego test`) */
+  parsed: Module[];
+}
+
+const DEFAULT_BUDGET = { maxSteps: 10_000_000, timeoutMs: 5_000 };
+
+export function compile(opts: CompileOptions): Policy {
+  const version = opts.regoVersion ?? 'v1';
+  const parsed: Module[] = [];
+  const errors: RegoErrorDetail[] = [];
+  for (const [file, src] of Object.entries(opts.modules)) {
+    try {
+      parsed.push(parseModule(src, file, version));
+    } catch (e) {
+      if (e instanceof RegoError) errors.push(...e.errors);
+      else throw e;
+    }
+  }
+  if (errors.length) throw new RegoError(errors);
+  const compiler = new Compiler(parsed);
+  compiler.compile();
+  const data = safeFromJSON(opts.data ?? {}, 'data');
+  const root = compiler.root;
+  return {
+    modules: Object.keys(opts.modules),
+    parsed,
+    prepare(query: string): PreparedQuery {
+      const body = parseQuery(query, version);
+      const { ordered, names, nslots, texts } = compileQuery(body, query);
+      const capture = ordered.length === 1 && names.size === 0;
+      const run = (o: { input?: unknown; budget?: Budget; explain?: boolean } = {}) => {
+        const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input');
+        const budget = { ...DEFAULT_BUDGET, ...o.budget };
+        const ev = new Evaluator(root, {
+          input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? process.env,
+          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false,
+          print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
+        });
+        const frame: Value[] = new Array(nslots);
+        const rows: Array<{ expressions: Value[]; bindings: Record<string, Value> }> = [];
+        const values: Value[] = [];
+        const step = (i: number): boolean => {
+          if (i === ordered.length) {
+            const bindings: Record<string, Value> = {};
+            for (const [name, slot] of names) if (frame[slot] !== undefined) bindings[name] = frame[slot];
+            rows.push({ expressions: ordered.map((e, j) => values[j] ?? true), bindings });
+            return false;
+          }
+          const e = ordered[i];
+          if (e.k === 'term' && !e.negated && !e.with.length) {
+            return ev.evalTerm(e.term, frame, (v) => {
+              if (v === false && !capture) return false;
+              values[i] = v;
+              return step(i + 1);
+            });
+          }
+          values[i] = true;
+          return ev.evalExpr(e, frame, () => step(i + 1));
+        };
+        guard(() => step(0));
+        return { rows, explanation: o.explain ? [...ev.explained.values()] : undefined, texts };
+      };
+      return {
+        evalValues: (o) => run(o).rows,
+        eval(o) {
+          const r = run(o);
+          return {
+            results: r.rows.map((row) => ({
+              expressions: row.expressions.map((v, i) => ({ value: toJSON(v), text: r.texts[i] })),
+              bindings: Object.fromEntries(Object.entries(row.bindings).map(([k, v]) => [k, toJSON(v)])),
+            })),
+            ...(r.explanation ? { explanation: r.explanation } : {}),
+          };
+        },
+      };
+    },
+  };
+}
+
+function compileQuery(body: Body, src: string): { ordered: Body; names: Map<string, number>; nslots: number; texts: string[] } {
+  const errors: RegoErrorDetail[] = [];
+  const res = new Resolver({ pkg: [], ruleRoots: new Set(), imports: new Map() }, errors);
+  const scope = { vars: new Map<string, number>(), alloc: { n: 0 } };
+  res.declareBody(body, scope, [], new Set());
+  const resolved = res.body(body, scope);
+  const ordered = orderBody(resolved, new Set(), errors, 'query');
+  if (errors.length) throw new RegoError(errors);
+  const names = new Map<string, number>();
+  for (const [n, s] of scope.vars) if (!n.startsWith('$') && n !== '_') names.set(n, s);
+  const lines = src.split(/\n/);
+  const texts = ordered.map((e: Expr) => exprText(lines, e, body));
+  return { ordered, names, nslots: scope.alloc.n, texts };
+}
+
+/** Source text of a query expression: from its start to the next expression's start. */
+function exprText(lines: string[], e: Expr, all: Body): string {
+  const starts = all.map((x) => [x.loc.row, x.loc.col] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const idx = starts.findIndex(([r, c]) => r === e.loc.row && c === e.loc.col);
+  const next = starts[idx + 1];
+  const line = lines[e.loc.row - 1] ?? '';
+  const end = next && next[0] === e.loc.row ? next[1] - 1 : line.length;
+  return line.slice(e.loc.col - 1, end).replace(/[;\s]+$/, '').trim();
+}
+
+/** Converts host JSON to a Rego value; nesting too deep for the stack becomes a clear error. */
+function safeFromJSON(x: unknown, what: string): Value {
+  try {
+    return fromJSON(x);
+  } catch (e) {
+    if (e instanceof RangeError) throw RegoError.single('eval_input_error', `${what} is nested too deeply`);
+    throw RegoError.single('eval_input_error', `${what}: ${(e as Error).message}`);
+  }
+}
+
+/** Runs an evaluation, turning stack exhaustion (deep recursion/input) into a RegoError. */
+function guard<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw RegoError.single('eval_recursion_error', 'evaluation exceeded the maximum nesting depth');
+    }
+    throw e;
+  }
+}
