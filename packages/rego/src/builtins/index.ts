@@ -15,6 +15,7 @@ import { builtins as sets } from './sets.js';
 import { builtins as strings } from './strings.js';
 import { builtins as types } from './types.js';
 import { builtins as units } from './units.js';
+import { builtins as jwt } from './jwt.js';
 import { builtins as net } from './net.js';
 import { builtins as time } from './time.js';
 import { builtins as uuid } from './uuid.js';
@@ -32,6 +33,7 @@ export const BUILTINS: BuiltinTable = {
   ...strings,
   ...types,
   ...units,
+  ...jwt,
   ...net,
   ...time,
   ...uuid,
