@@ -3,9 +3,10 @@
  * Evaluation runs with a step and time budget; going over it is a `policy_budget` fault, any other error a
  * `policy_error` fault — both deny.
  */
-import { compile, RegoError } from '@oagf/rego';
+import { BudgetExceededError, compile, RegoError } from '@oagf/rego';
 import { BundleError, type BundleFiles } from './bundle.js';
 import { PolicyEvalError, type PolicyEvaluator } from './engine.js';
+import type { ExplanationEntry } from '../spec/index.js';
 
 export const ENTRYPOINT = 'data.oagf.decision';
 
@@ -33,7 +34,7 @@ export function compileBundle(bundle: BundleFiles, limits: EvalLimits, query = E
       }
       return {
         value: out.results[0]?.expressions[0]?.value,
-        explanation: (out.explanation ?? []).map((e) => ({ rule: e.rule, ...(e.location ? { location: e.location } : {}) })),
+        explanation: (out.explanation ?? []).map(explanationEntry),
       };
     },
   };
@@ -49,6 +50,11 @@ export function describeRegoError(err: unknown): string {
 }
 
 function isBudgetError(err: unknown): boolean {
-  const code = err instanceof RegoError ? String(err.code) : '';
-  return /budget|timeout|step|cancel/i.test(code);
+  return err instanceof BudgetExceededError;
+}
+
+/** The engine reports locations as "file:row[:col]"; the decision document carries them structured. */
+function explanationEntry(e: { rule: string; location?: unknown }): ExplanationEntry {
+  const m = typeof e.location === 'string' ? /^(.*):(\d+)(?::(\d+))?$/.exec(e.location) : null;
+  return m ? { rule: e.rule, location: { file: m[1]!, row: Number(m[2]), col: Number(m[3] ?? 1) } } : { rule: e.rule };
 }

@@ -1,0 +1,80 @@
+# OAGF standard library: limits on an action's amount (input.action.amount, located by gatekeeper.yaml `amounts:`).
+#   limits:
+#     - tool: place_order        # or api: erp (+ optional method, path patterns); neither = every action with an amount
+#       currency: USD
+#       escalate_above: 1000000  # a human approves anything above
+#       deny_above: 5000000      # hard ceiling: refused outright
+#       approvers: {groups: [procurement-leads], min: 1}
+# A limit that applies to an action whose amount is unknown, or in another currency, refuses it (fail closed).
+package oagf
+
+applicable_limits contains l if {
+	some l in all_entries("limits")
+	limit_applies(l)
+}
+
+limit_applies(l) if {
+	object.get(l, "tool", null) == null
+	object.get(l, "api", null) == null
+	input.action.amount
+}
+
+limit_applies(l) if {
+	input.action.kind in tool_kinds
+	matches(l.tool, object.get(target, "tool", ""))
+}
+
+limit_applies(l) if {
+	input.action.kind == "http.request"
+	l.api == target.api
+	matches(upper(object.get(l, "method", "*")), target.method)
+	matches(object.get(l, "path", "*"), target.path)
+}
+
+deny contains msg if {
+	some l in applicable_limits
+	not input.action.amount
+	msg := sprintf("the amount of this action could not be determined, but a limit applies to it (%s)", [limit_name(l)])
+}
+
+deny contains msg if {
+	some l in applicable_limits
+	amount := input.action.amount
+	amount.currency != object.get(l, "currency", amount.currency)
+	msg := sprintf("amount is in %s but the limit for %s is in %s", [amount.currency, limit_name(l), l.currency])
+}
+
+deny contains msg if {
+	some l in applicable_limits
+	amount := input.action.amount
+	amount.value > l.deny_above
+	msg := sprintf("%s %v exceeds the hard ceiling of %v for agent %s on %s", [amount.currency, amount.value, l.deny_above, input.agent.id, limit_name(l)])
+}
+
+escalate contains msg if {
+	some l in applicable_limits
+	amount := input.action.amount
+	amount.value > l.escalate_above
+	msg := sprintf("%s %v is above the %v limit agent %s may commit on its own for %s", [amount.currency, amount.value, l.escalate_above, input.agent.id, limit_name(l)])
+}
+
+approver_groups contains g if {
+	some l in applicable_limits
+	input.action.amount.value > l.escalate_above
+	some g in l.approvers.groups
+}
+
+approvals_required contains n if {
+	some l in applicable_limits
+	input.action.amount.value > l.escalate_above
+	n := l.approvers.min
+}
+
+limit_name(l) := l.tool if l.tool
+
+limit_name(l) := sprintf("API %s", [l.api]) if {
+	not l.tool
+	l.api
+}
+
+default limit_name(_) := "any action"
