@@ -65,11 +65,17 @@ const err = (code: string, message: string, location?: Location): RegoErrorDetai
 interface Scope {
   parent?: Scope;
   vars: Map<string, number>;
+  /** expression index declaring a `:=`/`some` var; closures before it do not see it */
+  declAt?: Map<string, number>;
+  /** index of the expression being resolved */
+  cursor?: number;
   /** shared slot counter for the whole frame */
   alloc: { n: number };
 }
 
 interface Globals {
+  /** arity of every user function, by `data.x.f` */
+  funcs: Map<string, number>;
   pkg: string[];
   ruleRoots: Set<string>;
   imports: Map<string, Term>;
@@ -83,6 +89,7 @@ export class Compiler {
   readonly root = new RuleNode([]);
   readonly errors: RegoErrorDetail[] = [];
   private allRules: CRule[] = [];
+  readonly funcs = new Map<string, number>();
 
   constructor(readonly modules: Module[]) {}
 
@@ -96,8 +103,17 @@ export class Compiler {
         if (n.t === 'scalar') byPkg.get(k)!.add(n.v as string);
       }
     }
+    const funcs = this.funcs;
     for (const m of this.modules) {
-      const g: Globals = { pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map() };
+      for (const r of m.rules) {
+        if (!r.head.args) continue;
+        const segs = r.head.ref.map((t) => (t.t === 'scalar' ? String(t.v) : '?'));
+        funcs.set([...m.package, ...segs].join('.'), r.head.args.length);
+      }
+      this.nodeAt(m.package.slice(1));
+    }
+    for (const m of this.modules) {
+      const g: Globals = { funcs, pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map() };
       for (const imp of m.imports) {
         const text = refText(imp.path);
         if (!text || text.startsWith('future.') || text === 'future' || text === 'rego.v1') continue;
@@ -185,14 +201,14 @@ export class Compiler {
     for (const a of args ?? []) patternVars(a, bound);
     const ordered = r.isDefault ? body : orderBody(body, bound, this.errors, r.module.file);
     const headNeeds = new Set<number>();
-    for (const t of [...rKeys, ...(member ? [member] : []), value]) evalVars(t, headNeeds);
+    for (const t of [...rKeys, ...(member ? [member] : []), value]) evalVars(t, headNeeds, bound, bound);
     for (const s of headNeeds) {
       if (!bound.has(s)) {
         this.errors.push(err('rego_unsafe_var_error', `var ${res.nameOf(s)} is unsafe`, r.loc));
         break;
       }
     }
-    if (r.isDefault && !isGround(value)) this.errors.push(err('rego_type_error', 'default rule value cannot contain var', r.loc));
+    if (r.isDefault && headNeeds.size) this.errors.push(err('rego_type_error', 'default rule value cannot contain var', r.loc));
     const c: CRule = {
       kind, path, keys: rKeys, member, value: foldConst(value), args, body: ordered, nslots: scope.alloc.n, isDefault: r.isDefault,
       loc: r.loc, constValue: isGround(value), annotations: r.annotations, pkgAnnotations: pkgAnn, module: r.module,
@@ -295,7 +311,7 @@ function pkgAnnotations(modules: Module[], pkg: string[]): CRule['pkgAnnotations
 function groundPrefix(path: Term[]): string[] {
   const out: string[] = [];
   for (const p of path) {
-    if ((p.t === 'scalar' || p.t === 'const') && typeof p.v === 'string') out.push(p.v);
+    if ((p.t === 'scalar' || p.t === 'const') && (typeof p.v === 'string' || typeof p.v === 'number')) out.push(String(p.v));
     else break;
   }
   return out;
@@ -355,9 +371,12 @@ export class Resolver {
   }
 
   private lookup(scope: Scope | undefined, name: string): number | undefined {
-    for (let s = scope; s; s = s.parent) {
+    for (let s = scope, inner = true; s; s = s.parent, inner = false) {
       const v = s.vars.get(name);
-      if (v !== undefined) return v;
+      if (v === undefined) continue;
+      const at = s.declAt?.get(name);
+      if (!inner && at !== undefined && s.cursor !== undefined && at >= s.cursor) continue;
+      return v;
     }
     return undefined;
   }
@@ -370,19 +389,26 @@ export class Resolver {
   declareBody(body: Body, scope: Scope, extra: Term[], forced: Set<string>): void {
     const direct = new Set<string>();
     const decl = new Set<string>(forced);
+    const declAt = new Map<string, number>();
     const dv = (t: Term) => directVars(t, direct);
+    const declare = (t: Term, i: number) => {
+      const names = new Set<string>();
+      collectPatternNames(t, names);
+      for (const n of names) { decl.add(n); if (!declAt.has(n)) declAt.set(n, i); }
+    };
     for (const t of extra) dv(t);
-    for (const e of body) {
+    body.forEach((e, i) => {
       switch (e.k) {
         case 'term': dv(e.term); break;
         case 'unify': dv(e.a); dv(e.b); break;
-        case 'assign': dv(e.a); dv(e.b); collectPatternNames(e.a, decl); break;
-        case 'some': for (const v of e.vars) if (v.t === 'var') decl.add(v.name); break;
-        case 'somein': if (e.key) { dv(e.key); collectPatternNames(e.key, decl); } dv(e.value); collectPatternNames(e.value, decl); dv(e.coll); break;
+        case 'assign': dv(e.a); dv(e.b); declare(e.a, i); break;
+        case 'some': for (const v of e.vars) declare(v, i); break;
+        case 'somein': if (e.key) { dv(e.key); declare(e.key, i); } dv(e.value); declare(e.value, i); dv(e.coll); break;
         case 'every': dv(e.coll); break;
       }
       for (const w of e.with) dv(w.value);
-    }
+    });
+    scope.declAt = declAt;
     for (const n of decl) if (n !== '_' && !scope.vars.has(n)) scope.vars.set(n, this.newSlot(scope, n));
     for (const n of direct) {
       if (n === '_' || scope.vars.has(n)) continue;
@@ -393,7 +419,9 @@ export class Resolver {
   }
 
   body(body: Body, scope: Scope): Body {
-    return body.map((e) => this.expr(e, scope));
+    const out = body.map((e, i) => { scope.cursor = i; return this.expr(e, scope); });
+    scope.cursor = undefined;
+    return out;
   }
 
   private expr(e: Expr, scope: Scope): Expr {
@@ -466,7 +494,7 @@ export class Resolver {
     const b = BUILTINS[name];
     if (b) return b.variadic !== undefined ? undefined : b.args.length;
     void loc;
-    return undefined;
+    return this.g.funcs.get(name);
   }
 
   term(t: Term, scope: Scope): Term {

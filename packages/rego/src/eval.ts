@@ -91,6 +91,7 @@ export class Evaluator {
       case 'every': {
         const { key, value, body } = e;
         return this.evalTerm(e.coll, frame, (c) => {
+          if (!Array.isArray(c) && !(c instanceof RObject) && !(c instanceof RSet)) return false;
           let all = true;
           this.iterate(c, (ck, cv) => {
             const ok = key
@@ -189,6 +190,17 @@ export class Evaluator {
     if (a.t === 'array' && b.t === 'array') {
       if (a.items.length !== b.items.length) return false;
       const pair = (i: number): boolean => i === a.items.length ? k() : this.unify(a.items[i], b.items[i], frame, () => pair(i + 1));
+      return pair(0);
+    }
+    if (a.t === 'object' && b.t === 'object' && this.hasUnbound(a, frame) && this.hasUnbound(b, frame)) {
+      if (a.items.length !== b.items.length) return false;
+      const pairs: [Term, Term][] = [];
+      for (const [ka, va] of a.items) {
+        const m = b.items.find(([kb]) => (kb.t === 'scalar' || kb.t === 'const') && (ka.t === 'scalar' || ka.t === 'const') && equal(ka.v, kb.v));
+        if (!m) return false;
+        pairs.push([va, m[1]]);
+      }
+      const pair = (i: number): boolean => i === pairs.length ? k() : this.unify(pairs[i][0], pairs[i][1], frame, () => pair(i + 1));
       return pair(0);
     }
     if (this.hasUnbound(a, frame)) return this.evalTerm(b, frame, (v) => this.unifyValue(a, v, frame, k));
@@ -367,6 +379,7 @@ export class Evaluator {
     }
     const p = path[i];
     const step = (key: Value): boolean => {
+      if (isNum(key) && base instanceof RObject && !base.has(key)) key = valueToString(key);
       const child = typeof key === 'string' ? node.children.get(key) : undefined;
       const b = base === undefined ? undefined : lookup(base, key);
       if (!child && b === undefined && !this.overrides.length) return false;
@@ -427,7 +440,9 @@ export class Evaluator {
     if (own instanceof RObject) for (const [k, v] of own.entries()) out.set(k, v);
     for (const [name, child] of node.children) {
       if (child.kind === 'func') continue;
-      const cv = this.nodeValue(child, base instanceof RObject ? base.get(name) : undefined, [...node.path, name]);
+      const bv = base instanceof RObject ? base.get(name) : undefined;
+      if (bv !== undefined && !(bv instanceof RObject)) continue;
+      const cv = this.nodeValue(child, bv, [...node.path, name]);
       if (cv !== undefined) out.set(name, cv);
     }
     if (node.kind === 'object' && own === undefined && out.size === 0) return undefined;
@@ -646,8 +661,13 @@ export class Evaluator {
 
 function constOf(r: CRule): Value {
   const v = r.value;
-  return v.t === 'scalar' || v.t === 'const' ? v.v : true;
+  if (v.t === 'scalar' || v.t === 'const') return v.v;
+  let out: Value = true;
+  new Evaluator(undefined as unknown as RuleNode, DEFAULT_OPTS).evalTerm(v, new Array(r.nslots), (x) => { out = x; return true; });
+  return out;
 }
+
+const DEFAULT_OPTS: EvalOptions = { data: null, strict: false, host: {}, env: {}, maxSteps: 1e6, deadline: Infinity, explain: false, print: () => undefined };
 
 export function lookup(v: Value, key: Value): Value | undefined {
   if (Array.isArray(v)) {

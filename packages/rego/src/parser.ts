@@ -444,7 +444,7 @@ class Parser {
           this.next(); this.next();
           return { t: 'set', items: [], loc };
         }
-        if (this.isReservedInTerm(t.text)) this.fail(`unexpected ${t.text} keyword`, t);
+        if (this.isReservedInTerm(t.text) && !(this.isOp('(') && !this.tok.nl)) this.fail(`unexpected ${t.text} keyword`, t);
         return { t: 'var', name: t.text, loc };
       }
       case 'op':

@@ -66,7 +66,7 @@ export function compile(opts: CompileOptions): Policy {
     parsed,
     prepare(query: string): PreparedQuery {
       const body = parseQuery(query, version);
-      const { ordered, names, nslots, texts } = compileQuery(body, query);
+      const { ordered, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
       const capture = ordered.length === 1 && names.size === 0;
       const run = (o: { input?: unknown; budget?: Budget; explain?: boolean } = {}) => {
         const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input');
@@ -117,9 +117,9 @@ export function compile(opts: CompileOptions): Policy {
   };
 }
 
-function compileQuery(body: Body, src: string): { ordered: Body; names: Map<string, number>; nslots: number; texts: string[] } {
+function compileQuery(body: Body, src: string, funcs: Map<string, number>): { ordered: Body; names: Map<string, number>; nslots: number; texts: string[] } {
   const errors: RegoErrorDetail[] = [];
-  const res = new Resolver({ pkg: [], ruleRoots: new Set(), imports: new Map() }, errors);
+  const res = new Resolver({ funcs, pkg: [], ruleRoots: new Set(), imports: new Map() }, errors);
   const scope = { vars: new Map<string, number>(), alloc: { n: 0 } };
   res.declareBody(body, scope, [], new Set());
   const resolved = res.body(body, scope);

@@ -15,10 +15,12 @@ import { builtins as sets } from './sets.js';
 import { builtins as strings } from './strings.js';
 import { builtins as types } from './types.js';
 import { builtins as units } from './units.js';
+import { builtins as crypto } from './crypto.js';
 import { builtins as jwt } from './jwt.js';
 import { builtins as net } from './net.js';
 import { builtins as time } from './time.js';
 import { builtins as uuid } from './uuid.js';
+import { builtins as x509 } from './x509.js';
 
 export const BUILTINS: BuiltinTable = {
   ...core,
@@ -33,10 +35,12 @@ export const BUILTINS: BuiltinTable = {
   ...strings,
   ...types,
   ...units,
+  ...crypto,
   ...jwt,
   ...net,
   ...time,
   ...uuid,
+  ...x509,
 };
 
 export * from './registry.js';
