@@ -8,6 +8,7 @@ import { generateKey } from './note.js';
 import { formatProofFile, verifyProofFile } from './proof-file.js';
 import { decodeRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
+import { storeLookup } from './store.js';
 import { verifyLedgerFile, type VerifyReport } from './verify.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -54,11 +55,7 @@ function proofFromDatabase(path: string, index: number): string {
     if (!checkpoint || index >= checkpoint.size) {
       throw new Error(`entry ${index} is not covered by a checkpoint (latest covers ${checkpoint?.size ?? 0} of ${store.size()} entries)`);
     }
-    const reader = new TreeReader((level, i) => {
-      const hash = store.node(level, i);
-      if (!hash) throw new Error(`database is missing the hash at level ${level}, index ${i}; run 'ledger verify'`);
-      return hash;
-    });
+    const reader = new TreeReader(storeLookup(store));
     return formatProofFile({ index, proof: reader.inclusionProof(index, checkpoint.size), checkpoint: checkpoint.note, extra: store.entry(index)! });
   });
 }

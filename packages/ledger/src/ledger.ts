@@ -1,11 +1,11 @@
 import { formatCheckpoint } from './checkpoint.js';
 import { hashLeaf, sha256Hex, toHex } from './hash.js';
-import { CompactRange, TreeReader, type NodeLookup } from './merkle.js';
+import { CompactRange, TreeReader } from './merkle.js';
 import { parseSignerKey, signNote, type SignerKey } from './note.js';
 import { formatProofFile } from './proof-file.js';
 import { decodeRecord, encodeRecord, normalizeRecord, type LedgerRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { Batch, LedgerStore, StoredPayload } from './store.js';
+import { storeLookup, type Batch, type LedgerStore, type StoredPayload } from './store.js';
 import { createTilesHandler, type TilesHandler } from './tiles.js';
 
 export interface AppendResult {
@@ -72,6 +72,10 @@ function payloadBytes(data: Uint8Array | string, name: string): Buffer {
   throw new TypeError(`payload ${name} must be a string or Uint8Array`);
 }
 
+function duplicateId(id: string): Error {
+  return new Error(`ledger already holds a record with id ${id}`);
+}
+
 function checkSize(value: number, max: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > max) throw new RangeError(`${what} ${value} is outside 0..${max}`);
 }
@@ -107,11 +111,7 @@ class SqliteBackedLedger implements Ledger {
     private readonly signer: SignerKey,
   ) {
     this.bindMeta();
-    const lookup: NodeLookup = (level, index) => {
-      const hash = store.node(level, index);
-      if (!hash) throw new Error(`ledger store is missing the hash at level ${level}, index ${index}; run 'ledger verify'`);
-      return hash;
-    };
+    const lookup = storeLookup(store);
     this.reader = new TreeReader(lookup);
     this.range = CompactRange.load(store.size(), lookup);
     this.checkpoint = store.latestCheckpoint();
@@ -151,9 +151,7 @@ class SqliteBackedLedger implements Ledger {
         stored.push({ digest, data: bytes });
       }
       const normalized = normalizeRecord(stored.length > 0 ? { ...record, payloads: digests } : record);
-      if (this.queuedIds.has(normalized.id) || this.store.indexOfId(normalized.id) !== undefined) {
-        throw new Error(`ledger already holds a record with id ${normalized.id}`);
-      }
+      if (this.queuedIds.has(normalized.id)) throw duplicateId(normalized.id);
       const entry = encodeRecord(normalized);
       this.queuedIds.add(normalized.id);
       this.queue.push({ id: normalized.id, entry, leafHash: hashLeaf(entry), payloads: stored, resolve, reject });
@@ -173,11 +171,39 @@ class SqliteBackedLedger implements Ledger {
     });
   }
 
+  /** Dequeues up to one batch, rejecting appends whose id is already stored (one lookup for the whole batch). */
+  private takeUniqueAppends(): PendingAppend[] {
+    const taken = this.queue.splice(0, MAX_BATCH);
+    let existing: Set<string>;
+    try {
+      existing = this.store.existingIds(taken.map((a) => a.id));
+    } catch (cause) {
+      this.failAppends(taken, [], cause);
+      return [];
+    }
+    if (existing.size === 0) return taken;
+    return taken.filter((a) => {
+      if (!existing.has(a.id)) return true;
+      this.queuedIds.delete(a.id);
+      a.reject(duplicateId(a.id));
+      return false;
+    });
+  }
+
+  private failAppends(appends: PendingAppend[], waiters: CheckpointWaiter[], cause: unknown): void {
+    const error = new Error(`ledger store failure; ${appends.length} append(s) not recorded: ${(cause as Error).message}`, { cause });
+    for (const a of appends) {
+      this.queuedIds.delete(a.id);
+      a.reject(error);
+    }
+    waiters.forEach((w) => w.reject(error));
+  }
+
   /** Group commit: everything queued so far becomes one transaction. */
   private async flush(): Promise<void> {
     while (this.queue.length > 0 || this.waiters.length > 0) {
-      const appends = this.queue.splice(0, MAX_BATCH);
-      const waiters = appends.length < MAX_BATCH ? this.waiters.splice(0) : [];
+      const appends = this.takeUniqueAppends();
+      const waiters = this.queue.length === 0 ? this.waiters.splice(0) : [];
       const range = this.range.clone();
       const batch: Batch = { entries: [], nodes: [], payloads: [] };
       for (const a of appends) {
@@ -194,10 +220,7 @@ class SqliteBackedLedger implements Ledger {
       try {
         await this.store.commit(batch);
       } catch (cause) {
-        const error = new Error(`ledger store failure; ${appends.length} append(s) not recorded: ${(cause as Error).message}`, { cause });
-        for (const a of appends) this.queuedIds.delete(a.id);
-        appends.forEach((a) => a.reject(error));
-        waiters.forEach((w) => w.reject(error));
+        this.failAppends(appends, waiters, cause);
         continue;
       }
       this.range = range;

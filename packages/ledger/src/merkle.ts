@@ -89,8 +89,14 @@ export function verifyConsistency(
   return sn === 0n && bytesEqual(fr, root1) && bytesEqual(sr, root2);
 }
 
-/** Hash of the full, aligned subtree of 2^level leaves starting at leaf index * 2^level. */
-export type NodeLookup = (level: number, index: number) => Uint8Array;
+/** The full, aligned subtree of 2^level leaves starting at leaf index * 2^level (level 0 = a leaf hash). */
+export interface NodeRef {
+  level: number;
+  index: number;
+}
+
+/** Fetches many stored subtree hashes at once, in the order asked; throws if one is missing. */
+export type NodeLookup = (refs: readonly NodeRef[]) => Uint8Array[];
 
 function largestPowerOfTwoBelow(n: number): number {
   let k = 1;
@@ -98,28 +104,45 @@ function largestPowerOfTwoBelow(n: number): number {
   return k;
 }
 
-function log2(powerOfTwo: number): number {
-  return Math.round(Math.log2(powerOfTwo));
+/**
+ * The perfect subtrees whose hashes, folded from the right, give MTH(D[start:end]); valid for every range the
+ * RFC 9162 recursion produces (start is a multiple of the range's enclosing power of two).
+ */
+function subtrees(start: number, end: number): NodeRef[] {
+  const refs: NodeRef[] = [];
+  while (end > start) {
+    let level = 0;
+    while (2 ** (level + 1) <= end - start) level++;
+    refs.push({ level, index: start / 2 ** level });
+    start += 2 ** level;
+  }
+  return refs;
+}
+
+function foldRight(hashes: readonly Uint8Array[]): Uint8Array {
+  if (hashes.length === 0) return EMPTY_ROOT;
+  let root = hashes[hashes.length - 1]!;
+  for (let i = hashes.length - 2; i >= 0; i--) root = hashChildren(hashes[i]!, root);
+  return root;
 }
 
 /**
- * Roots and proofs of any tree size from stored full-subtree hashes: only O(log n) lookups per answer,
- * never a re-read of the leaves. Sizes here are numbers (the store addresses leaves below 2^47).
+ * Roots and proofs of any tree size from stored full-subtree hashes: one batched lookup of O(log n) hashes per
+ * answer, never a re-read of the leaves. Sizes here are numbers (the store addresses leaves below 2^47).
  */
 export class TreeReader {
-  constructor(private readonly node: NodeLookup) {}
+  constructor(private readonly lookup: NodeLookup) {}
 
-  /** MTH(D[start:end]) per RFC 9162 §2.1.1. */
-  rangeRoot(start: number, end: number): Uint8Array {
-    const n = end - start;
-    if (n === 0) return EMPTY_ROOT;
-    if ((n & (n - 1)) === 0 && start % n === 0) return this.node(log2(n), start / n);
-    const k = largestPowerOfTwoBelow(n);
-    return hashChildren(this.rangeRoot(start, start + k), this.rangeRoot(start + k, end));
+  /** Hashes of several ranges with a single lookup. */
+  private rangeRoots(ranges: readonly [number, number][]): Uint8Array[] {
+    const parts = ranges.map(([start, end]) => subtrees(start, end));
+    const hashes = this.lookup(parts.flat());
+    let at = 0;
+    return parts.map((refs) => foldRight(hashes.slice(at, (at += refs.length))));
   }
 
   root(size: number): Uint8Array {
-    return this.rangeRoot(0, size);
+    return this.rangeRoots([[0, size]])[0]!;
   }
 
   /** PATH(index, D[0:size]), RFC 9162 §2.1.3.1. */
@@ -127,25 +150,25 @@ export class TreeReader {
     if (!(index >= 0 && index < size)) throw new RangeError(`inclusion proof: index ${index} is outside a tree of size ${size}`);
     let start = 0;
     let end = size;
-    const siblings: Uint8Array[] = [];
+    const siblings: [number, number][] = [];
     while (end - start > 1) {
       const k = largestPowerOfTwoBelow(end - start);
       if (index - start < k) {
-        siblings.push(this.rangeRoot(start + k, end));
+        siblings.push([start + k, end]);
         end = start + k;
       } else {
-        siblings.push(this.rangeRoot(start, start + k));
+        siblings.push([start, start + k]);
         start += k;
       }
     }
-    return siblings.reverse();
+    return this.rangeRoots(siblings.reverse());
   }
 
   /** PROOF(size1, D[0:size2]), RFC 9162 §2.1.4.1; empty for size1 = 0 or size1 = size2. */
   consistencyProof(size1: number, size2: number): Uint8Array[] {
     if (!(size1 >= 0 && size1 <= size2)) throw new RangeError(`consistency proof: sizes ${size1} and ${size2} are not in order`);
     if (size1 === 0 || size1 === size2) return [];
-    const outer: Uint8Array[] = [];
+    const outer: [number, number][] = [];
     let m = size1;
     let start = 0;
     let end = size2;
@@ -153,16 +176,16 @@ export class TreeReader {
     while (m !== end - start) {
       const k = largestPowerOfTwoBelow(end - start);
       if (m <= k) {
-        outer.push(this.rangeRoot(start + k, end));
+        outer.push([start + k, end]);
         end = start + k;
       } else {
-        outer.push(this.rangeRoot(start, start + k));
+        outer.push([start, start + k]);
         m -= k;
         start += k;
         complete = false;
       }
     }
-    return [...(complete ? [] : [this.rangeRoot(start, end)]), ...outer.reverse()];
+    return this.rangeRoots([...(complete ? [] : [[start, end] as [number, number]]), ...outer.reverse()]);
   }
 }
 
@@ -187,18 +210,9 @@ export class CompactRange {
     return new CompactRange(0, []);
   }
 
-  /** Rebuilds the edge of a stored tree with one lookup per set bit of size. */
-  static load(size: number, node: NodeLookup): CompactRange {
-    const edge: Uint8Array[] = [];
-    let start = 0;
-    for (let level = 52; level >= 0; level--) {
-      const width = 2 ** level;
-      if (size - start >= width) {
-        edge.push(node(level, start / width));
-        start += width;
-      }
-    }
-    return new CompactRange(size, edge);
+  /** Rebuilds the edge of a stored tree with one batched lookup of one hash per set bit of size. */
+  static load(size: number, lookup: NodeLookup): CompactRange {
+    return new CompactRange(size, lookup(subtrees(0, size)));
   }
 
   get length(): number {
@@ -225,9 +239,6 @@ export class CompactRange {
   }
 
   root(): Uint8Array {
-    if (this.edge.length === 0) return EMPTY_ROOT;
-    let root = this.edge[this.edge.length - 1]!;
-    for (let i = this.edge.length - 2; i >= 0; i--) root = hashChildren(this.edge[i]!, root);
-    return root;
+    return foldRight(this.edge);
   }
 }

@@ -68,9 +68,10 @@ export function generateCosignerKey(name: string): { skey: string; vkey: string 
 }
 
 function splitKey(text: string, what: string): { name: string; id: number; type: SignatureType; material: Buffer } {
-  const parts = text.split('+');
-  if (parts.length !== 3) throw new Error(`malformed ${what}: expected name+hexid+base64key`);
-  const [name, idText, keyText] = parts as [string, string, string];
+  // The base64 key may itself contain '+', so only the first two separators count.
+  const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text);
+  if (!match) throw new Error(`malformed ${what}: expected name+hexid+base64key`);
+  const [, name, idText, keyText] = match as unknown as [string, string, string, string];
   checkKeyName(name);
   if (!/^[0-9a-f]{8}$/.test(idText)) throw new Error(`malformed ${what} ${name}: key id must be 8 lowercase hex digits`);
   const bytes = fromBase64Strict(keyText);

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { NodeRef } from './merkle.js';
 import type { Batch, LedgerStore, StoredCheckpoint, StoredEntry, StoredNode, StoredPayload } from './store.js';
 
 /** Interior nodes share one integer key: level * 2^47 + index (2^47 leaves is far beyond any ledger). */
@@ -7,7 +8,7 @@ const LEVEL_STRIDE = 2 ** 47;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, leaf BLOB NOT NULL, entry BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS entries_by_id ON entries (id);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_by_id ON entries (id);
 CREATE TABLE IF NOT EXISTS nodes (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS payloads (digest TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, note TEXT NOT NULL);
@@ -44,7 +45,10 @@ export class SqliteStore implements LedgerStore {
       leaf: db.prepare('SELECT leaf FROM entries WHERE idx = ?').pluck(),
       node: db.prepare('SELECT hash FROM nodes WHERE pos = ?').pluck(),
       entry: db.prepare('SELECT entry FROM entries WHERE idx = ?').pluck(),
-      byId: db.prepare('SELECT idx FROM entries WHERE id = ? ORDER BY idx LIMIT 1').pluck(),
+      byId: db.prepare('SELECT idx FROM entries WHERE id = ?').pluck(),
+      idsIn: db.prepare('SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?))').pluck(),
+      leavesIn: db.prepare('SELECT idx, leaf FROM entries WHERE idx IN (SELECT value FROM json_each(?))').raw(),
+      nodesIn: db.prepare('SELECT pos, hash FROM nodes WHERE pos IN (SELECT value FROM json_each(?))').raw(),
       leafRange: db.prepare('SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       nodeRange: db.prepare('SELECT hash FROM nodes WHERE pos >= ? AND pos < ? ORDER BY pos').pluck(),
       entryRange: db.prepare('SELECT entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
@@ -96,8 +100,13 @@ export class SqliteStore implements LedgerStore {
     return this.stmt.leaf.get(index) as Buffer | undefined;
   }
 
-  node(level: number, index: number): Uint8Array | undefined {
-    return level === 0 ? this.leafHash(index) : (this.stmt.node.get(level * LEVEL_STRIDE + index) as Buffer | undefined);
+  hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[] {
+    const keys = refs.map((r) => (r.level === 0 ? r.index : r.level * LEVEL_STRIDE + r.index));
+    const leafKeys = keys.filter((_, i) => refs[i]!.level === 0);
+    const nodeKeys = keys.filter((_, i) => refs[i]!.level !== 0);
+    const leaves = new Map(leafKeys.length ? (this.stmt.leavesIn.all(JSON.stringify(leafKeys)) as [number, Buffer][]) : []);
+    const nodes = new Map(nodeKeys.length ? (this.stmt.nodesIn.all(JSON.stringify(nodeKeys)) as [number, Buffer][]) : []);
+    return keys.map((key, i) => (refs[i]!.level === 0 ? leaves.get(key) : nodes.get(key)));
   }
 
   entry(index: number): Uint8Array | undefined {
@@ -106,6 +115,10 @@ export class SqliteStore implements LedgerStore {
 
   indexOfId(id: string): number | undefined {
     return this.stmt.byId.get(id) as number | undefined;
+  }
+
+  existingIds(ids: readonly string[]): Set<string> {
+    return new Set(ids.length ? (this.stmt.idsIn.all(JSON.stringify(ids)) as string[]) : []);
   }
 
   hashRange(level: number, start: number, count: number): Uint8Array[] {
@@ -139,7 +152,7 @@ export class SqliteStore implements LedgerStore {
     for (const [index, id, leafHash, entry] of rows) yield { index, id, leafHash, entry };
   }
 
-  *nodes(level: number): IterableIterator<StoredNode> {
+  *levelNodes(level: number): IterableIterator<StoredNode> {
     const base = level * LEVEL_STRIDE;
     const rows = this.db.prepare('SELECT pos, hash FROM nodes WHERE pos >= ? AND pos < ? ORDER BY pos').raw().iterate(base, base + LEVEL_STRIDE) as IterableIterator<[number, Buffer]>;
     for (const [pos, hash] of rows) yield { level, index: pos - base, hash };

@@ -1,3 +1,5 @@
+import type { NodeLookup, NodeRef } from './merkle.js';
+
 /**
  * What the ledger needs from storage. Writes are one atomic, durable batch per group commit; reads are
  * synchronous so proofs and tiles are answered without a round trip (a networked backend keeps a read cache).
@@ -40,9 +42,12 @@ export interface LedgerStore {
   /** Writes the whole batch in one transaction; resolves once durable, rejects with nothing written. */
   commit(batch: Batch): Promise<void>;
   leafHash(index: number): Uint8Array | undefined;
-  node(level: number, index: number): Uint8Array | undefined;
+  /** Stored subtree hashes (level 0 = leaf hashes), in the order asked; undefined where absent. */
+  hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[];
   entry(index: number): Uint8Array | undefined;
   indexOfId(id: string): number | undefined;
+  /** Which of these ids are already stored. */
+  existingIds(ids: readonly string[]): Set<string>;
   /** Consecutive hashes at a tree level (0 = leaf hashes), for tiles; shorter if the tree is. */
   hashRange(level: number, start: number, count: number): Uint8Array[];
   entryRange(start: number, count: number): Uint8Array[];
@@ -51,7 +56,7 @@ export interface LedgerStore {
   latestCheckpoint(): StoredCheckpoint | undefined;
   checkpoints(): StoredCheckpoint[];
   entries(): IterableIterator<StoredEntry>;
-  nodes(level: number): IterableIterator<StoredNode>;
+  levelNodes(level: number): IterableIterator<StoredNode>;
   /** Highest interior level that holds any node (0 when there are none). */
   maxNodeLevel(): number;
   countNodes(): number;
@@ -59,4 +64,13 @@ export interface LedgerStore {
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
   close(): void;
+}
+
+/** Tree lookups over a store; a missing hash means the store is damaged. */
+export function storeLookup(store: LedgerStore): NodeLookup {
+  return (refs) =>
+    store.hashes(refs).map((hash, i) => {
+      if (!hash) throw new Error(`ledger store is missing the hash at level ${refs[i]!.level}, index ${refs[i]!.index}; run 'ledger verify'`);
+      return hash;
+    });
 }

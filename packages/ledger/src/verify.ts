@@ -5,7 +5,7 @@ import { TreeReader, verifyConsistency } from './merkle.js';
 import { verifyNote } from './note.js';
 import { decodeRecord, type LedgerRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { LedgerStore, StoredCheckpoint, StoredEntry, StoredNode } from './store.js';
+import { storeLookup, type LedgerStore, type StoredCheckpoint, type StoredEntry, type StoredNode } from './store.js';
 
 export interface VerifyProblem {
   kind: 'entry' | 'node' | 'checkpoint' | 'payload' | 'database';
@@ -140,7 +140,7 @@ class TreeScan {
   }
 
   private checkNode(level: number, index: number, hash: Uint8Array): void {
-    const stored = (this.levels[level] ??= this.store.nodes(level)).next();
+    const stored = (this.levels[level] ??= this.store.levelNodes(level)).next();
     const first = index * 2 ** level;
     if (stored.done || stored.value.index !== index) fail('node', first, `${describeNode(level, index)} is missing`);
     if (!bytesEqual(stored.value.hash, hash)) fail('node', first, `${describeNode(level, index)} does not match its children`);
@@ -158,7 +158,7 @@ class TreeScan {
 }
 
 function checkSuccessiveCheckpoints(store: LedgerStore, checkpoints: SignedCheckpoint[]): void {
-  const reader = new TreeReader((level, index) => store.node(level, index)!);
+  const reader = new TreeReader(storeLookup(store));
   for (let i = 1; i < checkpoints.length; i++) {
     const [a, b] = [checkpoints[i - 1]!, checkpoints[i]!];
     if (!verifyConsistency(a.size, b.size, a.root, b.root, reader.consistencyProof(a.size, b.size))) {

@@ -1,0 +1,96 @@
+/**
+ * Ledger benchmark: durable appends/s at concurrency 64, inclusion proofs/s at 1,000,000 entries, and the time
+ * of a full offline verify of 1,000,000 entries. The last line of output is one JSON object.
+ * Env: LEDGER_BENCH_ENTRIES (default 1000000), LEDGER_BENCH_APPENDS (default 200000).
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomInt } from 'node:crypto';
+import { canonicalJson, generateKey, hashLeaf, openLedger, verifyInclusion, verifyLedgerFile, type Ledger } from '@oagf/ledger';
+
+const TOTAL = Number(process.env.LEDGER_BENCH_ENTRIES ?? 1_000_000);
+const MEASURED_APPENDS = Math.min(TOTAL, Number(process.env.LEDGER_BENCH_APPENDS ?? 200_000));
+const CONCURRENCY = 64;
+const ORIGIN = 'bench.gatekeeper.example/ledger';
+
+function decision(n: number) {
+  return {
+    v: 1 as const,
+    type: 'decision',
+    id: `dec-${n.toString().padStart(8, '0')}`,
+    time: new Date(1_767_225_600_000 + n).toISOString(),
+    agent: 'planning-agent',
+    action_digest: `sha256:${createHash('sha256').update(String(n)).digest('hex')}`,
+    outcome: n % 10 === 0 ? ('escalate' as const) : ('allow' as const),
+    reasons: n % 10 === 0 ? ['order total exceeds the agent limit of 1000000 USD'] : [],
+    policy_digest: 'sha256:5f2b0c8f0e8e4b1e9d1c2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f',
+  };
+}
+
+async function appendConcurrently(ledger: Ledger, from: number, to: number, concurrency: number): Promise<number> {
+  let next = from;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < to) await ledger.append(decision(next++));
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
+const path = join(dir, 'ledger.db');
+try {
+  const { skey, vkey } = generateKey(ORIGIN);
+  const ledger = await openLedger({ path, origin: ORIGIN, signingKey: skey, checkpointEvery: { entries: 10_000, ms: 1000 } });
+
+  const appendSeconds = await appendConcurrently(ledger, 0, MEASURED_APPENDS, CONCURRENCY);
+  const appendsPerS = MEASURED_APPENDS / appendSeconds;
+  log(`durable appends: ${MEASURED_APPENDS} at concurrency ${CONCURRENCY} in ${appendSeconds.toFixed(2)} s = ${Math.round(appendsPerS)}/s`);
+
+  const fillSeconds = await appendConcurrently(ledger, MEASURED_APPENDS, TOTAL, 1024);
+  log(`filled to ${TOTAL} entries (concurrency 1024) in ${fillSeconds.toFixed(2)} s`);
+  const checkpoint = await ledger.checkpointNow();
+
+  const root = ledger.rootAt(TOTAL);
+  const proofCount = 50_000;
+  const indexes = Array.from({ length: proofCount }, () => randomInt(TOTAL));
+  let started = performance.now();
+  const proofs = indexes.map((i) => ledger.inclusionProof(i, TOTAL));
+  const proofSeconds = (performance.now() - started) / 1000;
+  const proofsPerS = proofCount / proofSeconds;
+  log(`inclusion proofs at size ${TOTAL}: ${proofCount} in ${proofSeconds.toFixed(2)} s = ${Math.round(proofsPerS)}/s`);
+
+  started = performance.now();
+  const sample = 5000;
+  for (let i = 0; i < sample; i++) {
+    const leaf = hashLeaf(Buffer.from(canonicalJson(ledger.getRecord(indexes[i]!))));
+    if (!verifyInclusion(indexes[i]!, TOTAL, leaf, proofs[i]!, root)) throw new Error(`proof for ${indexes[i]} does not verify`);
+  }
+  log(`spot-checked ${sample} proofs against the root (${((performance.now() - started) / sample * 1000).toFixed(1)} µs each incl. lookup)`);
+  await ledger.close();
+  log(`database: ${(statSync(path).size / 2 ** 20).toFixed(0)} MiB; checkpoint:\n${checkpoint.trimEnd()}`);
+
+  started = performance.now();
+  const report = await verifyLedgerFile(path, { vkeys: [vkey] });
+  const verifySeconds = (performance.now() - started) / 1000;
+  if (!report.ok) throw new Error(`verify failed: ${report.problem?.message}`);
+  log(`full verify of ${report.entries} entries, ${report.nodes} nodes, ${report.checkpoints} checkpoints: ${verifySeconds.toFixed(2)} s`);
+
+  log(JSON.stringify({
+    entries: TOTAL,
+    concurrency: CONCURRENCY,
+    appends_per_s: Math.round(appendsPerS),
+    proofs_per_s: Math.round(proofsPerS),
+    verify_1m_s: Number((verifySeconds * (1_000_000 / TOTAL)).toFixed(2)),
+    verify_s: Number(verifySeconds.toFixed(2)),
+    fill_appends_per_s: Math.round((TOTAL - MEASURED_APPENDS) / fillSeconds),
+  }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
