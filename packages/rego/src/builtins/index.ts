@@ -9,13 +9,19 @@ import { builtins as aggregates } from './aggregates.js';
 import { builtins as arrays } from './arrays.js';
 import { builtins as bits } from './bits.js';
 import { builtins as glob } from './glob.js';
+import { builtins as json } from './json.js';
 import { builtins as numbers } from './numbers.js';
 import { builtins as regex } from './regex.js';
 import { builtins as sets } from './sets.js';
 import { builtins as strings } from './strings.js';
 import { builtins as types } from './types.js';
 import { builtins as units } from './units.js';
+import { builtins as encoding } from './encoding.js';
+import { builtins as objects } from './objects.js';
+import { builtins as semver } from './semver.js';
+import { builtins as walk } from './walk.js';
 import { builtins as crypto } from './crypto.js';
+import { builtins as host } from './host.js';
 import { builtins as jwt } from './jwt.js';
 import { builtins as net } from './net.js';
 import { builtins as time } from './time.js';
@@ -35,7 +41,13 @@ export const BUILTINS: BuiltinTable = {
   ...strings,
   ...types,
   ...units,
+  ...encoding,
+  ...json,
+  ...objects,
+  ...semver,
+  ...walk,
   ...crypto,
+  ...host,
   ...jwt,
   ...net,
   ...time,

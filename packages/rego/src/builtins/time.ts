@@ -9,6 +9,7 @@ import { int, str, typeErr } from './operands.js';
 import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
 const NS_OR_TZ = 'number|array[any]';
+const MAX_SLEEP_MS = 1000;
 
 interface TzTime { ns: bigint; zone: Zone; layout: string }
 
@@ -110,6 +111,13 @@ const table: BuiltinDef[] = [
     }));
   }),
   def('time.diff', [NS_OR_TZ, NS_OR_TZ], 'array[number]', ([a, b]) => goCall(() => diff(tzTime(a!), tzTime(b!)))),
+  // OPA's test helper. It blocks the (synchronous) evaluator, so it is capped to keep a gateway responsive.
+  def('test.sleep', ['string'], 'null', ([d]) => {
+    const ns = goCall(() => goParseDuration(d as string));
+    const ms = Math.min(Number(ns / 1_000_000n), MAX_SLEEP_MS);
+    if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return null;
+  }),
 ];
 
 export const builtins: BuiltinTable = Object.fromEntries(table.map((b) => [b.name, b]));
