@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { compile, RegoError } from '../src/index.js';
-import { fromJSON, jsonText, makeObject, RObject, RSet, type Value } from '../src/value.js';
+import { fromJSON, jsonText, makeObject, RObject, RSet, toJSON, type Value } from '../src/value.js';
 
 export interface CaseResult {
   folder: string;
@@ -67,7 +67,7 @@ function runCase(c: Case, regoVersion: 'v0' | 'v1'): { status: 'pass' | 'fail'; 
     }
     const rows = policy.prepare(c.query).evalValues({ input, budget: { timeoutMs: 10_000, maxSteps: 50_000_000 } });
     if (wantsError) return { status: 'fail', reason: `expected error ${c.want_error_code ?? ''} ${c.want_error ?? ''} but got ${rows.length} result(s)` };
-    const got = rows.map((r) => rowText(makeObject(Object.entries(r.bindings)), c.sort_bindings ?? false)).sort();
+    const got = rows.map((r) => rowText(fromJSON(toJSON(makeObject(Object.entries(r.bindings)))), c.sort_bindings ?? false)).sort();
     const want = (c.want_result ?? []).map((r) => rowText(fromJSON(r), c.sort_bindings ?? false)).sort();
     const gotSet = [...new Set(got)], wantSet = [...new Set(want)];
     if (gotSet.length === wantSet.length && gotSet.every((g, i) => g === wantSet[i])) return { status: 'pass' };

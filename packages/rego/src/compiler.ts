@@ -425,7 +425,7 @@ export class Resolver {
   }
 
   private expr(e: Expr, scope: Scope): Expr {
-    const base = { negated: e.negated, loc: e.loc, with: e.with.map((w) => ({ ...w, target: this.withTarget(w.target), value: this.term(w.value, scope) })) };
+    const base = { negated: e.negated, loc: e.loc, with: e.with.map((w) => ({ ...w, target: this.withTarget(w.target), value: this.withValue(w.value, scope) })) };
     switch (e.k) {
       case 'term': {
         const t = e.term;
@@ -466,6 +466,15 @@ export class Resolver {
         return r;
       }
     }
+  }
+
+  /** A `with` value naming a builtin (e.g. `with count as sum`) stays a name, not a local var. */
+  private withValue(t: Term, scope: Scope): Term {
+    const text = refText(t);
+    if (text && BUILTINS[text] && this.lookup(scope, text.split('.')[0]) === undefined && !this.isGlobal(text.split('.')[0])) {
+      return { t: 'var', name: text, loc: t.loc };
+    }
+    return this.term(t, scope);
   }
 
   private withTarget(t: Term): Term {
@@ -658,7 +667,8 @@ function unifyAnalysis(a: Term, b: Term, bound: Set<number>): Analysis | undefin
     const pairs: [Term, Term][] = a.t === 'array' && b.t === 'array' ? a.items.map((x, i) => [x, b.items[i]]) : [];
     if (a.t === 'object' && b.t === 'object') {
       for (const [k, v] of a.items) {
-        const m = b.items.find(([k2]) => isGround(k) && isGround(k2) && JSON.stringify(groundValueSafe(k)) === JSON.stringify(groundValueSafe(k2)));
+        const m = b.items.find(([k2]) => (isGround(k) && isGround(k2) && JSON.stringify(groundValueSafe(k)) === JSON.stringify(groundValueSafe(k2)))
+          || (k.t === 'var' && k2.t === 'var' && k.slot !== undefined && k.slot === k2.slot && bound.has(k.slot)));
         if (m) pairs.push([v, m[1]]);
       }
     }

@@ -196,7 +196,7 @@ export class Evaluator {
       if (a.items.length !== b.items.length) return false;
       const pairs: [Term, Term][] = [];
       for (const [ka, va] of a.items) {
-        const m = b.items.find(([kb]) => (kb.t === 'scalar' || kb.t === 'const') && (ka.t === 'scalar' || ka.t === 'const') && equal(ka.v, kb.v));
+        const m = b.items.find(([kb]) => sameKey(ka, kb, frame));
         if (!m) return false;
         pairs.push([va, m[1]]);
       }
@@ -355,7 +355,12 @@ export class Evaluator {
         if (o.path.length === at.length && isPrefix(o.path, at)) return this.evalPath(o.value, path, i, frame, k);
       }
     }
-    if (!node) return base !== undefined && this.evalPath(base, path, i, frame, k);
+    if (!node) {
+      if (this.overrides.length) {
+        for (const o of this.overrides) if (o.path.length > at.length && isPrefix(at, o.path)) base = setPath(base, o.path.slice(at.length), o.value);
+      }
+      return base !== undefined && this.evalPath(base, path, i, frame, k);
+    }
     if (node.kind === 'func') return false;
     if (node.hasRules()) {
       if (i < path.length && node.children.size === 0 && !this.overridesBelow(at)) {
@@ -483,7 +488,7 @@ export class Evaluator {
   private completeValue(node: RuleNode): Value | undefined {
     let result: Value | undefined;
     let resultRule: CRule | undefined;
-    const early = node.rules.every((r) => r.constValue) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
+    const early = node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
     for (const rule of node.rules) {
       let stop = false;
       this.evalChain(rule, (v, r) => {
@@ -498,7 +503,7 @@ export class Evaluator {
       if (stop) break;
     }
     if (result === undefined && node.defaultRule) {
-      result = constOf(node.defaultRule);
+      result = this.defaultValue(node.defaultRule);
     }
     return result;
   }
@@ -547,7 +552,7 @@ export class Evaluator {
         })));
       } finally { this.ruleStack.pop(); }
     }
-    if (!any && node.defaultRule) return constOf(node.defaultRule);
+    if (!any && node.defaultRule) return this.defaultValue(node.defaultRule);
     return out;
   }
 
@@ -569,11 +574,31 @@ export class Evaluator {
     return out?.get(key);
   }
 
+  private defaultValue(r: CRule): Value {
+    const v = r.value;
+    if (v.t === 'scalar' || v.t === 'const') return v.v;
+    let out: Value = true;
+    this.ruleStack.push(r);
+    try { this.evalTerm(v, new Array(r.nslots), (x) => { out = x; return true; }); } finally { this.ruleStack.pop(); }
+    return out;
+  }
+
   // ---------- calls ----------
 
   private evalCall(t: Term & { t: 'call' }, frame: Value[], k: KV): boolean {
     if (t.op === 'print') return this.evalPrint(t, frame, k);
-    return this.evalList(t.args, 0, [], frame, (args) => this.callFunction(t.op, args, t.loc, k));
+    const args = t.args;
+    // an argument that is a still-unbound var is bound by another argument (e.g. x == a[x]): evaluate it last
+    const late = args.findIndex((a) => a.t === 'var' && a.slot !== undefined && frame[a.slot] === undefined);
+    if (late >= 0) {
+      const order = [...args.keys()].sort((x, y) => Number(args[x].t === 'var' && args[x].slot !== undefined && frame[args[x].slot!] === undefined) - Number(args[y].t === 'var' && args[y].slot !== undefined && frame[args[y].slot!] === undefined));
+      const vals: Value[] = new Array(args.length);
+      const step = (j: number): boolean => j === order.length
+        ? this.callFunction(t.op, vals.slice(), t.loc, k)
+        : this.evalTerm(args[order[j]], frame, (v) => { vals[order[j]] = v; return step(j + 1); });
+      return step(0);
+    }
+    return this.evalList(args, 0, [], frame, (vals) => this.callFunction(t.op, vals, t.loc, k));
   }
 
   private evalPrint(t: Term & { t: 'call' }, frame: Value[], k: KV): boolean {
@@ -629,7 +654,7 @@ export class Evaluator {
         return r.constValue;
       }, args);
     }
-    if (result === undefined && node.defaultRule) result = constOf(node.defaultRule);
+    if (result === undefined && node.defaultRule) result = this.defaultValue(node.defaultRule);
     return result !== undefined && k(result);
   }
 
@@ -659,15 +684,18 @@ export class Evaluator {
   }
 }
 
-function constOf(r: CRule): Value {
-  const v = r.value;
-  if (v.t === 'scalar' || v.t === 'const') return v.v;
-  let out: Value = true;
-  new Evaluator(undefined as unknown as RuleNode, DEFAULT_OPTS).evalTerm(v, new Array(r.nslots), (x) => { out = x; return true; });
-  return out;
+/** Two object-key terms that denote the same key (constants, or vars bound to equal values). */
+function sameKey(a: Term, b: Term, frame: Value[]): boolean {
+  const v = (t: Term): Value | undefined => (t.t === 'scalar' || t.t === 'const' ? t.v : t.t === 'var' && t.slot !== undefined ? frame[t.slot] : undefined);
+  const x = v(a), y = v(b);
+  return x !== undefined && y !== undefined && equal(x, y);
 }
 
-const DEFAULT_OPTS: EvalOptions = { data: null, strict: false, host: {}, env: {}, maxSteps: 1e6, deadline: Infinity, explain: false, print: () => undefined };
+/** Value of a rule whose head value is a constant (callers check `constValue`). */
+function constOf(r: CRule): Value {
+  const v = r.value;
+  return v.t === 'scalar' || v.t === 'const' ? v.v : true;
+}
 
 export function lookup(v: Value, key: Value): Value | undefined {
   if (Array.isArray(v)) {
