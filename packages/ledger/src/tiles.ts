@@ -28,9 +28,9 @@ export function parseTilePath(path: string): TileRequest | string {
   const groups = match[2]!.split('/');
   if (groups.length > 1 && groups[0] === 'x000') return 'tile index has a leading zero group';
   const index = Number(groups.map((g) => g.replace('x', '')).join(''));
-  const width = match[3] === undefined ? TILE_WIDTH : Number(match[3]);
-  if (width >= TILE_WIDTH) return 'partial tile width must be 1..255';
-  return { level, index, width };
+  if (match[3] === undefined) return { level, index, width: TILE_WIDTH };
+  const width = Number(match[3]);
+  return width < TILE_WIDTH ? { level, index, width } : 'partial tile width must be 1..255';
 }
 
 export function tilePath(level: number | 'entries', index: number, width = TILE_WIDTH): string {
