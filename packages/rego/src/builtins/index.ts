@@ -11,6 +11,7 @@ import { builtins as bits } from './bits.js';
 import { builtins as glob } from './glob.js';
 import { builtins as json } from './json.js';
 import { builtins as numbers } from './numbers.js';
+import { builtins as providers } from './providers.js';
 import { builtins as regex } from './regex.js';
 import { builtins as sets } from './sets.js';
 import { builtins as strings } from './strings.js';
@@ -36,6 +37,7 @@ export const BUILTINS: BuiltinTable = {
   ...bits,
   ...glob,
   ...numbers,
+  ...providers,
   ...regex,
   ...sets,
   ...strings,
