@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Ledger } from '@oagf/ledger';
+import { approvalsModule } from './approvals/module.js';
 import { createAuthenticator } from './auth/agents.js';
 import type { LoadedConfig } from './config/load.js';
 import type { DecisionLog } from './decision-log.js';
@@ -26,7 +27,8 @@ import { registerHealthRoutes } from './surfaces/health.js';
 import type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps } from './surface.js';
 
 /** Plug-in and surface modules, in hook order. */
-export const MODULES: GatekeeperModule[] = [];
+// approvals first: it turns an approved retry (OAGF-Approval) into allow before budgets reserve for it.
+export const MODULES: GatekeeperModule[] = [approvalsModule()];
 
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */

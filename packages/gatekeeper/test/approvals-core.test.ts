@@ -166,23 +166,31 @@ test('concurrent approvals of the same request finalize it once', async () => {
 });
 
 test('the escalation record carries the redacted reasoning trace as a payload', async () => {
-  const { gate, ledger, traces } = world();
+  const { gate, ledger } = world();
   const llm = orderAttempt(0);
+  const messages = [
+    { role: 'system', content: 'You are the buyer. Use key sk-abcdefghijklmnopqrstuvwx to call the ERP.' },
+    { role: 'user', content: 'Planner says: restock GPUs for Q3, ref ACME-123456' },
+  ];
+  await gate.decide({ ...llm, surface: 'openai', action: { kind: 'llm.request', target: { model: 'planner-1' }, arguments: { messages: 2 } }, trace: messages });
+  const answer = {
+    choices: [
+      {
+        message: {
+          role: 'assistant',
+          content: '',
+          reasoning_content: 'Forecast needs 2,000 units; Contoso is the only supplier with stock.',
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'place_order', arguments: '{"quantity":2000}' } }],
+        },
+      },
+    ],
+  };
   await gate.decide({
     ...llm,
     surface: 'openai',
-    action: {
-      kind: 'llm.request',
-      target: { model: 'planner-1' },
-      arguments: {
-        messages: [
-          { role: 'system', content: 'You are the buyer. Use key sk-abcdefghijklmnopqrstuvwx to call the ERP.' },
-          { role: 'user', content: 'Planner says: restock GPUs for Q3, ref ACME-123456' },
-        ],
-      },
-    },
+    action: { kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { quantity: 2000 } },
+    trace: { request: messages, response: answer },
   });
-  assert.ok(traces);
   const escalated = await gate.decide(orderAttempt(2000));
   const rec = ledger.records.find((r) => r.record.id === escalated.recordId)!;
   const trace = rec.payloads!.trace as { chain: { agent: string }[]; steps: { content?: string }[] };
@@ -191,5 +199,12 @@ test('the escalation record carries the redacted reasoning trace as a payload', 
   assert.ok(!text.includes('sk-abcdefghijklmnopqrstuvwx'), 'API key redacted');
   assert.ok(!text.includes('ACME-123456'), 'configured pattern redacted');
   assert.match(text, /restock GPUs for Q3/);
-  assert.equal(trace.steps.at(-1)!.content, undefined);
+  const steps = trace.steps as { kind: string; role?: string; reasoning?: string; tool?: string; outcome?: string }[];
+  assert.deepEqual(
+    steps.map((s) => `${s.kind}:${s.role ?? s.tool}`),
+    ['message:system', 'message:user', 'message:assistant', 'tool_call:place_order', 'action:POST erp/orders'],
+  );
+  assert.match(steps[2]!.reasoning!, /only supplier with stock/);
+  assert.equal(steps[3]!.outcome, 'allow');
+  assert.equal(steps[4]!.outcome, 'escalate');
 });

@@ -32,7 +32,7 @@ export function approvalHooks(o: ApprovalHookOptions): GateHooks {
 
   return {
     afterDecision(outcome: GateOutcome, attempt: ActionAttempt, record: PendingRecord) {
-      o.traces.observe(outcome.input, outcome.decision.outcome);
+      o.traces.observe(outcome.input, outcome.decision.outcome, attempt.trace);
       if (outcome.decision.outcome !== 'escalate') return;
       if (attempt.approval) return redeem(outcome, attempt.approval, record);
 

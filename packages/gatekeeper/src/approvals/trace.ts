@@ -32,6 +32,8 @@ interface SessionState {
   steps: TraceStep[];
   /** Messages already recorded per agent: each LLM request repeats the conversation so far. */
   seen: Map<string, number>;
+  /** Model answers already recorded (a response with several tool calls is judged once per call). */
+  answers: Set<string>;
 }
 
 interface ChatMessage {
@@ -52,42 +54,44 @@ export class TraceRecorder {
     private readonly limits = { sessions: 1000, steps: 500 },
   ) {}
 
-  /** Records what an input adds to its session's trace. Inputs without a session id are not traced. */
-  observe(input: OagfInput, outcome?: string): void {
+  /**
+   * Records what a decided action adds to its session's trace. `conversation` is what the surface handed the gate
+   * (attempt.trace): the request's messages, or for a proposed tool call `{ request, response }` with the model's
+   * answer. Inputs without a session id are not traced.
+   */
+  observe(input: OagfInput, outcome: string, conversation?: unknown): void {
     const session = sessionOf(input);
     if (!session) return;
     const state = this.state(session);
     this.extendChain(state, input);
     const agent = input.agent.id;
     const time = input.time.now;
+    const { request, response } = splitConversation(conversation);
+    const seen = state.seen.get(agent) ?? 0;
+    const fresh = request.length >= seen ? request.slice(seen) : request;
+    for (const m of fresh) state.steps.push(...stepsOf(m, agent, time));
+    let count = Math.max(seen, request.length);
+    for (const m of response) {
+      const key = JSON.stringify([agent, m.content ?? null, m.reasoning_content ?? m.reasoning ?? null]);
+      if (state.answers.has(key)) continue;
+      state.answers.add(key);
+      // Tool calls in the answer are recorded below, one step per decided call, with their outcome.
+      state.steps.push(...stepsOf({ ...m, role: 'assistant', tool_calls: [] }, agent, time));
+      count += 1; // the agent repeats this answer in its next request
+    }
+    state.seen.set(agent, count);
     const { action } = input;
-    if (action.kind === 'llm.request') {
-      const messages = messagesOf(action.arguments);
-      const seen = state.seen.get(agent) ?? 0;
-      const fresh = messages.length >= seen ? messages.slice(seen) : messages;
-      for (const m of fresh) state.steps.push(...stepsOf(m, agent, time));
-      state.seen.set(agent, messages.length);
-    } else {
+    if (action.kind !== 'llm.request') {
       state.steps.push({
         kind: action.kind === 'llm.tool_call' || action.kind === 'mcp.tool_call' ? 'tool_call' : 'action',
         agent,
         time,
         tool: action.target.tool ?? describeTarget(input),
         arguments: action.arguments ?? action.body,
-        ...(outcome ? { outcome } : {}),
+        outcome,
       });
     }
     if (state.steps.length > this.limits.steps) state.steps.splice(0, state.steps.length - this.limits.steps);
-  }
-
-  /** Adds the model's own words (content and reasoning) from an LLM response to the session's trace. */
-  observeResponse(input: OagfInput, message: ChatMessage): void {
-    const session = sessionOf(input);
-    if (!session) return;
-    const state = this.state(session);
-    state.steps.push(...stepsOf(message, input.agent.id, input.time.now).filter((s) => s.kind === 'message'));
-    // The agent repeats this message in its next request; count it as seen.
-    state.seen.set(input.agent.id, (state.seen.get(input.agent.id) ?? 0) + 1);
   }
 
   /** The session's trace so far, secrets redacted; undefined when the session was never seen. */
@@ -101,7 +105,7 @@ export class TraceRecorder {
   private state(session: string): SessionState {
     let state = this.sessions.get(session);
     if (!state) {
-      state = { chain: [], steps: [], seen: new Map() };
+      state = { chain: [], steps: [], seen: new Map(), answers: new Set() };
       this.sessions.set(session, state);
       if (this.sessions.size > this.limits.sessions) this.sessions.delete(this.sessions.keys().next().value!);
     }
@@ -130,13 +134,26 @@ function describeTarget(input: OagfInput): string {
   return t.api ? `${t.method ?? ''} ${t.api}${t.path ?? ''}`.trim() : input.action.kind;
 }
 
-/** The conversation in LLM request parameters: chat `messages` or Responses API `input`. */
-function messagesOf(args: unknown): ChatMessage[] {
-  if (!args || typeof args !== 'object') return [];
-  const a = args as { messages?: unknown; input?: unknown };
-  if (Array.isArray(a.messages)) return a.messages as ChatMessage[];
-  if (Array.isArray(a.input)) return a.input as ChatMessage[];
-  if (typeof a.input === 'string') return [{ role: 'user', content: a.input }];
+/** Request messages and model answers in what a surface passes as `attempt.trace`. */
+function splitConversation(c: unknown): { request: ChatMessage[]; response: ChatMessage[] } {
+  if (Array.isArray(c)) return { request: c as ChatMessage[], response: [] };
+  if (!c || typeof c !== 'object') return { request: [], response: [] };
+  const o = c as { request?: unknown; response?: unknown; messages?: unknown };
+  if (Array.isArray(o.messages)) return { request: o.messages as ChatMessage[], response: [] };
+  return { request: Array.isArray(o.request) ? (o.request as ChatMessage[]) : [], response: answersOf(o.response) };
+}
+
+/** Assistant messages in a chat completion, a Responses API object, or a stream's text-so-far per choice. */
+function answersOf(r: unknown): ChatMessage[] {
+  if (Array.isArray(r)) return r as ChatMessage[];
+  if (!r || typeof r !== 'object') return [];
+  const o = r as { choices?: { message?: ChatMessage }[]; output?: { type?: string; content?: unknown; summary?: unknown }[] };
+  if (Array.isArray(o.choices)) return o.choices.map((c) => c.message).filter((m): m is ChatMessage => !!m);
+  if (Array.isArray(o.output)) {
+    const reasoning = o.output.filter((i) => i.type === 'reasoning').map((i) => textOf(i.summary ?? i.content)).join('\n');
+    const content = o.output.filter((i) => i.type === 'message').map((i) => textOf(i.content)).join('\n');
+    return content || reasoning ? [{ role: 'assistant', content, ...(reasoning ? { reasoning } : {}) }] : [];
+  }
   return [];
 }
 
