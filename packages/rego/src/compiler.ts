@@ -406,7 +406,7 @@ export class Resolver {
         case 'somein': if (e.key) { dv(e.key); declare(e.key, i); } dv(e.value); declare(e.value, i); dv(e.coll); break;
         case 'every': dv(e.coll); break;
       }
-      for (const w of e.with) dv(w.value);
+      for (const w of e.with) { const tx = refText(w.value); if (!(tx && BUILTINS[tx])) dv(w.value); }
     });
     scope.declAt = declAt;
     for (const n of decl) if (n !== '_' && !scope.vars.has(n)) scope.vars.set(n, this.newSlot(scope, n));

@@ -37,8 +37,18 @@ class Parser {
     throw RegoError.single('rego_parse_error', msg, this.loc(t));
   }
   private isOp(text: string, t: Token = this.tok): boolean { return t.kind === 'op' && t.text === text; }
-  private isKw(kw: string, t: Token = this.tok): boolean { return t.kind === 'ident' && t.text === kw && this.keywords.has(kw); }
-  private isIdent(text: string, t: Token = this.tok): boolean { return t.kind === 'ident' && t.text === text; }
+  /** A keyword used as the head of a reference, e.g. `else.foo` or `true.bar(1)`. */
+  private kwAsRef(offset = 0): boolean {
+    const t = this.peek(offset), n = this.peek(offset + 1);
+    return t.kind === 'ident' && n.kind === 'op' && n.text === '.' && n.pos === t.end;
+  }
+  private isKw(kw: string, t: Token = this.tok): boolean {
+    if (t.kind !== 'ident' || t.text !== kw || !this.keywords.has(kw)) return false;
+    return !(t === this.tok && this.kwAsRef());
+  }
+  private isIdent(text: string, t: Token = this.tok): boolean {
+    return t.kind === 'ident' && t.text === text && !(t === this.tok && this.kwAsRef());
+  }
   private expectOp(text: string): Token {
     if (!this.isOp(text)) this.fail(`unexpected ${this.describe(this.tok)} token: expected ${text}`);
     return this.next();
@@ -438,13 +448,14 @@ class Parser {
         return this.parseTemplate(t);
       case 'ident': {
         this.next();
-        if (t.text === 'true' || t.text === 'false') return { t: 'scalar', v: t.text === 'true', loc };
-        if (t.text === 'null') return { t: 'scalar', v: null, loc };
+        const asRef = this.isOp('.') && this.tok.pos === t.end;
+        if (!asRef && (t.text === 'true' || t.text === 'false')) return { t: 'scalar', v: t.text === 'true', loc };
+        if (!asRef && t.text === 'null') return { t: 'scalar', v: null, loc };
         if (t.text === 'set' && this.isOp('(') && this.isOp(')', this.peek()) && !this.tok.nl) {
           this.next(); this.next();
           return { t: 'set', items: [], loc };
         }
-        if (this.isReservedInTerm(t.text) && !(this.isOp('(') && !this.tok.nl)) this.fail(`unexpected ${t.text} keyword`, t);
+        if (this.isReservedInTerm(t.text) && !asRef && !(this.isOp('(') && !this.tok.nl)) this.fail(`unexpected ${t.text} keyword`, t);
         return { t: 'var', name: t.text, loc };
       }
       case 'op':

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isObject, makeObject, makeSet, valueToString, type RObject, type Value } from '../value.js';
 import { parseAddr, ipString } from './goip.js';
-import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
+import { BuiltinError, OperandTypeError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
 function disabled(builtin: string, hook: string, what: string): BuiltinError {
   return new BuiltinError(`${builtin} is disabled: the host has not enabled ${what} (plug in HostHooks.${hook})`);
@@ -16,11 +16,28 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-function httpSend(req: RObject, ctx: Parameters<BuiltinDef['fn']>[1]): Value {
+const ALLOWED_REQUEST_KEYS = new Set([
+  'method', 'url', 'body', 'enable_redirect', 'force_json_decode', 'force_yaml_decode', 'headers', 'raw_body',
+  'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert',
+  'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file',
+  'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache',
+  'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers',
+]);
+
+/** OPA's validateHTTPRequestOperand: only http.send's keys, and method and url present. */
+export function validateHTTPRequest(req: RObject, pos: number): void {
+  const invalid = req.keys().filter((k) => typeof k !== 'string' || !ALLOWED_REQUEST_KEYS.has(k));
+  if (invalid.length > 0) {
+    throw new OperandTypeError(`operand ${pos} invalid request parameters(s): ${valueToString(makeSet(invalid))}`);
+  }
   const missing = ['method', 'url'].filter((k) => !req.has(k));
   if (missing.length > 0) {
-    throw new BuiltinError(`missing required request parameters(s): {${missing.map((k) => JSON.stringify(k)).join(', ')}}`);
+    throw new OperandTypeError(`operand ${pos} missing required request parameters(s): ${valueToString(makeSet(missing))}`);
   }
+}
+
+function httpSend(req: RObject, ctx: Parameters<BuiltinDef['fn']>[1]): Value {
+  validateHTTPRequest(req, 1);
   const hook = ctx.host.httpSend;
   if (!hook) throw disabled('http.send', 'httpSend', 'outbound HTTP');
   // Identical requests within one query get one response, as in OPA.
