@@ -88,7 +88,10 @@ export class Budgets {
     return out;
   }
 
-  /** `input.budgets` for this action: state of every applicable budget, and the tightest per meter and window. */
+  /**
+   * `input.budgets` for this action: state of every applicable budget, and the tightest per meter and window.
+   * `llmRequest` adds request fields the action document leaves out (the prompt text) to the estimate.
+   */
   async view(input: OagfInput, llmRequest?: Record<string, unknown>): Promise<InputBudgets> {
     const applied = this.applicable(input);
     const requested = this.requested(input, llmRequest);
@@ -201,7 +204,7 @@ export class Budgets {
   }
 
   private llmWorstCase(input: OagfInput, llmRequest?: Record<string, unknown>): NonNullable<Requested['llm_spend']> {
-    const body = llmRequest ?? (isRecord(input.action.arguments) ? input.action.arguments : {});
+    const body = { ...(isRecord(input.action.arguments) ? input.action.arguments : {}), ...llmRequest };
     const model = input.action.target.model ?? (typeof body.model === 'string' ? body.model : undefined);
     if (!model) return { error: 'the LLM request names no model to price' };
     const price = priceFor(this.config, model);
@@ -224,8 +227,9 @@ export class Budgets {
       }
       const states = await this.store.countersInWindow(limit.id, bounds.start);
       const wanted = limit.subject === undefined ? states : states.filter((s) => s.subject === limit.subject);
-      if (limit.subject !== undefined && wanted.length === 0) {
-        views.push(toView({ limit, subject: limit.subject, currency, bounds }, undefined, null));
+      if (wanted.length === 0) {
+        // Nothing spent yet in this window: still show the cap ('*' = each agent/team/chain).
+        views.push(toView({ limit, subject: limit.subject ?? '*', currency, bounds }, undefined, null));
       }
       for (const s of wanted) views.push(toView({ limit, subject: s.subject, currency, bounds }, s, null));
     }

@@ -7,7 +7,6 @@ import type { ActionAttempt, GateHooks, GateOutcome, PendingRecord } from '../ga
 import type { Decision } from '../spec/index.js';
 import type { Budgets } from './engine.js';
 import { formatMicros } from './money.js';
-import { isRecord } from './pricing.js';
 
 export function budgetHooks(budgets: Budgets): GateHooks {
   return {
@@ -37,9 +36,8 @@ export function budgetHooks(budgets: Budgets): GateHooks {
  * conversation, so the estimate reads the transcript the surface hands the gate as `trace`.
  */
 function promptOf(attempt: ActionAttempt): Record<string, unknown> | undefined {
-  if (attempt.action.kind !== 'llm.request') return undefined;
-  const args = isRecord(attempt.action.arguments) ? attempt.action.arguments : {};
-  return { ...args, messages: attempt.trace ?? [] };
+  if (attempt.action.kind !== 'llm.request' || attempt.trace === undefined) return undefined;
+  return { messages: attempt.trace };
 }
 
 function budgetDenial(decision: Decision, reason: string): Decision {
