@@ -1,7 +1,8 @@
 package oagf_test
 
 settings := {
-	"defaults": {"models": ["gpt-4o-mini"], "max_tokens": 4096, "approvers": {"groups": ["security"]}},
+	"defaults": {"models": ["gpt-4o-mini"], "max_tokens": 4096},
+	"approvers": {"groups": ["security"]},
 	"teams": {"supply-chain": {
 		"tools": ["check_inventory", "place_order"],
 		"apis": {"erp": ["GET /inventory*", "POST /orders"]},

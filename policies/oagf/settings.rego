@@ -8,7 +8,9 @@
 # the strictest wins, so a narrower scope can widen what an agent may reach but never loosen a limit.
 package oagf
 
-cfg := object.get(data, "config", {})
+default cfg := {}
+
+cfg := data.config
 
 agent_settings := object.get(object.get(cfg, "agents", {}), input.agent.id, {})
 

@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DecisionLog, RecordLink } from './decision-log.js';
 import { digestOf } from './digest.js';
-import { PolicyEvalError, type PolicySource } from './policy/engine.js';
+import { PolicyEvalError, type PolicyEvaluator, type PolicySource } from './policy/engine.js';
 import {
   PolicyResult,
   timeOf,
@@ -54,8 +54,11 @@ export interface ActionAttempt {
 export interface Reservation {
   /** Settle the escrow to the actual cost (shape defined by the budgets plug-in) and release the rest. */
   settle(actual: unknown): Promise<void>;
-  /** Release the whole escrow (upstream error, cancel, timeout). */
-  release(reason: string): Promise<void>;
+  /**
+   * Release the escrow (upstream error, cancel, timeout). `progress.streamed` says output already went out, so the
+   * upstream did charge: the budgets plug-in then applies its `stream_cut` rule instead of freeing everything.
+   */
+  release(reason: string, progress?: { streamed?: boolean; outputChars?: number }): Promise<void>;
 }
 
 export interface GateOutcome {
@@ -206,9 +209,10 @@ export function createGate(options: GateOptions): Gate {
   return { decide };
 }
 
-type Evaluated = { decision: Decision } | { fault: GateFault };
+export type Evaluated = { decision: Decision } | { fault: GateFault };
 
-function evaluate(evaluator: NonNullable<ReturnType<PolicySource['current']>>, input: OagfInput): Evaluated {
+/** Evaluates the policy on an input and validates its output; also used by `policy eval` and `replay`. */
+export function evaluate(evaluator: PolicyEvaluator, input: OagfInput): Evaluated {
   let value: unknown;
   let explanation: Decision['explanation'];
   try {

@@ -90,7 +90,7 @@ function resolvePaths(config: GatekeeperConfig, dir: string): GatekeeperConfig {
   const jwt = config.auth.jwt;
   return {
     ...config,
-    policy: { ...config.policy, bundle: resolve(dir, config.policy.bundle) },
+    policy: { ...config.policy, bundle: config.policy.bundle.map((b) => resolve(dir, b)) },
     ledger: {
       ...config.ledger,
       path: config.ledger.path === ':memory:' ? config.ledger.path : resolve(dir, config.ledger.path),

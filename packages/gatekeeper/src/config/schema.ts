@@ -96,8 +96,8 @@ export const AmountLocation = z
   .refine((a) => a.currency || a.currency_from, 'set currency or currency_from');
 
 export const PolicyConfig = z.strictObject({
-  /** Directory of .rego files plus data.json / data.yaml. */
-  bundle: z.string().min(1),
+  /** Directory (or list of directories, e.g. the OAGF library plus your rules and data.yaml) of .rego files plus data.json / data.yaml. */
+  bundle: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((b) => (Array.isArray(b) ? b : [b])),
   watch: z.boolean().default(true),
   max_steps: z.number().int().positive().default(1_000_000),
   timeout_ms: z.number().int().positive().default(100),

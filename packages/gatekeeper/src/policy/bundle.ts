@@ -1,15 +1,17 @@
 /**
- * A policy bundle is a directory: `.rego` modules (any depth) plus `data.json` / `data.yaml` files, whose content is
- * placed under `data.<dir path>` (root data at `data`), as in OPA bundles. The bundle digest is sha256 over the sorted
- * relative file names and contents of exactly the files that were loaded, so the digest names what decided.
+ * A policy bundle is one or more directories (e.g. the OAGF standard library plus a deployment's own rules and data),
+ * merged as `opa run dir1 dir2` does: `.rego` modules (any depth) plus `data.json` / `data.yaml` files, whose content
+ * is placed under `data.<dir path>` (root data at `data`). Files are named `<root dir name>/<path>`. The bundle digest
+ * is sha256 over the sorted names and contents of exactly the files that were loaded, so the digest names what decided.
  * Test modules (`*_test.rego`) are loaded only when asked for (`policy test`), and never count in the digest.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 export interface BundleFiles {
+  /** The root directories, comma-separated, for messages. */
   dir: string;
   /** Relative file name → Rego source. */
   modules: Record<string, string>;
@@ -23,37 +25,38 @@ export class BundleError extends Error {
 
 const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
 
-export function readBundle(dir: string, options: { tests?: boolean } = {}): BundleFiles {
-  let files: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new BundleError(`policy bundle ${dir} is not a directory`);
-    files = listFiles(dir);
-  } catch (err) {
-    if (err instanceof BundleError) throw err;
-    throw new BundleError(`cannot read policy bundle ${dir}: ${(err as Error).message}`);
+export function readBundle(roots: string | string[], options: { tests?: boolean } = {}): BundleFiles {
+  const dirs = (Array.isArray(roots) ? roots : [roots]).map((d) => resolve(d));
+  const dir = dirs.join(', ');
+  const files: { name: string; path: string; rel: string }[] = [];
+  for (const root of dirs) {
+    try {
+      if (!statSync(root).isDirectory()) throw new BundleError(`policy bundle ${root} is not a directory`);
+      for (const rel of listFiles(root)) files.push({ name: `${basename(root)}/${rel}`, path: join(root, rel), rel });
+    } catch (err) {
+      if (err instanceof BundleError) throw err;
+      throw new BundleError(`cannot read policy bundle ${root}: ${(err as Error).message}`);
+    }
   }
   const modules: Record<string, string> = {};
   const data: Record<string, unknown> = {};
   const hash = createHash('sha256');
-  let loaded = 0;
-  for (const rel of files.sort()) {
-    const base = rel.split('/').pop()!;
+  for (const { name, path, rel } of files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const base = basename(rel);
     const isTest = base.endsWith('_test.rego');
     const isRego = base.endsWith('.rego');
     if (!isRego && !DATA_FILES.has(base)) continue;
-    const text = readFileSync(join(dir, rel), 'utf8');
+    if (name in modules) throw new BundleError(`two bundle roots provide ${name}`);
+    const text = readFileSync(path, 'utf8');
     if (isRego) {
       if (isTest && !options.tests) continue;
-      modules[rel] = text;
+      modules[name] = text;
     } else {
-      mergeData(data, rel, parseDataFile(rel, text));
+      mergeData(data, rel, name, parseDataFile(name, text));
     }
-    if (!isTest) {
-      hash.update(rel).update('\0').update(text).update('\0');
-      loaded++;
-    }
+    if (!isTest) hash.update(name).update('\0').update(text).update('\0');
   }
-  if (loaded === 0 || Object.keys(modules).length === 0) throw new BundleError(`policy bundle ${dir} has no .rego modules`);
+  if (!Object.keys(modules).some((m) => !m.endsWith('_test.rego'))) throw new BundleError(`policy bundle ${dir} has no .rego modules`);
   return { dir, modules, data, digest: `sha256:${hash.digest('hex')}` };
 }
 
@@ -80,16 +83,16 @@ function parseDataFile(rel: string, text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function mergeData(root: Record<string, unknown>, rel: string, value: Record<string, unknown>): void {
+function mergeData(root: Record<string, unknown>, rel: string, name: string, value: Record<string, unknown>): void {
   let node = root;
   for (const part of rel.split('/').slice(0, -1)) {
     const next = node[part];
     if (next === undefined) node = node[part] = {} as Record<string, unknown>;
     else if (typeof next === 'object' && next !== null && !Array.isArray(next)) node = next as Record<string, unknown>;
-    else throw new BundleError(`${rel}: data path ${part} already holds a non-object value`);
+    else throw new BundleError(`${name}: data path ${part} already holds a non-object value`);
   }
   for (const [k, v] of Object.entries(value)) {
-    if (k in node) throw new BundleError(`${rel}: data key ${k} is defined twice`);
+    if (k in node) throw new BundleError(`${name}: data key ${k} is defined twice`);
     node[k] = v;
   }
 }

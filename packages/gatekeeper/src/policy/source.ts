@@ -20,12 +20,12 @@ export interface BundleEvents {
 
 export class WatchedBundle implements PolicySource {
   private active?: PolicyEvaluator;
-  private watcher?: FSWatcher;
+  private watchers: FSWatcher[] = [];
   private timer?: NodeJS.Timeout;
   private readonly listeners = new Set<(r: ReloadResult) => void>();
 
   constructor(
-    readonly dir: string,
+    readonly dirs: string[],
     private readonly limits: EvalLimits,
     private readonly events: BundleEvents,
   ) {}
@@ -38,15 +38,15 @@ export class WatchedBundle implements PolicySource {
   reload(): ReloadResult {
     let result: ReloadResult;
     try {
-      const next = compileBundle(readBundle(this.dir), this.limits);
+      const next = compileBundle(readBundle(this.dirs), this.limits);
       if (next.digest !== this.active?.digest) {
         this.active = next;
-        this.events.loaded(next.digest, this.dir);
+        this.events.loaded(next.digest, this.dirs.join(', '));
       }
       result = { ok: true, digest: next.digest };
     } catch (err) {
       result = { ok: false, error: (err as Error).message };
-      this.events.rejected(result.error!, this.dir);
+      this.events.rejected(result.error!, this.dirs.join(', '));
     }
     for (const l of this.listeners) l(result);
     return result;
@@ -59,15 +59,18 @@ export class WatchedBundle implements PolicySource {
   }
 
   watch(debounceMs: number): void {
-    this.watcher = watch(this.dir, { recursive: true }, () => {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.reload(), debounceMs);
-    });
-    this.watcher.on('error', (err) => this.events.rejected(`watching ${this.dir} failed: ${err.message}`, this.dir));
+    for (const dir of this.dirs) {
+      const watcher = watch(dir, { recursive: true }, () => {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.reload(), debounceMs);
+      });
+      watcher.on('error', (err) => this.events.rejected(`watching ${dir} failed: ${err.message}`, dir));
+      this.watchers.push(watcher);
+    }
   }
 
   close(): void {
     clearTimeout(this.timer);
-    this.watcher?.close();
+    for (const w of this.watchers) w.close();
   }
 }

@@ -18,16 +18,17 @@ export interface TestResult {
   ms: number;
 }
 
-export function runPolicyTests(dir: string, options: { match?: RegExp; maxSteps?: number; timeoutMs?: number } = {}): TestResult[] {
+export function runPolicyTests(dir: string | string[], options: { match?: RegExp; maxSteps?: number; timeoutMs?: number } = {}): TestResult[] {
   const bundle = readBundle(dir, { tests: true });
   const policy = compile({ modules: bundle.modules, data: bundle.data, regoVersion: 'v1', strictBuiltinErrors: true });
   const seen = new Set<string>();
   const results: TestResult[] = [];
   for (const module of policy.parsed) {
     for (const rule of module.rules) {
-      const head = rule.head.ref[0];
-      if (!head || head.t !== 'var' || !head.name.startsWith('test_') || rule.head.args || rule.head.ref.length > 1) continue;
-      const query = `data.${module.package.join('.')}.${head.name}`;
+      const name = ruleName(rule.head.ref[0]);
+      if (!name?.startsWith('test_') || rule.head.args || rule.head.ref.length > 1) continue;
+      const pkg = module.package[0] === 'data' ? module.package.slice(1) : module.package;
+      const query = `data.${[...pkg, name].join('.')}`;
       if (seen.has(query) || (options.match && !options.match.test(query))) continue;
       seen.add(query);
       const started = performance.now();
@@ -40,8 +41,14 @@ export function runPolicyTests(dir: string, options: { match?: RegExp; maxSteps?
         outcome = 'error';
         error = describeRegoError(err).trim();
       }
-      results.push({ name: head.name, query, file: module.file, row: rule.loc.row, outcome, ...(error ? { error } : {}), ms: performance.now() - started });
+      results.push({ name, query, file: module.file, row: rule.loc.row, outcome, ...(error ? { error } : {}), ms: performance.now() - started });
     }
   }
   return results;
+}
+
+function ruleName(term: { t: string; name?: string; v?: unknown } | undefined): string | undefined {
+  if (term?.t === 'var') return term.name;
+  if (term?.t === 'scalar' && typeof term.v === 'string') return term.v;
+  return undefined;
 }

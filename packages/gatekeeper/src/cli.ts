@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/** The `gatekeeper` command. Plug-in helpers add their commands to COMMANDS (one line each). */
+import { ledgerCommand } from '@oagf/ledger';
+import { Command } from 'commander';
+import { hashApiKey } from './auth/agents.js';
+import { policyCommand } from './cli/policy.js';
+import { replayCommand } from './cli/replay.js';
+import { serveCommand } from './cli/serve.js';
+import { ConfigError } from './config/load.js';
+
+const COMMANDS: Command[] = [
+  serveCommand(),
+  policyCommand(),
+  ledgerCommand(),
+  replayCommand(),
+  new Command('hash-key')
+    .description('print the sha256 form of an agent API key for gatekeeper.yaml (agents[].api_keys)')
+    .argument('<key>')
+    .action((key: string) => console.log(hashApiKey(key))),
+  // demo, approvals, budgets: added by their modules
+];
+
+const program = new Command('gatekeeper')
+  .description('OAGF gatekeeper: every agent action decided by policy, recorded in a signed ledger, then carried out')
+  .showHelpAfterError();
+for (const command of COMMANDS) program.addCommand(command);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // Expected failures (bad config, bundle that does not compile, unreadable file) print their message, not a stack.
+  const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+  console.error(`gatekeeper: ${message}`);
+  process.exitCode = 1;
+});
