@@ -17,11 +17,14 @@ import { builtins as sets } from './sets.js';
 import { builtins as strings } from './strings.js';
 import { builtins as types } from './types.js';
 import { builtins as units } from './units.js';
+import { builtins as template } from './template.js';
+import { builtins as jsonschema } from './jsonschema.js';
 import { builtins as encoding } from './encoding.js';
 import { builtins as objects } from './objects.js';
 import { builtins as semver } from './semver.js';
 import { builtins as walk } from './walk.js';
 import { builtins as crypto } from './crypto.js';
+import { builtins as graphql } from './graphql.js';
 import { builtins as host } from './host.js';
 import { builtins as jwt } from './jwt.js';
 import { builtins as net } from './net.js';
@@ -43,12 +46,15 @@ export const BUILTINS: BuiltinTable = {
   ...strings,
   ...types,
   ...units,
+  ...template,
+  ...jsonschema,
   ...encoding,
   ...json,
   ...objects,
   ...semver,
   ...walk,
   ...crypto,
+  ...graphql,
   ...host,
   ...jwt,
   ...net,

@@ -161,7 +161,11 @@ function insert(doc: Value, path: Value[], value: Value): Value {
       const i = arrayIndex(last, parent.length, true);
       return [...parent.slice(0, i), value, ...parent.slice(i)];
     }
-    if (isSet(parent)) return makeSet([...parent.values(), value]);
+    if (isSet(parent)) {
+      // a set member is its own path, so the value must match the last segment
+      if (!equal(last, value)) throw new PatchError('set member and path do not match');
+      return makeSet([...parent.values(), value]);
+    }
     throw new PatchError('cannot insert into a scalar');
   });
 }
