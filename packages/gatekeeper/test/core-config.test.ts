@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, parseConfig } from '../src/config/load.js';
+import { resolveApis } from '../src/surfaces/apis.js';
+
+const VALID = `listen: 127.0.0.1:8787
+agents:
+  - id: planner
+    api_keys: ["sha256:${'a'.repeat(64)}"]
+policy:
+  bundle: ./policies
+ledger:
+  path: ./ledger.db
+  signing_key_file: ./ledger.skey
+`;
+
+function problems(text: string) {
+  try {
+    parseConfig(text, 'gatekeeper.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('a valid file loads with defaults and paths resolved against its directory', () => {
+  const { config } = parseConfig(VALID, '/etc/gatekeeper/gatekeeper.yaml');
+  assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8787 });
+  assert.deepEqual(config.policy.bundle, ['/etc/gatekeeper/policies']);
+  assert.equal(config.ledger.path, '/etc/gatekeeper/ledger.db');
+  assert.equal(config.policy.timeout_ms, 100);
+});
+
+test('a plain-text API key is refused with its line, column and path', () => {
+  const err = problems(VALID.replace(`"sha256:${'a'.repeat(64)}"`, 'sk-live-123'));
+  assert.equal(err.problems.length, 1);
+  assert.deepEqual({ ...err.problems[0], message: undefined }, { path: 'agents.0.api_keys.0', line: 4, col: 16, message: undefined });
+  assert.match(err.message, /gatekeeper\.yaml:4:16 agents\.0\.api_keys\.0: API keys are stored only as "sha256:<64 hex>"/);
+});
+
+test('a misspelt key is an error at that key', () => {
+  const err = problems(VALID.replace('  bundle: ./policies', '  bundle: ./policies\n  wach: true'));
+  assert.equal(err.problems[0]!.path, 'policy.wach');
+  assert.equal(err.problems[0]!.line, 7);
+  assert.match(err.problems[0]!.message, /Unrecognized key/);
+});
+
+test('a missing required section points at the document and names the path', () => {
+  const err = problems(VALID.split('ledger:')[0]!);
+  assert.equal(err.problems[0]!.path, 'ledger');
+  assert.match(err.message, /ledger: Invalid input/);
+});
+
+test('several problems are all reported', () => {
+  const err = problems(VALID.replace('127.0.0.1:8787', 'everywhere').replace('./ledger.skey', '42\n  fsync: always'));
+  const paths = err.problems.map((p) => p.path).sort();
+  assert.deepEqual(paths, ['ledger.fsync', 'ledger.signing_key_file', 'listen']);
+  assert.equal(err.problems.find((p) => p.path === 'listen')!.line, 1);
+});
+
+test('YAML syntax errors give line and column', () => {
+  const err = problems('listen: [unclosed\nagents: []\n');
+  assert.ok(err.problems[0]!.line! >= 1);
+  assert.match(err.problems[0]!.message, /^YAML:/);
+});
+
+test('API credentials come from the environment; a missing variable is a start-up error naming the setting', () => {
+  const { config } = parseConfig(`${VALID}apis:\n  erp:\n    base_url: http://erp.local/api\n    headers:\n      authorization: { env: ERP_TOKEN, prefix: "Bearer " }\n`);
+  assert.throws(() => resolveApis(config.apis, {}), /apis\.erp\.headers\.authorization: environment variable ERP_TOKEN is not set/);
+  const apis = resolveApis(config.apis, { ERP_TOKEN: 't0k' });
+  assert.equal(apis.get('erp')!.headers.authorization, 'Bearer t0k');
+  assert.equal(apis.get('erp')!.base.href, 'http://erp.local/api/');
+});
