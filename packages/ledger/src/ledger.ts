@@ -205,11 +205,13 @@ class SqliteBackedLedger implements Ledger {
       const appends = this.takeUniqueAppends();
       const waiters = this.queue.length === 0 ? this.waiters.splice(0) : [];
       const range = this.range.clone();
-      const batch: Batch = { entries: [], nodes: [], payloads: [] };
+      const batch: Batch = { entries: [], payloads: [] };
       for (const a of appends) {
-        batch.entries.push({ index: range.length, id: a.id, leafHash: a.leafHash, entry: a.entry });
+        const index = range.length;
+        const nodes: Uint8Array[] = [];
+        range.append(a.leafHash, (node) => nodes.push(node.hash));
+        batch.entries.push({ index, id: a.id, leafHash: a.leafHash, nodes: Buffer.concat(nodes), entry: a.entry });
         batch.payloads.push(...a.payloads);
-        range.append(a.leafHash, (node) => batch.nodes.push(node));
       }
       const sinceCheckpoint = range.length - (this.checkpoint?.size ?? 0);
       const wantCheckpoint = waiters.length > 0 ? range.length !== this.checkpoint?.size : sinceCheckpoint >= this.checkpointEntries;

@@ -189,6 +189,14 @@ export class TreeReader {
   }
 }
 
+/**
+ * Where an interior node is stored: beside the leaf whose append completed it, i.e. the last leaf it covers,
+ * at its position among the nodes that append completed (lowest level first).
+ */
+export function nodeHome(level: number, index: number): { entry: number; offset: number } {
+  return { entry: (index + 1) * 2 ** level - 1, offset: (level - 1) * HASH_SIZE };
+}
+
 /** A completed full subtree produced while appending. */
 export interface NewNode {
   level: number;

@@ -8,14 +8,9 @@ export interface StoredEntry {
   index: number;
   id: string;
   leafHash: Uint8Array;
+  /** The interior nodes that appending this leaf completed, lowest level first, 32 bytes each (see nodeHome). */
+  nodes: Uint8Array;
   entry: Uint8Array;
-}
-
-/** An interior node: the hash of the 2^level leaves starting at index * 2^level (level >= 1). */
-export interface StoredNode {
-  level: number;
-  index: number;
-  hash: Uint8Array;
 }
 
 export interface StoredPayload {
@@ -31,7 +26,6 @@ export interface StoredCheckpoint {
 
 export interface Batch {
   entries: StoredEntry[];
-  nodes: StoredNode[];
   payloads: StoredPayload[];
   checkpoint?: { size: number; note: string };
 }
@@ -41,25 +35,18 @@ export interface LedgerStore {
   size(): number;
   /** Writes the whole batch in one transaction; resolves once durable, rejects with nothing written. */
   commit(batch: Batch): Promise<void>;
-  leafHash(index: number): Uint8Array | undefined;
   /** Stored subtree hashes (level 0 = leaf hashes), in the order asked; undefined where absent. */
   hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[];
   entry(index: number): Uint8Array | undefined;
   indexOfId(id: string): number | undefined;
   /** Which of these ids are already stored. */
   existingIds(ids: readonly string[]): Set<string>;
-  /** Consecutive hashes at a tree level (0 = leaf hashes), for tiles; shorter if the tree is. */
-  hashRange(level: number, start: number, count: number): Uint8Array[];
   entryRange(start: number, count: number): Uint8Array[];
   payload(digest: string): Uint8Array | undefined;
   deletePayload(digest: string): boolean;
   latestCheckpoint(): StoredCheckpoint | undefined;
   checkpoints(): StoredCheckpoint[];
   entries(): IterableIterator<StoredEntry>;
-  levelNodes(level: number): IterableIterator<StoredNode>;
-  /** Highest interior level that holds any node (0 when there are none). */
-  maxNodeLevel(): number;
-  countNodes(): number;
   payloads(): IterableIterator<StoredPayload>;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;

@@ -1,4 +1,4 @@
-import type { LedgerStore } from './store.js';
+import { storeLookup, type LedgerStore } from './store.js';
 
 export type TilesResponse = { status: number; headers: Record<string, string>; body: Uint8Array | string };
 /** Answers C2SP tlog-tiles GETs; null when the path is not a tiles path. */
@@ -68,7 +68,7 @@ export function createTilesHandler(store: LedgerStore, latestCheckpoint: () => s
     const body =
       request.level === 'entries'
         ? entryBundle(store.entryRange(start, request.width))
-        : Buffer.concat(store.hashRange(treeLevel, start, request.width));
+        : Buffer.concat(storeLookup(store)(Array.from({ length: request.width }, (_, i) => ({ level: treeLevel, index: start + i }))));
     return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': IMMUTABLE }, body };
   };
 }

@@ -108,13 +108,18 @@ test('a store failure rejects the appends of that batch and never resolves them'
   const ledger = await openLedger({ path, origin: ORIGIN, signingKey: key.skey });
   await ledger.append(decision(0));
   const saboteur = new Database(path);
-  saboteur.exec('DROP TABLE nodes');
-  saboteur.close();
-  const results = await Promise.allSettled([ledger.append(decision(1)), ledger.append(decision(2))]);
+  saboteur.exec("CREATE TRIGGER disk_on_fire BEFORE INSERT ON entries BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  const results = await Promise.allSettled([ledger.append(decision(1)), ledger.append(decision(2), { trace: 'x' })]);
   assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
-  assert.match((results[0] as PromiseRejectedResult).reason.message, /ledger store failure; 2 append\(s\) not recorded/);
+  assert.match((results[0] as PromiseRejectedResult).reason.message, /ledger store failure; 2 append\(s\) not recorded: disk on fire/);
   assert.equal(ledger.size(), 1);
-  await ledger.close().catch(() => undefined);
+  saboteur.exec('DROP TRIGGER disk_on_fire');
+  saboteur.close();
+  assert.equal((await ledger.append(decision(1))).index, 1, 'no gap after the failed batch');
+  await ledger.close();
+  const report = await verifyLedgerFile(path, { vkeys: [key.vkey] });
+  assert.equal(report.ok, true, report.problem?.message);
+  assert.equal(report.payloads.present, 0, 'the failed batch left no payload behind');
 });
 
 test('tlog-proof files verify offline and fail on tampering or untrusted keys', async () => {
