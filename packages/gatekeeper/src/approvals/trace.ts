@@ -82,12 +82,13 @@ export class TraceRecorder {
     state.seen.set(agent, count);
     const { action } = input;
     if (action.kind !== 'llm.request') {
+      const args = action.arguments ?? action.body;
       state.steps.push({
         kind: action.kind === 'llm.tool_call' || action.kind === 'mcp.tool_call' ? 'tool_call' : 'action',
         agent,
         time,
         tool: action.target.tool ?? describeTarget(input),
-        arguments: action.arguments ?? action.body,
+        ...(args !== undefined ? { arguments: args } : {}),
         outcome,
       });
     }
@@ -174,7 +175,7 @@ function stepsOf(m: ChatMessage, agent: string, time: string): TraceStep[] {
       agent,
       time,
       tool: call.function?.name ?? 'unknown',
-      arguments: parseArguments(call.function?.arguments),
+      ...(call.function?.arguments !== undefined ? { arguments: parseArguments(call.function.arguments) } : {}),
       ...(call.id ? { call_id: call.id } : {}),
     });
   }
