@@ -17,6 +17,7 @@ import { builtins as sets } from './sets.js';
 import { builtins as strings } from './strings.js';
 import { builtins as types } from './types.js';
 import { builtins as units } from './units.js';
+import { builtins as graph } from './graph.js';
 import { builtins as template } from './template.js';
 import { builtins as jsonschema } from './jsonschema.js';
 import { builtins as encoding } from './encoding.js';
@@ -46,6 +47,7 @@ export const BUILTINS: BuiltinTable = {
   ...strings,
   ...types,
   ...units,
+  ...graph,
   ...template,
   ...jsonschema,
   ...encoding,
