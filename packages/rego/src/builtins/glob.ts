@@ -9,7 +9,6 @@ import { BuiltinError, type BuiltinTable } from './registry.js';
 import { elementErr, str, typeErr } from './operands.js';
 
 const CACHE_MAX = 1000;
-const cache = new Map<string, RegExp>();
 
 function escapeRe(ch: string): string {
   return /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
@@ -124,14 +123,21 @@ class GlobParser {
   }
 }
 
+/** Compiled globs by delimiter set, then by pattern (no string building on the hot path). */
+const byDelims = new Map<string, Map<string, RegExp>>();
+let cached = 0;
+
 export function compileGlob(pattern: string, delimiters: string[]): RegExp {
-  const key = `${pattern}-${delimiters.join('')}`;
-  let re = cache.get(key);
+  const dkey = delimiters.length === 1 ? delimiters[0] : delimiters.join('\u0000');
+  let table = byDelims.get(dkey);
+  let re = table?.get(pattern);
   if (re) return re;
   const notDelim = delimiters.length === 0 ? '[^]' : `[^${delimiters.map(escapeClass).join('')}]`;
   re = new RegExp(new GlobParser(pattern, notDelim).parse(), 'su');
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-  cache.set(key, re);
+  if (cached >= CACHE_MAX) { byDelims.clear(); cached = 0; table = undefined; }
+  if (!table) { table = new Map(); byDelims.set(dkey, table); }
+  table.set(pattern, re);
+  cached++;
   return re;
 }
 
@@ -140,15 +146,18 @@ export function globQuoteMeta(s: string): string {
   return s.replace(/[*?\\[\]{}]/g, '\\$&');
 }
 
+const NO_DELIMITERS: string[] = [];
+const DOT: string[] = ['.'];
+
 function delimitersOperand(v: Value): string[] {
-  if (v === null) return [];
+  if (v === null) return NO_DELIMITERS;
   if (!isArray(v)) throw typeErr(2, v, 'array', 'null');
-  if (v.length === 0) return ['.'];
-  return v.map((d) => {
+  if (v.length === 0) return DOT;
+  for (const d of v) {
     if (typeof d !== 'string') throw elementErr(2, v, d, 'string');
-    if (Array.from(d).length !== 1) throw elementErr(2, v, d, 'rune');
-    return d;
-  });
+    if (d.length !== 1 && Array.from(d).length !== 1) throw elementErr(2, v, d, 'rune');
+  }
+  return v as string[];
 }
 
 export const builtins: BuiltinTable = {
