@@ -2,11 +2,13 @@
 /** The `gatekeeper` command. Plug-in helpers add their commands to COMMANDS (one line each). */
 import { ledgerCommand } from '@oagf/ledger';
 import { Command } from 'commander';
+import { approvalsCommand } from './approvals/cli.js';
 import { hashApiKey } from './auth/agents.js';
 import { policyCommand } from './cli/policy.js';
 import { replayCommand } from './cli/replay.js';
 import { serveCommand } from './cli/serve.js';
 import { ConfigError } from './config/load.js';
+import { demoCommand } from './demo/run.js';
 
 const COMMANDS: Command[] = [
   serveCommand(),
@@ -17,7 +19,9 @@ const COMMANDS: Command[] = [
     .description('print the sha256 form of an agent API key for gatekeeper.yaml (agents[].api_keys)')
     .argument('<key>')
     .action((key: string) => console.log(hashApiKey(key))),
-  // demo, approvals, budgets: added by their modules
+  approvalsCommand(),
+  demoCommand(),
+  // budgets: added by its module
 ];
 
 const program = new Command('gatekeeper')
