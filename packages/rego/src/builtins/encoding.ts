@@ -2,7 +2,7 @@
  * Encoding builtins (OPA topdown/encoding.go): base64, base64url, hex, urlquery, json and yaml.
  * Byte-level codecs work on the UTF-8 bytes of the string, as Go does.
  */
-import { parse as yamlParse, stringify as yamlStringify, YAMLParseError } from 'yaml';
+import { parse as yamlParse, stringify as yamlStringify, YAMLParseError, type Tags } from 'yaml';
 import { fromJSON, isArray, isSet, makeObject, typeName, type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
 import { obj, operandErr, str } from './operands.js';
@@ -146,12 +146,35 @@ function yamlError(e: YAMLParseError): BuiltinError {
   return new BuiltinError(`yaml: line ${line}: ${msg}`);
 }
 
+/**
+ * YAML 1.1 as go-yaml v2 (behind OPA's sigs.k8s.io/yaml) reads it: yes/no/on/off are booleans,
+ * 0777 is octal, merge keys apply; timestamps and sexagesimal numbers stay strings.
+ */
+const YAML_OPTIONS = {
+  version: '1.1' as const,
+  intAsBigInt: true,
+  merge: true,
+  maxAliasCount: 1000,
+  uniqueKeys: false,
+  customTags: (tags: Tags): Tags => tags.filter((t) => typeof t === 'string'
+    ? t !== 'timestamp' && t !== 'intTime' && t !== 'floatTime'
+    : t.tag !== 'tag:yaml.org,2002:timestamp' && t.format !== 'TIME'),
+};
+
+function finite(x: unknown): unknown {
+  if (typeof x === 'number' && !Number.isFinite(x)) throw new BuiltinError(`json: unsupported value: ${x > 0 ? '+Inf' : x < 0 ? '-Inf' : 'NaN'}`);
+  if (Array.isArray(x)) x.forEach(finite);
+  else if (x !== null && typeof x === 'object') Object.values(x).forEach(finite);
+  return x;
+}
+
 function yamlToValue(s: string): Value {
   try {
-    const doc = yamlParse(s, { intAsBigInt: true, merge: true, maxAliasCount: 1000, uniqueKeys: false });
-    return fromJSON(doc ?? null);
+    const doc = yamlParse(s, YAML_OPTIONS);
+    return fromJSON(finite(doc ?? null));
   } catch (e) {
     if (e instanceof YAMLParseError) throw yamlError(e);
+    if (e instanceof BuiltinError) throw e;
     throw new BuiltinError(`yaml: ${(e as Error).message}`);
   }
 }
@@ -159,7 +182,7 @@ function yamlToValue(s: string): Value {
 function valueToYAML(v: Value): string {
   // through JSON text, as OPA does, so sets become lists and numbers keep their digits
   const doc = yamlParse(marshal(v), { intAsBigInt: true });
-  return yamlStringify(doc, { indentSeq: false, lineWidth: 0 });
+  return yamlStringify(doc, { version: '1.1', indentSeq: false, lineWidth: 0 });
 }
 
 export const builtins: BuiltinTable = {
