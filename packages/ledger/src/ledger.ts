@@ -1,6 +1,6 @@
 import { formatCheckpoint } from './checkpoint.js';
 import { hashLeaf, sha256Hex, toHex } from './hash.js';
-import { CompactRange, TreeReader } from './merkle.js';
+import { CompactRange, TreeReader, cachedLookup } from './merkle.js';
 import { parseSignerKey, signNote, type SignerKey } from './note.js';
 import { formatProofFile } from './proof-file.js';
 import { decodeRecord, encodeRecord, normalizeRecord, type LedgerRecord } from './record.js';
@@ -112,7 +112,7 @@ class SqliteBackedLedger implements Ledger {
   ) {
     this.bindMeta();
     const lookup = storeLookup(store);
-    this.reader = new TreeReader(lookup);
+    this.reader = new TreeReader(cachedLookup(lookup));
     this.range = CompactRange.load(store.size(), lookup);
     this.checkpoint = store.latestCheckpoint();
     this.checkpointEntries = opts.checkpointEvery?.entries ?? DEFAULT_CHECKPOINT_ENTRIES;

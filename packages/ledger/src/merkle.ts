@@ -98,6 +98,28 @@ export interface NodeRef {
 /** Fetches many stored subtree hashes at once, in the order asked; throws if one is missing. */
 export type NodeLookup = (refs: readonly NodeRef[]) => Uint8Array[];
 
+/**
+ * Remembers subtree hashes at level >= minLevel (immutable once complete). They are few (n / 2^minLevel) yet make
+ * up most of every proof, so proofs mostly touch storage only for the low levels.
+ */
+export function cachedLookup(lookup: NodeLookup, minLevel = 8, capacity = 1 << 18): NodeLookup {
+  const cache = new Map<number, Uint8Array>();
+  const key = (r: NodeRef) => r.level * 2 ** 47 + r.index;
+  return (refs) => {
+    const found = refs.map((r) => (r.level >= minLevel ? cache.get(key(r)) : undefined));
+    const missing = refs.filter((_, i) => !found[i]);
+    if (missing.length === 0) return found as Uint8Array[];
+    const fetched = lookup(missing);
+    let next = 0;
+    return refs.map((r, i) => {
+      if (found[i]) return found[i]!;
+      const hash = fetched[next++]!;
+      if (r.level >= minLevel && cache.size < capacity) cache.set(key(r), hash);
+      return hash;
+    });
+  };
+}
+
 function largestPowerOfTwoBelow(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;

@@ -144,6 +144,11 @@ export class SqliteStore implements LedgerStore {
     for (const [index, id, leafHash, nodes, entry] of rows) yield { index, id, leafHash, nodes, entry };
   }
 
+  *treeRows(): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>> {
+    const rows = this.db.prepare('SELECT idx, leaf, nodes FROM entries ORDER BY idx').raw().iterate() as IterableIterator<[number, Buffer, Buffer]>;
+    for (const [index, leafHash, nodes] of rows) yield { index, leafHash, nodes };
+  }
+
   *payloads(): IterableIterator<StoredPayload> {
     const rows = this.db.prepare('SELECT digest, data FROM payloads ORDER BY digest').raw().iterate() as IterableIterator<[string, Buffer]>;
     for (const [digest, data] of rows) yield { digest, data };

@@ -47,6 +47,8 @@ export interface LedgerStore {
   latestCheckpoint(): StoredCheckpoint | undefined;
   checkpoints(): StoredCheckpoint[];
   entries(): IterableIterator<StoredEntry>;
+  /** Like entries() without the entry bytes or id: what a tree recomputation needs. */
+  treeRows(): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>>;
   payloads(): IterableIterator<StoredPayload>;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;

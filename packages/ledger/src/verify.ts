@@ -1,16 +1,14 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
-import { EMPTY_ROOT, HASH_SIZE, bytesEqual, hashChildren, hashLeaf, sha256Hex, toHex } from './hash.js';
+import { sha256Hex, toHex } from './hash.js';
 import { TreeReader, verifyConsistency } from './merkle.js';
 import { verifyNote } from './note.js';
 import { SqliteStore } from './sqlite-store.js';
-import { storeLookup, type LedgerStore, type StoredCheckpoint, type StoredEntry } from './store.js';
+import { storeLookup, type LedgerStore, type StoredCheckpoint } from './store.js';
+import { Problem, TreeScan, fail, scanEntries, type SignedCheckpoint, type VerifyProblem } from './verify-scan.js';
 
-export interface VerifyProblem {
-  kind: 'entry' | 'node' | 'checkpoint' | 'payload' | 'database';
-  /** Entry index (for a node: its first leaf; for a checkpoint: its tree size). */
-  index?: number;
-  message: string;
-}
+export type { VerifyProblem } from './verify-scan.js';
 
 export interface VerifyReport {
   ok: boolean;
@@ -26,20 +24,6 @@ export interface VerifyReport {
   /** Hex root of the whole tree, when verification got that far. */
   root?: string;
   problem?: VerifyProblem;
-}
-
-class Problem extends Error {
-  constructor(readonly problem: VerifyProblem) {
-    super(problem.message);
-  }
-}
-
-function fail(kind: VerifyProblem['kind'], index: number | undefined, message: string): never {
-  throw new Problem(index === undefined ? { kind, message } : { kind, index, message });
-}
-
-interface SignedCheckpoint extends Checkpoint {
-  seq: number;
 }
 
 function checkCheckpoints(stored: StoredCheckpoint[], origin: string, vkeys: string[], signers: Set<string>): SignedCheckpoint[] {
@@ -69,82 +53,6 @@ function trustedKeys(store: LedgerStore, given: string[] | undefined): string[] 
   }
 }
 
-function describeNode(level: number, index: number): string {
-  const first = index * 2 ** level;
-  return `node at level ${level}, index ${index} (entries ${first}..${first + 2 ** level - 1})`;
-}
-
-/**
- * One sequential pass over the entries: recompute each leaf hash and every interior node its append completed,
- * and compare them with the copies stored in the entry's row. Checkpoint roots are checked the moment the pass
- * reaches their size. Problems name the entry whose row holds the bad data.
- */
-class TreeScan {
-  private readonly edge: Uint8Array[] = [];
-  private checkpointAt = 0;
-  nodes = 0;
-  size = 0;
-  readonly referenced = new Set<string>();
-
-  constructor(
-    private readonly store: LedgerStore,
-    private readonly checkpoints: SignedCheckpoint[],
-  ) {}
-
-  root(): Uint8Array {
-    return this.edge.length === 0 ? EMPTY_ROOT : this.edge.reduceRight((acc, h) => hashChildren(h, acc));
-  }
-
-  run(): void {
-    this.checkRoots();
-    for (const stored of this.store.entries()) this.addEntry(stored);
-    const uncovered = this.checkpoints[this.checkpointAt];
-    if (uncovered) fail('checkpoint', uncovered.size, `checkpoint #${uncovered.seq} covers ${uncovered.size} entries but the log holds ${this.size}`);
-  }
-
-  private addEntry({ index, id, leafHash, nodes, entry }: StoredEntry): void {
-    if (index !== this.size) fail('entry', this.size, `entry ${this.size} is missing`);
-    if (!bytesEqual(hashLeaf(entry), leafHash)) fail('entry', index, `entry ${index}: stored leaf hash does not match the entry`);
-    this.checkRecord(index, id, entry);
-    let hash = leafHash;
-    let nodeIndex = index;
-    let level = 0;
-    while (nodeIndex % 2 === 1) {
-      hash = hashChildren(this.edge.pop()!, hash);
-      nodeIndex = (nodeIndex - 1) / 2;
-      level++;
-      const stored = nodes.subarray((level - 1) * HASH_SIZE, level * HASH_SIZE);
-      if (!bytesEqual(stored, hash)) fail('node', index, `entry ${index}: stored ${describeNode(level, nodeIndex)} does not match the entries`);
-    }
-    if (nodes.length !== level * HASH_SIZE) fail('node', index, `entry ${index}: ${nodes.length} bytes of interior hashes stored, ${level * HASH_SIZE} expected`);
-    this.nodes += level;
-    this.edge.push(hash);
-    this.size++;
-    this.checkRoots();
-  }
-
-  /** The id column is an index for lookups; it must agree with the record. */
-  private checkRecord(index: number, id: string, entry: Uint8Array): void {
-    let record: { id?: unknown; payloads?: Record<string, unknown> };
-    try {
-      record = JSON.parse(Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength).toString('utf8'));
-    } catch (error) {
-      fail('entry', index, `entry ${index}: not JSON: ${(error as Error).message}`);
-    }
-    if (record?.id !== id) fail('entry', index, `entry ${index}: indexed id ${JSON.stringify(id)} differs from the record's id`);
-    if (record.payloads) for (const digest of Object.values(record.payloads)) this.referenced.add(String(digest));
-  }
-
-  private checkRoots(): void {
-    for (; this.checkpoints[this.checkpointAt]?.size === this.size; this.checkpointAt++) {
-      const checkpoint = this.checkpoints[this.checkpointAt]!;
-      if (!bytesEqual(this.root(), checkpoint.root)) {
-        fail('checkpoint', this.size, `checkpoint #${checkpoint.seq} (size ${this.size}) signs a root that does not match the entries`);
-      }
-    }
-  }
-}
-
 function checkSuccessiveCheckpoints(store: LedgerStore, checkpoints: SignedCheckpoint[]): void {
   const reader = new TreeReader(storeLookup(store));
   for (let i = 1; i < checkpoints.length; i++) {
@@ -165,7 +73,45 @@ function checkPayloads(store: LedgerStore, referenced: Set<string>): VerifyRepor
   return { present, referenced: referenced.size, deleted: referenced.size - present };
 }
 
-function verifyStore(store: LedgerStore, given: string[] | undefined, report: VerifyReport): void {
+/** Below this many entries a second thread costs more than it saves. */
+const PARALLEL_FROM = 50_000;
+
+interface EntryPassResult {
+  size?: number;
+  referenced?: string[];
+  problem?: VerifyProblem;
+  error?: string;
+}
+
+function runEntryPass(store: LedgerStore): EntryPassResult {
+  try {
+    return scanEntries(store);
+  } catch (error) {
+    if (error instanceof Problem) return { problem: error.problem };
+    throw error;
+  }
+}
+
+/** The entry pass on a second core, with its own read-only connection. */
+async function entryPassInWorker(path: string): Promise<EntryPassResult> {
+  const here = import.meta.url;
+  const worker = here.endsWith('.ts')
+    ? // Running from TypeScript sources (tests, bench): workers do not inherit tsx's loader, so register it first.
+      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', here).href)}); });`, { eval: true, workerData: { path } })
+    : new Worker(new URL('./verify-worker.js', here), { workerData: { path } });
+  const [result] = (await once(worker, 'message')) as [EntryPassResult];
+  await worker.terminate();
+  if (result.error) throw new Error(result.error);
+  return result;
+}
+
+/** Of two passes' problems, the one at the lower index is the first bad one; the entry pass wins ties. */
+function firstProblem(entryProblem: VerifyProblem | undefined, treeProblem: VerifyProblem | undefined): VerifyProblem | undefined {
+  if (!entryProblem || !treeProblem) return entryProblem ?? treeProblem;
+  return (treeProblem.index ?? Infinity) < (entryProblem.index ?? Infinity) ? treeProblem : entryProblem;
+}
+
+async function verifyStore(path: string, store: LedgerStore, given: string[] | undefined, report: VerifyReport, parallel: boolean): Promise<void> {
   const origin = store.getMeta('origin');
   if (origin === undefined) fail('database', undefined, 'no origin recorded in the database');
   report.origin = origin;
@@ -173,17 +119,32 @@ function verifyStore(store: LedgerStore, given: string[] | undefined, report: Ve
   const checkpoints = checkCheckpoints(store.checkpoints(), origin, trustedKeys(store, given), signers);
   report.checkpoints = checkpoints.length;
   report.signers = [...signers];
+
+  const entryPass = parallel ? entryPassInWorker(path) : undefined;
   const scan = new TreeScan(store, checkpoints);
-  scan.run();
+  let treeProblem: VerifyProblem | undefined;
+  try {
+    scan.run();
+  } catch (error) {
+    if (!(error instanceof Problem)) throw error;
+    treeProblem = error.problem;
+  }
+  const entries = (await entryPass) ?? runEntryPass(store);
+  const problem = firstProblem(entries.problem, treeProblem);
+  if (problem) throw new Problem(problem);
   report.entries = scan.size;
   report.nodes = scan.nodes;
   report.root = toHex(scan.root());
   checkSuccessiveCheckpoints(store, checkpoints);
-  report.payloads = checkPayloads(store, scan.referenced);
+  report.payloads = checkPayloads(store, new Set(entries.referenced));
 }
 
-/** The full offline check of a ledger database, as run by `ledger verify`. */
-export async function verifyLedgerFile(path: string, opts: { vkeys?: string[] } = {}): Promise<VerifyReport> {
+/**
+ * The full offline check of a ledger database, as run by `ledger verify`: every leaf and interior hash is
+ * recomputed, every checkpoint's signature, root and consistency with its predecessor checked, every payload
+ * checked against its digest. Large ledgers use two threads.
+ */
+export async function verifyLedgerFile(path: string, opts: { vkeys?: string[]; parallel?: boolean } = {}): Promise<VerifyReport> {
   const store = new SqliteStore(path, { readonly: true });
   const report: VerifyReport = {
     ok: false,
@@ -195,7 +156,7 @@ export async function verifyLedgerFile(path: string, opts: { vkeys?: string[] } 
     payloads: { present: 0, referenced: 0, deleted: 0 },
   };
   try {
-    verifyStore(store, opts.vkeys, report);
+    await verifyStore(path, store, opts.vkeys, report, opts.parallel ?? store.size() >= PARALLEL_FROM);
     report.ok = true;
   } catch (error) {
     if (!(error instanceof Problem)) throw error;

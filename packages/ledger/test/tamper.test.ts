@@ -146,3 +146,26 @@ test('payload bytes, deleted rows and moved rows are caught', async () => {
   const report2 = await verifyLedgerFile(path, { vkeys: [signer.vkey] });
   assert.equal(report2.ok, true, 'every change was undone');
 });
+
+test('the two-thread verify finds the same first bad index as the single-thread one', async () => {
+  const idx = 1 + randomInt(68);
+  for (const column of ['entry', 'leaf']) {
+    const db = open();
+    const original = (db.prepare(`SELECT ${column} AS v FROM entries WHERE idx = ?`).get(idx) as { v: Buffer }).v;
+    db.prepare(`UPDATE entries SET ${column} = ? WHERE idx = ?`).run(flipByte(original), idx);
+    db.close();
+    try {
+      const serial = await verifyLedgerFile(path, { vkeys: [signer.vkey], parallel: false });
+      const parallel = await verifyLedgerFile(path, { vkeys: [signer.vkey], parallel: true });
+      assert.equal(serial.problem?.index, idx);
+      assert.deepEqual(parallel.problem, serial.problem);
+    } finally {
+      const restore = open();
+      restore.prepare(`UPDATE entries SET ${column} = ? WHERE idx = ?`).run(original, idx);
+      restore.close();
+    }
+  }
+  const clean = await verifyLedgerFile(path, { vkeys: [signer.vkey], parallel: true });
+  assert.equal(clean.ok, true, clean.problem?.message);
+  assert.deepEqual(clean.payloads, (await verifyLedgerFile(path, { vkeys: [signer.vkey], parallel: false })).payloads);
+});

@@ -1,0 +1,13 @@
+/** Worker thread for verifyLedgerFile: runs the entry pass over its own read-only connection. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteStore } from './sqlite-store.js';
+import { Problem, scanEntries } from './verify-scan.js';
+
+const store = new SqliteStore((workerData as { path: string }).path, { readonly: true });
+try {
+  parentPort!.postMessage(scanEntries(store));
+} catch (error) {
+  parentPort!.postMessage(error instanceof Problem ? { problem: error.problem } : { error: (error as Error).message });
+} finally {
+  store.close();
+}
