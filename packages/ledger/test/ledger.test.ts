@@ -180,6 +180,16 @@ test('tlog-tiles handler serves checkpoint, hash tiles and entry bundles a clien
   assert.equal(entries.length, size);
   entries.forEach((e, i) => assert.ok(Buffer.from(hashLeaf(e)).equals(leafHashes[i]!), `entry ${i} hashes to its tile hash`));
   assert.ok(mth(entries).equals(Buffer.from(parseCheckpoint(note).root)));
+  for (const round of [1, 2]) {
+    // The second round answers the upper levels (>= 8) from the ledger's node cache.
+    for (const i of [0, 255, 256, 300, 511, 512, 599]) {
+      const proof = ledger.inclusionProof(i);
+      assert.ok(verifyInclusion(i, size, leafHashes[i]!, proof, parseCheckpoint(note).root), `round ${round}: proof ${i}`);
+    }
+    for (const first of [1, 256, 300, 512]) {
+      assert.ok(verifyConsistency(first, size, mth(entries.slice(0, first)), parseCheckpoint(note).root, ledger.consistencyProof(first, size)));
+    }
+  }
   const level1 = await get(tilePath(1, 0, 2));
   assert.ok(level1.subarray(32).equals(mth(entries.slice(256, 512))));
 
