@@ -112,8 +112,8 @@ export function tokenize(src: string, file: string, rowBase = 1, colBase = 1): {
         if (i >= src.length || (!raw && src[i] === '\n')) fail('non-terminated template string', start);
         const d = src[i];
         if ((!raw && d === '"') || (raw && d === '`')) { i++; break; }
+        if (d === '\\' && (src[i + 1] === '{' || src[i + 1] === '}')) { text += src[i + 1]; i += 2; continue; }
         if (!raw && d === '\\') {
-          if (src[i + 1] === '{' || src[i + 1] === '}') { text += src[i + 1]; i += 2; continue; }
           const r = readEscape(src, i, fail); text += r.s; i = r.next; continue;
         }
         if (d === '{') {

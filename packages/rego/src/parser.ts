@@ -81,6 +81,8 @@ class Parser {
       const a = annots.get(startTok.row);
       if (a) { rules[0].annotations = a; mod.annotations.push(a); }
       mod.rules.push(...rules);
+      if (this.tok.kind !== 'eof' && !this.tok.nl && !this.isOp(';')) this.fail(`unexpected ${this.describe(this.tok)} token`);
+      if (this.isOp(';')) this.next();
       if (this.isIdent('import')) this.fail('imports must appear before rules');
     }
     return mod;
@@ -287,13 +289,22 @@ class Parser {
     return body;
   }
 
+  /** `not`/`some` act as keywords unless used as a name (`some[x]`, `not = 1`, `not.x`). */
+  private keywordHere(): boolean {
+    const t = this.tok, n = this.peek();
+    if (n.kind !== 'op') return true;
+    if (n.text === '=' || n.text === ':=' || n.text === '==' || n.text === ')' || n.text === ',' || n.text === '}' || n.text === ']') return false;
+    if ((n.text === '.' || n.text === '[') && n.pos === t.end) return false;
+    return true;
+  }
+
   parseExpr(): Expr {
     const start = this.tok;
     const loc = this.loc(start);
     let negated = false;
-    if (this.isIdent('not') && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek()) && !this.isOp('=', this.peek()) && !this.isOp(':=', this.peek())) { this.next(); negated = true; }
+    if (this.isIdent('not') && this.keywordHere()) { this.next(); negated = true; }
     let kind: ExprKind;
-    if (this.isIdent('some') && this.peek().kind !== 'eof' && !this.isOp('=', this.peek()) && !this.isOp(':=', this.peek()) && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek())) {
+    if (this.isIdent('some') && this.peek().kind !== 'eof' && this.keywordHere()) {
       this.next();
       kind = this.parseSome();
     } else if (this.isKw('every')) {

@@ -95,6 +95,9 @@ export function base64RawUrlEncode(b: Uint8Array | string): string {
 
 export class GoJSONError extends Error {}
 
+// Deep enough for any real token or document, shallow enough to keep the recursion off the stack limit.
+const MAX_JSON_DEPTH = 2000;
+
 function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
   if (c === '"') return `'"'`;
@@ -114,8 +117,10 @@ export function goParseJSON(text: string): Value {
     if (i >= n) throw new GoJSONError('unexpected end of JSON input');
     throw new GoJSONError(`invalid character ${quoteChar(text[i]!)} ${context}`);
   };
+  let depth = 0;
   const value = (): Value => {
     ws();
+    if (depth >= MAX_JSON_DEPTH) throw new GoJSONError('exceeded max depth');
     if (i >= n) fail('looking for beginning of value');
     const c = text[i]!;
     if (c === '{') return object();
@@ -134,10 +139,12 @@ export function goParseJSON(text: string): Value {
   };
   const object = (): Value => {
     i++;
+    depth++;
     const entries: [Value, Value][] = [];
     ws();
     if (text[i] === '}') {
       i++;
+      depth--;
       return makeObject(entries);
     }
     for (;;) {
@@ -150,23 +157,25 @@ export function goParseJSON(text: string): Value {
       entries.push([k, value()]);
       ws();
       if (text[i] === ',') { i++; continue; }
-      if (text[i] === '}') { i++; return makeObject(entries); }
+      if (text[i] === '}') { i++; depth--; return makeObject(entries); }
       fail('after object key:value pair');
     }
   };
   const array = (): Value => {
     i++;
+    depth++;
     const items: Value[] = [];
     ws();
     if (text[i] === ']') {
       i++;
+      depth--;
       return items;
     }
     for (;;) {
       items.push(value());
       ws();
       if (text[i] === ',') { i++; continue; }
-      if (text[i] === ']') { i++; return items; }
+      if (text[i] === ']') { i++; depth--; return items; }
       fail('after array element');
     }
   };

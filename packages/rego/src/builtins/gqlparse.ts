@@ -180,10 +180,14 @@ class Lexer {
 
 type J = Record<string, unknown>;
 
+// Nesting beyond this is hostile input, not GraphQL anyone writes; stop before the stack does.
+const MAX_DEPTH = 500;
+
 class Parser {
   private readonly lexer: Lexer;
   private peeked: Token | undefined;
   private prev: Token | undefined;
+  private depth = 0;
 
   constructor(src: string) {
     this.lexer = new Lexer(src);
@@ -222,19 +226,26 @@ class Parser {
   unexpected(t: Token = this.peek()): never {
     return this.fail(t, `Unexpected ${tokenString(t)}`);
   }
+  private nest(): void {
+    if (++this.depth > MAX_DEPTH) this.fail(this.peek(), 'Exceeded maximum nesting depth');
+  }
   private many<T>(start: Kind, end: Kind, cb: () => T): T[] | null {
     if (!this.skip(start)) return null;
+    this.nest();
     const out: T[] = [];
     while (this.peek().kind !== end) out.push(cb());
     this.next();
+    this.depth--;
     return out;
   }
   private some<T>(start: Kind, end: Kind, cb: () => T): T[] | null {
     if (!this.skip(start)) return null;
+    this.nest();
     const out: T[] = [];
     while (this.peek().kind !== end) out.push(cb());
     if (out.length === 0) this.fail(this.peek(), `expected at least one definition, found ${this.peek().kind}`);
     this.next();
+    this.depth--;
     return out;
   }
   private name(): string {
@@ -388,8 +399,10 @@ class Parser {
   private typeReference(): J {
     let type: J;
     if (this.skip('[')) {
+      this.nest();
       const elem = this.typeReference();
       this.expect(']');
+      this.depth--;
       type = { NamedType: '', Elem: elem, NonNull: false };
     } else {
       type = { NamedType: this.name(), Elem: null, NonNull: false };

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+/** `rego` CLI: eval, test and check, modelled on `opa eval` / `opa test` / `opa check`. */
+import { Command } from 'commander';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { RegoError } from './errors.js';
+import { compile, type Policy } from './policy.js';
+import { jsonText, fromJSON, RObject, type Value } from './value.js';
+
+interface Loaded {
+  modules: Record<string, string>;
+  data: Value;
+}
+
+function walk(path: string, out: string[]): void {
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    for (const name of readdirSync(path).sort()) {
+      if (name.startsWith('.')) continue;
+      walk(join(path, name), out);
+    }
+  } else out.push(path);
+}
+
+/** Loads .rego modules and .json/.yaml data files (data merged at the root, as OPA does). */
+export function load(paths: string[]): Loaded {
+  const files: string[] = [];
+  for (const p of paths) walk(p, files);
+  const modules: Record<string, string> = {};
+  let data: Value = new RObject();
+  for (const f of files) {
+    if (f.endsWith('.rego')) modules[f] = readFileSync(f, 'utf8');
+    else if (/\.(json|ya?ml)$/.test(f)) {
+      const text = readFileSync(f, 'utf8');
+      let doc: unknown;
+      try {
+        doc = f.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { intAsBigInt: true });
+      } catch (e) {
+        throw new Error(`${f}: ${(e as Error).message}`);
+      }
+      data = merge(data, fromJSON(doc ?? {}), f);
+    }
+  }
+  return { modules, data };
+}
+
+function merge(a: Value, b: Value, file: string): Value {
+  if (!(a instanceof RObject) || !(b instanceof RObject)) throw new Error(`${file}: data must be an object to merge`);
+  const out = new RObject();
+  for (const [k, v] of a.entries()) out.set(k, v);
+  for (const [k, v] of b.entries()) {
+    const cur = out.get(k);
+    out.set(k, cur instanceof RObject && v instanceof RObject ? merge(cur, v, file) : v);
+  }
+  return out;
+}
+
+function printError(e: unknown): void {
+  if (e instanceof RegoError) {
+    process.stderr.write(`${e.errors.length} error${e.errors.length === 1 ? '' : 's'} occurred:\n${e.message}\n`);
+  } else {
+    process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
+  }
+}
+
+function compileLoaded(l: Loaded, v0: boolean, strict = false): Policy {
+  return compile({ modules: l.modules, data: l.data, regoVersion: v0 ? 'v0' : 'v1', strictBuiltinErrors: strict });
+}
+
+export interface TestOutcome {
+  name: string;
+  passed: boolean;
+  skipped: boolean;
+  error?: string;
+}
+
+/** Runs every `test_*` rule (and skips `todo_*`), like `opa test`. */
+export function runTests(policy: Policy): TestOutcome[] {
+  const out: TestOutcome[] = [];
+  const seen = new Set<string>();
+  for (const m of policy.parsed) {
+    for (const r of m.rules) {
+      const n = r.head.ref[0];
+      if (n.t !== 'scalar' || typeof n.v !== 'string' || r.head.ref.length !== 1 || r.head.args) continue;
+      const isTest = n.v.startsWith('test_'), isTodo = n.v.startsWith('todo_test_') || n.v.startsWith('todo_');
+      if (!isTest && !isTodo) continue;
+      const name = `${m.package.join('.')}.${n.v}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      if (isTodo) { out.push({ name, passed: false, skipped: true }); continue; }
+      try {
+        const rs = policy.prepare(name).evalValues({ budget: { timeoutMs: 30_000 } });
+        out.push({ name, passed: rs.length > 0 && rs[0].expressions[0] !== false, skipped: false });
+      } catch (e) {
+        out.push({ name, passed: false, skipped: false, error: (e as Error).message });
+      }
+    }
+  }
+  return out;
+}
+
+export function main(argv: string[]): void {
+  const program = new Command();
+  program.name('rego').description('Rego policy engine (OPA-compatible): eval, test, check');
+
+  program.command('eval')
+    .description('evaluate a query')
+    .argument('<query>', 'Rego query, e.g. data.authz.allow')
+    .option('-d, --data <path...>', 'policy (.rego) and data (.json/.yaml) files or directories', [])
+    .option('-i, --input <file>', 'input document (JSON or YAML)')
+    .option('--v0-compatible', 'parse modules as Rego v0')
+    .option('--strict-builtin-errors', 'treat builtin errors as fatal')
+    .option('--explain', 'list the rules that contributed to the result')
+    .action((query: string, o: { data: string[]; input?: string; v0Compatible?: boolean; strictBuiltinErrors?: boolean; explain?: boolean }) => {
+      try {
+        const l = load(o.data);
+        const policy = compileLoaded(l, !!o.v0Compatible, !!o.strictBuiltinErrors);
+        let input: unknown;
+        if (o.input) {
+          const text = readFileSync(o.input, 'utf8');
+          input = o.input.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { intAsBigInt: true });
+        }
+        const rows = policy.prepare(query).evalValues({ input: input === undefined ? undefined : fromJSON(input), explain: o.explain });
+        const res = policy.prepare(query).eval({ input, explain: o.explain });
+        const result = rows.map((r, i) => ({
+          expressions: r.expressions.map((v, j) => ({ value: v, text: res.results[i]?.expressions[j]?.text ?? query, location: { row: 1, col: 1 } })),
+          ...(Object.keys(r.bindings).length ? { bindings: r.bindings } : {}),
+        }));
+        process.stdout.write(`${jsonOut(result.length ? { result, ...(res.explanation ? { explanation: res.explanation } : {}) } : {})}\n`);
+      } catch (e) {
+        printError(e);
+        process.exitCode = 1;
+      }
+    });
+
+  program.command('test')
+    .description('run test_* rules')
+    .argument('<paths...>', 'files or directories')
+    .option('--v0-compatible', 'parse modules as Rego v0')
+    .option('-v, --verbose', 'list every test')
+    .action((paths: string[], o: { v0Compatible?: boolean; verbose?: boolean }) => {
+      try {
+        const policy = compileLoaded(load(paths), !!o.v0Compatible);
+        const rs = runTests(policy);
+        const ran = rs.filter((r) => !r.skipped);
+        for (const r of rs) {
+          if (r.skipped) process.stdout.write(`SKIPPED: data.${r.name.replace(/^data\./, '')}\n`);
+          else if (!r.passed) process.stdout.write(`${r.error ? 'ERROR' : 'FAIL'}: ${r.name}${r.error ? `\n  ${r.error}` : ''}\n`);
+          else if (o.verbose) process.stdout.write(`PASS: ${r.name}\n`);
+        }
+        const passed = ran.filter((r) => r.passed).length;
+        if (ran.length && passed < ran.length) process.stdout.write('-'.repeat(80) + '\n');
+        process.stdout.write(`PASS: ${passed}/${ran.length}\n`);
+        if (passed < ran.length) process.stdout.write(`FAIL: ${ran.length - passed}/${ran.length}\n`);
+        if (ran.length === 0) process.stdout.write('no test_* rules found\n');
+        process.exitCode = passed === ran.length && ran.length > 0 ? 0 : 1;
+      } catch (e) {
+        printError(e);
+        process.exitCode = 1;
+      }
+    });
+
+  program.command('check')
+    .description('parse and compile modules, reporting errors')
+    .argument('<paths...>', 'files or directories')
+    .option('--v0-compatible', 'parse modules as Rego v0')
+    .action((paths: string[], o: { v0Compatible?: boolean }) => {
+      try {
+        compileLoaded(load(paths), !!o.v0Compatible);
+      } catch (e) {
+        printError(e);
+        process.exitCode = 1;
+      }
+    });
+
+  program.parse(argv);
+}
+
+/** JSON with Rego values (sets as arrays, exact numbers), 2-space indented. */
+function jsonOut(x: unknown): string {
+  return jsonText(fromJSON(x), '  ');
+}
+
+if (process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])) main(process.argv);

@@ -1,0 +1,115 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { compile, RegoError } from '../src/index.js';
+
+const authz = `package authz
+import rego.v1
+
+default allow := false
+
+# allow when the user has a role granting the action
+allow if {
+  some role in data.user_roles[input.user]
+  some grant in data.role_grants[role]
+  input.action == grant.action
+  input.type == grant.type
+}
+`;
+const data = {
+  user_roles: { alice: ['admin'], bob: ['reader'] },
+  role_grants: { admin: [{ action: 'write', type: 'order' }, { action: 'read', type: 'order' }], reader: [{ action: 'read', type: 'order' }] },
+};
+
+test('allow/deny with input and data, explain lists the deciding rule', () => {
+  const q = compile({ modules: { 'authz.rego': authz }, data }).prepare('data.authz.allow');
+  assert.equal(q.eval({ input: { user: 'alice', action: 'write', type: 'order' } }).results[0].expressions[0].value, true);
+  assert.equal(q.eval({ input: { user: 'bob', action: 'write', type: 'order' } }).results[0].expressions[0].value, false);
+  const r = q.eval({ input: { user: 'bob', action: 'read', type: 'order' }, explain: true });
+  assert.deepEqual(r.explanation, [{ rule: 'data.authz.allow', location: 'authz.rego:7' }]);
+});
+
+test('compile errors carry codes and file:line', () => {
+  const cases: [string, string][] = [
+    ['package a\np if {', 'rego_parse_error'],
+    ['package a\np if { x > 1 }', 'rego_unsafe_var_error'],
+    ['package a\np if { nosuch(1) }', 'rego_type_error'],
+    ['package a\np if { q }\nq if { p }', 'rego_recursion_error'],
+    ['package a\np := 1\np contains 2', 'rego_type_error'],
+    ['package a\np if { count(1, 2, 3) }', 'rego_type_error'],
+  ];
+  for (const [src, code] of cases) {
+    try {
+      compile({ modules: { 'a.rego': src } });
+      assert.fail(`expected ${code} for ${src}`);
+    } catch (e) {
+      assert.ok(e instanceof RegoError, String(e));
+      assert.equal(e.code, code, e.message);
+      assert.equal(e.errors[0].location?.file, 'a.rego');
+      assert.match(e.message, /^a\.rego:\d+: /);
+    }
+  }
+});
+
+test('evaluation errors: conflicts and strict builtin errors', () => {
+  const p = compile({ modules: { 'a.rego': 'package a\np := 1 if input.x\np := 2 if input.x' } });
+  assert.throws(() => p.prepare('data.a.p').eval({ input: { x: true } }), (e: RegoError) => e.code === 'eval_conflict_error');
+  const s = compile({ modules: { 'a.rego': 'package a\np := 1 / input.x' }, strictBuiltinErrors: true });
+  assert.throws(() => s.prepare('data.a.p').eval({ input: { x: 0 } }), (e: RegoError) => e.code === 'eval_builtin_error' && /divide by zero/.test(e.message));
+  const lax = compile({ modules: { 'a.rego': 'package a\np := 1 / input.x' } });
+  assert.deepEqual(lax.prepare('data.a.p').eval({ input: { x: 0 } }).results, []);
+});
+
+test('evaluation budget aborts runaway policies with a clear error', () => {
+  const p = compile({ modules: { 'a.rego': 'package a\np := count([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)])' } });
+  assert.throws(() => p.prepare('data.a.p').eval({ budget: { maxSteps: 10_000 } }), (e: RegoError) => e.code === 'eval_cancel_error' && /budget/.test(e.message));
+  assert.throws(() => p.prepare('data.a.p').eval({ budget: { timeoutMs: 50 } }), (e: RegoError) => e.code === 'eval_cancel_error');
+});
+
+test('deeply nested input does not crash the process', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 200_000; i++) deep = [deep];
+  const p = compile({ modules: { 'a.rego': 'package a\np if input[0][0][0]' } });
+  assert.throws(() => p.prepare('data.a.p').eval({ input: deep }), RegoError);
+  let deepObj: unknown = {};
+  for (let i = 0; i < 3000; i++) deepObj = { a: deepObj };
+  assert.equal(p.prepare('data.a.p').eval({ input: deepObj }).results.length, 0);
+});
+
+test('exact numbers beyond 2^53', () => {
+  const p = compile({ modules: { 'a.rego': 'package a\nx := 9007199254740993 + 2\ny := 12345678901234567890 * 10\nz := 0.1 + 0.2' } });
+  const v = p.prepare('data.a').eval().results[0].expressions[0].value as Record<string, unknown>;
+  assert.equal(v.x, 9007199254740995n);
+  assert.equal(v.y, 123456789012345678900n);
+  assert.equal(v.z, 0.30000000000000004);
+});
+
+test('query results: bindings, multiple rows, false values', () => {
+  const p = compile({ modules: {} });
+  const r = p.prepare('x := [1, 2, 3][i]; x > 1').eval();
+  assert.deepEqual(r.results.map((x) => x.bindings), [{ x: 2, i: 1 }, { x: 3, i: 2 }]);
+  assert.equal(p.prepare('1 > 2').eval().results[0].expressions[0].value, false);
+});
+
+test('with, functions, every, comprehensions, string interpolation, metadata', () => {
+  const p = compile({ modules: { 'a.rego': `package a
+# METADATA
+# title: Double
+f(x) := y if y := x * 2
+g := [f(i) | some i in [1, 2]]
+all_small if every x in input.xs { x < 10 }
+greet := $"hello {input.name}!"
+mocked := y if { y := f(1) with f as h }
+h(_) := 42
+meta := rego.metadata.rule()
+# METADATA
+# title: Meta
+meta2 := rego.metadata.rule()
+` } });
+  const v = p.prepare('data.a').eval({ input: { xs: [1, 2], name: 'bob' } }).results[0].expressions[0].value as Record<string, unknown>;
+  assert.deepEqual(v.g, [2, 4]);
+  assert.equal(v.all_small, true);
+  assert.equal(v.greet, 'hello bob!');
+  assert.equal(v.mocked, 42);
+  assert.deepEqual(v.meta, {});
+  assert.deepEqual(v.meta2, { title: 'Meta', scope: 'rule' });
+});
