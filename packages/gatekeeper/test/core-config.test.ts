@@ -49,7 +49,7 @@ test('a misspelt key is an error at that key', () => {
 test('a missing required section points at the document and names the path', () => {
   const err = problems(VALID.split('ledger:')[0]!);
   assert.equal(err.problems[0]!.path, 'ledger');
-  assert.match(err.message, /ledger: Invalid input/);
+  assert.match(err.message, /ledger: required setting is missing/);
 });
 
 test('several problems are all reported', () => {

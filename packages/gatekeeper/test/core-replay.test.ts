@@ -39,7 +39,7 @@ test('replay re-decides recorded traffic under a candidate policy and reports wh
     assert.equal(report.sample[0]!.before.outcome, 'allow');
     assert.equal(report.sample[0]!.after.outcome, 'escalate');
     assert.deepEqual(report.sample[0]!.action, { kind: 'llm.tool_call', target: { tool: 'place_order' } });
-    assert.match(formatReplay(report), /allow→escalate +1/);
+    assert.match(formatReplay(report), /allow→escalate +1\n/);
   } finally {
     await fx.close();
   }

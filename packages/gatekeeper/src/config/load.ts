@@ -72,7 +72,8 @@ function problemsOf(error: z.ZodError, doc: Document, lines: LineCounter): Confi
     if (issue.code === 'unrecognized_keys' && issue.keys.length) path = [...path, issue.keys[0]!];
     const offset = offsetOf(doc, path);
     const pos = offset === undefined ? undefined : lines.linePos(offset);
-    return { path: path.join('.'), line: pos?.line, col: pos?.col, message: issue.message };
+    const message = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'required setting is missing' : issue.message;
+    return { path: path.join('.'), line: pos?.line, col: pos?.col, message };
   });
 }
 

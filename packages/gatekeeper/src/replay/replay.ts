@@ -77,9 +77,9 @@ export function formatReplay(r: ReplayReport): string {
     `skipped ${r.skipped.no_input} without input payload, ${r.skipped.not_policy_decided} never policy-decided (unknown agent)`,
     `changed ${r.changed}`,
     '',
-    'old → new      count',
+    `${'old → new'.padEnd(22)}count`,
   ];
-  for (const [k, n] of Object.entries(r.transitions).sort()) lines.push(`${k.padEnd(15)}${n}`);
+  for (const [k, n] of Object.entries(r.transitions).sort()) lines.push(`${k.padEnd(22)}${n}`);
   if (r.sample.length) {
     lines.push('', `sample of changed decisions (${r.sample.length} of ${r.changed}):`);
     for (const c of r.sample) {
