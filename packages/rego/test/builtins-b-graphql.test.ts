@@ -63,3 +63,8 @@ test('graphql.schema_is_valid follows gqlparser (extensions may define types; no
   assert.equal(call('graphql.schema_is_valid', ['type A { b: Missing }']), false);
   assert.equal(call('graphql.schema_is_valid', ['type A { b: Int } type A { c: Int }']), false);
 });
+
+test('hostile nesting is a parse error, not a stack overflow', () => {
+  assert.throws(() => call('graphql.parse_query', [`{ f(a: ${'['.repeat(100000)}) }`]), /Exceeded maximum nesting depth/);
+  assert.throws(() => call('graphql.parse_query', ['{a'.repeat(100000)]), /Exceeded maximum nesting depth/);
+});

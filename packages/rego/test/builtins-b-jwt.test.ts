@@ -95,3 +95,8 @@ test('io.jwt.decode_verify prefers the JWKS key whose kid matches the header', (
   const out = toJSON(call('io.jwt.decode_verify', [token, fromJSON({ cert: jwks })])!) as Value[];
   assert.equal(out[0], true);
 });
+
+test('deeply nested JSON in a token is rejected cleanly', () => {
+  const header = Buffer.from('['.repeat(100000)).toString('base64url');
+  assert.throws(() => call('io.jwt.decode', [`${header}.e30.`]), /bad JWT header: invalid JSON: exceeded max depth/);
+});
