@@ -276,7 +276,7 @@ function eligible(reviewer: Reviewer, r: ApproverRequirement): boolean {
 }
 
 /** The owners of the acting agent and of every agent that handed it the work. */
-function ownersOf(approval: Approval): string[] {
+export function ownersOf(approval: Approval): string[] {
   const agent = (approval.input as { agent?: { owner?: string; delegation?: { owner?: string }[] } }).agent;
   return [agent?.owner, ...(agent?.delegation ?? []).map((h) => h.owner)].filter((o): o is string => !!o);
 }

@@ -30,7 +30,7 @@ export function layout(f: PageFrame): string {
     ${nav('history', '/console/history', 'History')}
     ${nav('ledger', '/console/ledger', 'Ledger')}
   </nav>
-  <div class="user"><span class="avatar">${f.user.displayName.slice(0, 1).toUpperCase()}</span>
+  <div class="account"><span class="avatar">${f.user.displayName.slice(0, 1).toUpperCase()}</span>
     <span><strong>${f.user.displayName}</strong><small>${f.user.roles.join(', ')}</small></span>
     <form method="post" action="/console/logout"><button class="link">Sign out</button></form></div>`
       : ''
@@ -232,7 +232,7 @@ function decisionCard(v: RequestView): Html {
   const needs = html`<p class="small muted">Needs ${describeRequirement(a.required)}. The agent's owner cannot approve it.</p>`;
   if (a.status !== 'pending') {
     return html`<section class="card decision ${a.status}" data-decision-final><h2>Decision</h2>${statusPill(a)}
-      <p class="small">${a.status === 'expired' ? 'Nobody decided before the request expired.' : `Decided ${a.decidedAt ?? ''}.`} The verdict is signed with the gatekeeper's approval key and recorded in the ledger.</p>
+      <p class="small">${a.status === 'expired' ? 'Nobody decided before the request expired.' : html`Decided <time datetime="${a.decidedAt ?? ''}" data-relative>${a.decidedAt ?? ''}</time>.`} The verdict is signed with the gatekeeper's approval key and recorded in the ledger.</p>
       ${a.consumedAt ? html`<p class="small"><strong>Carried out</strong> <time datetime="${a.consumedAt}" data-relative>${a.consumedAt}</time> — exactly once.</p>` : ''}
       ${votes}</section>`;
   }
@@ -303,4 +303,8 @@ export function ledgerPage(query: string): Html {
   return html`<div class="page-head"><div><h1>Ledger</h1><p class="muted">Look up an entry and check, in this browser, that it is included in the signed checkpoint (RFC 9162 inclusion proof, SHA-256 and Ed25519 via WebCrypto).</p></div></div>
   <form class="toolbar" method="get" action="/console/ledger"><input name="q" value="${query}" placeholder="Entry index or record id" aria-label="Entry"><button class="btn">Look up</button></form>
   <div data-ledger-view data-query="${query}">${query ? html`<p class="muted">Loading entry…</p>` : html`<p class="muted">Enter an index (e.g. 0) or a record id.</p>`}</div>`;
+}
+
+export function notFoundPage(id: string): Html {
+  return html`<div class="card"><div class="empty-state"><strong>No approval request ${id}.</strong><span><a href="/console/history">Search the history</a></span></div></div>`;
 }

@@ -10,10 +10,10 @@ import { canonicalJson, parseCheckpoint, type Ledger } from '@oagf/ledger';
 import type { Accounts } from '../approvals/accounts.js';
 import { canDecide } from '../approvals/accounts.js';
 import type { NoticeDispatcher } from '../approvals/notices/dispatcher.js';
-import type { ApprovalService } from '../approvals/service.js';
+import { ownersOf, type ApprovalService } from '../approvals/service.js';
 import { ApprovalError, type Approval, type ApprovalStatus, type Reviewer, type Verdict } from '../approvals/types.js';
 import { readBody, sendJson, type Router } from '../http/router.js';
-import { historyPage, layout, ledgerPage, loginPage, queuePage, queueRows, requestPage, type PageFrame } from './pages.js';
+import { historyPage, layout, ledgerPage, loginPage, notFoundPage, queuePage, queueRows, requestPage, type PageFrame } from './pages.js';
 import { Sessions } from './sessions.js';
 
 export interface ConsoleDeps {
@@ -113,7 +113,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     const user = await signedIn(req, res);
     if (!user) return;
     const approval = service.get(ctx.params.id!);
-    if (!approval) return page(res, { title: 'Not found', user, body: notFoundBody(ctx.params.id!) }, 404);
+    if (!approval) return page(res, { title: 'Not found', user, body: notFoundPage(ctx.params.id!) }, 404);
     const flash = flashOf(new URLSearchParams(ctx.query));
     page(res, { title: approval.summary, user, active: 'queue', body: requestPage(requestView(approval, user, flash)) });
   });
@@ -233,8 +233,8 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
       ? `You are signed in as ${user.roles.join(', ')}: only reviewers and admins decide.`
       : approval.votes.some((v) => v.reviewer === user.username)
         ? 'You have already decided on this request.'
-        : ownerOf(approval) === user.username
-          ? `You own agent ${approval.agentId}: someone else must approve its request (four eyes).`
+        : ownersOf(approval).includes(user.username)
+          ? `You own agent ${approval.agentId} or an agent that handed it this work: someone else must approve its request (four eyes).`
           : undefined;
     const tracePayload = approval.escalation.index !== undefined ? deps.ledger?.getRecord(approval.escalation.index)?.payloads?.trace : undefined;
     return {
@@ -278,10 +278,6 @@ function brief(a: Approval) {
     votes: a.votes,
     reasons: (a.decision as { reasons?: string[] }).reasons ?? [],
   };
-}
-
-function ownerOf(a: Approval): string | undefined {
-  return a.agentOwner;
 }
 
 function flashOf(params: URLSearchParams): { kind: 'ok' | 'error'; text: string } | undefined {
@@ -329,6 +325,3 @@ function notFound(res: ServerResponse): void {
   res.end('not found');
 }
 
-function notFoundBody(id: string) {
-  return historyPage([], id, '');
-}

@@ -1,0 +1,70 @@
+/** `gatekeeper approvals list|show|approve|reject` against a running gatekeeper (the demo world). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runStory } from '../src/demo/agents.js';
+import { AGENT_KEYS, startDemo } from '../src/demo/world.js';
+import type { Approval } from '../src/approvals/types.js';
+
+const PKG = fileURLToPath(new URL('..', import.meta.url));
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=development', 'src/cli.ts', ...args],
+      { cwd: PKG, env: { ...process.env, GATEKEEPER_PASSWORD: 'gatekeeper', ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('a reviewer lists, reads and decides a request from the command line; the owner is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gk-cli-test-'));
+  const world = await startDemo({ dir, port: 0, mode: 'async', holdTimeoutS: 60 });
+  try {
+    const opened = new Promise<Approval>((r) => world.approvals.once('created', r));
+    const story = runStory({ gatekeeperUrl: world.gatekeeperUrl, plannerKey: AGENT_KEYS.planner, buyerKey: AGENT_KEYS.buyer, events: { step() {} } });
+    const { id } = await opened;
+    const url = ['--url', world.gatekeeperUrl];
+
+    const list = await cli(['approvals', 'list', ...url, '--user', 'audrey']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`${id}\\s+pending\\s+buyer\\s+\\$2,400,000\\.00\\s+POST erp/orders`));
+
+    const show = await cli(['approvals', 'show', id, ...url, '--user', 'priya']);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /amount {5}\$2,400,000\.00/);
+    assert.match(show.stdout, /above the 1000000 limit agent buyer/);
+    assert.match(show.stdout, /reasoning trace \(planner → buyer\)/);
+    assert.match(show.stdout, /notice webhook#1: delivered/);
+
+    const wrong = await cli(['approvals', 'list', ...url, '--user', 'priya'], { GATEKEEPER_PASSWORD: 'nope' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /wrong user or password/);
+
+    const owner = await cli(['approvals', 'approve', id, ...url, '--user', 'dana']);
+    assert.equal(owner.code, 1);
+    assert.match(owner.stderr, /dana owns agent buyer and cannot approve its request \(four eyes\)/);
+
+    const auditor = await cli(['approvals', 'approve', id, ...url, '--user', 'audrey']);
+    assert.equal(auditor.code, 1);
+    assert.match(auditor.stderr, /no reviewer role/);
+
+    const ok = await cli(['approvals', 'approve', id, ...url, '--user', 'priya', '--comment', 'from the terminal']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`${id}: approved \\(verdict signed, ledger entry #\\d+\\)`));
+
+    const result = await story;
+    assert.equal(result.order?.status, 201);
+    const after = await cli(['approvals', 'list', ...url, '--user', 'priya', '--status', 'all', '-q', 'terminal']);
+    assert.match(after.stdout, new RegExp(`${id}\\s+approved\\*`));
+  } finally {
+    await world.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
