@@ -184,6 +184,7 @@ function parsePipeline(toks: Tok[]): Pipeline {
         const inner = parseCmds(true);
         const close = toks[i++] as { t: 'rparen'; names: string[] } | undefined;
         if (!close) throw new TemplateError('unclosed left paren');
+        if (inner.some((c) => c.length === 0)) throw new TemplateError('missing value for command');
         cmds[cmds.length - 1].push({ k: 'sub', pipe: { cmds: inner }, names: close.names });
         continue;
       }
