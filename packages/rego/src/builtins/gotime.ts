@@ -91,9 +91,15 @@ export function fixedZone(name: string, offset: number): Zone {
 
 const MAX_JS_MS = 8.64e15;
 
+// Offsets are constant within a 15-minute bucket unless a transition falls inside it
+// (transitions before 1900 can land on any second), so buckets whose two ends agree are cached.
+const BUCKET_SECONDS = 900;
+const MAX_CACHED_BUCKETS = 50_000;
+
 class IntlZone implements Zone {
   private readonly fmt: Intl.DateTimeFormat;
   private readonly abbrFmt: Intl.DateTimeFormat;
+  private readonly buckets = new Map<number, number>();
   constructor(readonly name: string) {
     this.fmt = new Intl.DateTimeFormat("en-US", {
       timeZone: name, hourCycle: "h23", era: "short",
@@ -102,19 +108,42 @@ class IntlZone implements Zone {
     });
     this.abbrFmt = new Intl.DateTimeFormat("en-US", { timeZone: name, timeZoneName: "short" });
   }
-  lookup(unixSec: number): { offset: number; abbr: string } {
+
+  private offsetAt(unixSec: number): number {
     const ms = Math.max(-MAX_JS_MS, Math.min(MAX_JS_MS, unixSec * 1000));
-    const date = new Date(ms);
     const parts: Record<string, string> = {};
-    for (const p of this.fmt.formatToParts(date)) parts[p.type] = p.value;
+    for (const p of this.fmt.formatToParts(new Date(ms))) parts[p.type] = p.value;
     let year = Number(parts.year);
     if (parts.era === "BC" || parts.era === "B") year = 1 - year;
     const local =
       daysFromCivil(year, Number(parts.month), Number(parts.day)) * 86400 +
       Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second);
-    const offset = local - Math.floor(ms / 1000);
-    const abbrPart = this.abbrFmt.formatToParts(date).find((p) => p.type === "timeZoneName");
-    return { offset, abbr: goAbbreviation(abbrPart?.value ?? "", offset) };
+    return local - Math.floor(ms / 1000);
+  }
+
+  private cachedOffset(unixSec: number): number {
+    const bucket = Math.floor(unixSec / BUCKET_SECONDS);
+    const hit = this.buckets.get(bucket);
+    if (hit !== undefined) return hit;
+    const start = this.offsetAt(bucket * BUCKET_SECONDS);
+    if (start !== this.offsetAt(bucket * BUCKET_SECONDS + BUCKET_SECONDS - 1)) return this.offsetAt(unixSec);
+    if (this.buckets.size >= MAX_CACHED_BUCKETS) this.buckets.clear();
+    this.buckets.set(bucket, start);
+    return start;
+  }
+
+  lookup(unixSec: number): { offset: number; abbr: string } {
+    const offset = this.cachedOffset(unixSec);
+    // The abbreviation costs another Intl call and only time.format needs it.
+    const abbrFmt = this.abbrFmt;
+    return {
+      offset,
+      get abbr() {
+        const ms = Math.max(-MAX_JS_MS, Math.min(MAX_JS_MS, unixSec * 1000));
+        const part = abbrFmt.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName');
+        return goAbbreviation(part?.value ?? '', offset);
+      },
+    };
   }
 }
 
@@ -167,7 +196,8 @@ function splitNs(ns: bigint): { sec: number; nanos: number } {
 
 export function wallClock(ns: bigint, zone: Zone): Wall {
   const { sec, nanos } = splitNs(ns);
-  const { offset, abbr } = zone.lookup(sec);
+  const z = zone.lookup(sec);
+  const offset = z.offset;
   const local = sec + offset;
   const days = floorDiv(local, 86400);
   const secOfDay = local - days * 86400;
@@ -176,7 +206,10 @@ export function wallClock(ns: bigint, zone: Zone): Wall {
     year, month, day,
     hour: floorDiv(secOfDay, 3600), minute: floorDiv(secOfDay % 3600, 60), second: secOfDay % 60,
     nanos, weekday: mod(days + 4, 7), yday: days - daysFromCivil(year, 1, 1) + 1,
-    offset, abbr,
+    offset,
+    get abbr() {
+      return z.abbr;
+    },
   };
 }
 
@@ -501,8 +534,31 @@ function parseTimeZone(value: string): number {
   return 0;
 }
 
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/** Go's parseRFC3339 fast path; undefined sends the value through the general parser. */
+function parseRFC3339Fast(value: string): bigint | undefined {
+  const m = RFC3339_RE.exec(value);
+  if (!m) return undefined;
+  const [year, month, day, hour, min, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysIn(month!, year!) || hour! > 23 || min! > 59 || sec! > 59) return undefined;
+  const nanos = m[7] ? Number(m[7].slice(0, 9).padEnd(9, '0')) : 0;
+  let t = goDate(year!, month!, day!, hour!, min!, sec!, nanos, UTC);
+  if (m[8]) {
+    const [hh, mm] = [Number(m[9]), Number(m[10])];
+    if (hh > 23 || mm > 59) return undefined;
+    const offset = (hh * 60 + mm) * 60 * (m[8] === '-' ? -1 : 1);
+    t -= BigInt(offset) * NS_PER_SEC;
+  }
+  return t;
+}
+
 /** Go's time.Parse (with Local = UTC, as in a container): nanoseconds since the epoch. */
 export function goParse(layout: string, value: string): bigint {
+  if (layout === RFC3339 || layout === RFC3339_NANO) {
+    const fast = parseRFC3339Fast(value);
+    if (fast !== undefined) return fast;
+  }
   const aLayout = layout;
   const aValue = value;
   let amSet = false;

@@ -7,13 +7,23 @@ import {
 import { typeErr } from './operands.js';
 import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
+// Policies test many addresses against a few CIDRs: remember parsed networks (bounded).
+const netCache = new Map<string, IPNet>();
+const MAX_CACHED_NETS = 10_000;
+
 function getNet(s: string): IPNet {
+  const hit = netCache.get(s);
+  if (hit) return hit;
+  let n: IPNet;
   try {
-    return parseCIDR(s).net;
+    n = parseCIDR(s).net;
   } catch (e) {
     if (e instanceof ParseError) throw new BuiltinError(e.message);
     throw e;
   }
+  if (netCache.size >= MAX_CACHED_NETS) netCache.clear();
+  netCache.set(s, n);
+  return n;
 }
 
 function lastIP(n: IPNet): IP {
