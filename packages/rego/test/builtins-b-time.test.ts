@@ -64,3 +64,16 @@ test('time.diff counts calendar differences', () => {
 test('time.now_ns is the query time from the context', () => {
   assert.equal(call('time.now_ns', [], ctx({ now: () => 42n })), 42);
 });
+
+test('zone offsets switch exactly at DST and historical (LMT) transitions', () => {
+  const ns = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
+  const ny = (iso: string) => call('time.clock', [[ns(iso), 'America/New_York']]);
+  assert.deepEqual(ny('2021-03-14T06:59:59Z'), [1, 59, 59]);
+  assert.deepEqual(ny('2021-03-14T07:00:00Z'), [3, 0, 0]);
+  assert.deepEqual(ny('2021-11-07T05:59:59Z'), [1, 59, 59]);
+  assert.deepEqual(ny('2021-11-07T06:00:00Z'), [1, 0, 0]);
+  // New York local mean time (-4:56:02) until 1883-11-18 12:03:58 local
+  assert.deepEqual(ny('1883-11-18T16:59:59Z'), [12, 3, 57]);
+  assert.deepEqual(ny('1883-11-18T17:00:00Z'), [12, 0, 0]);
+  assert.equal(call('time.add_date', [ns('2021-03-13T12:00:00Z'), 0, 0, 1]), ns('2021-03-14T12:00:00Z'));
+});
