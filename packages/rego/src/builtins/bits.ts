@@ -3,8 +3,8 @@ import { numFromJS } from '../num.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
 import { bigInt, operandErr } from './operands.js';
 
-/** Shifts beyond this many bits are refused rather than allocating huge integers. */
-const MAX_SHIFT = 1n << 20n;
+/** Shifts beyond this many bits are refused: huge integers cost seconds to compute and print. */
+const MAX_SHIFT = 1n << 16n;
 
 function shiftCount(v: Parameters<typeof bigInt>[0]): bigint {
   const s = bigInt(v, 2);

@@ -45,6 +45,9 @@ function compactExp(b: bigint): string {
   return neg ? `-${s}` : s;
 }
 
+/** Go's fmt rejects widths and precisions beyond 1e6 (%!(BADWIDTH), %!(BADPREC)). */
+const MAX_WIDTH = 1e6;
+
 interface Spec {
   minus: boolean;
   plus: boolean;
@@ -61,7 +64,7 @@ export function sprintf(format: string, values: Value[]): string {
   let argi = 0;
   let i = 0;
   const n = format.length;
-  while (i < n) {
+  scan: while (i < n) {
     const pct = format.indexOf('%', i);
     if (pct < 0) { out += format.slice(i); break; }
     out += format.slice(i, pct);
@@ -81,26 +84,32 @@ export function sprintf(format: string, values: Value[]): string {
     if (format[i] === '*') {
       i++;
       const a = args[argi++];
-      if (a && a.kind === 'int') {
+      if (a && a.kind === 'int' && a.v <= BigInt(MAX_WIDTH) && a.v >= -BigInt(MAX_WIDTH)) {
         let w = Number(a.v);
         if (w < 0) { spec.minus = true; spec.zero = false; w = -w; }
         spec.width = w;
       } else out += '%!(BADWIDTH)';
     } else {
       const m = /^[0-9]+/.exec(format.slice(i));
-      if (m) { spec.width = Number(m[0]); i += m[0].length; }
+      if (m) {
+        i += m[0].length;
+        // like Go, a too-large number swallows the rest of the format
+        if (Number(m[0]) > MAX_WIDTH) { out += '%!(NOVERB)'; break scan; }
+        spec.width = Number(m[0]);
+      }
     }
     if (format[i] === '.') {
       i++;
       if (format[i] === '*') {
         i++;
         const a = args[argi++];
-        if (a && a.kind === 'int' && a.v >= 0n) spec.prec = Number(a.v);
+        if (a && a.kind === 'int' && a.v >= 0n && a.v <= BigInt(MAX_WIDTH)) spec.prec = Number(a.v);
         else out += '%!(BADPREC)';
       } else {
         const m = /^[0-9]+/.exec(format.slice(i));
         spec.prec = m ? Number(m[0]) : 0;
         if (m) i += m[0].length;
+        if (spec.prec > MAX_WIDTH) { out += '%!(NOVERB)'; break scan; }
       }
     }
     if (i >= n) { out += '%!(NOVERB)'; break; }

@@ -2,7 +2,7 @@
  * String builtins (OPA topdown/strings.go). Go strings are UTF-8 and OPA indexes them by
  * rune, so positions and lengths here count code points, not UTF-16 units.
  */
-import { isInteger, toBigInt, toFloat, type Num } from '../num.js';
+import { isInteger, toBigInt, toFloat, toSafeInt, type Num } from '../num.js';
 import { isArray, isSet, type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
 import { elementErr, int, num, obj, operandErr, str, strings as strList, typeErr } from './operands.js';
@@ -94,7 +94,7 @@ export function replaceAll(s: string, pairs: [string, string][]): string {
 }
 
 function formatInt(n: Num, base: Num): string {
-  const b = typeof base === 'number' && Number.isInteger(base) ? base : NaN;
+  const b = toSafeInt(base);
   if (b !== 2 && b !== 8 && b !== 10 && b !== 16) throw operandErr(2, 'must be one of {2, 8, 10, 16}');
   // OPA truncates toward zero through a big.Float
   const i = isInteger(n) ? toBigInt(n) : BigInt(Math.trunc(toFloat(n)));

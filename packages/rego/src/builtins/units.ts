@@ -7,6 +7,11 @@ import { BuiltinError, type BuiltinTable } from './registry.js';
 import { str } from './operands.js';
 
 const MAX_EXPONENT_DIGITS = 6;
+/**
+ * OPA accepts exponents up to 6 digits; a million-digit integer takes seconds to print, so a
+ * hostile quantity like "1e999999" could stall the gateway. Real quantities stay far below this.
+ */
+const MAX_EXPONENT = 1000;
 
 /** A rational num/den with den > 0. */
 interface Rat { n: bigint; d: bigint }
@@ -43,7 +48,16 @@ function parseDecimal(s: string): Rat | undefined {
   let n = BigInt((m[2] || '0') + frac);
   if (m[1] === '-') n = -n;
   const e = Number(m[4] ?? 0) - frac.length;
+  if (Math.abs(e) > MAX_EXPONENT) throw new RangeError('exponent too large');
   return e >= 0 ? { n: n * pow(10n, e), d: 1n } : { n, d: pow(10n, -e) };
+}
+
+function parseAmount(amount: string, fail: (msg: string) => BuiltinError): Rat | undefined {
+  try {
+    return parseDecimal(amount);
+  } catch {
+    throw fail('exponent too large');
+  }
 }
 
 /** big.Rat.FloatString(10): rounded to 10 decimals, halves away from zero. */
@@ -84,7 +98,7 @@ function parseUnits(raw: string): Num {
   const unit = rawUnit.length > 1 ? rawUnit[0] + rawUnit.slice(1).toLowerCase() : rawUnit;
   const factor = SI[unit];
   if (!factor) throw fail(`unit ${unit} not recognized`);
-  const x = parseDecimal(amount);
+  const x = parseAmount(amount, fail);
   if (!x) throw fail('could not parse amount to a number');
   return ratToNum({ n: x.n * factor.n, d: x.d * factor.d });
 }
@@ -97,7 +111,7 @@ function parseBytes(raw: string): Num {
   if (amount === '') throw fail('no byte amount provided');
   const factor = BYTES[unit];
   if (factor === undefined) throw fail(`byte unit ${unit} not recognized`);
-  const x = parseDecimal(amount);
+  const x = parseAmount(amount, fail);
   if (!x) throw fail('could not parse byte amount to a number');
   return numFromJS((x.n * factor) / x.d); // truncated toward zero, as big.Float.Int does
 }
