@@ -122,12 +122,16 @@ export function ledgerCommand(): Command {
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (db: string, options: { out?: string }) => {
       const out = options.out ? createWriteStream(options.out) : process.stdout;
-      await withStore(db, async (store) => {
+      const store = new SqliteStore(db, { readonly: true });
+      try {
+        const limit = store.size();
         function* lines(): Iterable<string> {
-          for (const e of store.entries()) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
+          for (const e of store.entries(limit)) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
         }
         await writeAll(out, lines());
-      });
+      } finally {
+        store.close();
+      }
       if (options.out) {
         out.end();
         await once(out, 'finish');

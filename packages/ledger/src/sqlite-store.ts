@@ -87,7 +87,8 @@ export class SqliteStore implements LedgerStore {
   }
 
   size(): number {
-    return this.committed;
+    // A read-only view may be watching a log that another process keeps appending to.
+    return this.writeBatch ? this.committed : (this.stmt.size.get() as number);
   }
 
   async commit(batch: Batch): Promise<void> {
@@ -139,13 +140,13 @@ export class SqliteStore implements LedgerStore {
     return this.stmt.checkpoints.all() as StoredCheckpoint[];
   }
 
-  *entries(): IterableIterator<StoredEntry> {
-    const rows = this.db.prepare('SELECT idx, id, leaf, nodes, entry FROM entries ORDER BY idx').raw().iterate() as IterableIterator<[number, string, Buffer, Buffer, Buffer]>;
+  *entries(limit: number): IterableIterator<StoredEntry> {
+    const rows = this.db.prepare('SELECT idx, id, leaf, nodes, entry FROM entries WHERE idx < ? ORDER BY idx').raw().iterate(limit) as IterableIterator<[number, string, Buffer, Buffer, Buffer]>;
     for (const [index, id, leafHash, nodes, entry] of rows) yield { index, id, leafHash, nodes, entry };
   }
 
-  *treeRows(): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>> {
-    const rows = this.db.prepare('SELECT idx, leaf, nodes FROM entries ORDER BY idx').raw().iterate() as IterableIterator<[number, Buffer, Buffer]>;
+  *treeRows(limit: number): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>> {
+    const rows = this.db.prepare('SELECT idx, leaf, nodes FROM entries WHERE idx < ? ORDER BY idx').raw().iterate(limit) as IterableIterator<[number, Buffer, Buffer]>;
     for (const [index, leafHash, nodes] of rows) yield { index, leafHash, nodes };
   }
 

@@ -46,9 +46,10 @@ export interface LedgerStore {
   deletePayload(digest: string): boolean;
   latestCheckpoint(): StoredCheckpoint | undefined;
   checkpoints(): StoredCheckpoint[];
-  entries(): IterableIterator<StoredEntry>;
+  /** Entries with index < limit, in index order (a fixed limit gives a stable view of a growing log). */
+  entries(limit: number): IterableIterator<StoredEntry>;
   /** Like entries() without the entry bytes or id: what a tree recomputation needs. */
-  treeRows(): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>>;
+  treeRows(limit: number): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>>;
   payloads(): IterableIterator<StoredPayload>;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;

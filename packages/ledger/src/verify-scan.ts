@@ -32,10 +32,10 @@ function checkNext(index: number, expected: number): void {
  * Entry pass: each stored leaf hash must be the hash of its entry, and the id column (an index for lookups) must
  * agree with the record. Collects the payload digests the records reference.
  */
-export function scanEntries(store: LedgerStore): { size: number; referenced: string[] } {
+export function scanEntries(store: LedgerStore, limit: number): { size: number; referenced: string[] } {
   const referenced = new Set<string>();
   let size = 0;
-  for (const { index, id, leafHash, entry } of store.entries()) {
+  for (const { index, id, leafHash, entry } of store.entries(limit)) {
     checkNext(index, size);
     if (!bytesEqual(hashLeaf(entry), leafHash)) fail('entry', index, `entry ${index}: stored leaf hash does not match the entry`);
     let record: { id?: unknown; payloads?: Record<string, unknown> };
@@ -70,6 +70,7 @@ export class TreeScan {
   constructor(
     private readonly store: LedgerStore,
     private readonly checkpoints: SignedCheckpoint[],
+    private readonly limit: number,
   ) {}
 
   root(): Uint8Array {
@@ -78,7 +79,7 @@ export class TreeScan {
 
   run(): void {
     this.checkRoots();
-    for (const row of this.store.treeRows()) this.addRow(row);
+    for (const row of this.store.treeRows(this.limit)) this.addRow(row);
     const uncovered = this.checkpoints[this.checkpointAt];
     if (uncovered) fail('checkpoint', uncovered.size, `checkpoint #${uncovered.seq} covers ${uncovered.size} entries but the log holds ${this.size}`);
   }

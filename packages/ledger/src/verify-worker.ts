@@ -3,9 +3,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './sqlite-store.js';
 import { Problem, scanEntries } from './verify-scan.js';
 
-const store = new SqliteStore((workerData as { path: string }).path, { readonly: true });
+const { path, limit } = workerData as { path: string; limit: number };
+const store = new SqliteStore(path, { readonly: true });
 try {
-  parentPort!.postMessage(scanEntries(store));
+  parentPort!.postMessage(scanEntries(store, limit));
 } catch (error) {
   parentPort!.postMessage(error instanceof Problem ? { problem: error.problem } : { error: (error as Error).message });
 } finally {

@@ -83,9 +83,9 @@ interface EntryPassResult {
   error?: string;
 }
 
-function runEntryPass(store: LedgerStore): EntryPassResult {
+function runEntryPass(store: LedgerStore, limit: number): EntryPassResult {
   try {
-    return scanEntries(store);
+    return scanEntries(store, limit);
   } catch (error) {
     if (error instanceof Problem) return { problem: error.problem };
     throw error;
@@ -93,12 +93,12 @@ function runEntryPass(store: LedgerStore): EntryPassResult {
 }
 
 /** The entry pass on a second core, with its own read-only connection. */
-async function entryPassInWorker(path: string): Promise<EntryPassResult> {
+async function entryPassInWorker(path: string, limit: number): Promise<EntryPassResult> {
   const here = import.meta.url;
   const worker = here.endsWith('.ts')
     ? // Running from TypeScript sources (tests, bench): workers do not inherit tsx's loader, so register it first.
-      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', here).href)}); });`, { eval: true, workerData: { path } })
-    : new Worker(new URL('./verify-worker.js', here), { workerData: { path } });
+      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', here).href)}); });`, { eval: true, workerData: { path, limit } })
+    : new Worker(new URL('./verify-worker.js', here), { workerData: { path, limit } });
   const [result] = (await once(worker, 'message')) as [EntryPassResult];
   await worker.terminate();
   if (result.error) throw new Error(result.error);
@@ -120,16 +120,21 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
   report.checkpoints = checkpoints.length;
   report.signers = [...signers];
 
-  const entryPass = parallel ? entryPassInWorker(path) : undefined;
-  const scan = new TreeScan(store, checkpoints);
+  // Everything below this size is immutable, so both passes see the same log even while a writer appends.
+  const limit = store.size();
+  const entryPass = parallel ? entryPassInWorker(path, limit) : undefined;
+  const scan = new TreeScan(store, checkpoints, limit);
   let treeProblem: VerifyProblem | undefined;
   try {
     scan.run();
   } catch (error) {
-    if (!(error instanceof Problem)) throw error;
+    if (!(error instanceof Problem)) {
+      await entryPass?.catch(() => undefined);
+      throw error;
+    }
     treeProblem = error.problem;
   }
-  const entries = (await entryPass) ?? runEntryPass(store);
+  const entries = (await entryPass) ?? runEntryPass(store, limit);
   const problem = firstProblem(entries.problem, treeProblem);
   if (problem) throw new Problem(problem);
   report.entries = scan.size;
