@@ -4,7 +4,7 @@
 
 export class GoTimeError extends Error {}
 
-export const NS_PER_SEC = 1_000_000_000n;
+const NS_PER_SEC = 1_000_000_000n;
 export const MIN_NS = -(2n ** 63n);
 export const MAX_NS = 2n ** 63n - 1n;
 
@@ -42,7 +42,7 @@ function mod(a: number, b: number): number {
   return ((a % b) + b) % b;
 }
 
-export function isLeap(y: number): boolean {
+function isLeap(y: number): boolean {
   return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 }
 
@@ -52,7 +52,7 @@ export function daysIn(month: number, year: number): number {
 }
 
 /** Days since 1970-01-01 of the civil date (month 1..12). */
-export function daysFromCivil(y: number, m: number, d: number): number {
+function daysFromCivil(y: number, m: number, d: number): number {
   const yy = m <= 2 ? y - 1 : y;
   const era = floorDiv(yy, 400);
   const yoe = yy - era * 400;
@@ -62,7 +62,7 @@ export function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-export function civilFromDays(z: number): { year: number; month: number; day: number } {
+function civilFromDays(z: number): { year: number; month: number; day: number } {
   const zz = z + 719468;
   const era = floorDiv(zz, 146097);
   const doe = zz - era * 146097;
@@ -84,10 +84,6 @@ export interface Zone {
 }
 
 export const UTC: Zone = { name: "UTC", lookup: () => ({ offset: 0, abbr: "UTC" }) };
-
-export function fixedZone(name: string, offset: number): Zone {
-  return { name, lookup: () => ({ offset, abbr: name }) };
-}
 
 const MAX_JS_MS = 8.64e15;
 
@@ -180,7 +176,7 @@ export function loadZone(name: string): Zone {
 // ---------------------------------------------------------------------------
 // Instants and wall-clock views of them.
 
-export interface Wall {
+interface Wall {
   year: number; month: number; day: number;
   hour: number; minute: number; second: number; nanos: number;
   weekday: number; yday: number;

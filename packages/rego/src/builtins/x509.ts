@@ -10,7 +10,7 @@ import { isArray, isNum, isSet, makeObject, type RObject, type Value } from '../
 import { bitString, children, DerError, expect, integer, oid, readNode, text, time, type Node } from './der.js';
 import { base64StdDecode, GoDecodeError } from './goencoding.js';
 import { ipString } from './goip.js';
-import { decodeAllPEM, decodePEM, type PemBlock } from './pem.js';
+import { decodeAllPEM, decodePEM, encodePEM, type PemBlock } from './pem.js';
 import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
 const obj = (entries: [string, Value][]): RObject => makeObject(entries);
@@ -522,8 +522,9 @@ function parseRSAPrivateKey(input: string): Value {
 function keyPair(certText: string, keyText: string): Value {
   if (!certText.startsWith('-----BEGIN ')) certText = b64Decode(certText).toString('latin1');
   if (!keyText.startsWith('-----BEGIN ')) keyText = b64Decode(keyText).toString('latin1');
-  if (!certText.startsWith('-----BEGIN ')) certText = `-----BEGIN CERTIFICATE-----\n${Buffer.from(certText, 'latin1').toString('base64')}\n-----END CERTIFICATE-----\n`;
-  if (!keyText.startsWith('-----BEGIN')) keyText = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(keyText, 'latin1').toString('base64')}\n-----END PRIVATE KEY-----\n`;
+  // DER input: wrap it as PEM, as OPA does
+  if (!certText.startsWith('-----BEGIN ')) certText = encodePEM('CERTIFICATE', Buffer.from(certText, 'latin1'));
+  if (!keyText.startsWith('-----BEGIN')) keyText = encodePEM('PRIVATE KEY', Buffer.from(keyText, 'latin1'));
   const certBlocks = decodeAllPEM(certText).filter((b) => b.type === 'CERTIFICATE');
   if (certBlocks.length === 0) throw new BuiltinError('tls: failed to find any PEM data in certificate input');
   const keyBlock = decodeAllPEM(keyText).find((b) => b.type === 'PRIVATE KEY' || b.type.endsWith(' PRIVATE KEY'));
