@@ -84,7 +84,8 @@ test('approve in the console: live queue, trace and reason shown, the held order
     assert.match(trace, /over my \$1,000,000 authorised limit/, "the buyer's reasoning is in the trace");
     assert.match(trace, /Q3 forecast 1500 coils/, "the planner's hand-off is in the trace");
     assert.match(await page.textContent('.chain-list') ?? '', /planner[\s\S]*buyer/);
-    await page.screenshot({ path: join(OUT, 'console-2-request.png'), fullPage: true });
+    await page.screenshot({ path: join(OUT, 'console-2-request.png') });
+    await page.screenshot({ path: join(OUT, 'console-2-request-full.png'), fullPage: true });
 
     await page.fill('textarea[name=comment]', 'Checked with the CFO: a stock-out would stop the Ohio line.');
     await page.click('button[value=approve]');

@@ -262,22 +262,34 @@ function formatValue(key: string, v: unknown): Html | string {
   return html`<code>${JSON.stringify(v)}</code>`;
 }
 
+/** input.budgets as the budgets plug-in fills it: every applicable counter in `limits`. */
 function budgetView(budgets: Record<string, unknown>): Html {
-  const entries = Object.entries(budgets);
-  if (!entries.length) return html`<p class="muted small">No budget applies to this agent.</p>`;
-  return html`<dl class="kv budgets">${entries.map(([name, state]) => html`<dt>${name}</dt><dd>${budgetState(state)}</dd>`)}</dl>`;
+  const limits = (budgets as { limits?: BudgetCounter[] }).limits ?? [];
+  if (!limits.length) {
+    return Object.keys(budgets).length ? html`<pre class="code small">${JSON.stringify(budgets, null, 2)}</pre>` : html`<p class="muted small">No budget applies to this agent.</p>`;
+  }
+  return html`<ul class="budgets">${limits.map((b) => {
+    const money = (v: number) => formatAmount({ value: v, currency: b.currency });
+    const used = Math.min(100, ((b.spent + b.reserved) / (b.cap || 1)) * 100);
+    const after = b.requested === null ? used : Math.min(100, ((b.spent + b.reserved + b.requested) / (b.cap || 1)) * 100);
+    return html`<li><div class="budget-head"><strong>${b.budget}</strong><small>${b.meter === 'llm_spend' ? 'LLM spend' : 'order amounts'} · ${b.window} · ${b.scope} ${b.subject}</small></div>
+      <div class="meter" title="spent and reserved; hatched: this request"><span style="width:${used.toFixed(1)}%"></span><span class="request" style="width:${Math.max(0, after - used).toFixed(1)}%"></span></div>
+      <small>${money(b.spent)} spent${b.reserved ? ` + ${money(b.reserved)} reserved` : ''} of ${money(b.cap)} · ${money(b.remaining)} left${b.requested !== null ? html` · <strong>this request ${money(b.requested)}</strong>` : ''}</small></li>`;
+  })}</ul>`;
 }
 
-function budgetState(state: unknown): Html | string {
-  if (!state || typeof state !== 'object') return String(state);
-  const s = state as Record<string, unknown>;
-  const used = typeof s.used === 'number' ? s.used : undefined;
-  const limit = typeof s.limit === 'number' ? s.limit : undefined;
-  if (used !== undefined && limit) {
-    const pct = Math.min(100, Math.round((used / limit) * 100));
-    return html`<div class="meter"><span style="width:${pct}%"></span></div><small>${used.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')}${s.unit ? ` ${String(s.unit)}` : ''}${s.window ? ` · ${String(s.window)}` : ''}</small>`;
-  }
-  return html`<code class="small">${JSON.stringify(state)}</code>`;
+interface BudgetCounter {
+  budget: string;
+  scope: string;
+  subject: string;
+  meter: string;
+  window: string;
+  currency: string;
+  cap: number;
+  spent: number;
+  reserved: number;
+  remaining: number;
+  requested: number | null;
 }
 
 function traceView(t: ReasoningTrace): Html {

@@ -131,10 +131,8 @@ apis:
     headers:
       authorization: { env: ERP_TOKEN, prefix: "Bearer " }
 
+# The order's amount is taken where it is committed: the buyer's POST /orders to the ERP.
 amounts:
-  - match: { tool: place_order }
-    value: arguments.total
-    currency_from: arguments.currency
   - match: { api: erp, method: POST, path: /orders }
     value: body.total
     currency_from: body.currency
@@ -147,6 +145,15 @@ ledger:
   path: ledger.db
   signing_key_file: ledger.skey
   origin: gatekeeper-demo.local/ledger
+
+budgets:
+  store: { sqlite: budgets.db }
+  currency: USD
+  prices:
+    gpt-4.1-mini: { input: "0.40", output: "1.60" }
+  limits:
+    - { id: buyer-orders-monthly, scope: agent, subject: buyer, meter: action_amount, window: month, cap: "5000000" }
+    - { id: supply-chain-llm-daily, scope: team, subject: supply-chain, meter: llm_spend, window: day, cap: "25.00" }
 
 approvals:
   database: approvals.db

@@ -81,8 +81,9 @@ export function parseCheckpoint(text) {
 
 /** Checks a note's Ed25519 signature by the C2SP verifier key `name+hexhash+base64(0x01 || key)`. */
 export async function verifyNoteSignature(note, vkey) {
-  const [name, hash, key] = vkey.split('+');
-  const raw = fromBase64(key);
+  // The base64 key may itself contain '+': split off only the name and the key hash.
+  const [name, hash] = vkey.split('+', 2);
+  const raw = fromBase64(vkey.slice(name.length + hash.length + 2));
   if (raw[0] !== 0x01) return false;
   const { text, signatures } = parseNote(note);
   const sig = signatures.find((s) => s.name === name && s.keyHash === hash);
