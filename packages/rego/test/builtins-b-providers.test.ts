@@ -52,3 +52,16 @@ test('host builtins call the host hooks and fail clearly without them', () => {
   assert.equal((call('opa.runtime', []) as RObject).size, 0);
   assert.deepEqual(toJSON(call('opa.runtime', [], ctx({}, { runtime: () => makeObject([['version', 'x']]) }))!), { version: 'x' });
 });
+
+test('hostsFileLookup resolves names from a hosts file for hosts that plug it in', async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { hostsFileLookup } = await import('../src/builtins/host.js');
+  const file = join(mkdtempSync(join(tmpdir(), 'hosts-')), 'hosts');
+  writeFileSync(file, '127.0.0.1 localhost # loopback\n::1 localhost ip6-localhost\n10.0.0.5 db.internal\nnot-an-ip localhost\n');
+  assert.deepEqual(hostsFileLookup('localhost', file), ['127.0.0.1', '::1']);
+  assert.deepEqual(hostsFileLookup('DB.internal', file), ['10.0.0.5']);
+  assert.deepEqual(hostsFileLookup('missing', file), []);
+  assert.deepEqual(toJSON(call('net.lookup_ip_addr', ['localhost'], ctx({}, { lookupIpAddr: (n) => hostsFileLookup(n, file) }))!), ['127.0.0.1', '::1']);
+});
