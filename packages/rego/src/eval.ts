@@ -61,17 +61,17 @@ export class Evaluator {
   // ---------- bodies and expressions ----------
 
   evalBody(body: Body, i: number, frame: Value[], k: K): boolean {
+    this.tick();
     if (i === body.length) return k();
     return this.evalExpr(body[i], frame, () => this.evalBody(body, i + 1, frame, k));
   }
 
-  private tick(): void {
+  tick(): void {
     if (++this.steps > this.opts.maxSteps) throw new BudgetExceededError(`evaluation budget exceeded: more than ${this.opts.maxSteps} steps`);
     if ((this.steps & 1023) === 0 && Date.now() > this.opts.deadline) throw new BudgetExceededError('evaluation budget exceeded: wall-time limit reached');
   }
 
   evalExpr(e: Expr, frame: Value[], k: K): boolean {
-    this.tick();
     if (e.with.length) return this.evalWith(e, frame, k);
     if (e.negated) return this.evalExprInner(e, frame, () => true) ? false : k();
     return this.evalExprInner(e, frame, k);

@@ -29,6 +29,7 @@ class Parser {
   }
 
   private get tok(): Token { return this.toks[this.i]; }
+  private atEnd(): boolean { return this.toks[this.i].kind === 'eof'; }
   private peek(n = 1): Token { return this.toks[Math.min(this.i + n, this.toks.length - 1)]; }
   private loc(t: Token = this.tok): Location { return { file: this.file, row: t.row, col: t.col }; }
   private next(): Token { const t = this.tok; if (this.i < this.toks.length - 1) this.i++; return t; }
@@ -81,7 +82,7 @@ class Parser {
       const a = annots.get(startTok.row);
       if (a) { rules[0].annotations = a; mod.annotations.push(a); }
       mod.rules.push(...rules);
-      if (this.tok.kind !== 'eof' && !this.tok.nl && !this.isOp(';')) this.fail(`unexpected ${this.describe(this.tok)} token`);
+      if (!this.atEnd() && !this.tok.nl && !this.isOp(';')) this.fail(`unexpected ${this.describe(this.tok)} token`);
       if (this.isOp(';')) this.next();
       if (this.isIdent('import')) this.fail('imports must appear before rules');
     }

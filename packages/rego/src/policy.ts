@@ -80,6 +80,7 @@ export function compile(opts: CompileOptions): Policy {
         const rows: Array<{ expressions: Value[]; bindings: Record<string, Value> }> = [];
         const values: Value[] = [];
         const step = (i: number): boolean => {
+          ev.tick();
           if (i === ordered.length) {
             const bindings: Record<string, Value> = {};
             for (const [name, slot] of names) if (frame[slot] !== undefined) bindings[name] = frame[slot];

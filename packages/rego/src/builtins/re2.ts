@@ -116,6 +116,12 @@ export interface Translated {
   /** number of capture groups */
   groups: number;
   names: (string | undefined)[];
+  /**
+   * True when a backtracking engine runs this pattern in linear time: no unbounded repetition,
+   * or a single one in a pattern anchored at the start of the text. Anything else may
+   * backtrack catastrophically on hostile input.
+   */
+  backtrackSafe: boolean;
 }
 
 export function translateRE2(pattern: string): Translated {
@@ -128,6 +134,8 @@ class Translator {
   private names: (string | undefined)[] = [undefined];
   private readonly src: string;
   private useJsI = false;
+  /** unbounded repetitions, counting counted repetitions of groups as unbounded */
+  private unbounded = 0;
 
   constructor(src: string) {
     this.src = src;
@@ -140,7 +148,9 @@ class Translator {
     if (lead && lead[1].includes('i') && !/\(\?[a-zA-Z]*-[a-zA-Z]*i/.test(this.src)) this.useJsI = true;
     const source = this.alternation(flags, 0);
     if (this.pos < this.src.length) throw new RegexSyntaxError('unexpected )', this.src);
-    return { source, flags: this.useJsI ? 'iu' : 'u', groups: this.groups, names: this.names };
+    const anchored = /^(?:\(\?[imsU]*\))*(?:\^|\\A)/.test(this.src) && !/^(?:\(\?[imsU]*m)/.test(this.src) && !source.includes('|');
+    const backtrackSafe = this.unbounded === 0 || (this.unbounded === 1 && anchored);
+    return { source, flags: this.useJsI ? 'iu' : 'u', groups: this.groups, names: this.names, backtrackSafe };
   }
 
   private err(code: string, expr: string): never {
@@ -177,6 +187,8 @@ class Translator {
         const op = this.repeatOp();
         if (!lastAtom) this.err('missing argument to repetition operator', this.src.slice(opStart, this.pos));
         if (lastAtom.repeated) this.err('invalid nested repetition operator', this.src.slice(lastAtom.opStart, this.pos));
+        const onGroup = this.src[lastAtom.start] === '(';
+        if (op === '*' || op === '+' || /,\}$/.test(op) || (onGroup && op !== '?' && !/^\{[01](,1)?\}$/.test(op))) this.unbounded++;
         let lazy = false;
         if (this.peek() === '?') { this.pos++; lazy = true; }
         if (f.U) lazy = !lazy;
