@@ -76,10 +76,12 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
   }
 
   const abort = new AbortController();
+  // Once a stream has started, the upstream has charged for output: releases report how far it got.
+  let progress: () => StreamProgress | undefined = () => undefined;
   res.on('close', () => {
     if (!res.writableFinished) {
       abort.abort();
-      void escrow.release('client closed the connection');
+      void escrow.release('client closed the connection', progress());
     }
   });
 
@@ -148,6 +150,7 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
     target.endpoint === 'chat/completions'
       ? new ChatStreamGate({ ...common, stripUsageChunk, judge: judge(trace) })
       : new ResponsesStreamGate({ ...common, judge: judge(trace) });
+  progress = () => ({ streamed: true, outputChars: outputChars(streamGate.assistantSoFar()) });
   const parser = new SseParser();
   try {
     for await (const chunk of upstreamRes.body) {
@@ -157,7 +160,7 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
     }
   } catch (err) {
     if (!abort.signal.aborted) {
-      await escrow.release('upstream stream failed');
+      await escrow.release('upstream stream failed', progress());
       await streamGate.finish().catch(() => {});
       res.end(sseErrorEvent(upstreamError(upstream, err)));
       return;
@@ -167,11 +170,11 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
     await streamGate.finish();
   } catch (err) {
     if (!res.writableEnded) res.end(sseErrorEvent(asGateHttpError(err)));
-    await escrow.release('gatekeeper fault while gating the stream');
+    await escrow.release('gatekeeper fault while gating the stream', progress());
     return;
   }
   if (usage) await escrow.settle(usage);
-  else await escrow.release(abort.signal.aborted ? 'stream withheld or abandoned' : 'stream ended without usage');
+  else await escrow.release(abort.signal.aborted ? 'stream withheld or abandoned' : 'stream ended without usage', progress());
   if (!res.writableEnded) res.end();
 }
 
@@ -212,9 +215,16 @@ function upstreamError(upstream: Upstream, err: unknown): GateHttpError {
   return new GateHttpError('upstream_error', `upstream "${upstream.name}" failed: ${(err as Error).message ?? err}`);
 }
 
+type StreamProgress = Parameters<Reservation['release']>[1];
+
 interface Escrow {
   settle(actual: unknown): Promise<void>;
-  release(reason: string): Promise<void>;
+  release(reason: string, progress?: StreamProgress): Promise<void>;
+}
+
+/** Characters of text and reasoning streamed so far (the budgets' `charge_estimate` rule prices them). */
+function outputChars(soFar: { content: string; reasoning?: string } | { content: string; reasoning?: string }[]): number {
+  return [soFar].flat().reduce((n, c) => n + c.content.length + (c.reasoning?.length ?? 0), 0);
 }
 
 /** The reservation, settled or released at most once whichever path ends the call. */
@@ -226,10 +236,10 @@ function once(reservation: Reservation | undefined): Escrow {
       done = true;
       await reservation!.settle(actual);
     },
-    async release(reason) {
+    async release(reason, progress) {
       if (done) return;
       done = true;
-      await reservation!.release(reason);
+      await reservation!.release(reason, progress);
     },
   };
 }

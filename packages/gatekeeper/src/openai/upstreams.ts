@@ -55,7 +55,8 @@ export class ModelRouter {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.upstreams.map((u) => u.pool.close()));
+    // Shutdown: the server has stopped taking calls; calls still streaming are cut rather than awaited.
+    await Promise.all(this.upstreams.map((u) => u.pool.destroy()));
   }
 }
 

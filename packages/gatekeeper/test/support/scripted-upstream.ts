@@ -72,6 +72,7 @@ export class ScriptedUpstream {
     }
     const bytes = Buffer.from(serializeSse(reply.sse, reply.named ?? false, reply.done ?? !reply.named), 'utf8');
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': 'req_scripted' });
+    res.socket?.setNoDelay(true); // each piece its own packet, without Nagle's delays
     res.flushHeaders();
     const limit = reply.failAfterBytes ?? bytes.length;
     for (const piece of cutBytes(bytes.subarray(0, limit), reply.cut ?? { every: 7 })) {
