@@ -25,7 +25,7 @@ test('replay re-decides recorded traffic under a candidate policy and reports wh
     lowered.config.agents.buyer.limits[0]!.escalate_above = 400_000;
     writeFileSync(join(candidateDir, 'data.json'), JSON.stringify(lowered));
     const ledgerPath = join(fx.dir, 'ledger.db');
-    const limits = { maxSteps: 1e7, timeoutMs: 5000, explain: false };
+    const limits = { maxSteps: 1e7, timeoutMs: 5000, explain: 'none' } as const;
     const { STDLIB } = await import('./core/fixture.js');
 
     const same = replay(ledgerPath, compileBundle(readBundle([STDLIB, fx.policyDir]), limits));

@@ -35,6 +35,8 @@ describe('decision API and API proxy on the real engine and ledger', () => {
       const r = await post(`${fx.url}/v1/decisions`, { action: order(total), context: { session_id: 'sess-1' } }, KEYS.buyer);
       assert.equal(r.status, 200);
       outcomes.push(r.body.decision.outcome);
+      // explain: refusals (default) — only deny/escalate carry the rules that produced them
+      assert.equal(r.body.decision.explanation.length > 0, r.body.decision.outcome !== 'allow');
       const ledger = fx.gk.deps.ledger!;
       const found = ledger.findById(r.body.record_id)!;
       assert.equal(found.index, r.body.index);

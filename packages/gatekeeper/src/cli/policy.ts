@@ -19,7 +19,7 @@ function bundleDirs(dirs: string[], options: BundleOptions): string[] {
   return ['policies'];
 }
 
-const LIMITS = { maxSteps: 10_000_000, timeoutMs: 5_000, explain: true };
+const LIMITS = { maxSteps: 10_000_000, timeoutMs: 5_000, explain: 'all' } as const;
 
 export function policyCommand(): Command {
   const policy = new Command('policy').description('check, test and evaluate an OAGF policy bundle');

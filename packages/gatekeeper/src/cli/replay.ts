@@ -12,7 +12,7 @@ export function replayCommand(): Command {
     .option('-n, --sample <n>', 'changed decisions to show', (v) => Number.parseInt(v, 10), 20)
     .option('--json', 'print the report as JSON')
     .action((options: { ledger: string; policy: string[]; sample: number; json?: boolean }) => {
-      const evaluator = compileBundle(readBundle(options.policy), { maxSteps: 10_000_000, timeoutMs: 5_000, explain: false });
+      const evaluator = compileBundle(readBundle(options.policy), { maxSteps: 10_000_000, timeoutMs: 5_000, explain: 'none' });
       const report = replay(options.ledger, evaluator, { sample: options.sample });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatReplay(report));
     });

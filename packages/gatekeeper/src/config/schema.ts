@@ -102,7 +102,8 @@ export const PolicyConfig = z.strictObject({
   max_steps: z.number().int().positive().default(1_000_000),
   timeout_ms: z.number().int().positive().default(100),
   debounce_ms: z.number().int().nonnegative().default(200),
-  explain: z.boolean().default(true),
+  /** Which decisions carry an explanation: every one, deny/escalate only (default: cheaper on the allow path), none. */
+  explain: z.enum(['all', 'refusals', 'none']).default('refusals'),
 });
 
 export const LedgerConfig = z.strictObject({
