@@ -85,7 +85,7 @@ function printApproval(a: Approval, notices: NoticeDelivery[]): void {
   if (a.trace?.steps.length) {
     lines.push(`  reasoning trace (${a.trace.chain.map((c) => c.agent).join(' → ')}):`);
     for (const s of a.trace.steps) {
-      const text = s.kind === 'message' ? `${s.role}: ${s.reasoning ? `[thinks] ${s.reasoning} ` : ''}${s.content ?? ''}` : s.kind === 'tool_result' ? `tool result: ${s.content ?? ''}` : `${s.tool} ${JSON.stringify(s.arguments ?? {})} → ${s.outcome ?? ''}`;
+      const text = s.kind === 'message' ? `${s.role}: ${s.reasoning ? `[thinks] ${s.reasoning} ` : ''}${s.content ?? ''}` : s.kind === 'tool_result' ? `tool result: ${s.content ?? ''}` : `${s.tool}${s.arguments !== undefined ? ` ${JSON.stringify(s.arguments)}` : ''} → ${s.outcome ?? ''}`;
       lines.push(`    ${s.agent.padEnd(8)} ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`);
     }
   }

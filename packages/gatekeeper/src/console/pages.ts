@@ -252,7 +252,7 @@ function decisionCard(v: RequestView): Html {
 function argumentTable(args: unknown): Html {
   if (!args || typeof args !== 'object' || Array.isArray(args)) return html`<pre class="code">${JSON.stringify(args, null, 2)}</pre>`;
   return html`<table class="table args"><tbody>${Object.entries(args).map(
-    ([k, val]) => html`<tr><th>${k}</th><td class="${typeof val === 'number' ? 'num' : ''}">${formatValue(k, val)}</td></tr>`,
+    ([k, val]) => html`<tr><th>${k}</th><td class="${typeof val === 'number' ? 'figure' : ''}">${formatValue(k, val)}</td></tr>`,
   )}</tbody></table>`;
 }
 

@@ -160,7 +160,7 @@ approvals:
   signing_key_file: approval-key.pem
   expiry_s: 900
   hold_timeout_s: ${c.holdTimeoutS}
-  retry_after_s: 1
+  retry_after_s: 2
   modes: { openai: hold, api: ${c.mode}, decision: async, mcp: hold }
   console: { public_url: "http://127.0.0.1:${c.port}/console" }
   notices:
