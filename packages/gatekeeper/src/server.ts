@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Ledger } from '@oagf/ledger';
 import { approvalsModule } from './approvals/module.js';
+import { budgetsModule } from './budgets/module.js';
 import { createAuthenticator } from './auth/agents.js';
 import type { LoadedConfig } from './config/load.js';
 import type { DecisionLog } from './decision-log.js';
@@ -28,7 +29,7 @@ import type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps } from './sur
 
 /** Plug-in and surface modules, in hook order. */
 // approvals first: it turns an approved retry (OAGF-Approval) into allow before budgets reserve for it.
-export const MODULES: GatekeeperModule[] = [approvalsModule()];
+export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule];
 
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */
