@@ -332,19 +332,24 @@ export class Evaluator {
     return this.evalTerm(h, frame, (v) => this.evalPath(v, t.path, 0, frame, k));
   }
 
-  private evalPath(v: Value, path: Term[], i: number, frame: Value[], k: KV): boolean {
+  /** `inData`: numbers used as keys of base-data objects also match their string form, as in OPA. */
+  private evalPath(v: Value, path: Term[], i: number, frame: Value[], k: KV, inData = false): boolean {
     if (i === path.length) return k(v);
     const p = path[i];
+    const get = (key: Value): Value | undefined => {
+      const x = lookup(v, key);
+      return x === undefined && inData && isNum(key) && v instanceof RObject ? v.get(valueToString(key)) : x;
+    };
     if (p.t === 'scalar' || p.t === 'const') {
-      const x = lookup(v, p.v);
-      return x !== undefined && this.evalPath(x, path, i + 1, frame, k);
+      const x = get(p.v);
+      return x !== undefined && this.evalPath(x, path, i + 1, frame, k, inData);
     }
     if (this.hasUnbound(p, frame)) {
-      return this.iterate(v, (key, val) => this.unifyValue(p, key, frame, () => this.evalPath(val, path, i + 1, frame, k)));
+      return this.iterate(v, (key, val) => this.unifyValue(p, key, frame, () => this.evalPath(val, path, i + 1, frame, k, inData)));
     }
     return this.evalTerm(p, frame, (key) => {
-      const x = lookup(v, key);
-      return x !== undefined && this.evalPath(x, path, i + 1, frame, k);
+      const x = get(key);
+      return x !== undefined && this.evalPath(x, path, i + 1, frame, k, inData);
     });
   }
 
@@ -359,7 +364,7 @@ export class Evaluator {
       if (this.overrides.length) {
         for (const o of this.overrides) if (o.path.length > at.length && isPrefix(at, o.path)) base = setPath(base, o.path.slice(at.length), o.value);
       }
-      return base !== undefined && this.evalPath(base, path, i, frame, k);
+      return base !== undefined && this.evalPath(base, path, i, frame, k, true);
     }
     if (node.kind === 'func') return false;
     if (node.hasRules()) {
@@ -641,7 +646,12 @@ export class Evaluator {
     const def = BUILTINS[name];
     if (!def) throw RegoError.single('rego_type_error', `undefined function ${name}`, loc);
     const v = this.callBuiltin(def, args, loc);
-    return v !== undefined && k(v);
+    if (v === undefined) return false;
+    if (def.relation && Array.isArray(v)) {
+      for (const x of v) if (k(x)) return true;
+      return false;
+    }
+    return k(v);
   }
 
   private callUser(node: RuleNode, args: Value[], loc: Location, k: KV): boolean {
@@ -666,6 +676,8 @@ export class Evaluator {
       if (kinds.includes('any')) continue;
       const got = typeName(args[i]);
       if (!kinds.includes(got)) {
+        // like OPA, runtime type errors of builtins are errors only under strict builtin errors
+        if (!this.opts.strict) return undefined;
         throw RegoError.single('eval_type_error', `${def.name}: operand ${i + 1} must be ${describeKinds(kinds)} but got ${got}`, loc);
       }
     }
@@ -673,13 +685,10 @@ export class Evaluator {
       return def.fn(args, this.ctx);
     } catch (e) {
       if (e instanceof RegoError) throw e;
-      if (e instanceof OperandTypeError) throw RegoError.single('eval_type_error', `${def.name}: ${e.message}`, loc);
       if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
       const msg = e instanceof Error ? e.message : String(e);
-      if (this.opts.strict || (e instanceof BuiltinError && (e as BuiltinError & { alwaysRaise?: boolean }).alwaysRaise)) {
-        throw RegoError.single('eval_builtin_error', `${def.name}: ${msg}`, loc);
-      }
-      return undefined;
+      if (!this.opts.strict) return undefined;
+      throw RegoError.single(e instanceof OperandTypeError ? 'eval_type_error' : 'eval_builtin_error', `${def.name}: ${msg}`, loc);
     }
   }
 }

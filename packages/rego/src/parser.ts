@@ -314,12 +314,7 @@ class Parser {
     } else {
       const a = this.parseTermIn();
       if (this.isOp(',') && this.keywords.has('in')) {
-        this.next();
-        const v = this.parseTermRel();
-        if (!this.isKw('in')) this.fail('unexpected , token');
-        this.next();
-        const coll = this.parseTermRel();
-        kind = { k: 'term', term: { t: 'call', op: 'internal.member_3', args: [a, v, coll], loc: a.loc } };
+        kind = { k: 'term', term: this.parseMember3(a) };
       } else if (this.isOp('=')) {
         this.next();
         kind = { k: 'unify', a, b: this.parseTermIn() };
@@ -339,6 +334,20 @@ class Parser {
       withs.push({ target, value: this.parseTermIn(), loc: this.loc(wt) });
     }
     return { ...kind, negated, with: withs, loc };
+  }
+
+  /** `key, value in coll` (after `key`), then any further `in` applied to the result. */
+  private parseMember3(key: Term): Term {
+    this.next();
+    const v = this.parseTermRel();
+    if (!this.isKw('in')) this.fail('unexpected , token');
+    this.next();
+    let t: Term = { t: 'call', op: 'internal.member_3', args: [key, v, this.parseTermRel()], loc: key.loc };
+    while (this.isKw('in')) {
+      this.next();
+      t = { t: 'call', op: 'internal.member_2', args: [t, this.parseTermRel()], loc: key.loc };
+    }
+    return t;
   }
 
   private parseSome(): ExprKind {
@@ -485,7 +494,8 @@ class Parser {
         }
         if (t.text === '(') {
           this.next();
-          const inner = this.parseTermIn();
+          let inner = this.parseTermIn();
+          if (this.isOp(',') && this.keywords.has('in')) inner = this.parseMember3(inner);
           this.expectOp(')');
           return inner;
         }

@@ -65,4 +65,7 @@ export const BUILTINS: BuiltinTable = {
   ...x509,
 };
 
+// walk is a relation: each [path, value] pair is its own solution
+if (BUILTINS.walk) BUILTINS.walk = { ...BUILTINS.walk, relation: true };
+
 export * from './registry.js';

@@ -10,8 +10,9 @@
  */
 
 export class RegexSyntaxError extends Error {
-  constructor(code: string, expr: string) {
-    super(`error parsing regexp: ${code}: \`${expr}\``);
+  /** With `expr`, Go's "error parsing regexp: <code>: `<expr>`"; without, `code` is the whole message. */
+  constructor(code: string, expr?: string) {
+    super(expr === undefined ? code : `error parsing regexp: ${code}: \`${expr}\``);
   }
 }
 

@@ -1,16 +1,68 @@
 /**
- * Regular-expression builtins (OPA topdown/regex.go) over Go RE2 syntax, translated by ./re2.ts.
+ * Regular-expression builtins (OPA topdown/regex.go) over Go RE2 syntax. ./re2.ts checks the
+ * syntax and translates the pattern; patterns that V8 runs in linear time use V8's engine, all
+ * others run on re2js (RE2's automata), so no pattern/input pair can backtrack for minutes.
  * Compiled patterns are cached process-wide (bounded), as OPA does.
  */
 import { type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
 import { int, str } from './operands.js';
+import { RE2JS } from 're2js';
 import { RegexSyntaxError, translateRE2 } from './re2.js';
 import { globsMatch } from './globs-match.js';
 
+/** One match: UTF-16 offsets, capture groups (undefined when a group did not take part). */
+export interface Match {
+  start: number;
+  end: number;
+  groups: (string | undefined)[];
+  named: Record<string, string | undefined>;
+}
+
 export interface CompiledRegex {
-  re: RegExp;
-  groups: number;
+  test(s: string): boolean;
+  /** The leftmost match starting at or after `pos` (with the text before `pos` as context). */
+  exec(s: string, pos: number): Match | undefined;
+}
+
+/** V8's backtracking engine, for patterns that cannot backtrack catastrophically (fast path). */
+class NativeRegex implements CompiledRegex {
+  constructor(private readonly re: RegExp) {}
+
+  test(s: string): boolean {
+    this.re.lastIndex = 0;
+    return this.re.test(s);
+  }
+
+  exec(s: string, pos: number): Match | undefined {
+    this.re.lastIndex = pos;
+    const m = this.re.exec(s);
+    if (!m) return undefined;
+    return { start: m.index, end: m.index + m[0].length, groups: Array.from(m), named: m.groups ?? {} };
+  }
+}
+
+/** re2js: Go's RE2 automata, linear time whatever the pattern and input. */
+class LinearRegex implements CompiledRegex {
+  private readonly names: [string, number][];
+
+  constructor(private readonly re: RE2JS) {
+    this.names = Object.entries(re.namedGroups());
+  }
+
+  test(s: string): boolean {
+    return this.re.matcher(s).find();
+  }
+
+  exec(s: string, pos: number): Match | undefined {
+    const m = this.re.matcher(s);
+    if (!m.find(pos)) return undefined;
+    const groups: (string | undefined)[] = [];
+    for (let i = 0; i <= m.groupCount(); i++) groups.push(m.group(i) ?? undefined);
+    const named: Record<string, string | undefined> = {};
+    for (const [name, i] of this.names) named[name] = groups[i];
+    return { start: m.start(), end: m.end(), groups, named };
+  }
 }
 
 const CACHE_MAX = 1000;
@@ -22,13 +74,29 @@ function remember<T extends CompiledRegex | RegexSyntaxError>(key: string, v: T)
   return v;
 }
 
+function compileUncached(pattern: string): CompiledRegex {
+  // the translator validates RE2 syntax (with Go's messages) and says whether V8 may run it
+  const t = translateRE2(pattern);
+  if (t.backtrackSafe) {
+    try {
+      return new NativeRegex(new RegExp(t.source, `g${t.flags}`));
+    } catch {
+      // fall through to the RE2 engine
+    }
+  }
+  try {
+    return new LinearRegex(RE2JS.compile(pattern));
+  } catch (e) {
+    throw new RegexSyntaxError((e as Error).message);
+  }
+}
+
 /** Compiles (or fetches) a Go regular expression; throws RegexSyntaxError for invalid ones. */
 export function compileRegex(pattern: string): CompiledRegex {
   let c = cache.get(pattern);
   if (c === undefined) {
     try {
-      const t = translateRE2(pattern);
-      c = remember(pattern, { re: new RegExp(t.source, `g${t.flags}`), groups: t.groups });
+      c = remember(pattern, compileUncached(pattern));
     } catch (e) {
       const err = e instanceof RegexSyntaxError ? e : new RegexSyntaxError('invalid or unsupported Perl syntax', pattern);
       c = remember(pattern, err);
@@ -47,34 +115,30 @@ function compileOrBuiltinError(pattern: string): CompiledRegex {
 }
 
 export function regexTest(c: CompiledRegex, s: string): boolean {
-  c.re.lastIndex = 0;
-  return c.re.test(s);
+  return c.test(s);
 }
 
 /**
  * Go's Regexp.FindAll*: successive non-overlapping matches, where an empty match right after
  * the previous match is skipped. n < 0 means all.
  */
-export function findAll(c: CompiledRegex, s: string, n: number): RegExpExecArray[] {
-  const out: RegExpExecArray[] = [];
+export function findAll(c: CompiledRegex, s: string, n: number): Match[] {
+  const out: Match[] = [];
   if (n === 0) return out;
-  const re = c.re;
   let pos = 0;
   let prevEnd = -1;
   while (pos <= s.length && (n < 0 || out.length < n)) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
+    const m = c.exec(s, pos);
     if (!m) break;
-    const start = m.index, end = start + m[0].length;
     let accept = true;
-    if (end === pos) {
+    if (m.end === pos) {
       // empty match at pos
-      if (start === prevEnd) accept = false;
+      if (m.start === prevEnd) accept = false;
       pos += pos < s.length && s.codePointAt(pos)! > 0xffff ? 2 : 1;
     } else {
-      pos = end;
+      pos = m.end;
     }
-    prevEnd = end;
+    prevEnd = m.end;
     if (accept) out.push(m);
   }
   return out;
@@ -87,16 +151,16 @@ function split(c: CompiledRegex, s: string): string[] {
   const parts: string[] = [];
   let beg = 0, end = 0;
   for (const m of matches) {
-    end = m.index;
-    if (m.index + m[0].length !== 0) parts.push(s.slice(beg, end));
-    beg = m.index + m[0].length;
+    end = m.start;
+    if (m.end !== 0) parts.push(s.slice(beg, end));
+    beg = m.end;
   }
   if (end !== s.length) parts.push(s.slice(beg));
   return parts;
 }
 
 /** Go's Regexp.Expand template: $1, ${1}, $name, ${name}, $$. */
-function expand(template: string, m: RegExpExecArray): string {
+function expand(template: string, m: Match): string {
   let out = '';
   for (let i = 0; i < template.length; i++) {
     const ch = template[i];
@@ -112,8 +176,8 @@ function expand(template: string, m: RegExpExecArray): string {
     }
     if (name === undefined) { out += ch; continue; }
     i += len;
-    if (/^[0-9]+$/.test(name)) out += m[Number(name)] ?? '';
-    else out += m.groups?.[name] ?? '';
+    if (/^[0-9]+$/.test(name)) out += m.groups[Number(name)] ?? '';
+    else out += m.named[name] ?? '';
   }
   return out;
 }
@@ -122,8 +186,8 @@ function replace(c: CompiledRegex, s: string, template: string): string {
   let out = '';
   let last = 0;
   for (const m of findAll(c, s, -1)) {
-    out += s.slice(last, m.index) + expand(template, m);
-    last = m.index + m[0].length;
+    out += s.slice(last, m.start) + expand(template, m);
+    last = m.end;
   }
   return out + s.slice(last);
 }
@@ -204,7 +268,7 @@ export const builtins: BuiltinTable = {
     result: 'array[string]',
     fn: ([p, v, n]) => {
       const pattern = str(p, 1), value = str(v, 2), count = int(n, 3);
-      return findAll(compileOrBuiltinError(pattern), value, count).map((m) => m[0]);
+      return findAll(compileOrBuiltinError(pattern), value, count).map((m) => m.groups[0] ?? '');
     },
   },
   'regex.find_all_string_submatch_n': {
@@ -213,7 +277,7 @@ export const builtins: BuiltinTable = {
     result: 'array[array[string]]',
     fn: ([p, v, n]) => {
       const pattern = str(p, 1), value = str(v, 2), count = int(n, 3);
-      return findAll(compileOrBuiltinError(pattern), value, count).map((m) => Array.from(m, (g) => g ?? ''));
+      return findAll(compileOrBuiltinError(pattern), value, count).map((m) => m.groups.map((g) => g ?? ''));
     },
   },
   'regex.replace': {

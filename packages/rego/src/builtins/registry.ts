@@ -54,6 +54,8 @@ export interface BuiltinDef {
   result: TypeSpec;
   variadic?: TypeSpec;
   nondeterministic?: boolean;
+  /** relation (e.g. walk): `fn` returns an array of outputs, each a separate solution */
+  relation?: boolean;
   /** Return undefined for an undefined result; throw BuiltinError / OperandTypeError for errors. */
   fn(args: Value[], ctx: BuiltinContext): Value | undefined;
 }
