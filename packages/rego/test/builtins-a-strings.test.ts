@@ -89,6 +89,14 @@ test('regexes use RE2 syntax and Go match semantics', () => {
   assert.equal(call(regex, 'regex.template_match', 'urn:foo.<[0-9]+>', 'urn:fooX12', '<', '>'), false);
 });
 
+test('patterns that could backtrack catastrophically run on RE2 automata', { timeout: 60_000 }, () => {
+  const hostile = 'a'.repeat(20_000) + 'b';
+  assert.equal(call(regex, 'regex.match', '(a+)+$', hostile), false);
+  assert.equal(call(regex, 'regex.match', '^(a|aa)*c$', hostile), false);
+  assert.deepEqual(call(regex, 'regex.find_n', '(x+x+)+y', 'x'.repeat(5000), -1), []);
+  assert.equal(call(regex, 'regex.replace', 'aab', '(a*)*b', '[$1]'), '[]');
+});
+
 test('regex.globs_match decides intersection of glob-style regexes', () => {
   assert.equal(call(regex, 'regex.globs_match', 'a.a.[0-9]+z', '.b.b2359825792*594823z'), true);
   assert.equal(call(regex, 'regex.globs_match', '[a-z]+', '[0-9]*'), false);
