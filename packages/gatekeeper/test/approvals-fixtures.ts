@@ -27,7 +27,8 @@ export interface Approvers {
   users?: string[];
 }
 
-export function world(options: { approvers?: Approvers; expiryMs?: number; holdTimeoutMs?: number; mode?: 'hold' | 'async'; now?: () => Date } = {}) {
+/** An approval service over a memory ledger, and its gate hooks with the given per-surface modes. */
+export function approvals(options: { modes: Record<string, 'hold' | 'async'>; expiryMs?: number; holdTimeoutMs?: number; now?: () => Date }) {
   const ledger = new MemoryLedger();
   const redactor = new Redactor(['ACME-[0-9]{6}']);
   const traces = new TraceRecorder(redactor);
@@ -43,11 +44,16 @@ export function world(options: { approvers?: Approvers; expiryMs?: number; holdT
   const hooks = approvalHooks({
     service,
     traces,
-    modes: { api: options.mode ?? 'async', openai: 'hold', decision: 'async' },
+    modes: options.modes,
     holdTimeoutMs: options.holdTimeoutMs ?? 5_000,
     retryAfterSeconds: 2,
     onOpened: (a) => opened.push(a.id),
   });
+  return { ledger, service, hooks, opened };
+}
+
+export function world(options: { approvers?: Approvers; expiryMs?: number; holdTimeoutMs?: number; mode?: 'hold' | 'async'; now?: () => Date } = {}) {
+  const { ledger, service, hooks, opened } = approvals({ ...options, modes: { api: options.mode ?? 'async', openai: 'hold', decision: 'async' } });
   const gate: Gate = createGate({
     policy: staticSource({
       digest: 'sha256:' + 'ab'.repeat(32),
@@ -69,7 +75,7 @@ export function world(options: { approvers?: Approvers; expiryMs?: number; holdT
     log: ledger,
     hooks: [hooks],
   });
-  return { ledger, service, gate, traces, opened };
+  return { ledger, service, gate, opened };
 }
 
 export function orderAttempt(quantity: number, extra: Partial<ActionAttempt> = {}): ActionAttempt {
