@@ -4,7 +4,7 @@
  * Env: LEDGER_BENCH_ENTRIES (default 1000000), LEDGER_BENCH_APPENDS (default 200000).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomInt } from 'node:crypto';
 import { canonicalJson, generateKey, hashLeaf, openLedger, verifyInclusion, verifyLedgerFile, type Ledger } from '@oagf/ledger';
@@ -43,6 +43,7 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+const loadAtStart = loadavg()[0]!;
 const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
 const path = join(dir, 'ledger.db');
 try {
@@ -90,6 +91,9 @@ try {
     verify_1m_s: Number((verifySeconds * (1_000_000 / TOTAL)).toFixed(2)),
     verify_s: Number(verifySeconds.toFixed(2)),
     fill_appends_per_s: Math.round((TOTAL - MEASURED_APPENDS) / fillSeconds),
+    // Other work on the machine skews every figure; the 1-minute load average at start and end says how much.
+    load_avg_start: Number(loadAtStart.toFixed(2)),
+    load_avg_end: Number(loadavg()[0]!.toFixed(2)),
   }));
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -85,14 +85,14 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
   formatCheckpoint(opts.origin, 0, new Uint8Array(32));
   const store = new SqliteStore(opts.path);
   try {
-    return new SqliteBackedLedger(store, opts, signer);
+    return new StoreBackedLedger(store, opts, signer);
   } catch (error) {
     store.close();
     throw error;
   }
 }
 
-class SqliteBackedLedger implements Ledger {
+class StoreBackedLedger implements Ledger {
   private readonly reader: TreeReader;
   private range: CompactRange;
   private checkpoint: { size: number; note: string } | undefined;
