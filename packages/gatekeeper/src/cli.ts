@@ -4,6 +4,7 @@ import { ledgerCommand } from '@oagf/ledger';
 import { Command } from 'commander';
 import { approvalsCommand } from './approvals/cli.js';
 import { hashApiKey } from './auth/agents.js';
+import { budgetsCommand } from './budgets/cli.js';
 import { policyCommand } from './cli/policy.js';
 import { replayCommand } from './cli/replay.js';
 import { serveCommand } from './cli/serve.js';
@@ -21,7 +22,7 @@ const COMMANDS: Command[] = [
     .action((key: string) => console.log(hashApiKey(key))),
   approvalsCommand(),
   demoCommand(),
-  // budgets: added by its module
+  budgetsCommand(),
 ];
 
 const program = new Command('gatekeeper')
