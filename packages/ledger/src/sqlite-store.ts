@@ -43,6 +43,8 @@ export class SqliteStore implements LedgerStore {
       this.db.exec(SCHEMA);
     }
     this.db.pragma('cache_size = -65536');
+    // Proofs and verify read far more than they write; mapping the file spares a read() per page.
+    this.db.pragma('mmap_size = 1073741824');
     const db = this.db;
     const write = <T>(make: () => T): T | undefined => (readonly ? undefined : make());
     this.stmt = {

@@ -4,7 +4,7 @@ import type { LedgerStore } from './store.js';
 
 export interface VerifyProblem {
   kind: 'entry' | 'node' | 'checkpoint' | 'payload' | 'database';
-  /** Entry index (for a node: its first leaf; for a checkpoint: its tree size). */
+  /** Entry index (for an interior node: the entry whose row stores it; for a checkpoint: its tree size). */
   index?: number;
   message: string;
 }
