@@ -69,6 +69,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);
 
+    let ledgerProblem: string | undefined;
     const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, clock };
     const parts: ModuleParts[] = [];
     for (const module of options.modules ?? MODULES) {
@@ -84,6 +85,9 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       clock,
       observer: {
         decided(outcome, ms) {
+          // Readiness follows the ledger: after a failed append the gatekeeper can only refuse, until one succeeds.
+          if (outcome.fault?.code === 'ledger_failure') ledgerProblem = outcome.fault.message;
+          else if (outcome.index !== undefined) ledgerProblem = undefined;
           const surface = outcome.input.context.surface ?? 'unknown';
           metrics.decisions.inc({ outcome: outcome.decision.outcome, surface, fault: outcome.fault?.code ?? '' });
           metrics.decisionSeconds.observe({ surface }, ms / 1000);
@@ -103,7 +107,9 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       metrics.errors.inc({ kind });
       if (!(err instanceof GateHttpError)) logger.error({ err }, 'unhandled error in a handler');
     };
-    registerHealthRoutes(router, deps, () => parts.map((p) => p.notReady?.()).filter((p): p is string => !!p));
+    registerHealthRoutes(router, deps, () =>
+      [ledgerProblem, ...parts.map((p) => p.notReady?.())].filter((p): p is string => !!p),
+    );
     registerDecisionRoutes(router, deps);
     registerApiRoutes(router, deps, apis);
     const openai = registerOpenAIRoutes(router, deps, options.env);

@@ -46,6 +46,9 @@ test('ledger failure: the database file becomes read-only underneath the gatekee
       const r = await post(`${fx.url}/v1/decisions`, { action: order(1) }, KEYS.buyer);
       assert.equal(r.status, 503);
       assert.equal(r.body.decision.fault.code, 'ledger_failure');
+      const ready = await fetch(`${fx.url}/readyz`);
+      assert.equal(ready.status, 503, 'not ready while the ledger cannot be written');
+      assert.match(((await ready.json()) as any).problems[0], /ledger/);
     } finally {
       blocker.exec('ROLLBACK');
       blocker.close();
@@ -53,6 +56,7 @@ test('ledger failure: the database file becomes read-only underneath the gatekee
     const again = await post(`${fx.url}/v1/decisions`, { action: order(1) }, KEYS.buyer);
     assert.equal(again.status, 200, 'recovers once the store is writable again');
     assert.equal(again.body.decision.outcome, 'allow');
+    assert.equal((await fetch(`${fx.url}/readyz`)).status, 200);
   } finally {
     await fx.close();
   }
