@@ -1,0 +1,204 @@
+/**
+ * npm run bench:gateway — the gatekeeper's added latency and throughput on the OpenAI-compatible surface.
+ *
+ * In one run, on 127.0.0.1: a local upstream (own process) is reached directly, through the gatekeeper
+ * (`gatekeeper serve`, own process: the OAGF standard policy library, the SQLite ledger, a non-streamed chat
+ * completion whose response carries one tool call, so every request takes two decisions and two ledger
+ * appends), and through @portkey-ai/gateway as a pass-through peer (own process). For each: latency
+ * p50/p99 under an open-loop 1,000 req/s, and the maximum req/s with back-to-back workers. Also the time
+ * to the first text byte of an allowed stream, direct and through the gatekeeper.
+ *
+ * Env: BENCH_RATE (1000), BENCH_SECONDS (8), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
+ * into bench/gateway/profiles/). The last line of output is one JSON object with the figures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashApiKey } from '../../packages/gatekeeper/src/auth/agents.js';
+import { maxRate, openLoop, timeToFirstText, type Percentiles, type Target } from './load.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 64);
+const AGENT_KEY = 'bench-agent-key';
+const UPSTREAM_KEY = 'bench-upstream-key';
+
+const children: ChildProcess[] = [];
+function stopAll(): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+}
+process.on('exit', stopAll);
+process.on('SIGINT', () => process.exit(130));
+
+/** Spawns a process and resolves with the first stdout/stderr line matching `ready`. */
+function start(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<RegExpMatchArray> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolveReady, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s; output:\n${seen}`)), 60_000);
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      const m = seen.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolveReady(m);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready; output:\n${seen}`)));
+  });
+}
+
+function writeGatekeeperConfig(dir: string, upstreamPort: number): string {
+  mkdirSync(join(dir, 'policy'));
+  writeFileSync(
+    join(dir, 'policy', 'data.yaml'),
+    ['config:', '  defaults:', '    models: [gpt-bench]', '    max_tokens: 8192', '  teams:', '    bench:', '      tools: [lookup_stock]', ''].join('\n'),
+  );
+  const file = join(dir, 'gatekeeper.yaml');
+  writeFileSync(
+    file,
+    [
+      'listen: 127.0.0.1:0',
+      'agents:',
+      `  - { id: bench-agent, owner: bench@example.com, team: bench, api_keys: ["${hashApiKey(AGENT_KEY)}"] }`,
+      'llm:',
+      '  upstreams:',
+      `    - { name: local, base_url: "http://127.0.0.1:${upstreamPort}/v1", api_key: { env: BENCH_UPSTREAM_KEY } }`,
+      '  default: local',
+      'policy:',
+      `  bundle: ["${join(root, 'policies')}", ./policy]`,
+      '  watch: false',
+      'ledger:',
+      '  path: ./ledger.db',
+      '  signing_key_file: ./ledger.skey',
+      '  origin: bench.local/ledger',
+      'logging: { level: warn }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+const chatBody = (stream: boolean) =>
+  JSON.stringify({
+    model: 'gpt-bench',
+    messages: [
+      { role: 'system', content: 'You check stock levels.' },
+      { role: 'user', content: 'How much STEEL-9 is in the north warehouse?' },
+    ],
+    tools: [{ type: 'function', function: { name: 'lookup_stock', parameters: { type: 'object', properties: { sku: { type: 'string' } } } } }],
+    max_tokens: 256,
+    ...(stream ? { stream: true } : {}),
+  });
+
+function target(name: string, origin: string, headers: Record<string, string>, stream = false): Target {
+  return { name, origin, path: '/v1/chat/completions', headers: { 'content-type': 'application/json', ...headers }, body: chatBody(stream) };
+}
+
+/** One request through a target, checked: the response must carry the (allowed) tool call. */
+async function check(t: Target): Promise<void> {
+  const res = await fetch(`${t.origin}${t.path}`, { method: 'POST', headers: t.headers, body: t.body });
+  const text = await res.text();
+  if (res.status !== 200 || !text.includes('lookup_stock')) throw new Error(`${t.name}: unexpected response ${res.status}: ${text.slice(0, 400)}`);
+}
+
+const ms = (n: number) => Math.round(n * 1000) / 1000;
+const fmt = (p: Percentiles) => `p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms (${p.count} ok, ${p.errors} errors)`;
+
+async function main(): Promise<void> {
+  console.log(`bench:gateway on ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RATE} req/s × ${SECONDS} s open loop, ${WORKERS} workers for max req/s`);
+  const work = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  try {
+    const upstreamPort = Number((await start('upstream', ['--import', 'tsx', join(here, 'upstream.ts')], /^(\d+)$/m))[1]);
+    const config = writeGatekeeperConfig(work, upstreamPort);
+    const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(here, 'profiles')}`] : [];
+    const gkUrl = (
+      await start(
+        'gatekeeper',
+        [...profile, '--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts'), 'serve', '--config', config, '--generate-key'],
+        /gatekeeper listening on (http:\/\/[^\s]+)/,
+        { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
+      )
+    )[1]!;
+    const peerPort = await freePort();
+    await start('portkey', [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${peerPort}`, '--headless'], /Ready for connections|running at/, {
+      NODE_ENV: 'production',
+    });
+
+    const upstream = `http://127.0.0.1:${upstreamPort}`;
+    const direct = target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` });
+    const gatekeeper = target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` });
+    const peer = target('portkey', `http://127.0.0.1:${peerPort}`, {
+      authorization: `Bearer ${UPSTREAM_KEY}`,
+      'x-portkey-provider': 'openai',
+      'x-portkey-custom-host': `${upstream}/v1`,
+    });
+    for (const t of [direct, gatekeeper, peer]) await check(t);
+
+    const latency: Record<string, Percentiles> = {};
+    for (const t of [direct, gatekeeper, peer]) {
+      latency[t.name] = await openLoop(t, RATE, SECONDS);
+      console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}`);
+    }
+    const rps: Record<string, number> = {};
+    for (const t of [direct, gatekeeper, peer]) {
+      const r = await maxRate(t, WORKERS, Math.max(3, SECONDS / 2));
+      rps[t.name] = r.rps;
+      console.log(`${t.name.padEnd(10)} max: ${Math.round(r.rps)} req/s (${r.errors} errors)`);
+    }
+    const marker = '"content":"First"';
+    const ttftDirect = await timeToFirstText(target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` }, true), 100, marker);
+    const ttftGk = await timeToFirstText(target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` }, true), 100, marker);
+    console.log(`first text byte of a stream: direct ${fmt(ttftDirect)}; through the gatekeeper ${fmt(ttftGk)} (the upstream sends the rest 20 ms later)`);
+
+    const result = {
+      rate: RATE,
+      seconds: SECONDS,
+      direct_p50_ms: ms(latency.direct!.p50),
+      direct_p99_ms: ms(latency.direct!.p99),
+      gatekeeper_p50_ms: ms(latency.gatekeeper!.p50),
+      gatekeeper_p99_ms: ms(latency.gatekeeper!.p99),
+      added_p50_ms: ms(latency.gatekeeper!.p50 - latency.direct!.p50),
+      added_p99_ms: ms(latency.gatekeeper!.p99 - latency.direct!.p99),
+      errors: latency.gatekeeper!.errors,
+      max_rps: Math.round(rps.gatekeeper!),
+      direct_max_rps: Math.round(rps.direct!),
+      max_rps_share_of_direct: ms(rps.gatekeeper! / rps.direct!),
+      peer: '@portkey-ai/gateway',
+      peer_added_p50_ms: ms(latency.portkey!.p50 - latency.direct!.p50),
+      peer_added_p99_ms: ms(latency.portkey!.p99 - latency.direct!.p99),
+      peer_max_rps: Math.round(rps.portkey!),
+      ttft_direct_p50_ms: ms(ttftDirect.p50),
+      ttft_gatekeeper_p50_ms: ms(ttftGk.p50),
+      ttft_added_p50_ms: ms(ttftGk.p50 - ttftDirect.p50),
+      load_average_1m: Number(loadavg()[0]!.toFixed(2)),
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    stopAll();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  stopAll();
+  process.exit(1);
+});
