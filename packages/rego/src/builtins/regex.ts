@@ -145,8 +145,8 @@ export function findAll(c: CompiledRegex, s: string, n: number): Match[] {
 }
 
 /** Go's Regexp.Split(s, -1). */
-function split(c: CompiledRegex, s: string): string[] {
-  if (s === '') return [''];
+function split(c: CompiledRegex, pattern: string, s: string): string[] {
+  if (pattern !== '' && s === '') return [''];
   const matches = findAll(c, s, -1);
   const parts: string[] = [];
   let beg = 0, end = 0;
@@ -260,7 +260,10 @@ export const builtins: BuiltinTable = {
     name: 'regex.split',
     args: ['string', 'string'],
     result: 'array[string]',
-    fn: ([p, v]) => split(compileOrBuiltinError(str(p, 1)), str(v, 2)),
+    fn: ([p, v]) => {
+      const pattern = str(p, 1);
+      return split(compileOrBuiltinError(pattern), pattern, str(v, 2));
+    },
   },
   'regex.find_n': {
     name: 'regex.find_n',
