@@ -77,3 +77,15 @@ test('zone offsets switch exactly at DST and historical (LMT) transitions', () =
   assert.deepEqual(ny('1883-11-18T17:00:00Z'), [12, 0, 0]);
   assert.equal(call('time.add_date', [ns('2021-03-13T12:00:00Z'), 0, 0, 1]), ns('2021-03-14T12:00:00Z'));
 });
+
+test('time.format names zones as tzdata does (MST layout element)', () => {
+  const winter = 1642248000000000000n; // 2022-01-15T12:00:00Z
+  const summer = 1657886400000000000n; // 2022-07-15T12:00:00Z
+  const name = (ns: bigint, zone: string) => call('time.format', [[ns, zone, 'MST']]);
+  assert.equal(name(winter, 'Europe/Berlin'), 'CET');
+  assert.equal(name(summer, 'Europe/Berlin'), 'CEST');
+  assert.equal(name(summer, 'Europe/London'), 'BST');
+  assert.equal(name(winter, 'Asia/Kolkata'), 'IST');
+  assert.equal(name(winter, 'America/Sao_Paulo'), '-03');
+  assert.equal(name(winter, 'UTC'), 'UTC');
+});

@@ -94,7 +94,7 @@ const MAX_CACHED_BUCKETS = 50_000;
 
 class IntlZone implements Zone {
   private readonly fmt: Intl.DateTimeFormat;
-  private readonly abbrFmt: Intl.DateTimeFormat;
+  private abbrFmts: Intl.DateTimeFormat[] | undefined;
   private readonly buckets = new Map<number, number>();
   constructor(readonly name: string) {
     this.fmt = new Intl.DateTimeFormat("en-US", {
@@ -102,7 +102,16 @@ class IntlZone implements Zone {
       year: "numeric", month: "numeric", day: "numeric",
       hour: "numeric", minute: "numeric", second: "numeric",
     });
-    this.abbrFmt = new Intl.DateTimeFormat("en-US", { timeZone: name, timeZoneName: "short" });
+  }
+
+  /** The zone's abbreviation at an instant, as close to tzdata's (and so Go's) as Intl can say it. */
+  abbreviation(date: Date, offset: number): string {
+    this.abbrFmts ??= ABBREVIATION_LOCALES.map((l) => new Intl.DateTimeFormat(l, { timeZone: this.name, timeZoneName: "short" }));
+    for (const fmt of this.abbrFmts) {
+      const name = fmt.formatToParts(date).find((p) => p.type === "timeZoneName")?.value ?? "";
+      if (name !== "" && !/^GMT[+-]/.test(name) && (name !== "GMT" || offset === 0)) return name;
+    }
+    return numericAbbreviation(offset);
   }
 
   private offsetAt(unixSec: number): number {
@@ -130,24 +139,22 @@ class IntlZone implements Zone {
 
   lookup(unixSec: number): { offset: number; abbr: string } {
     const offset = this.cachedOffset(unixSec);
-    // The abbreviation costs another Intl call and only time.format needs it.
-    const abbrFmt = this.abbrFmt;
+    // The abbreviation costs more Intl calls and only time.format needs it.
+    const zone = this;
     return {
       offset,
       get abbr() {
-        const ms = Math.max(-MAX_JS_MS, Math.min(MAX_JS_MS, unixSec * 1000));
-        const part = abbrFmt.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName');
-        return goAbbreviation(part?.value ?? '', offset);
+        return zone.abbreviation(new Date(Math.max(-MAX_JS_MS, Math.min(MAX_JS_MS, unixSec * 1000))), offset);
       },
     };
   }
 }
 
-// Intl spells zones without a common abbreviation as "GMT+5:30"; Go's tzdata
-// spells them as numeric offsets like "+0530" (or "+05").
-function goAbbreviation(intlName: string, offset: number): string {
-  if (intlName === "GMT" && offset === 0) return "GMT";
-  if (!intlName.startsWith("GMT")) return intlName;
+// Intl only names a zone's abbreviation in locales where it is in common use (CET in en-GB, IST in
+// en-IN, ...); tzdata names them all. Zones with no abbreviation are spelled like tzdata: "+0530".
+const ABBREVIATION_LOCALES = ["en-US", "en-GB", "en-AU", "en-IN", "en-ZA", "ja-JP"];
+
+function numericAbbreviation(offset: number): string {
   const sign = offset < 0 ? "-" : "+";
   const abs = Math.abs(offset);
   const hh = String(Math.floor(abs / 3600)).padStart(2, "0");
