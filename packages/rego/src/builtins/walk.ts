@@ -22,7 +22,7 @@ export function walkPairs(x: Value): Value[] {
   return out;
 }
 
-const walk: BuiltinDef & { relation: true } = {
+const walk: BuiltinDef = {
   name: 'walk',
   args: ['any'],
   result: 'array[array|any]',
