@@ -1,7 +1,8 @@
 /**
  * How budgets plug into the gate: `enrichInput` shows policy the budget state (`input.budgets`)
  * before it decides; `afterDecision` takes the escrow for an allowed action and turns the allow
- * into a deny when it does not fit. Escalations reserve nothing until approved.
+ * into a deny when it does not fit. Escalations reserve nothing until approved: a held one reserves
+ * when its reviewer approves, an asynchronous one when the agent retries with the approval (then an allow).
  */
 import type { ActionAttempt, GateHooks, GateOutcome, PendingRecord } from '../gate.js';
 import type { Decision } from '../spec/index.js';
@@ -16,6 +17,11 @@ export function budgetHooks(budgets: Budgets): GateHooks {
     },
 
     async afterDecision(outcome: GateOutcome, attempt: ActionAttempt, record: PendingRecord) {
+      if (outcome.decision.outcome === 'escalate' && outcome.hold) {
+        // A held escalation is carried out only if a reviewer approves: reserve then, before the surface goes on.
+        outcome.hold = outcome.hold.then((decision) => reserveOnApproval(budgets, outcome, attempt, decision));
+        return;
+      }
       if (outcome.decision.outcome !== 'allow') return;
       const result = await budgets.reserve(outcome.input, promptOf(attempt));
       if (!result.ok) {
@@ -29,6 +35,19 @@ export function budgetHooks(budgets: Budgets): GateHooks {
       record.data.budget = { reservation: result.reservation.id, held };
     },
   };
+}
+
+async function reserveOnApproval(budgets: Budgets, outcome: GateOutcome, attempt: ActionAttempt, decision: Decision): Promise<Decision> {
+  if (decision.outcome !== 'allow') return decision;
+  try {
+    const result = await budgets.reserve(outcome.input, promptOf(attempt));
+    if (!result.ok) return budgetDenial(decision, result.reason);
+    if (result.reservation) outcome.reservation = result.reservation;
+    return decision;
+  } catch (err) {
+    // Fail closed: an approval does not carry an action past a budget store that cannot answer.
+    return budgetDenial(decision, `budget store failure: ${(err as Error).message ?? err}`);
+  }
 }
 
 /**
