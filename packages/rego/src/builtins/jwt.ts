@@ -99,8 +99,21 @@ function parseJWKSet(text: string, forSigning: boolean): { key: Key; alg: string
   });
 }
 
-/** OPA's getKeysFromCertOrJWK. */
+// Policies verify many tokens against the same few keys: keep parsed keys (immutable KeyObjects).
+const keyCache = new Map<string, VerificationKey[]>();
+const MAX_CACHED_KEYS = 1000;
+
 function keysFromCertOrJWK(text: string): VerificationKey[] {
+  const hit = keyCache.get(text);
+  if (hit) return hit;
+  const keys = parseKeys(text);
+  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+  keyCache.set(text, keys);
+  return keys;
+}
+
+/** OPA's getKeysFromCertOrJWK. */
+function parseKeys(text: string): VerificationKey[] {
   const pem = decodePEM(text);
   if (pem) {
     if (pem.rest.length > 0) throw new BuiltinError('extra data after a PEM certificate block');
