@@ -32,3 +32,4 @@ export { runPolicyTests, type TestResult } from './policy/testing.js';
 export { replay, formatReplay, type ReplayReport } from './replay/replay.js';
 export { findAmount } from './amounts.js';
 export { Metrics } from './metrics.js';
+export * from './budgets/index.js';
