@@ -28,15 +28,22 @@ function decision(n: number) {
   };
 }
 
-async function appendConcurrently(ledger: Ledger, from: number, to: number, concurrency: number): Promise<number> {
+/** CPU time (all threads, µs) spent since `since`; less skewed than wall time when the machine is shared. */
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
+}
+
+async function appendConcurrently(ledger: Ledger, from: number, to: number, concurrency: number): Promise<{ seconds: number; cpuUs: number }> {
   let next = from;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < to) await ledger.append(decision(next++));
     }),
   );
-  return (performance.now() - started) / 1000;
+  return { seconds: (performance.now() - started) / 1000, cpuUs: cpuMicros(cpu) };
 }
 
 function log(line: string): void {
@@ -50,11 +57,11 @@ try {
   const { skey, vkey } = generateKey(ORIGIN);
   const ledger = await openLedger({ path, origin: ORIGIN, signingKey: skey, checkpointEvery: { entries: 10_000, ms: 1000 } });
 
-  const appendSeconds = await appendConcurrently(ledger, 0, MEASURED_APPENDS, CONCURRENCY);
+  const { seconds: appendSeconds, cpuUs: appendCpuUs } = await appendConcurrently(ledger, 0, MEASURED_APPENDS, CONCURRENCY);
   const appendsPerS = MEASURED_APPENDS / appendSeconds;
   log(`durable appends: ${MEASURED_APPENDS} at concurrency ${CONCURRENCY} in ${appendSeconds.toFixed(2)} s = ${Math.round(appendsPerS)}/s`);
 
-  const fillSeconds = await appendConcurrently(ledger, MEASURED_APPENDS, TOTAL, 1024);
+  const { seconds: fillSeconds } = await appendConcurrently(ledger, MEASURED_APPENDS, TOTAL, 1024);
   log(`filled to ${TOTAL} entries (concurrency 1024) in ${fillSeconds.toFixed(2)} s`);
   const checkpoint = await ledger.checkpointNow();
 
@@ -62,8 +69,10 @@ try {
   const proofCount = 50_000;
   const indexes = Array.from({ length: proofCount }, () => randomInt(TOTAL));
   let started = performance.now();
+  const proofCpu = process.cpuUsage();
   const proofs = indexes.map((i) => ledger.inclusionProof(i, TOTAL));
   const proofSeconds = (performance.now() - started) / 1000;
+  const proofCpuUs = cpuMicros(proofCpu);
   const proofsPerS = proofCount / proofSeconds;
   log(`inclusion proofs at size ${TOTAL}: ${proofCount} in ${proofSeconds.toFixed(2)} s = ${Math.round(proofsPerS)}/s`);
 
@@ -78,8 +87,10 @@ try {
   log(`database: ${(statSync(path).size / 2 ** 20).toFixed(0)} MiB; checkpoint:\n${checkpoint.trimEnd()}`);
 
   started = performance.now();
+  const verifyCpu = process.cpuUsage();
   const report = await verifyLedgerFile(path, { vkeys: [vkey] });
   const verifySeconds = (performance.now() - started) / 1000;
+  const verifyCpuUs = cpuMicros(verifyCpu);
   if (!report.ok) throw new Error(`verify failed: ${report.problem?.message}`);
   log(`full verify of ${report.entries} entries, ${report.nodes} nodes, ${report.checkpoints} checkpoints: ${verifySeconds.toFixed(2)} s`);
 
@@ -91,6 +102,9 @@ try {
     verify_1m_s: Number((verifySeconds * (1_000_000 / TOTAL)).toFixed(2)),
     verify_s: Number(verifySeconds.toFixed(2)),
     fill_appends_per_s: Math.round((TOTAL - MEASURED_APPENDS) / fillSeconds),
+    append_cpu_us: Number((appendCpuUs / MEASURED_APPENDS).toFixed(1)),
+    proof_cpu_us: Number((proofCpuUs / proofCount).toFixed(1)),
+    verify_cpu_s: Number((verifyCpuUs / 1e6).toFixed(2)),
     // Other work on the machine skews every figure; the 1-minute load average at start and end says how much.
     load_avg_start: Number(loadAtStart.toFixed(2)),
     load_avg_end: Number(loadavg()[0]!.toFixed(2)),

@@ -99,10 +99,10 @@ export interface NodeRef {
 export type NodeLookup = (refs: readonly NodeRef[]) => Uint8Array[];
 
 /**
- * Remembers subtree hashes at level >= minLevel (immutable once complete). They are few (n / 2^minLevel) yet make
- * up most of every proof, so proofs mostly touch storage only for the low levels.
+ * Remembers subtree hashes at level >= minLevel (immutable once complete). They are few (n / 2^minLevel, and at
+ * most capacity, ~30 MB) yet make up most of every proof, so proofs mostly touch storage only for the low levels.
  */
-export function cachedLookup(lookup: NodeLookup, minLevel = 8, capacity = 1 << 18): NodeLookup {
+export function cachedLookup(lookup: NodeLookup, minLevel = 4, capacity = 1 << 18): NodeLookup {
   const cache = new Map<number, Uint8Array>();
   const key = (r: NodeRef) => r.level * 2 ** 47 + r.index;
   return (refs) => {
