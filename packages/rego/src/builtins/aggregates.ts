@@ -3,12 +3,7 @@ import { add, isInteger, mul, toBigInt, numFromJS, type Num } from '../num.js';
 import { compare, equal, isArray, isNum, isObject, isSet, type Value } from '../value.js';
 import type { BuiltinTable } from './registry.js';
 import { elementErr, items, typeErr } from './operands.js';
-
-function runeCount(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
+import { runeCount } from './strings.js';
 
 /** Members of a set or array operand; OPA's runtime message lists "set, array". */
 function collection(v: Value, ...expected: string[]): Value[] {

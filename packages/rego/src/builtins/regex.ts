@@ -114,10 +114,6 @@ function compileOrBuiltinError(pattern: string): CompiledRegex {
   }
 }
 
-export function regexTest(c: CompiledRegex, s: string): boolean {
-  return c.test(s);
-}
-
 /**
  * Go's Regexp.FindAll*: successive non-overlapping matches, where an empty match right after
  * the previous match is skipped. n < 0 means all.
@@ -242,7 +238,7 @@ const matchDef = {
   result: 'boolean',
   fn: ([p, v]: Value[]) => {
     const pattern = str(p, 1), value = str(v, 2);
-    return regexTest(compileOrBuiltinError(pattern), value);
+    return compileOrBuiltinError(pattern).test(value);
   },
 };
 
@@ -301,7 +297,7 @@ export const builtins: BuiltinTable = {
       const sLen = Buffer.byteLength(start), eLen = Buffer.byteLength(end);
       if (sLen !== 1) throw new BuiltinError(`start delimiter has to be exactly one character long but is ${sLen} long`);
       if (eLen !== 1) throw new BuiltinError(`end delimiter has to be exactly one character long but is ${sLen} long`);
-      return regexTest(templateRegex(tpl, start, end), match);
+      return templateRegex(tpl, start, end).test(match);
     },
   },
   'regex.globs_match': {

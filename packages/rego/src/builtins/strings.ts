@@ -15,7 +15,7 @@ function runes(s: string): string[] {
   return Array.from(s);
 }
 
-function runeCount(s: string): number {
+export function runeCount(s: string): number {
   if (ASCII.test(s)) return s.length;
   let n = 0;
   for (const _ of s) n++;
