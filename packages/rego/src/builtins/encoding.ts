@@ -154,7 +154,7 @@ const YAML_OPTIONS = {
   version: '1.1' as const,
   intAsBigInt: true,
   merge: true,
-  maxAliasCount: 1000,
+  maxAliasCount: 100,
   uniqueKeys: false,
   customTags: (tags: Tags): Tags => tags.filter((t) => typeof t === 'string'
     ? t !== 'timestamp' && t !== 'intTime' && t !== 'floatTime'
