@@ -254,6 +254,10 @@ function certificateValue(der: Buffer): RObject {
     ['PermittedIPRanges', null], ['ExcludedIPRanges', null], ['PermittedEmailAddresses', null],
     ['ExcludedEmailAddresses', null], ['PermittedURIDomains', null], ['ExcludedURIDomains', null],
     ['CRLDistributionPoints', nullIfEmpty(ext.crl)], ['PolicyIdentifiers', nullIfEmpty(ext.policies)],
+    // Go 1.22+ also writes policies as dotted OIDs, and the (here unparsed) policy constraints as zeros
+    ['Policies', nullIfEmpty(ext.policies.map((o) => (o as number[]).join('.')))],
+    ['InhibitAnyPolicy', 0], ['InhibitAnyPolicyZero', false], ['InhibitPolicyMapping', 0], ['InhibitPolicyMappingZero', false],
+    ['RequireExplicitPolicy', 0], ['RequireExplicitPolicyZero', false], ['PolicyMappings', null],
     ['URIStrings', nullIfEmpty(ext.names.uri)],
   ]);
 }
