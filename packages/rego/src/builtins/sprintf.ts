@@ -152,6 +152,8 @@ function badVerb(a: GoArg, verb: string): string {
 }
 
 function formatArg(a: GoArg, verb: string, spec: Spec): string {
+  if (verb === 'T') return pad(goTypeName(a), spec, false);
+  if (verb === 'v' && spec.sharp && a.kind === 'string') return pad(goQuote(a.v), spec, false);
   switch (a.kind) {
     case 'int':
       if ('bdoOxXcqUv'.includes(verb)) return pad(formatInteger(a.v, verb, spec), spec, true);
