@@ -25,6 +25,7 @@ test('sprintf follows Go fmt for OPA argument types', () => {
   assert.equal(sprintf('%d %d', [1]), '1 %!d(MISSING)');
   assert.equal(sprintf('x', [1]), 'x%!(EXTRA int=1)');
   assert.equal(sprintf('100%%', []), '100%');
+  assert.equal(sprintf('%T %T %T|%#v', [1, 'a', 1.5, 'x']), 'int string float64|"x"');
 });
 
 test('string positions count runes', () => {
