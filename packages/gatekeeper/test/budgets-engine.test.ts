@@ -4,7 +4,7 @@ import { BudgetsConfig, type BudgetsConfigInput } from '../src/budgets/config.js
 import { Budgets } from '../src/budgets/engine.js';
 import { estimatePromptTokens } from '../src/budgets/estimate.js';
 import { formatMicros, toMicros } from '../src/budgets/money.js';
-import { costMicros, readUsage } from '../src/budgets/pricing.js';
+import { costMicros, priceFor, readUsage } from '../src/budgets/pricing.js';
 import { InputBudgets } from '../src/budgets/schema.js';
 import { SqliteBudgetStore } from '../src/budgets/sqlite-store.js';
 import { windowBounds } from '../src/budgets/windows.js';
@@ -56,6 +56,15 @@ describe('pricing and estimates', () => {
     // 1000 input (200 cached), 500 output: 800×2.5 + 200×1.25 + 500×10 = 7250 micro-micros·1e6 → 7250 micros
     assert.equal(costMicros(price, { input: 800, cachedInput: 200, output: 500 }), 7_250n);
     assert.equal(costMicros(price, { input: 1, cachedInput: 0, output: 0 }), 3n, '2.5 micros rounds up to 3');
+  });
+
+  it('finds a price by exact model name, else by the longest "prefix*" entry', () => {
+    const config = BudgetsConfig.parse({ prices: { 'gpt-4o': { input: 1, output: 1 }, 'gpt-*': { input: 2, output: 2 }, 'gpt-4o*': { input: 3, output: 3 } } });
+    assert.equal(priceFor(config, 'gpt-4o')!.input, 1_000_000n);
+    assert.equal(priceFor(config, 'gpt-4o-2024-08-06')!.input, 3_000_000n);
+    assert.equal(priceFor(config, 'gpt-3.5-turbo')!.input, 2_000_000n);
+    assert.equal(priceFor(config, 'llama-3'), undefined);
+    assert.equal(priceFor(config, 'toString'), undefined);
   });
 
   it('reads usage from chat, responses and embeddings shapes', () => {

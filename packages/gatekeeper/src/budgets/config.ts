@@ -66,7 +66,10 @@ export const BudgetsConfig = z
       .strict()
       .default({ chars_per_token: 4, per_message_tokens: 4 }),
     default_max_output_tokens: z.number().int().positive().default(4096),
-    prices: z.record(z.string(), ModelPrice).default({}).describe('Per model, per 1M tokens, in budgets.currency'),
+    prices: z
+      .record(z.string(), ModelPrice)
+      .default({})
+      .describe('Per model (exact name, or "prefix*"), per 1M tokens, in budgets.currency'),
     limits: z.array(BudgetLimit).default([]),
   })
   .strict()

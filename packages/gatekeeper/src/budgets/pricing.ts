@@ -15,8 +15,14 @@ export interface TokenUsage {
 
 const PER_MILLION = 1_000_000n;
 
+/** The model's price: an exact entry, else the longest matching "prefix*" entry (as in LLM routing). */
 export function priceFor(config: BudgetsConfig, model: string): ModelPrice | undefined {
-  return Object.hasOwn(config.prices, model) ? config.prices[model] : undefined;
+  if (Object.hasOwn(config.prices, model)) return config.prices[model];
+  let best: string | undefined;
+  for (const key of Object.keys(config.prices)) {
+    if (key.endsWith('*') && model.startsWith(key.slice(0, -1)) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : config.prices[best];
 }
 
 export function costMicros(price: ModelPrice, usage: TokenUsage): bigint {
