@@ -33,3 +33,4 @@ export { replay, formatReplay, type ReplayReport } from './replay/replay.js';
 export { findAmount } from './amounts.js';
 export { Metrics } from './metrics.js';
 export * from './budgets/index.js';
+export * from './openai/index.js';
