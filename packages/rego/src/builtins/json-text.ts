@@ -172,34 +172,63 @@ export function isValidJSON(text: string): boolean {
   }
 }
 
+const HTML_UNSAFE = /[<>&\u2028\u2029]/;
+const HTML_UNSAFE_G = /[<>&\u2028\u2029]/g;
+
 /** A JSON string literal as Go's encoding/json writes it (HTML-safe). */
 export function goJSONString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function keyText(k: Value): string {
-  return typeof k === 'string' ? k : marshal(k);
+  const q = JSON.stringify(s);
+  if (!HTML_UNSAFE.test(q)) return q;
+  return q.replace(HTML_UNSAFE_G, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Go json.Marshal (indent undefined) or json.MarshalIndent(prefix, indent). */
-export function marshal(v: Value, indent?: string, prefix = '', depth = 0): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return goJSONString(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (isNum(v)) return numToString(v);
-  const nl = (d: number): string => (indent === undefined ? '' : `\n${prefix}${indent.repeat(d)}`);
+export function marshal(v: Value, indent?: string, prefix = ''): string {
+  const out: string[] = [];
+  write(v, out, indent, prefix, 0);
+  return out.join('');
+}
+
+function newline(out: string[], indent: string | undefined, prefix: string, depth: number): void {
+  if (indent !== undefined) out.push('\n', prefix, indent.repeat(depth));
+}
+
+function write(v: Value, out: string[], indent: string | undefined, prefix: string, depth: number): void {
+  if (v === null) { out.push('null'); return; }
+  if (typeof v === 'string') { out.push(goJSONString(v)); return; }
+  if (typeof v === 'boolean') { out.push(v ? 'true' : 'false'); return; }
+  if (isNum(v)) { out.push(numToString(v)); return; }
   if (isArray(v) || isSet(v)) {
     const xs = isArray(v) ? v : v.values();
-    if (xs.length === 0) return '[]';
-    return `[${xs.map((x) => nl(depth + 1) + marshal(x, indent, prefix, depth + 1)).join(',')}${nl(depth)}]`;
+    if (xs.length === 0) { out.push('[]'); return; }
+    out.push('[');
+    xs.forEach((x, i) => {
+      if (i > 0) out.push(',');
+      newline(out, indent, prefix, depth + 1);
+      write(x, out, indent, prefix, depth + 1);
+    });
+    newline(out, indent, prefix, depth);
+    out.push(']');
+    return;
   }
   if (isObject(v)) {
-    if (v.size === 0) return '{}';
-    const entries = v.entries().map(([k, x]) => [keyText(k), x] as [string, Value]);
-    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const sep = indent === undefined ? ':' : ': ';
-    const parts = entries.map(([k, x]) => `${nl(depth + 1)}${goJSONString(k)}${sep}${marshal(x, indent, prefix, depth + 1)}`);
-    return `{${parts.join(',')}${nl(depth)}}`;
+    if (v.size === 0) { out.push('{}'); return; }
+    let entries = v.entries() as [Value, Value][];
+    // string keys are already in Go's order; other keys are marshalled to text and re-sorted
+    if (!entries.every(([k]) => typeof k === 'string')) {
+      entries = entries.map(([k, x]) => [typeof k === 'string' ? k : marshal(k), x] as [Value, Value])
+        .sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0));
+    }
+    out.push('{');
+    entries.forEach(([k, x], i) => {
+      if (i > 0) out.push(',');
+      newline(out, indent, prefix, depth + 1);
+      out.push(goJSONString(k as string), indent === undefined ? ':' : ': ');
+      write(x, out, indent, prefix, depth + 1);
+    });
+    newline(out, indent, prefix, depth);
+    out.push('}');
+    return;
   }
   throw new TypeError('unknown value');
 }
