@@ -59,10 +59,3 @@ export function formatMicros(micros: bigint): string {
 export function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b;
 }
-
-/** Converts micros to a JSON-safe integer; amounts beyond 2^53 micros (9 billion units) are refused. */
-export function microsToSafeNumber(micros: bigint): number {
-  const n = Number(micros);
-  if (!Number.isSafeInteger(n)) throw new Error(`amount ${formatMicros(micros)} is too large to report exactly`);
-  return n;
-}
