@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS payloads (digest TEXT PRIMARY KEY, data BLOB NOT NULL
 CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, note TEXT NOT NULL);
 `;
 
+const CHUNK_ROWS = 4096;
+
 export interface SqliteStoreOptions {
   readonly?: boolean;
 }
@@ -142,14 +144,25 @@ export class SqliteStore implements LedgerStore {
     return this.stmt.checkpoints.all() as StoredCheckpoint[];
   }
 
+  /** Rows below limit in index order, fetched in chunks (all() per chunk is cheaper than iterate() per row). */
+  private *chunks<Row extends [number, ...unknown[]]>(columns: string, limit: number): IterableIterator<Row> {
+    const chunk = this.db.prepare(`SELECT ${columns} FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ${CHUNK_ROWS}`).raw();
+    for (let start = 0; ; ) {
+      const rows = chunk.all(start, limit) as Row[];
+      yield* rows;
+      if (rows.length < CHUNK_ROWS) return;
+      start = rows[rows.length - 1]![0] + 1;
+    }
+  }
+
   *entries(limit: number): IterableIterator<StoredEntry> {
-    const rows = this.db.prepare('SELECT idx, id, leaf, nodes, entry FROM entries WHERE idx < ? ORDER BY idx').raw().iterate(limit) as IterableIterator<[number, string, Buffer, Buffer, Buffer]>;
-    for (const [index, id, leafHash, nodes, entry] of rows) yield { index, id, leafHash, nodes, entry };
+    for (const [index, id, leafHash, nodes, entry] of this.chunks<[number, string, Buffer, Buffer, Buffer]>('idx, id, leaf, nodes, entry', limit)) {
+      yield { index, id, leafHash, nodes, entry };
+    }
   }
 
   *treeRows(limit: number): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>> {
-    const rows = this.db.prepare('SELECT idx, leaf, nodes FROM entries WHERE idx < ? ORDER BY idx').raw().iterate(limit) as IterableIterator<[number, Buffer, Buffer]>;
-    for (const [index, leafHash, nodes] of rows) yield { index, leafHash, nodes };
+    for (const [index, leafHash, nodes] of this.chunks<[number, Buffer, Buffer]>('idx, leaf, nodes', limit)) yield { index, leafHash, nodes };
   }
 
   *payloads(): IterableIterator<StoredPayload> {

@@ -203,3 +203,20 @@ test('tlog-tiles handler serves checkpoint, hash tiles and entry bundles a clien
   assert.equal((await tiles('/tile/1/000'))!.status, 404, 'level-1 tile not full yet');
   await ledger.close();
 });
+
+test('verify reads logs longer than one read chunk, serially and on two threads alike', async () => {
+  const path = join(dir, 'chunks.db');
+  const ledger = await openLedger({ path, origin: ORIGIN, signingKey: key.skey, checkpointEvery: { entries: 2500, ms: 0 } });
+  for (let start = 0; start < 9000; start += 1000) {
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => ledger.append(decision(start + i))));
+  }
+  const root = Buffer.from(ledger.rootAt(9000)).toString('hex');
+  await ledger.close();
+  for (const parallel of [false, true]) {
+    const report = await verifyLedgerFile(path, { vkeys: [key.vkey], parallel });
+    assert.equal(report.ok, true, report.problem?.message);
+    assert.equal(report.entries, 9000);
+    assert.equal(report.nodes, 9000 - [...(9000).toString(2)].filter((b) => b === '1').length, 'n - popcount(n) perfect interior subtrees');
+    assert.equal(report.root, root);
+  }
+});
