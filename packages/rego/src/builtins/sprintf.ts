@@ -90,12 +90,12 @@ export function sprintf(format: string, values: Value[]): string {
         spec.width = w;
       } else out += '%!(BADWIDTH)';
     } else {
-      const m = /^[0-9]+/.exec(format.slice(i));
-      if (m) {
-        i += m[0].length;
+      const w = digitsAt(format, i);
+      if (w) {
+        i += w.length;
         // like Go, a too-large number swallows the rest of the format
-        if (Number(m[0]) > MAX_WIDTH) { out += '%!(NOVERB)'; break scan; }
-        spec.width = Number(m[0]);
+        if (Number(w) > MAX_WIDTH) { out += '%!(NOVERB)'; break scan; }
+        spec.width = Number(w);
       }
     }
     if (format[i] === '.') {
@@ -106,9 +106,9 @@ export function sprintf(format: string, values: Value[]): string {
         if (a && a.kind === 'int' && a.v >= 0n && a.v <= BigInt(MAX_WIDTH)) spec.prec = Number(a.v);
         else out += '%!(BADPREC)';
       } else {
-        const m = /^[0-9]+/.exec(format.slice(i));
-        spec.prec = m ? Number(m[0]) : 0;
-        if (m) i += m[0].length;
+        const p = digitsAt(format, i);
+        spec.prec = p ? Number(p) : 0;
+        i += p.length;
         if (spec.prec > MAX_WIDTH) { out += '%!(NOVERB)'; break scan; }
       }
     }
@@ -123,6 +123,12 @@ export function sprintf(format: string, values: Value[]): string {
     out += `%!(EXTRA ${args.slice(argi).map((a) => `${goTypeName(a)}=${plainValue(a)}`).join(', ')})`;
   }
   return out;
+}
+
+function digitsAt(s: string, i: number): string {
+  let j = i;
+  while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+  return s.slice(i, j);
 }
 
 function goTypeName(a: GoArg): string {
