@@ -1,8 +1,8 @@
 /**
- * Regular-expression builtins (OPA topdown/regex.go) over Go RE2 syntax. ./re2.ts checks the
- * syntax and translates the pattern; patterns that V8 runs in linear time use V8's engine, all
- * others run on re2js (RE2's automata), so no pattern/input pair can backtrack for minutes.
- * Compiled patterns are cached process-wide (bounded), as OPA does.
+ * Regular-expression builtins (OPA topdown/regex.go) over Go RE2 syntax. re2js (a port of Go's
+ * regexp) parses every pattern; patterns that V8 runs in linear time are translated by ./re2.ts
+ * and run on V8's engine, all others on re2js's automata, so no pattern/input pair can
+ * backtrack for minutes. Compiled patterns are cached process-wide (bounded), as OPA does.
  */
 import { type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
@@ -75,20 +75,21 @@ function remember<T extends CompiledRegex | RegexSyntaxError>(key: string, v: T)
 }
 
 function compileUncached(pattern: string): CompiledRegex {
-  // the translator validates RE2 syntax (with Go's messages) and says whether V8 may run it
-  const t = translateRE2(pattern);
-  if (t.backtrackSafe) {
-    try {
-      return new NativeRegex(new RegExp(t.source, `g${t.flags}`));
-    } catch {
-      // fall through to the RE2 engine
-    }
-  }
+  // re2js is a port of Go's regexp: its parser decides validity, with Go's error messages
+  let re2: RE2JS;
   try {
-    return new LinearRegex(RE2JS.compile(pattern));
+    re2 = RE2JS.compile(pattern);
   } catch (e) {
     throw new RegexSyntaxError((e as Error).message);
   }
+  // V8 runs the translation when that cannot backtrack badly (much faster than the automata)
+  try {
+    const t = translateRE2(pattern);
+    if (t.backtrackSafe) return new NativeRegex(new RegExp(t.source, `g${t.flags}`));
+  } catch {
+    // a construct the translator does not cover: the automata handle it
+  }
+  return new LinearRegex(re2);
 }
 
 /** Compiles (or fetches) a Go regular expression; throws RegexSyntaxError for invalid ones. */
