@@ -128,12 +128,20 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
       throw new GateHttpError('upstream_error', `upstream "${upstream.name}" answered with a body that is not JSON`);
     }
     const verdictOf = judge(() => ({ request: summary.transcript, response: payload }));
-    let failure: GateHttpError | undefined;
-    if (target.endpoint === 'chat/completions') failure = await gateChatCompletion(payload, verdictOf);
-    else if (target.endpoint === 'responses') failure = await gateResponseObject(payload, verdictOf);
+    const gated =
+      target.endpoint === 'chat/completions'
+        ? await gateChatCompletion(payload, verdictOf)
+        : target.endpoint === 'responses'
+          ? await gateResponseObject(payload, verdictOf)
+          : { changed: false };
     await escrow.settle({ usage: payload.usage, model: payload.model ?? model });
-    if (failure) throw failure;
-    sendJson(res, upstreamRes.statusCode, payload, headers);
+    if (gated.failure) throw gated.failure;
+    if (gated.changed) {
+      sendJson(res, upstreamRes.statusCode, payload, headers);
+    } else {
+      res.writeHead(upstreamRes.statusCode, { ...headers, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    }
     return;
   }
 
