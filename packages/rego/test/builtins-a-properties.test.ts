@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { RE2JS } from 're2js';
 import { translateRE2, RegexSyntaxError } from '../src/builtins/re2.js';
 import { compileGlob } from '../src/builtins/glob.js';
 import { isValidJSON, marshal, parseJSON } from '../src/builtins/json-text.js';
@@ -19,6 +20,29 @@ test('RE2 translation either yields a JS RegExp or a RegexSyntaxError', () => {
       assert.ok(e instanceof RegexSyntaxError, `${JSON.stringify(p)}: ${(e as Error).message}`);
     }
   }), { numRuns: 5000 });
+});
+
+test('the V8 translation matches exactly what Go\'s regexp (re2js) matches', () => {
+  const atom = fc.constantFrom('a', 'b', 'A', '1', ' ', '.', '[ab]', '[^a]', '\\d', '\\w', '\\s', '\\W', '[[:alpha:]]', '\\b', '^', '$',
+    '\\z', '\\A', '[a-b]', '\\.', '\\pL', '(?i:a)', '_', '-', '[^\\s]', '\\S', '[^[:alpha:]]', '(?s:.)', '(?-i:a)');
+  const quant = fc.constantFrom('', '', '', '?', '*', '+', '{1,2}', '*?', '+?', '??');
+  const piece = fc.tuple(atom, quant).map(([a, q]) => (/^[\^$]|\\[bAz]$/.test(a) ? a : a + q));
+  const seq = fc.array(piece, { minLength: 1, maxLength: 4 }).map((xs) => xs.join(''));
+  const pattern = fc.tuple(fc.constantFrom('', '(?i)', '(?s)', '(?m)', '(?U)'), seq, fc.option(seq), fc.boolean())
+    .map(([f, a, b, grp]) => { const body = b === null ? a : `${a}|${b}`; return f + (grp ? `(${body})` : body); });
+  const text = fc.array(fc.constantFrom('a', 'A', 'b', '1', ' ', '\n', '_', '-', '.', 'é', 'É'), { maxLength: 8 }).map((x) => x.join(''));
+  const show = (m: RegExpExecArray | null): string => (m ? `${m.index}:${m.index + m[0].length}:${Array.from(m).slice(1).map((g) => g ?? '~').join(',')}` : 'none');
+  fc.assert(fc.property(pattern, text, (p, s) => {
+    const t = translateRE2(p);
+    const js = new RegExp(t.source, `g${t.flags}`);
+    const m = RE2JS.compile(p).matcher(s);
+    for (let pos = 0; pos <= s.length; pos++) {
+      js.lastIndex = pos;
+      const got = show(js.exec(s));
+      const want = m.find(pos) ? `${m.start()}:${m.end()}:${Array.from({ length: m.groupCount() }, (_, i) => m.group(i + 1) ?? '~').join(',')}` : 'none';
+      assert.equal(got, want, `${JSON.stringify(p)} on ${JSON.stringify(s)} from ${pos}`);
+    }
+  }), { numRuns: 3000 });
 });
 
 test('globs compile to RegExps or BuiltinErrors', () => {

@@ -458,7 +458,8 @@ class Translator {
       }
     }
     let rs = normalize(ranges);
-    if (f.i && !this.useJsI) rs = foldRanges(rs);
+    // fold before any complement: with JS's i flag, [^a] must not keep A
+    if (f.i) rs = foldRanges(rs);
     if (props.length === 0) return rangesSource(negated ? complement(rs) : rs);
     return rangesSource(rs, props, negated);
   }
