@@ -1,5 +1,6 @@
 /** Rego abstract syntax tree, as produced by the parser and annotated by the compiler. */
 import type { Location } from './errors.js';
+import type { BuiltinDef } from './builtins/registry.js';
 import type { Value } from './value.js';
 
 export type Term =
@@ -9,7 +10,7 @@ export type Term =
   | { t: 'array'; items: Term[]; loc: Location }
   | { t: 'set'; items: Term[]; loc: Location }
   | { t: 'object'; items: [Term, Term][]; loc: Location }
-  | { t: 'call'; op: string; args: Term[]; loc: Location }
+  | { t: 'call'; op: string; args: Term[]; loc: Location; builtin?: BuiltinDef }
   | { t: 'arraycomp'; head: Term; body: Body; loc: Location }
   | { t: 'setcomp'; head: Term; body: Body; loc: Location }
   | { t: 'objcomp'; key: Term; value: Term; body: Body; loc: Location }

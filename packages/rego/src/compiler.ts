@@ -42,6 +42,8 @@ export class RuleNode {
   defaultRule?: CRule;
   kind?: RuleKind;
   arity?: number;
+  /** complete rules whose values are one constant: the first success decides (set lazily) */
+  earlyExit?: boolean;
   constructor(readonly path: string[]) {}
 
   child(seg: string): RuleNode {
@@ -543,7 +545,8 @@ export class Resolver {
             this.errors.push(err('rego_type_error', `${t.op}: arity mismatch\n\thave: (${t.args.map(() => 'any').join(', ')})\n\twant: (${b.args.join(', ')})`, t.loc));
           }
         }
-        return { t: 'call', op, args: t.args.map((a) => this.term(a, scope)), loc: t.loc };
+        const builtin = op === 'print' || op.startsWith('rego.metadata.') ? undefined : BUILTINS[op];
+        return { t: 'call', op, args: t.args.map((a) => this.term(a, scope)), loc: t.loc, builtin };
       }
       case 'template': return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope))) };
       case 'arraycomp': case 'setcomp': case 'objcomp': {

@@ -30,6 +30,7 @@ export interface EvalOptions {
 type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
 
 const UNDEF = Symbol('undefined');
+const NOT_DIRECT = Symbol('not-direct');
 type Cached = Value | typeof UNDEF;
 
 export class Evaluator {
@@ -254,6 +255,105 @@ export class Evaluator {
   // ---------- terms ----------
 
   evalTerm(t: Term, frame: Value[], k: KV): boolean {
+    const d = this.direct(t, frame);
+    if (d !== NOT_DIRECT) return d !== undefined && k(d);
+    return this.evalTermGeneral(t, frame, k);
+  }
+
+  /**
+   * Evaluates a term that has at most one value without continuations (refs with bound keys,
+   * base data, builtin calls, literals). Returns NOT_DIRECT when the general path is needed.
+   */
+  private direct(t: Term, frame: Value[]): Value | undefined | typeof NOT_DIRECT {
+    switch (t.t) {
+      case 'scalar': case 'const': return t.v;
+      case 'var':
+        if (t.slot !== undefined) { const v = frame[t.slot]; return v === undefined ? NOT_DIRECT : v; }
+        return t.name === 'input' ? this.input : NOT_DIRECT;
+      case 'ref': {
+        const h = t.head;
+        let v: Value | undefined;
+        let i = 0;
+        const path = t.path;
+        if (h.t === 'var' && h.slot === undefined) {
+          if (h.name === 'input') v = this.input;
+          else if (h.name === 'data') {
+            if (this.overrides.length) return NOT_DIRECT;
+            // walk namespace nodes while no rules are met; then continue in base data
+            let node: RuleNode | undefined = this.root;
+            let base: Value | undefined = this.data;
+            for (; i < path.length && node; i++) {
+              if (node.kind) return NOT_DIRECT;
+              const key = this.direct(path[i], frame);
+              if (key === NOT_DIRECT) return NOT_DIRECT;
+              if (typeof key !== 'string') return NOT_DIRECT;
+              node = node.children.get(key);
+              base = base instanceof RObject ? base.get(key) : undefined;
+            }
+            if (node) return NOT_DIRECT;
+            v = base;
+            for (; i < path.length; i++) {
+              if (v === undefined) return undefined;
+              const key = this.direct(path[i], frame);
+              if (key === NOT_DIRECT) return NOT_DIRECT;
+              if (key === undefined) return undefined;
+              const x: Value | undefined = lookup(v, key);
+              v = x === undefined && isNum(key) && v instanceof RObject ? v.get(valueToString(key)) : x;
+            }
+            return v;
+          } else return NOT_DIRECT;
+        } else {
+          const hv = this.direct(h, frame);
+          if (hv === NOT_DIRECT) return NOT_DIRECT;
+          v = hv;
+        }
+        for (; i < path.length; i++) {
+          if (v === undefined) return undefined;
+          const key = this.direct(path[i], frame);
+          if (key === NOT_DIRECT) return NOT_DIRECT;
+          if (key === undefined) return undefined;
+          v = lookup(v, key);
+        }
+        return v;
+      }
+      case 'call': {
+        const def = t.builtin;
+        if (!def || this.mocks.size || def.relation) return NOT_DIRECT;
+        const args = t.args;
+        const vals: Value[] = new Array(args.length);
+        for (let i = 0; i < args.length; i++) {
+          const v = this.direct(args[i], frame);
+          if (v === NOT_DIRECT) return NOT_DIRECT;
+          if (v === undefined) return undefined;
+          vals[i] = v;
+        }
+        return this.callBuiltin(def, vals, t.loc);
+      }
+      case 'array': {
+        const out: Value[] = new Array(t.items.length);
+        for (let i = 0; i < out.length; i++) {
+          const v = this.direct(t.items[i], frame);
+          if (v === NOT_DIRECT || v === undefined) return v;
+          out[i] = v;
+        }
+        return out;
+      }
+      case 'object': {
+        const o = new RObject();
+        for (const [kt, vt] of t.items) {
+          const kv = this.direct(kt, frame);
+          if (kv === NOT_DIRECT || kv === undefined) return kv;
+          const vv = this.direct(vt, frame);
+          if (vv === NOT_DIRECT || vv === undefined) return vv;
+          o.set(kv, vv);
+        }
+        return o;
+      }
+      default: return NOT_DIRECT;
+    }
+  }
+
+  private evalTermGeneral(t: Term, frame: Value[], k: KV): boolean {
     switch (t.t) {
       case 'scalar': case 'const': return k(t.v);
       case 'var': {
@@ -493,7 +593,7 @@ export class Evaluator {
   private completeValue(node: RuleNode): Value | undefined {
     let result: Value | undefined;
     let resultRule: CRule | undefined;
-    const early = node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
+    const early = node.earlyExit ??= node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
     for (const rule of node.rules) {
       let stop = false;
       this.evalChain(rule, (v, r) => {
@@ -669,11 +769,10 @@ export class Evaluator {
   }
 
   private callBuiltin(def: BuiltinDef, args: Value[], loc: Location): Value | undefined {
+    const specs = kindsOf(def);
     for (let i = 0; i < args.length; i++) {
-      const spec = i < def.args.length ? def.args[i] : def.variadic;
-      if (spec === undefined) continue;
-      const kinds = specKinds(spec);
-      if (kinds.includes('any')) continue;
+      const kinds = i < specs.args.length ? specs.args[i] : specs.variadic;
+      if (kinds === undefined) continue;
       const got = typeName(args[i]);
       if (!kinds.includes(got)) {
         // like OPA, runtime type errors of builtins are errors only under strict builtin errors
@@ -691,6 +790,18 @@ export class Evaluator {
       throw RegoError.single(e instanceof OperandTypeError ? 'eval_type_error' : 'eval_builtin_error', `${def.name}: ${msg}`, loc);
     }
   }
+}
+
+/** Top-level kinds each argument admits (undefined = any), computed once per builtin. */
+const KINDS = new WeakMap<BuiltinDef, { args: (string[] | undefined)[]; variadic?: string[] }>();
+function kindsOf(def: BuiltinDef): { args: (string[] | undefined)[]; variadic?: string[] } {
+  let k = KINDS.get(def);
+  if (!k) {
+    const conv = (spec: string | undefined) => { if (spec === undefined) return undefined; const ks = specKinds(spec); return ks.includes('any') ? undefined : ks; };
+    k = { args: def.args.map(conv), variadic: conv(def.variadic) };
+    KINDS.set(def, k);
+  }
+  return k;
 }
 
 /** Two object-key terms that denote the same key (constants, or vars bound to equal values). */

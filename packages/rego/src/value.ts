@@ -42,6 +42,10 @@ export class RSet {
   [Symbol.iterator](): Iterator<Value> {
     return this.values()[Symbol.iterator]();
   }
+  /** Members in insertion order (cheaper when order does not matter). */
+  unsortedValues(): IterableIterator<Value> {
+    return this.map.values();
+  }
   /** Builder use only, before the set is shared. */
   add(v: Value): void {
     const k = keyOf(v);
@@ -72,6 +76,10 @@ export class RObject {
   }
   keys(): Value[] {
     return this.entries().map((e) => e[0]);
+  }
+  /** Entries in insertion order (cheaper when order does not matter). */
+  unsortedEntries(): IterableIterator<[Value, Value]> {
+    return this.map.values();
   }
   /** Builder use only, before the object is shared. Overwrites an existing key. */
   set(k: Value, v: Value): void {
@@ -169,6 +177,25 @@ export function equal(a: Value, b: Value): boolean {
   if (a === b) return true;
   if (typeof a === 'string' || typeof b === 'string' || typeof a === 'boolean' || typeof b === 'boolean') return false;
   if (a === null || b === null) return false;
+  if (a instanceof RObject) {
+    // no sorting needed for equality
+    if (!(b instanceof RObject) || a.size !== b.size) return false;
+    for (const [k, v] of a.unsortedEntries()) {
+      const w = b.get(k);
+      if (w === undefined || !equal(v, w)) return false;
+    }
+    return true;
+  }
+  if (a instanceof RSet) {
+    if (!(b instanceof RSet) || a.size !== b.size) return false;
+    for (const v of a.unsortedValues()) if (!b.has(v)) return false;
+    return true;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
+    return true;
+  }
   return compare(a, b) === 0;
 }
 

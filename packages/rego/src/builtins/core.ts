@@ -46,8 +46,8 @@ function member3(k: Value, x: Value, coll: Value): boolean {
 }
 
 export const builtins: BuiltinTable = Object.fromEntries([
-  cmp('equal', (c) => c === 0),
-  cmp('neq', (c) => c !== 0),
+  def('equal', ['any', 'any'], 'boolean', ([a, b]) => equal(a, b)),
+  def('neq', ['any', 'any'], 'boolean', ([a, b]) => !equal(a, b)),
   cmp('lt', (c) => c < 0),
   cmp('lte', (c) => c <= 0),
   cmp('gt', (c) => c > 0),
