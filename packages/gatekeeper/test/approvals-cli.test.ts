@@ -9,18 +9,38 @@ import { fileURLToPath } from 'node:url';
 import { runStory } from '../src/demo/agents.js';
 import { AGENT_KEYS, startDemo } from '../src/demo/world.js';
 import type { Approval } from '../src/approvals/types.js';
+import { approvalsCommand } from '../src/approvals/cli.js';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The real `gatekeeper` binary (one start compiles the whole TypeScript source, so it is used once). */
+function spawnCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', '--conditions=development', 'src/cli.ts', ...args],
-      { cwd: PKG, env: { ...process.env, GATEKEEPER_PASSWORD: 'gatekeeper', ...env } },
+      { cwd: PKG, env: { ...process.env, GATEKEEPER_PASSWORD: 'gatekeeper' } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** The same command, run in this process: its output and the error it ends with. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const log = console.log;
+  const saved = process.env.GATEKEEPER_PASSWORD;
+  console.log = (...parts: unknown[]) => void out.push(parts.join(' '));
+  process.env.GATEKEEPER_PASSWORD = env.GATEKEEPER_PASSWORD ?? 'gatekeeper';
+  try {
+    await approvalsCommand().exitOverride().parseAsync(args.slice(1), { from: 'user' });
+    return { code: 0, stdout: out.join('\n'), stderr: '' };
+  } catch (err) {
+    return { code: 1, stdout: out.join('\n'), stderr: (err as Error).message };
+  } finally {
+    console.log = log;
+    process.env.GATEKEEPER_PASSWORD = saved;
+  }
 }
 
 test('a reviewer lists, reads and decides a request from the command line; the owner is refused', async () => {
@@ -32,26 +52,25 @@ test('a reviewer lists, reads and decides a request from the command line; the o
     const { id } = await opened;
     const url = ['--url', world.gatekeeperUrl];
 
-    const list = await cli(['approvals', 'list', ...url, '--user', 'audrey']);
+    const list = await spawnCli(['approvals', 'list', ...url, '--user', 'audrey']);
+    // In-process runs capture console.log, so they run one after another.
+    const show = await cli(['approvals', 'show', id, ...url, '--user', 'priya']);
+    const wrong = await cli(['approvals', 'list', ...url, '--user', 'priya'], { GATEKEEPER_PASSWORD: 'nope' });
+    const owner = await cli(['approvals', 'approve', id, ...url, '--user', 'dana']);
+    const auditor = await cli(['approvals', 'approve', id, ...url, '--user', 'audrey']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`${id}\\s+pending\\s+buyer\\s+\\$2,400,000\\.00\\s+POST erp/orders`));
 
-    const show = await cli(['approvals', 'show', id, ...url, '--user', 'priya']);
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /amount {5}\$2,400,000\.00/);
     assert.match(show.stdout, /above the 1000000 limit agent buyer/);
     assert.match(show.stdout, /reasoning trace \(planner → buyer\)/);
     assert.match(show.stdout, /notice webhook#1: delivered/);
 
-    const wrong = await cli(['approvals', 'list', ...url, '--user', 'priya'], { GATEKEEPER_PASSWORD: 'nope' });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /wrong user or password/);
-
-    const owner = await cli(['approvals', 'approve', id, ...url, '--user', 'dana']);
     assert.equal(owner.code, 1);
     assert.match(owner.stderr, /dana owns agent buyer and cannot approve its request \(four eyes\)/);
-
-    const auditor = await cli(['approvals', 'approve', id, ...url, '--user', 'audrey']);
     assert.equal(auditor.code, 1);
     assert.match(auditor.stderr, /no reviewer role/);
 

@@ -36,17 +36,11 @@ test('demo --auto approve (held request): the $2.4M order escalates, the owner i
   assert.ok(trace.steps.some((s) => s.agent === 'buyer' && /over my \$1,000,000 authorised limit/.test(s.reasoning ?? '')));
 });
 
-test('demo --auto reject: the order never reaches the ERP and the rejection is signed in the ledger', async () => {
-  const { outcome, output } = await demo('reject', 'hold');
+test('demo --auto reject with the asynchronous experience (202, retried with OAGF-Approval): the order never reaches the ERP, the rejection is signed', async () => {
+  const { outcome, output } = await demo('reject', 'async');
   assert.deepEqual(outcome.problems, [], output);
   assert.equal(outcome.approval?.status, 'rejected');
   assert.equal(outcome.story?.order?.status, 403);
   assert.match(output, /verdict entry #\d+ \(approval\.rejected, by priya\)/);
-});
-
-test('demo --auto approve with the asynchronous experience: 202 + Retry-After, retried with OAGF-Approval', async () => {
-  const { outcome, output } = await demo('approve', 'async');
-  assert.deepEqual(outcome.problems, [], output);
   assert.match(output, /buyer {3}is told to wait: approval required/);
-  assert.equal(outcome.approval?.status, 'approved');
 });
