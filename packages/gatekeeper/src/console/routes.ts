@@ -99,6 +99,8 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     if (user) page(res, { title: 'Queue', user, active: 'queue', body: queuePage(service.list({ status: ['pending'] })) });
   });
 
+  router.add('GET', '/console/', (_req, res) => redirect(res, '/console'));
+
   router.add('GET', '/console/history', async (req, res, ctx) => {
     const user = await signedIn(req, res);
     if (!user) return;
