@@ -35,7 +35,7 @@ const WORST = (maxTokens: number) => 11n * 2n + BigInt(maxTokens) * 10n;
 
 type Policy = (input: OagfInput) => unknown;
 
-async function startGatekeeper(opts: { llmUrl: string; erpUrl?: string; budgets: BudgetsConfigInput; policy?: Policy }) {
+async function startGatekeeper(opts: { llmUrl: string; erpUrl?: string; budgets: BudgetsConfigInput; policy?: Policy; clock?: () => Date }) {
   const config = GatekeeperConfig.parse({
     agents: [{ id: 'planner', team: 'supply-chain', api_keys: [hashApiKey(AGENT_KEY)] }],
     llm: { upstreams: [{ name: 'up', base_url: `${opts.llmUrl}/v1`, timeout_ms: 30_000 }] },
@@ -60,7 +60,7 @@ async function startGatekeeper(opts: { llmUrl: string; erpUrl?: string; budgets:
   });
   const gk = await buildServer(
     { config, file: join(dir, 'gatekeeper.yaml'), dir },
-    { log, policy, modules: [budgetsModule], logger: pino({ level: 'silent' }) },
+    { log, policy, modules: [budgetsModule], logger: pino({ level: 'silent' }), ...(opts.clock ? { clock: opts.clock } : {}) },
   );
   const url = await gk.listen();
   const budgets = async (): Promise<BudgetView[]> => {
@@ -266,6 +266,58 @@ describe('budgets through the gatekeeper', () => {
     });
   }
 
+  it('a client that leaves mid-stream is charged by stream_cut; one that leaves before any output is not', async () => {
+    // An upstream that sends the first content chunk, then stalls; from the second request on it sends nothing at all.
+    let calls = 0;
+    const stalled = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (++calls > 1) return;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-test', choices: [{ index: 0, delta: { content: 'Thinking' }, finish_reason: null }] };
+        res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      });
+    });
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+    const gk = await startGatekeeper({
+      llmUrl: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`,
+      budgets: { stream_cut: 'charge_estimate', limits: [{ id: 'd', scope: 'agent', meter: 'llm_spend', window: 'day', cap: '1' }] },
+    });
+    try {
+      const abort = new AbortController();
+      const res = await chat(gk.url, { stream: true, max_tokens: 500 }, abort.signal);
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      assert.match(first, /Thinking/);
+      abort.abort();
+      let view = (await gk.budgets())[0]!;
+      for (let i = 0; i < 500 && view.reserved > 0; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        view = (await gk.budgets())[0]!;
+      }
+      // prompt estimate 11 × 2 + ceil("Thinking".length / 4) = 2 output tokens × 10
+      const charged = Number(formatMicros(11n * 2n + 2n * 10n));
+      assert.deepEqual([view.spent, view.reserved], [charged, 0]);
+
+      const early = new AbortController();
+      const pending = chat(gk.url, { stream: true, max_tokens: 500 }, early.signal).catch((e: Error) => e);
+      for (let i = 0; i < 500 && (await gk.budgets())[0]!.reserved === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok((await gk.budgets())[0]!.reserved > 0, 'the call holds its worst case while the upstream is silent');
+      early.abort();
+      assert.ok((await pending) instanceof Error);
+      view = (await gk.budgets())[0]!;
+      for (let i = 0; i < 500 && view.reserved > 0; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        view = (await gk.budgets())[0]!;
+      }
+      assert.deepEqual([view.spent, view.reserved], [charged, 0], 'nothing more is charged');
+    } finally {
+      await gk.stop();
+      stalled.closeAllConnections();
+      await new Promise<void>((r) => stalled.close(() => r()));
+    }
+  });
+
   it('an upstream failure releases the reservation; policy sees input.budgets and escalates near the cap', async () => {
     const llm = new ScriptedUpstream();
     const gk = await startGatekeeper({
@@ -296,6 +348,41 @@ describe('budgets through the gatekeeper', () => {
       assert.equal((gk.log.records.at(-1)!.data.budgets as { llm_spend: { day: BudgetView } }).llm_spend.day.spent, 0.000092);
     } finally {
       await gk.stop();
+      await llm.stop();
+    }
+  });
+
+  it('a full day budget opens again at midnight UTC on the gatekeeper clock', async () => {
+    const erp = new ScriptedUpstream();
+    erp.fallback = () => ({ json: { placed: true }, status: 201 });
+    const llm = new ScriptedUpstream();
+    let now = Date.UTC(2026, 2, 31, 23, 59, 59);
+    const gk = await startGatekeeper({
+      llmUrl: await llm.start(),
+      erpUrl: await erp.start(),
+      clock: () => new Date(now),
+      budgets: {
+        limits: [
+          { id: 'orders-day', scope: 'agent', meter: 'action_amount', window: 'day', cap: '1000' },
+          { id: 'orders-month', scope: 'agent', meter: 'action_amount', window: 'month', cap: '1500' },
+        ],
+      },
+    });
+    const place = (total: number) => fetch(`${gk.url}/apis/erp/orders`, { method: 'POST', headers: auth, body: JSON.stringify({ total }) });
+    try {
+      assert.equal((await place(1000)).status, 201);
+      assert.equal((await place(1)).status, 403, 'the day is spent');
+      now = Date.UTC(2026, 3, 1, 0, 0, 0); // next day, next month
+      assert.equal((await place(1000)).status, 201);
+      const byId = Object.fromEntries((await gk.budgets()).map((v) => [v.budget, [v.window_start, v.spent]]));
+      assert.deepEqual(byId, { 'orders-day': ['2026-04-01T00:00:00.000Z', 1000], 'orders-month': ['2026-04-01T00:00:00.000Z', 1000] });
+      now = Date.UTC(2026, 3, 2, 12);
+      const refused = await place(600);
+      assert.equal(refused.status, 403);
+      assert.match(JSON.stringify(await refused.json()), /budget orders-month \(month\) exceeded for agent planner: cap 1500\.00 USD, spent 1000\.00/);
+    } finally {
+      await gk.stop();
+      await erp.stop();
       await llm.stop();
     }
   });
