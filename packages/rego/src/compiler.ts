@@ -19,6 +19,8 @@ export interface CRule {
   keys: Term[];
   /** set member (kind 'set') */
   member?: Term;
+  /** object rule whose leaves are sets (`p[q] contains r`): `value` is the member */
+  multi?: boolean;
   value: Term;
   args?: Term[];
   body: Body;
@@ -184,7 +186,9 @@ export class Compiler {
     if (h.args) kind = 'func';
     else if (h.key) kind = keys.length === 0 ? 'set' : 'object';
     else kind = keys.length ? 'object' : 'complete';
-    if (kind === 'set' && keys.length) throw RegoError.single('rego_parse_error', 'multi-value rule heads must not contain variables before contains', r.loc);
+    // `p[q] contains r`: an object whose leaves are sets
+    const multi = h.key !== undefined && keys.length > 0;
+    if (multi) kind = 'object';
     const scope: Scope = { vars: new Map(), alloc: { n: 0 } };
     const trueTerm: Term = { t: 'scalar', v: true, loc: r.loc };
     const headTerms: Term[] = [...keys, ...(h.args ?? []), ...(h.key ? [h.key] : []), ...(h.value ? [h.value] : [])];
@@ -197,7 +201,7 @@ export class Compiler {
     const args = h.args?.map(rk);
     const rKeys = keys.map(rk);
     const member = h.key ? rk(h.key) : undefined;
-    const value = h.value ? rk(h.value) : trueTerm;
+    const value = h.value ? rk(h.value) : multi && member ? member : trueTerm;
     const body = res.body(r.body, scope);
     const bound = new Set<number>();
     for (const a of args ?? []) patternVars(a, bound);
@@ -212,7 +216,7 @@ export class Compiler {
     }
     if (r.isDefault && headNeeds.size) this.errors.push(err('rego_type_error', 'default rule value cannot contain var', r.loc));
     const c: CRule = {
-      kind, path, keys: rKeys, member, value: foldConst(value), args, body: ordered, nslots: scope.alloc.n, isDefault: r.isDefault,
+      kind, multi, path, keys: rKeys, member: multi ? undefined : member, value: foldConst(value), args, body: ordered, nslots: scope.alloc.n, isDefault: r.isDefault,
       loc: r.loc, constValue: isGround(value), annotations: r.annotations, pkgAnnotations: pkgAnn, module: r.module,
     };
     if (r.else) {
@@ -252,21 +256,23 @@ export class Compiler {
     const walkNodes = (n: RuleNode) => { if (n.hasRules()) nodes.push(n); for (const c of n.children.values()) walkNodes(c); };
     walkNodes(this.root);
     for (const n of nodes) for (const r of [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])]) nodeOf.set(r, n);
-    const targets = (path: string[], out: Set<RuleNode>) => {
-      let n: RuleNode | undefined = this.root;
-      for (const s of path) {
-        if (n.hasRules()) { out.add(n); return; }
-        n = n.children.get(s);
-        if (!n) return;
+    // rules a data ref can reach: ground keys pick a child, anything else matches every child
+    const targets = (path: (string | undefined)[], out: Set<RuleNode>, n: RuleNode = this.root, i = 0): void => {
+      if (n.hasRules()) { out.add(n); return; }
+      if (i === path.length) {
+        const all = (m: RuleNode) => { if (m.hasRules()) out.add(m); for (const c of m.children.values()) all(c); };
+        all(n);
+        return;
       }
-      const all = (m: RuleNode) => { if (m.hasRules()) out.add(m); for (const c of m.children.values()) all(c); };
-      all(n);
+      const key = path[i];
+      if (key !== undefined) { const c = n.children.get(key); if (c) targets(path, out, c, i + 1); return; }
+      for (const c of n.children.values()) targets(path, out, c, i + 1);
     };
     for (const n of nodes) {
       const out = new Set<RuleNode>();
       for (const first of n.rules) {
         for (let r: CRule | undefined = first; r; r = r.else) visitRule(r, (t) => {
-          if (t.t === 'ref' && t.head.t === 'var' && t.head.name === 'data') targets(groundPrefix(t.path), out);
+          if (t.t === 'ref' && t.head.t === 'var' && t.head.name === 'data') targets(refKeys(t.path), out);
           else if (t.t === 'call' && t.op.startsWith('data.')) targets(t.op.split('.').slice(1), out);
         });
       }
@@ -310,14 +316,10 @@ function pkgAnnotations(modules: Module[], pkg: string[]): CRule['pkgAnnotations
   return out;
 }
 
-function groundPrefix(path: Term[]): string[] {
-  const out: string[] = [];
-  for (const p of path) {
-    if ((p.t === 'scalar' || p.t === 'const') && (typeof p.v === 'string' || typeof p.v === 'number')) out.push(String(p.v));
-    else break;
-  }
-  return out;
+function refKeys(path: Term[]): (string | undefined)[] {
+  return path.map((p) => ((p.t === 'scalar' || p.t === 'const') && (typeof p.v === 'string' || typeof p.v === 'number') ? String(p.v) : undefined));
 }
+
 
 function visitRule(r: CRule, f: (t: Term) => void): void {
   const terms: Term[] = [...r.keys, r.value, ...(r.member ? [r.member] : []), ...(r.args ?? [])];

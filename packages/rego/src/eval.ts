@@ -9,7 +9,7 @@ import { BuiltinError, describeKinds, OperandTypeError, specKinds, type BuiltinC
 import { FREE, type CRule, type RuleNode } from './compiler.js';
 import { BudgetExceededError, RegoError, type Location } from './errors.js';
 import { metadataChain, metadataRule } from './metadata.js';
-import { compare, equal, isArray, isNum, isObject, isSet, makeObject, RObject, RSet, typeName, valueToString, type Value } from './value.js';
+import { compare, equal, isArray, isNum, isObject, isSet, makeObject, makeSet, RObject, RSet, typeName, valueToString, type Value } from './value.js';
 import { toSafeInt } from './num.js';
 
 type K = () => boolean;
@@ -553,7 +553,9 @@ export class Evaluator {
       const bv = base instanceof RObject ? base.get(name) : undefined;
       if (bv !== undefined && !(bv instanceof RObject)) continue;
       const cv = this.nodeValue(child, bv, [...node.path, name]);
-      if (cv !== undefined) out.set(name, cv);
+      if (cv === undefined) continue;
+      const prev = own instanceof RObject ? own.get(name) : undefined;
+      out.set(name, prev === undefined ? cv : mergeDocs(prev, cv, (child.rules[0] ?? node.rules[0])?.loc));
     }
     if (node.kind === 'object' && own === undefined && out.size === 0) return undefined;
     return out;
@@ -651,7 +653,7 @@ export class Evaluator {
       try {
         this.evalBody(rule.body, 0, frame, () => this.evalList(rule.keys, 0, [], frame, (keys) => this.evalTerm(rule.value, frame, (v) => {
           this.record(rule);
-          insertNested(out, keys, v, rule.loc);
+          insertNested(out, keys, v, rule.loc, rule.multi);
           any = true;
           return false;
         })));
@@ -671,7 +673,7 @@ export class Evaluator {
           if (!equal(keys[0], key)) return false;
           this.record(rule);
           out ??= new RObject();
-          insertNested(out, keys, v, rule.loc);
+          insertNested(out, keys, v, rule.loc, rule.multi);
           return false;
         }))));
       } finally { this.ruleStack.pop(); }
@@ -843,7 +845,7 @@ function setPath(v: Value | undefined, path: Value[], x: Value): Value {
   return o;
 }
 
-function insertNested(out: RObject, keys: Value[], v: Value, loc: Location): void {
+function insertNested(out: RObject, keys: Value[], v: Value, loc: Location, multi = false): void {
   let o = out;
   for (let i = 0; i < keys.length - 1; i++) {
     let next = o.get(keys[i]);
@@ -856,8 +858,28 @@ function insertNested(out: RObject, keys: Value[], v: Value, loc: Location): voi
   }
   const last = keys[keys.length - 1];
   const prev = o.get(last);
+  if (multi) {
+    if (prev !== undefined && !(prev instanceof RSet)) throw RegoError.single('eval_conflict_error', 'object keys must be unique', loc);
+    const set = prev ?? new RSet();
+    if (!prev) o.set(last, set);
+    set.add(v);
+    return;
+  }
   if (prev !== undefined && !equal(prev, v)) throw RegoError.single('eval_conflict_error', 'object keys must be unique', loc);
   o.set(last, v);
+}
+
+/** Merges a child document into a parent object rule's value at the same key. */
+function mergeDocs(a: Value, b: Value, loc?: Location): Value {
+  if (a instanceof RSet && b instanceof RSet) return makeSet([...a.unsortedValues(), ...b.unsortedValues()]);
+  if (a instanceof RObject && b instanceof RObject) {
+    const out = new RObject();
+    for (const [k, v] of a.unsortedEntries()) out.set(k, v);
+    for (const [k, v] of b.unsortedEntries()) { const p = out.get(k); out.set(k, p === undefined ? v : mergeDocs(p, v, loc)); }
+    return out;
+  }
+  if (equal(a, b)) return a;
+  throw RegoError.single('eval_conflict_error', 'object keys must be unique', loc);
 }
 
 export { FREE, isArray, isObject, isSet, makeObject };

@@ -123,6 +123,8 @@ export interface Translated {
    * backtrack catastrophically on hostile input.
    */
   backtrackSafe: boolean;
+  /** False when JS would match differently from Go (captures in repeated groups, (?i) with \p{..}). */
+  exact: boolean;
 }
 
 export function translateRE2(pattern: string): Translated {
@@ -137,6 +139,8 @@ class Translator {
   private useJsI = false;
   /** unbounded repetitions, counting counted repetitions of groups as unbounded */
   private unbounded = 0;
+  /** the JS translation may match differently from Go (only RE2 automata are exact then) */
+  private inexact = false;
 
   constructor(src: string) {
     this.src = src;
@@ -151,7 +155,7 @@ class Translator {
     if (this.pos < this.src.length) throw new RegexSyntaxError('unexpected )', this.src);
     const anchored = /^(?:\(\?[imsU]*\))*(?:\^|\\A)/.test(this.src) && !/^(?:\(\?[imsU]*m)/.test(this.src) && !source.includes('|');
     const backtrackSafe = this.unbounded === 0 || (this.unbounded === 1 && anchored);
-    return { source, flags: this.useJsI ? 'iu' : 'u', groups: this.groups, names: this.names, backtrackSafe };
+    return { source, flags: this.useJsI ? 'iu' : 'u', groups: this.groups, names: this.names, backtrackSafe, exact: !this.inexact };
   }
 
   private err(code: string, expr: string): never {
@@ -168,7 +172,7 @@ class Translator {
     const alts: string[] = [];
     let cur = '';
     // each item: translated atom text, whether it can take a repetition
-    let lastAtom: { text: string; start: number; repeated: boolean; opStart?: number } | undefined;
+    let lastAtom: { text: string; start: number; repeated: boolean; opStart?: number; captures?: number } | undefined;
     const f = { ...flags };
     while (this.pos < this.src.length) {
       const c = this.peek()!;
@@ -189,7 +193,10 @@ class Translator {
         if (!lastAtom) this.err('missing argument to repetition operator', this.src.slice(opStart, this.pos));
         if (lastAtom.repeated) this.err('invalid nested repetition operator', this.src.slice(lastAtom.opStart, this.pos));
         const onGroup = this.src[lastAtom.start] === '(';
-        if (op === '*' || op === '+' || /,\}$/.test(op) || (onGroup && op !== '?' && !/^\{[01](,1)?\}$/.test(op))) this.unbounded++;
+        const repeats = op !== '?' && !/^\{[01](,1)?\}$/.test(op);
+        if (op === '*' || op === '+' || /,\}$/.test(op) || (onGroup && repeats)) this.unbounded++;
+        // JS clears captures nested in a repeated group at each iteration, Go keeps the last one set
+        if (repeats && (lastAtom.captures ?? 0) > 1) this.inexact = true;
         let lazy = false;
         if (this.peek() === '?') { this.pos++; lazy = true; }
         if (f.U) lazy = !lazy;
@@ -198,7 +205,23 @@ class Translator {
         lastAtom = { text: `(?:${atomText})${op}${lazy ? '?' : ''}`, start: lastAtom.start, repeated: true, opStart };
         continue;
       }
+      if (this.src.startsWith('\\Q', this.pos)) {
+        // \Q...\E is a run of literals: a following repetition applies to the last one only
+        const end = this.src.indexOf('\\E', this.pos + 2);
+        const litEnd = end < 0 ? this.src.length : end;
+        let i = this.pos + 2;
+        while (i < litEnd) {
+          const cp = this.src.codePointAt(i)!;
+          const text = this.literal(cp, f);
+          cur += text;
+          lastAtom = { text, start: i, repeated: false };
+          i += cp > 0xffff ? 2 : 1;
+        }
+        this.pos = end < 0 ? this.src.length : end + 2;
+        continue;
+      }
       const start = this.pos;
+      const groupsBefore = this.groups;
       const atom = this.atom(f);
       if (atom === null) {
         // a flag group like (?i) changed f; nothing to emit
@@ -206,7 +229,7 @@ class Translator {
         continue;
       }
       cur += atom;
-      lastAtom = { text: atom, start, repeated: false };
+      lastAtom = { text: atom, start, repeated: false, captures: this.groups - groupsBefore };
     }
     alts.push(cur);
     return alts.length === 1 ? alts[0] : alts.join('|');
@@ -376,6 +399,8 @@ class Translator {
         }
         if (CATEGORIES.has(name)) prop = name;
         else prop = `Script=${name}`;
+        // Go folds case into Unicode classes under (?i); JS does not
+        if (f.i) this.inexact = true;
         const text = `\\${negated ? 'P' : 'p'}{${prop}}`;
         try {
           new RegExp(text, 'u');

@@ -85,7 +85,7 @@ function compileUncached(pattern: string): CompiledRegex {
   // V8 runs the translation when that cannot backtrack badly (much faster than the automata)
   try {
     const t = translateRE2(pattern);
-    if (t.backtrackSafe) return new NativeRegex(new RegExp(t.source, `g${t.flags}`));
+    if (t.exact && t.backtrackSafe) return new NativeRegex(new RegExp(t.source, `g${t.flags}`));
   } catch {
     // a construct the translator does not cover: the automata handle it
   }
