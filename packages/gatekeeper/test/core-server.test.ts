@@ -11,9 +11,11 @@ describe('decision API and API proxy on the real engine and ledger', () => {
   before(async () => {
     process.env.GK_TEST_ERP_TOKEN = 'erp-secret';
     erp = await startUpstream((c) =>
-      c.url.startsWith('/v2/suppliers')
-        ? { json: { supplier: { name: 'Acme Steel', bank_account: 'DE89 3704 0044' } } }
-        : { json: { ok: true, path: c.url } },
+      c.url === '/v2/suppliers/raw'
+        ? { text: 'bank_account=DE89 3704 0044' }
+        : c.url.startsWith('/v2/suppliers')
+          ? { json: { supplier: { name: 'Acme Steel', bank_account: 'DE89 3704 0044' } } }
+          : { json: { ok: true, path: c.url } },
     );
     fx = await startGatekeeper({
       config: {
@@ -125,6 +127,9 @@ describe('decision API and API proxy on the real engine and ledger', () => {
     const res = await fetch(`${fx.url}/apis/erp/suppliers/42`, { headers: { authorization: `Bearer ${KEYS.buyer}` } });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { supplier: { name: 'Acme Steel' } });
+    const raw = await fetch(`${fx.url}/apis/erp/suppliers/raw`, { headers: { authorization: `Bearer ${KEYS.buyer}` } });
+    assert.equal(raw.status, 503, 'an obligation that cannot be fulfilled blocks the response');
+    assert.doesNotMatch(await raw.text(), /DE89/);
   });
 
   test('API proxy: unknown API is 404; unreachable API is 502 after a recorded allow', async () => {

@@ -6,6 +6,7 @@
  * fields from the upstream's JSON response before the agent sees it.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { findAmount } from '../amounts.js';
 import type { ApiConfig } from '../config/schema.js';
@@ -122,25 +123,26 @@ async function forward(req: IncomingMessage, res: ServerResponse, a: ForwardArgs
   const outHeaders: Record<string, string | string[]> = { 'oagf-decision-id': a.outcome.recordId };
   for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
   const ok = upstream.statusCode < 400;
-
-  if (a.redact.length) {
-    // An obligation the gatekeeper cannot fulfil blocks the response (fail closed).
-    const out = redactJson(await upstream.body.text(), a.redact);
-    if (out === undefined) {
-      await a.outcome.reservation?.release('redact obligation not applicable');
-      throw new GateHttpError('gatekeeper_fault', `cannot apply the policy's redact obligation: API ${a.api.name} did not return JSON`, {
-        record_id: a.outcome.recordId,
-      });
+  try {
+    if (a.redact.length) {
+      // An obligation the gatekeeper cannot fulfil blocks the response (fail closed).
+      const out = redactJson(await upstream.body.text(), a.redact);
+      if (out === undefined) {
+        throw new GateHttpError('gatekeeper_fault', `cannot apply the policy's redact obligation: API ${a.api.name} did not return JSON`, {
+          record_id: a.outcome.recordId,
+        });
+      }
+      res.writeHead(upstream.statusCode, { ...outHeaders, 'content-length': Buffer.byteLength(out) });
+      res.end(out);
+    } else {
+      res.writeHead(upstream.statusCode, outHeaders);
+      await pipeline(upstream.body, res);
     }
-    res.writeHead(upstream.statusCode, { ...outHeaders, 'content-length': Buffer.byteLength(out) });
-    res.end(out);
-  } else {
-    res.writeHead(upstream.statusCode, outHeaders);
-    for await (const chunk of upstream.body) res.write(chunk);
-    res.end();
+  } finally {
+    // The upstream has acted once it answered 2xx/3xx, whether or not the agent read the whole response.
+    if (ok) await a.outcome.reservation?.settle({});
+    else await a.outcome.reservation?.release(`upstream status ${upstream.statusCode}`);
   }
-  if (ok) await a.outcome.reservation?.settle({});
-  else await a.outcome.reservation?.release(`upstream status ${upstream.statusCode}`);
 }
 
 function isJson(headers: IncomingHttpHeaders): boolean {
