@@ -92,6 +92,10 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
           metrics.decisions.inc({ outcome: outcome.decision.outcome, surface, fault: outcome.fault?.code ?? '' });
           metrics.decisionSeconds.observe({ surface }, ms / 1000);
           if (outcome.fault) logger.warn({ record: outcome.recordId, agent: outcome.input.agent.id, fault: outcome.fault }, 'decision fault');
+          else if (logger.isLevelEnabled('debug')) {
+            const { agent, action } = outcome.input;
+            logger.debug({ record: outcome.recordId, index: outcome.index, agent: agent.id, kind: action.kind, outcome: outcome.decision.outcome, ms }, 'decision');
+          }
         },
         hookFailed(stage, err) {
           metrics.errors.inc({ kind: `hook_${stage}` });

@@ -69,3 +69,32 @@ test('JWT refusals: bad signature, expired, wrong issuer or audience, unknown ag
     assert.match((r as { reason: string }).reason, reason, name);
   }
 });
+
+test('JWKS from a URL: fetched once, refetched when a rotated key id appears', async () => {
+  const { createServer } = await import('node:http');
+  const { JwtVerifier } = await import('../src/auth/jwt.js');
+  const rotated = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let keys = [{ ...es.publicKey.export({ format: 'jwk' }), kid: 'es' }];
+  let fetches = 0;
+  const server = createServer((_req, res) => {
+    fetches++;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    let clock = Date.now();
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/jwks.json`;
+    const verifier = new JwtVerifier(JwtConfig.parse({ issuer: good.iss, jwks_url: url }), () => clock);
+    assert.equal((await verifier.verify(jwt(good))).sub, 'buyer');
+    await verifier.verify(jwt(good));
+    assert.equal(fetches, 1, 'cached');
+    keys = [...keys, { ...rotated.publicKey.export({ format: 'jwk' }), kid: 'r2' }];
+    await assert.rejects(verifier.verify(jwt(good, rotated.privateKey, 'r2')), /kid r2/, 'no refetch storm within 30 s');
+    clock += 31_000;
+    assert.equal((await verifier.verify(jwt(good, rotated.privateKey, 'r2'))).sub, 'buyer');
+    assert.equal(fetches, 2);
+  } finally {
+    server.close();
+  }
+});
