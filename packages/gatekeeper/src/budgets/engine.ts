@@ -169,8 +169,10 @@ export class Budgets {
     return {
       id,
       held,
-      settle: (actual = {}) =>
+      settle: (given?: unknown) =>
         once(async () => {
+          // Surfaces pass what they have ({usage, model}, {} or {delivered: true}); anything else counts as no usage.
+          const actual: SettleInput = isRecord(given) ? given : {};
           const usage = readUsage(actual.usage);
           if (llm && usage) {
             const price = (actual.model && priceFor(this.config, actual.model)) || llm.price;
