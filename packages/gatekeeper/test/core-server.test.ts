@@ -118,6 +118,10 @@ describe('decision API and API proxy on the real engine and ledger', () => {
     assert.equal(r.body.error.decision.outcome, 'escalate');
     assert.match(r.body.error.message, /^approval required/);
     assert.equal(erp.received.length, count);
+    const anonymous = await post(`${fx.url}/apis/erp/orders`, { sku: 'STEEL-7', total: 10, currency: 'USD' });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.error.decision.fault.code, 'unknown_agent');
+    assert.equal(erp.received.length, count, 'an unknown agent never reaches the API');
     const ok = await post(`${fx.url}/apis/erp/orders`, { sku: 'STEEL-7', total: 900_000, currency: 'USD' }, KEYS.buyer);
     assert.equal(ok.status, 200);
     assert.equal(JSON.parse(erp.received.at(-1)!.body).total, 900_000, 'body forwarded unchanged');
