@@ -11,8 +11,8 @@
  * Env: BENCH_RATE (1000), BENCH_SECONDS (8), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
  * into bench/gateway/profiles/). The last line of output is one JSON object with the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +34,8 @@ function stopAll(): void {
 process.on('exit', stopAll);
 process.on('SIGINT', () => process.exit(130));
 
-/** Spawns a process and resolves with the first stdout/stderr line matching `ready`. */
-function start(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<RegExpMatchArray> {
+/** Spawns a process and resolves with the first stdout/stderr line matching `ready`, and its pid. */
+function start(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<RegExpMatchArray & { pid: number }> {
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   return new Promise((resolveReady, reject) => {
@@ -46,7 +46,7 @@ function start(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessE
       const m = seen.match(ready);
       if (m) {
         clearTimeout(timer);
-        resolveReady(m);
+        resolveReady(Object.assign(m, { pid: child.pid! }));
       }
     };
     child.stdout!.on('data', onData);
@@ -109,6 +109,21 @@ async function check(t: Target): Promise<void> {
   if (res.status !== 200 || !text.includes('lookup_stock')) throw new Error(`${t.name}: unexpected response ${res.status}: ${text.slice(0, 400)}`);
 }
 
+/** Compiles the packages (tsc -b) so the gatekeeper runs as deployed; false when the build fails. */
+function build(): boolean {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '-b', 'packages/rego', 'packages/ledger', 'packages/gatekeeper'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) console.log(`build failed:\n${(r.stdout + r.stderr).slice(0, 2000)}`);
+  return r.status === 0;
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const ms = (n: number) => Math.round(n * 1000) / 1000;
 const fmt = (p: Percentiles) => `p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms (${p.count} ok, ${p.errors} errors)`;
 
@@ -119,16 +134,18 @@ async function main(): Promise<void> {
     const upstreamPort = Number((await start('upstream', ['--import', 'tsx', join(here, 'upstream.ts')], /^(\d+)$/m))[1]);
     const config = writeGatekeeperConfig(work, upstreamPort);
     const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(here, 'profiles')}`] : [];
-    const gkUrl = (
-      await start(
+    const built = build();
+    const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
+    console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
+    const gkStarted = await start(
         'gatekeeper',
-        [...profile, '--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts'), 'serve', '--config', config, '--generate-key'],
+        [...profile, ...cli, 'serve', '--config', config, '--generate-key'],
         /gatekeeper listening on (http:\/\/[^\s]+)/,
         { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
-      )
-    )[1]!;
+      );
+    const gkUrl = gkStarted[1]!;
     const peerPort = await freePort();
-    await start('portkey', [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${peerPort}`, '--headless'], /Ready for connections|running at/, {
+    const peerStarted = await start('portkey', [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${peerPort}`, '--headless'], /Ready for connections|running at/, {
       NODE_ENV: 'production',
     });
 
@@ -143,9 +160,15 @@ async function main(): Promise<void> {
     for (const t of [direct, gatekeeper, peer]) await check(t);
 
     const latency: Record<string, Percentiles> = {};
+    const cpuPerRequest: Record<string, number> = {};
+    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, portkey: peerStarted.pid };
     for (const t of [direct, gatekeeper, peer]) {
+      const pid = pids[t.name];
+      const cpuBefore = pid ? cpuMs(pid) : 0;
       latency[t.name] = await openLoop(t, RATE, SECONDS);
-      console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}`);
+      if (pid) cpuPerRequest[t.name] = (cpuMs(pid) - cpuBefore) / (RATE * SECONDS);
+      const cpu = pid ? `; ${ms(cpuPerRequest[t.name]!)} ms CPU per request` : '';
+      console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}${cpu}`);
     }
     const rps: Record<string, number> = {};
     for (const t of [direct, gatekeeper, peer]) {
@@ -171,13 +194,16 @@ async function main(): Promise<void> {
       max_rps: Math.round(rps.gatekeeper!),
       direct_max_rps: Math.round(rps.direct!),
       max_rps_share_of_direct: ms(rps.gatekeeper! / rps.direct!),
+      cpu_ms_per_request: ms(cpuPerRequest.gatekeeper!),
       peer: '@portkey-ai/gateway',
       peer_added_p50_ms: ms(latency.portkey!.p50 - latency.direct!.p50),
       peer_added_p99_ms: ms(latency.portkey!.p99 - latency.direct!.p99),
       peer_max_rps: Math.round(rps.portkey!),
+      peer_cpu_ms_per_request: ms(cpuPerRequest.portkey!),
       ttft_direct_p50_ms: ms(ttftDirect.p50),
       ttft_gatekeeper_p50_ms: ms(ttftGk.p50),
       ttft_added_p50_ms: ms(ttftGk.p50 - ttftDirect.p50),
+      gatekeeper_build: built ? 'dist' : 'tsx',
       load_average_1m: Number(loadavg()[0]!.toFixed(2)),
     };
     console.log(JSON.stringify(result));

@@ -69,6 +69,19 @@ describe('fail closed, message mode', () => {
     assert.equal(upstream.received.length, before);
   });
 
+  test('a body with duplicate keys is forwarded as policy read it, not as the agent wrote it', async () => {
+    upstream.enqueue({ json: chatCompletion({ content: 'ok' }) });
+    const res = await fetch(`${gk.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' },
+      body: '{"model":"gpt-forbidden","messages":[],"model":"gpt-test"}',
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const sent = upstream.received.at(-1)!.text;
+    assert.ok(!sent.includes('gpt-forbidden'), `upstream got ${sent}`);
+  });
+
   test('policy error → 503 gatekeeper fault with a clear body, recorded in the ledger', async () => {
     const res = await fetch(`${gk.url}/v1/chat/completions`, {
       method: 'POST',

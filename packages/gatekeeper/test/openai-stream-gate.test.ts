@@ -29,7 +29,7 @@ const scenario = fc.record({
   clientAskedUsage: fc.boolean(),
 });
 
-const request = (includeUsage: boolean): Received => ({ method: 'POST', url: '/', headers: {}, body: { stream_options: { include_usage: includeUsage } } });
+const request = (includeUsage: boolean): Received => ({ method: 'POST', url: '/', headers: {}, body: { stream_options: { include_usage: includeUsage } }, text: '' });
 
 function judgeFor(calls: { release: boolean; delayMs: number }[]) {
   return async (call: { name: string }): Promise<ToolVerdict> => {

@@ -8,16 +8,8 @@ import type { ProposedToolCall, ToolVerdict } from './tool-judge.js';
 
 type Json = Record<string, unknown>;
 
-export interface GatedBody {
-  /** Set when a call must fail the whole request (error mode, gatekeeper fault). */
-  failure?: GateHttpError;
-  /** The body was rewritten; when false the upstream's bytes can be sent as they are. */
-  changed: boolean;
-}
-
-/** Rewrites `completion` in place where a call is withheld. */
-export async function gateChatCompletion(completion: Json, judge: (call: ProposedToolCall) => Promise<ToolVerdict>): Promise<GatedBody> {
-  let changed = false;
+/** Rewrites `completion` in place; returns the first error verdict instead when a call must fail the request. */
+export async function gateChatCompletion(completion: Json, judge: (call: ProposedToolCall) => Promise<ToolVerdict>): Promise<GateHttpError | undefined> {
   const choices = Array.isArray(completion.choices) ? (completion.choices as Json[]) : [];
   const work = choices.map(async (choice) => {
     const message = choice.message as Json | undefined;
@@ -32,8 +24,6 @@ export async function gateChatCompletion(completion: Json, judge: (call: Propose
     const failed = verdicts.find((v) => v.kind === 'error');
     if (failed) return failed.error;
     const kept = calls.filter((_, i) => verdicts[i]!.kind === 'release');
-    if (kept.length === calls.length) return undefined;
-    changed = true;
     const notes = verdicts.flatMap((v) => (v.kind === 'replace' ? [v.message] : []));
     if (notes.length > 0) {
       const before = typeof message!.content === 'string' && message!.content !== '' ? [message!.content] : [];
@@ -47,6 +37,5 @@ export async function gateChatCompletion(completion: Json, judge: (call: Propose
     }
     return undefined;
   });
-  const failure = (await Promise.all(work)).find((e) => e !== undefined);
-  return failure ? { failure, changed } : { changed };
+  return (await Promise.all(work)).find((e) => e !== undefined);
 }

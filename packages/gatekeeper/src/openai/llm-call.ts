@@ -63,14 +63,16 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
   const escrow = once(outcome.reservation);
 
   const streaming = request.stream === true && target.endpoint !== 'embeddings';
-  const upstreamBody = { ...request };
-  if (target.deployment !== undefined && upstream.flavor === 'openai') upstreamBody.model = target.deployment;
+  // What goes upstream is re-serialized from what policy saw, never the agent's own bytes: a body with
+  // duplicate keys must not be read one way by the policy and another way by the upstream.
+  let upstreamBody: Json = request;
+  if (target.deployment !== undefined && upstream.flavor === 'openai') upstreamBody = { ...request, model: target.deployment };
   let stripUsageChunk = false;
   if (streaming && target.endpoint === 'chat/completions') {
     const options = (request.stream_options ?? {}) as Json;
     if (options.include_usage !== true) {
       // Ask for the usage chunk (budgets settle from it) and keep it from an agent that did not ask.
-      upstreamBody.stream_options = { ...options, include_usage: true };
+      upstreamBody = { ...upstreamBody, stream_options: { ...options, include_usage: true } };
       stripUsageChunk = true;
     }
   }
@@ -128,20 +130,13 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
       throw new GateHttpError('upstream_error', `upstream "${upstream.name}" answered with a body that is not JSON`);
     }
     const verdictOf = judge(() => ({ request: summary.transcript, response: payload }));
-    const gated =
-      target.endpoint === 'chat/completions'
-        ? await gateChatCompletion(payload, verdictOf)
-        : target.endpoint === 'responses'
-          ? await gateResponseObject(payload, verdictOf)
-          : { changed: false };
+    let failure: GateHttpError | undefined;
+    if (target.endpoint === 'chat/completions') failure = await gateChatCompletion(payload, verdictOf);
+    else if (target.endpoint === 'responses') failure = await gateResponseObject(payload, verdictOf);
     await escrow.settle({ usage: payload.usage, model: payload.model ?? model });
-    if (gated.failure) throw gated.failure;
-    if (gated.changed) {
-      sendJson(res, upstreamRes.statusCode, payload, headers);
-    } else {
-      res.writeHead(upstreamRes.statusCode, { ...headers, 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    }
+    if (failure) throw failure;
+    // Re-serialized even when nothing was withheld: the agent gets exactly the document whose calls were decided.
+    sendJson(res, upstreamRes.statusCode, payload, headers);
     return;
   }
 

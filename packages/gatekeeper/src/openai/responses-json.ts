@@ -3,7 +3,7 @@
  * `custom_tool_call`), and the assistant message item that replaces a withheld one.
  */
 import type { ProposedToolCall, ToolVerdict } from './tool-judge.js';
-import type { GatedBody } from './chat-json.js';
+import type { GateHttpError } from '../http/errors.js';
 
 type Json = Record<string, unknown>;
 
@@ -27,8 +27,11 @@ export function replacementMessage(item: Json, text: string): Json {
   };
 }
 
-/** Gates a non-streamed response object in place: withheld calls become assistant messages in the same position. */
-export async function gateResponseObject(response: Json, judge: (call: ProposedToolCall) => Promise<ToolVerdict>): Promise<GatedBody> {
+/**
+ * Gates a non-streamed response object in place: withheld calls become assistant messages in the same
+ * position. Returns the first error verdict when a call must fail the request.
+ */
+export async function gateResponseObject(response: Json, judge: (call: ProposedToolCall) => Promise<ToolVerdict>): Promise<GateHttpError | undefined> {
   const output = Array.isArray(response.output) ? (response.output as Json[]) : [];
   const verdicts = await Promise.all(
     output.map((item) => {
@@ -37,8 +40,7 @@ export async function gateResponseObject(response: Json, judge: (call: ProposedT
     }),
   );
   const failed = verdicts.find((v) => v?.kind === 'error');
-  if (failed?.kind === 'error') return { failure: failed.error, changed: false };
-  if (!verdicts.some((v) => v?.kind === 'replace')) return { changed: false };
+  if (failed?.kind === 'error') return failed.error;
   response.output = output.map((item, i) => {
     const v = verdicts[i];
     return v?.kind === 'replace' ? replacementMessage(item, v.message) : item;
@@ -50,5 +52,5 @@ export async function gateResponseObject(response: Json, judge: (call: ProposedT
       .flatMap((i) => (i.content as Json[]).filter((c) => c.type === 'output_text').map((c) => c.text))
       .join('');
   }
-  return { changed: true };
+  return undefined;
 }

@@ -13,6 +13,8 @@ export interface Received {
   url: string;
   headers: IncomingHttpHeaders;
   body: Json;
+  /** The body exactly as received. */
+  text: string;
 }
 
 export type Reply =
@@ -45,7 +47,7 @@ export class ScriptedUpstream {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const received: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? (JSON.parse(text) as Json) : {} };
+        const received: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? (JSON.parse(text) as Json) : {}, text };
         this.received.push(received);
         const script = this.queue.shift() ?? this.fallback;
         void this.reply(res, script(received));
