@@ -298,7 +298,8 @@ class Translator {
         if (!named) this.err('invalid named capture', this.src.slice(start));
         name = named[1];
         if (!/^[A-Za-z0-9_]+$/.test(name)) this.err('invalid named capture', this.src.slice(start, this.pos + named[0].length));
-        if (this.names.includes(name)) this.err('duplicate capture group name', name);
+        // Go allows a name twice, JS does not: keep the group unnamed and leave matching to re2js
+        if (this.names.includes(name)) this.inexact = true;
         this.pos += named[0].length;
       } else {
         const fm = /^\?([imsU]*(?:-[imsU]*)?)([:)])/.exec(rest);
@@ -332,7 +333,7 @@ class Translator {
     this.pos++;
     if (!capture) return `(?:${body})`;
     // JS group names must be identifiers; Go allows names like "1a", so those stay unnamed
-    if (name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `(?<${name}>${body})`;
+    if (name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && this.names.indexOf(name) === idx) return `(?<${name}>${body})`;
     return `(${body})`;
   }
 
