@@ -725,11 +725,13 @@ export class Evaluator {
       const m = this.mocks.get(name);
       if (m) {
         if (m.kind === 'value') return k(m.v);
-        const saved = this.mocks;
-        // a mock function calling the mocked name reaches the original
-        this.mocks = new Map(saved);
-        this.mocks.delete(name);
-        try { return this.callFunction(m.name, args, loc, k); } finally { this.mocks = saved; }
+        // a replacement function runs without mocks: it reaches the originals, not other mocks
+        const saved = this.mocks, savedCache = this.cache;
+        let v: Value | undefined;
+        this.mocks = new Map();
+        this.cache = new Map();
+        try { this.callFunction(m.name, args, loc, (x) => { v = x; return true; }); } finally { this.mocks = saved; this.cache = savedCache; }
+        return v !== undefined && k(v);
       }
     }
     if (name.startsWith('data.')) {

@@ -150,7 +150,7 @@ class Parser {
     for (;;) {
       if (this.isOp('.') && !this.tok.nl) {
         this.next();
-        if (this.tok.kind !== 'ident') this.fail('expected ident after .');
+        if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
         const f = this.next();
         path.push({ t: 'scalar', v: f.text, loc: this.loc(f) });
       } else if (this.isOp('[') && !this.tok.nl) {
@@ -180,7 +180,7 @@ class Parser {
     const hasIf = this.isKw('if');
     if (hasIf) {
       this.next();
-      body = this.isOp('{') ? this.parseBraceBody() : [this.parseExpr()];
+      body = this.isOp('{') ? this.parseBraceBodyOrTerm() : [this.parseExpr()];
     } else if (this.isOp('{') && !this.tok.nl) {
       if (this.version === 'v1' || this.regoV1Import) this.fail('`if` keyword is required before rule body');
       body = this.parseBraceBody();
@@ -225,7 +225,7 @@ class Parser {
     for (;;) {
       if (this.isOp('.') && !this.tok.nl) {
         this.next();
-        if (this.tok.kind !== 'ident') this.fail('expected ident after .');
+        if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
         const f = this.next();
         ref.push({ t: 'scalar', v: f.text, loc: this.loc(f) });
       } else if (this.isOp('[') && !this.tok.nl) {
@@ -260,6 +260,17 @@ class Parser {
       head.key = ref.pop()!;
     }
     return head;
+  }
+
+  /** After `if`, `{` opens a body, or a single object/set expression such as `{x: 1 | true}`. */
+  private parseBraceBodyOrTerm(): Body {
+    const save = this.i;
+    try {
+      return this.parseBraceBody();
+    } catch (e) {
+      this.i = save;
+      try { return [this.parseExpr()]; } catch { throw e; }
+    }
   }
 
   private parseBraceBody(): Body {

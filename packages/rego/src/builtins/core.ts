@@ -1,5 +1,8 @@
 /** Language-core builtins: comparison and arithmetic operators, set operators, membership, trace. */
+import { moduleJSON } from '../astjson.js';
+import { RegoError } from '../errors.js';
 import * as num from '../num.js';
+import { parseModule } from '../parser.js';
 import { compare, equal, isNum, isSet, makeSet, RObject, RSet, type Value } from '../value.js';
 import { BuiltinError, OperandTypeError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
@@ -75,6 +78,14 @@ export const builtins: BuiltinTable = Object.fromEntries([
   def('internal.member_3', ['any', 'any', 'any'], 'boolean', ([k, x, c]) => member3(k, x, c)),
   def('print', [], 'boolean', () => true, { variadic: 'any' }),
   def('trace', ['string'], 'boolean', () => true),
+  def('rego.parse_module', ['string', 'string'], 'object', ([file, src]) => {
+    try {
+      return moduleJSON(parseModule(src as string, file as string, 'v1'));
+    } catch (e) {
+      if (e instanceof RegoError) throw new BuiltinError(e.message);
+      throw e;
+    }
+  }),
   def('rego.metadata.rule', [], 'any', () => undefined),
   def('rego.metadata.chain', [], 'array', () => undefined),
 ]);
