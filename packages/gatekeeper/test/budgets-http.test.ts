@@ -387,6 +387,31 @@ describe('budgets through the gatekeeper', () => {
     }
   });
 
+  it('the decision API charges an allowed action at once and refuses one that no longer fits', async () => {
+    const llm = new ScriptedUpstream();
+    const gk = await startGatekeeper({
+      llmUrl: await llm.start(),
+      budgets: { limits: [{ id: 'orders', scope: 'agent', meter: 'action_amount', window: 'lifetime', cap: '1000000' }] },
+    });
+    const decide = async (total: number) => {
+      const action = { kind: 'mcp.tool_call', target: { tool: 'place_order' }, arguments: { total }, amount: { value: total, currency: 'USD' } };
+      const res = await fetch(`${gk.url}/v1/decisions`, { method: 'POST', headers: auth, body: JSON.stringify({ action }) });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { decision: { outcome: string; reasons: string[] } }).decision;
+    };
+    try {
+      assert.equal((await decide(999_000)).outcome, 'allow');
+      const [afterFirst] = await gk.budgets();
+      assert.deepEqual([afterFirst!.spent, afterFirst!.reserved], [999_000, 0], 'the caller acts on its own: charged at decision time');
+      const refused = await decide(1_000.01);
+      assert.equal(refused.outcome, 'deny');
+      assert.deepEqual(refused.reasons, ['budget orders (lifetime) exceeded for agent planner: cap 1000000.00 USD, spent 999000.00, reserved 0.00, needed 1000.01']);
+    } finally {
+      await gk.stop();
+      await llm.stop();
+    }
+  });
+
   it('exports spend and remaining per budget as Prometheus gauges', async () => {
     const llm = new ScriptedUpstream();
     const gk = await startGatekeeper({
