@@ -7,6 +7,8 @@ type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => 
 // crypto.hash (Node >= 20.12) skips the Hash object and is markedly faster for the many small inputs of a tree.
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 const nodeScratch = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
+// Ledger entries are at most 65535 bytes; reusing one buffer spares an allocation per leaf.
+const leafScratch = Buffer.alloc(1 + 65536, 0x00);
 
 export function sha256(data: Uint8Array | string): Uint8Array {
   return oneShot && typeof data !== 'string' ? oneShot('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
@@ -19,10 +21,9 @@ export function sha256Hex(data: Uint8Array | string): string {
 /** RFC 9162 §2.1.1: MTH({d}) = SHA-256(0x00 || d). */
 export function hashLeaf(data: Uint8Array): Uint8Array {
   if (!oneShot) return createHash('sha256').update(new Uint8Array([0x00])).update(data).digest();
-  const input = Buffer.allocUnsafe(data.length + 1);
-  input[0] = 0x00;
-  input.set(data, 1);
-  return oneShot('sha256', input, 'buffer');
+  if (data.length >= leafScratch.length) return createHash('sha256').update(new Uint8Array([0x00])).update(data).digest();
+  leafScratch.set(data, 1);
+  return oneShot('sha256', leafScratch.subarray(0, data.length + 1), 'buffer');
 }
 
 /** RFC 9162 §2.1.1: SHA-256(0x01 || left || right), for 32-byte children. */

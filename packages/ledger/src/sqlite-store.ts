@@ -155,9 +155,9 @@ export class SqliteStore implements LedgerStore {
     }
   }
 
-  *entries(limit: number): IterableIterator<StoredEntry> {
-    for (const [index, id, leafHash, nodes, entry] of this.chunks<[number, string, Buffer, Buffer, Buffer]>('idx, id, leaf, nodes, entry', limit)) {
-      yield { index, id, leafHash, nodes, entry };
+  *entries(limit: number): IterableIterator<Omit<StoredEntry, 'nodes'>> {
+    for (const [index, id, leafHash, entry] of this.chunks<[number, string, Buffer, Buffer]>('idx, id, leaf, entry', limit)) {
+      yield { index, id, leafHash, entry };
     }
   }
 

@@ -47,7 +47,7 @@ export interface LedgerStore {
   latestCheckpoint(): StoredCheckpoint | undefined;
   checkpoints(): StoredCheckpoint[];
   /** Entries with index < limit, in index order (a fixed limit gives a stable view of a growing log). */
-  entries(limit: number): IterableIterator<StoredEntry>;
+  entries(limit: number): IterableIterator<Omit<StoredEntry, 'nodes'>>;
   /** Like entries() without the entry bytes or id: what a tree recomputation needs. */
   treeRows(limit: number): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>>;
   payloads(): IterableIterator<StoredPayload>;
