@@ -54,6 +54,7 @@ test('trim family, case mapping, format_int, concat', () => {
   assert.equal(call(strings, 'trim_suffix', 'a.rego', '.rego'), 'a');
   assert.equal(call(strings, 'trim_space', ' \u00a0x\n\t'), 'x');
   assert.equal(call(strings, 'upper', 'straße'), 'STRAßE');
+  assert.equal(call(strings, 'lower', 'İSTANBUL'), 'istanbul');
   assert.equal(call(strings, 'format_int', -255, 16), '-ff');
   assert.equal(call(strings, 'format_int', 3.9, 2), '11');
   assert.throws(() => call(strings, 'format_int', 3, 3), /operand 2 must be one of \{2, 8, 10, 16\}/);

@@ -22,13 +22,18 @@ export function runeCount(s: string): number {
   return n;
 }
 
-/** Go's simple per-rune case mapping: a rune whose mapping is not a single rune stays as is. */
+/**
+ * Go's simple per-rune case mapping. JS applies full mappings: an upper-case mapping to several
+ * runes (ß → SS) leaves the rune as is, and the one such lower-case mapping (İ → i̇) keeps its
+ * first rune, as unicode.ToLower does.
+ */
 function mapCase(s: string, upper: boolean): string {
   if (ASCII.test(s)) return upper ? s.toUpperCase() : s.toLowerCase();
   let out = '';
   for (const ch of s) {
     const m = upper ? ch.toUpperCase() : ch.toLowerCase();
-    out += runeCount(m) === 1 ? m : ch;
+    if (runeCount(m) === 1) out += m;
+    else out += upper ? ch : String.fromCodePoint(m.codePointAt(0)!);
   }
   return out;
 }
