@@ -21,7 +21,7 @@
  * `afterDecision` are skipped once a fault has occurred; `afterCommit` runs only for durably recorded decisions
  * and its errors are logged, never changing the decision that was already recorded.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DecisionLog, RecordLink } from './decision-log.js';
 import { digestOf } from './digest.js';
 import { PolicyEvalError, type PolicyEvaluator, type PolicySource } from './policy/engine.js';
@@ -115,6 +115,20 @@ export interface GateOptions {
 export function createGate(options: GateOptions): Gate {
   const { policy, log, hooks = [], clock = () => new Date(), observer } = options;
 
+  /** Last line of defence for "never throws": an unexpected error still yields a fail-closed deny. */
+  async function decideSafely(attempt: ActionAttempt): Promise<GateOutcome> {
+    try {
+      return await decide(attempt);
+    } catch (err) {
+      observer?.hookFailed('decide', err);
+      const decision = faultDecision('internal_error', `the gatekeeper failed to decide: ${(err as Error)?.message ?? err}`, '');
+      const input: OagfInput = { version: 'oagf/v1', agent: attempt.agent, action: attempt.action, context: attempt.context, budgets: {}, time: timeOf(new Date()) };
+      const outcome: GateOutcome = { decision, fault: decision.fault, input, recordId: randomUUID(), actionDigest: '' };
+      observer?.decided(outcome, 0);
+      return outcome;
+    }
+  }
+
   async function decide(attempt: ActionAttempt): Promise<GateOutcome> {
     const started = performance.now();
     const now = clock();
@@ -132,7 +146,7 @@ export function createGate(options: GateOptions): Gate {
       decision: faultDecision('no_policy', 'no policy bundle is loaded', digest),
       input,
       recordId: randomUUID(),
-      actionDigest: digestOf(attempt.action),
+      actionDigest: '',
     };
     const record: PendingRecord = { links: [], data: {}, payloads: {} };
 
@@ -143,7 +157,17 @@ export function createGate(options: GateOptions): Gate {
       outcome.approval = undefined;
     };
 
+    let digestProblem: string | undefined;
+    try {
+      outcome.actionDigest = digestOf(attempt.action);
+    } catch (err) {
+      // Not representable as I-JSON (lone surrogate, non-finite number, ...): it cannot be bound to an approval.
+      digestProblem = `the action cannot be canonicalized: ${(err as Error).message}`;
+      outcome.actionDigest = `sha256:${createHash('sha256').update(String(JSON.stringify(attempt.action))).digest('hex')}`;
+    }
+
     if (attempt.unauthenticated !== undefined) fail('unknown_agent', attempt.unauthenticated);
+    else if (digestProblem) fail('invalid_action', digestProblem);
     else if (!evaluator) fail('no_policy', 'no policy bundle is loaded');
     else {
       const stage = await runHooks('enrichInput', (h) => h.enrichInput?.(input, attempt));
@@ -206,7 +230,7 @@ export function createGate(options: GateOptions): Gate {
     outcome.reservation = undefined;
   }
 
-  return { decide };
+  return { decide: decideSafely };
 }
 
 export type Evaluated = { decision: Decision } | { fault: GateFault };

@@ -145,3 +145,26 @@ test('a throwing hook fails closed with hook_error and the decision is still rec
   assert.match(out.decision.reasons[0]!, /budget store unavailable/);
   assert.equal(log.records.length, 1);
 });
+
+test('members set to undefined count as absent; an action that is not I-JSON is denied, never thrown', async () => {
+  const log = new MemoryLog();
+  const gate = createGate({ policy: staticSource(byLimit), log });
+  const a = await gate.decide(attempt(5));
+  const b = await gate.decide({ ...attempt(5), action: { ...order(5), amount: undefined } });
+  assert.equal(b.actionDigest, a.actionDigest);
+  assert.equal(b.decision.outcome, 'allow');
+  const bad = await gate.decide({ ...attempt(5), action: { ...order(5), arguments: { total: 5, note: 'x\uD800' } } });
+  assert.equal(bad.decision.outcome, 'deny');
+  assert.equal(bad.fault?.code, 'invalid_action');
+  assert.equal(log.records.at(-1)!.record.outcome, 'deny');
+});
+
+test('an unexpected failure inside the gate still yields a fail-closed deny', async () => {
+  const log = { append: () => { throw new Error('boom'); } } as never;
+  const clockBomb = createGate({ policy: staticSource(byLimit), log: new MemoryLog(), clock: () => { throw new Error('clock broke'); } });
+  const out = await clockBomb.decide(attempt());
+  assert.equal(out.decision.outcome, 'deny');
+  assert.equal(out.fault?.code, 'internal_error');
+  const sync = await createGate({ policy: staticSource(byLimit), log }).decide(attempt());
+  assert.equal(sync.fault?.code, 'ledger_failure');
+});

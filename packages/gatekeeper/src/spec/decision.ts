@@ -38,7 +38,17 @@ export const ExplanationEntry = z.object({
 
 export const Fault = z
   .object({
-    code: z.enum(['policy_error', 'policy_budget', 'policy_output', 'ledger_failure', 'unknown_agent', 'no_policy', 'hook_error']),
+    code: z.enum([
+      'unknown_agent',
+      'invalid_action',
+      'no_policy',
+      'policy_error',
+      'policy_budget',
+      'policy_output',
+      'hook_error',
+      'ledger_failure',
+      'internal_error',
+    ]),
     message: z.string(),
   })
   .describe('Present when the gatekeeper could not decide normally; the outcome is then always deny');
