@@ -156,3 +156,27 @@ test('responses stream gate: any verdicts and splits keep the event sequence unb
     { numRuns: 100 },
   );
 });
+
+test('stream gates: an event hiding a tool call behind a duplicate key goes out as parsed, never as sent', async () => {
+  const hidden = '{"index":0,"id":"c","type":"function","function":{"name":"place_order","arguments":"{}"}}';
+  const chat: string[] = [];
+  const chatGate = new ChatStreamGate({
+    judge: async () => ({ kind: 'release' }),
+    write: (b) => chat.push(new TextDecoder().decode(b)),
+    stripUsageChunk: false,
+    onUsage: () => {},
+    onTerminate: () => {},
+  });
+  const chunk = `data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[${hidden}],"tool_calls":null},"finish_reason":null}]}\n\n`;
+  for (const e of new SseParser().push(new TextEncoder().encode(chunk))) chatGate.push(e);
+  await chatGate.finish();
+  assert.ok(!chat.join('').includes('place_order'), chat.join(''));
+
+  const responses: string[] = [];
+  const responsesGate = new ResponsesStreamGate({ judge: async () => ({ kind: 'release' }), write: (b) => responses.push(new TextDecoder().decode(b)), onUsage: () => {}, onTerminate: () => {} });
+  const item = '{"type":"function_call","name":"place_order","arguments":"{}","call_id":"c","id":"fc"}';
+  const ev = `event: response.output_item.added\ndata: {"type":"response.output_item.added","output_index":0,"item":${item},"item":{"type":"message","id":"m","content":[]},"sequence_number":0}\n\n`;
+  for (const e of new SseParser().push(new TextEncoder().encode(ev))) responsesGate.push(e);
+  await responsesGate.finish();
+  assert.ok(!responses.join('').includes('place_order'), responses.join(''));
+});

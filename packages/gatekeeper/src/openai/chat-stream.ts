@@ -78,7 +78,8 @@ export class ChatStreamGate {
     }
     if (!Array.isArray(choices) || !choices.some((c) => this.needsGating(c as Json))) {
       if (Array.isArray(choices)) for (const c of choices) this.noteText(c as Json);
-      return this.out.bytes(event.raw);
+      // Bytes that mention tool_calls the parse did not see (duplicate keys) go out as parsed, never as sent.
+      return this.out.bytes(event.data.includes('"tool_calls"') ? encodeSse(JSON.stringify(chunk)) : event.raw);
     }
     this.gate(chunk, choices as Json[]);
   }

@@ -15,6 +15,8 @@ import type { ProposedToolCall, ToolVerdict } from './tool-judge.js';
 
 type Json = Record<string, unknown>;
 
+const TOOL_CALL_TYPE = /"(function|custom_tool)_call"/;
+
 export interface ResponsesStreamOptions {
   judge: (call: ProposedToolCall) => Promise<ToolVerdict>;
   write: (bytes: Uint8Array) => void;
@@ -72,10 +74,10 @@ export class ResponsesStreamGate {
           response.output = (response.output as Json[]).map((item) => this.replaced.get(item.id) ?? item);
           return this.emit(ev);
         }
-        this.pass(ev, event.raw);
+        this.pass(ev, event);
       });
     }
-    this.out.step(() => this.pass(ev, event.raw));
+    this.out.step(() => this.pass(ev, event));
   }
 
   /** Resolves when every held call has been decided and written. */
@@ -105,12 +107,16 @@ export class ResponsesStreamGate {
     });
   }
 
-  /** Forwards the upstream's bytes unless the event's sequence number must change. */
-  private pass(ev: Json, raw: Uint8Array): void {
+  /**
+   * Forwards the upstream's bytes unless the event's sequence number must change, or the bytes mention a
+   * tool call this parse did not hold (duplicate keys): then the event goes out as parsed.
+   */
+  private pass(ev: Json, event: SseEvent): void {
     const seq = ev.sequence_number;
-    if (typeof seq !== 'number' || this.nextSequence === undefined || seq === this.nextSequence) {
+    const mentionsCall = TOOL_CALL_TYPE.test(event.data);
+    if (!mentionsCall && (typeof seq !== 'number' || this.nextSequence === undefined || seq === this.nextSequence)) {
       if (typeof seq === 'number') this.nextSequence = seq + 1;
-      this.options.write(raw);
+      this.options.write(event.raw);
       return;
     }
     this.emit(ev);
