@@ -15,6 +15,8 @@ export type Term =
   | { t: 'setcomp'; head: Term; body: Body; loc: Location }
   | { t: 'objcomp'; key: Term; value: Term; body: Body; loc: Location }
   | { t: 'template'; parts: (string | Term)[]; loc: Location }
+  /** `term with ... as ...` inside a template string expression */
+  | { t: 'withterm'; term: Term; with: With[]; loc: Location }
   /** compiled constant (ground composite literal) */
   | { t: 'const'; v: Value; loc: Location };
 

@@ -198,11 +198,18 @@ export class Compiler {
     const res = new Resolver(g, this.errors);
     res.declareBody(r.body, scope, headTerms, declared);
     const rk = (t: Term) => res.term(t, scope);
-    const args = h.args?.map(rk);
+    // an argument that is not a pattern (e.g. a template string) is checked after the body binds its vars
+    const argChecks: Expr[] = [];
+    const args = h.args?.map(rk).map((a) => {
+      if (isPattern(a)) return a;
+      const v: Term = { t: 'var', name: '$arg', slot: scope.alloc.n++, loc: a.loc };
+      argChecks.push({ k: 'unify', a: v, b: a, negated: false, with: [], loc: a.loc });
+      return v;
+    });
     const rKeys = keys.map(rk);
     const member = h.key ? rk(h.key) : undefined;
     const value = h.value ? rk(h.value) : multi && member ? member : trueTerm;
-    const body = res.body(r.body, scope);
+    const body = [...res.body(r.body, scope), ...argChecks];
     const bound = new Set<number>();
     for (const a of args ?? []) patternVars(a, bound);
     const ordered = r.isDefault ? body : orderBody(body, bound, this.errors, r.module.file);
@@ -350,6 +357,7 @@ export function visitTerm(t: Term, f: (t: Term) => void): void {
     case 'arraycomp': case 'setcomp': visitTerm(t.head, f); visitBody(t.body, f); break;
     case 'objcomp': visitTerm(t.key, f); visitTerm(t.value, f); visitBody(t.body, f); break;
     case 'template': t.parts.forEach((p) => typeof p !== 'string' && visitTerm(p, f)); break;
+    case 'withterm': visitTerm(t.term, f); t.with.forEach((w) => visitTerm(w.value, f)); break;
   }
 }
 
@@ -551,6 +559,7 @@ export class Resolver {
         return { t: 'call', op, args: t.args.map((a) => this.term(a, scope)), loc: t.loc, builtin };
       }
       case 'template': return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope))) };
+      case 'withterm': return { ...t, term: this.term(t.term, scope), with: t.with.map((w) => ({ ...w, target: this.withTarget(w.target), value: this.withValue(w.value, scope) })) };
       case 'arraycomp': case 'setcomp': case 'objcomp': {
         const start = scope.alloc.n;
         const inner: Scope = { parent: scope, vars: new Map(), alloc: scope.alloc };
@@ -583,6 +592,7 @@ function directVars(t: Term, out: Set<string>): void {
     case 'object': t.items.forEach(([k, v]) => { directVars(k, out); directVars(v, out); }); break;
     case 'call': t.args.forEach((p) => directVars(p, out)); break;
     case 'template': t.parts.forEach((p) => typeof p !== 'string' && directVars(p, out)); break;
+    case 'withterm': directVars(t.term, out); t.with.forEach((w) => directVars(w.value, out)); break;
   }
 }
 
@@ -593,6 +603,17 @@ function freeSlots(start: number, heads: Term[], body: Body): number[] {
   heads.forEach((h) => visitTerm(h, f));
   visitBody(body, f);
   return [...used];
+}
+
+/** Terms that match a value by structure (function parameters). */
+function isPattern(t: Term): boolean {
+  switch (t.t) {
+    case 'var': case 'scalar': case 'const': return true;
+    case 'array': return t.items.every(isPattern);
+    case 'object': return t.items.every(([k, v]) => isGround(k) && isPattern(v));
+    case 'ref': return t.head.t === 'var' && t.head.slot === undefined;
+    default: return false;
+  }
 }
 
 export function isGround(t: Term): boolean {
@@ -638,6 +659,7 @@ export function evalVars(t: Term, needs: Set<number>, binds?: Set<number>, bound
     case 'object': t.items.forEach(([k, v]) => { evalVars(k, needs, binds, bound); evalVars(v, needs, binds, bound); }); break;
     case 'call': t.args.forEach((x) => evalVars(x, needs, binds, bound)); break;
     case 'template': t.parts.forEach((p) => typeof p !== 'string' && evalVars(p, needs, binds, bound)); break;
+    case 'withterm': evalVars(t.term, needs, binds, bound); t.with.forEach((w) => evalVars(w.value, needs, undefined, bound)); break;
     case 'arraycomp': case 'setcomp': case 'objcomp':
       for (const s of (t as Closure)[FREE] ?? []) if (!bound?.has(s)) needs.add(s);
       break;

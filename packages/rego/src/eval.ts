@@ -121,11 +121,12 @@ export class Evaluator {
 
   // ---------- with ----------
 
-  private evalWith(e: Expr, frame: Value[], k: K): boolean {
+  /** Evaluates `e` (or `run`, when given) with e's `with` modifiers in force. */
+  private evalWith(e: Expr, frame: Value[], k: K, run?: (k: K) => boolean): boolean {
     const inner: Expr = { ...e, with: [] };
     const vals: Value[] = [];
     const collect = (i: number): boolean => {
-      if (i === e.with.length) return this.applyWith(e, vals, inner, frame, k);
+      if (i === e.with.length) return this.applyWith(e, vals, run ?? ((kk) => this.evalExpr(inner, frame, kk)), k);
       const w = e.with[i];
       const fm = this.funcMockTarget(w.value);
       if (fm !== undefined) { vals[i] = { __func: fm } as unknown as Value; return collect(i + 1); }
@@ -144,7 +145,7 @@ export class Evaluator {
     return undefined;
   }
 
-  private applyWith(e: Expr, vals: Value[], inner: Expr, frame: Value[], k: K): boolean {
+  private applyWith(e: Expr, vals: Value[], run: (k: K) => boolean, k: K): boolean {
     const saved = { input: this.input, overrides: this.overrides, mocks: this.mocks, cache: this.cache };
     let input = this.input;
     let overrides = this.overrides;
@@ -177,7 +178,7 @@ export class Evaluator {
     const restore = () => { this.input = saved.input; this.overrides = saved.overrides; this.mocks = saved.mocks; this.cache = saved.cache; };
     apply();
     try {
-      return this.evalExpr(inner, frame, () => { restore(); try { return k(); } finally { apply(); } });
+      return run(() => { restore(); try { return k(); } finally { apply(); } });
     } finally {
       restore();
     }
@@ -399,6 +400,11 @@ export class Evaluator {
         return k(out);
       }
       case 'template': return this.evalTemplate(t.parts, 0, '', frame, k);
+      case 'withterm': {
+        let val: Value = null;
+        const e: Expr = { k: 'term', term: t.term, negated: false, with: t.with, loc: t.loc };
+        return this.evalWith(e, frame, () => k(val), (kk) => this.evalTerm(t.term, frame, (v) => { val = v; return kk(); }));
+      }
     }
   }
 

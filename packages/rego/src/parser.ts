@@ -336,6 +336,10 @@ class Parser {
         kind = { k: 'term', term: a };
       }
     }
+    return { ...kind, negated, with: this.parseWiths(), loc };
+  }
+
+  parseWiths(): With[] {
     const withs: With[] = [];
     while (this.isIdent('with')) {
       const wt = this.next();
@@ -344,7 +348,7 @@ class Parser {
       this.next();
       withs.push({ target, value: this.parseTermIn(), loc: this.loc(wt) });
     }
-    return { ...kind, negated, with: withs, loc };
+    return withs;
   }
 
   /** `key, value in coll` (after `key`), then any further `in` applied to the result. */
@@ -617,7 +621,9 @@ class Parser {
       const sub = new Parser(p.expr!, this.file, this.version, p.row, p.col);
       for (const k of this.keywords) sub.keywords.add(k);
       if (sub.tok.kind === 'eof') sub.fail('empty template expression');
-      const term = sub.parseTermIn();
+      let term = sub.parseTermIn();
+      const withs = sub.parseWiths();
+      if (withs.length) term = { t: 'withterm', term, with: withs, loc: term.loc };
       if (sub.tok.kind !== 'eof') sub.fail(`unexpected ${sub.describe(sub.tok)} token in template expression`);
       parts.push(term);
     }
