@@ -4,52 +4,85 @@
  * UTF-16 code units. Anything I-JSON cannot carry is rejected instead of being silently dropped.
  */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, '$', new Set());
+  try {
+    return serialize(value, new Set());
+  } catch (error) {
+    if (error instanceof CanonicalJsonError) throw new TypeError(`canonicalJson: $${error.path.join('')} ${error.problem}`);
+    throw error;
+  }
 }
 
-function serialize(value: unknown, path: string, ancestors: Set<object>): string {
+/** Collects the path while the stack unwinds, so the happy path builds no path strings. */
+class CanonicalJsonError extends Error {
+  readonly path: string[] = [];
+  constructor(readonly problem: string) {
+    super(problem);
+  }
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function serialize(value: unknown, ancestors: Set<object>): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${path} is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(`is ${value}, which JSON cannot represent`);
       return JSON.stringify(value);
     case 'string':
-      return serializeString(value, path);
+      return serializeString(value);
     case 'object':
-      return serializeContainer(value as object, path, ancestors);
+      return serializeContainer(value as object, ancestors);
     default:
-      throw new TypeError(`canonicalJson: ${path} is ${typeof value}, which JSON cannot represent`);
+      throw new CanonicalJsonError(`is ${typeof value}, which JSON cannot represent`);
   }
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function serializeString(value: string, path: string): string {
-  if (LONE_SURROGATE.test(value)) throw new TypeError(`canonicalJson: ${path} contains a lone surrogate (not I-JSON)`);
+function serializeString(value: string): string {
+  if (SURROGATE.test(value) && LONE_SURROGATE.test(value)) throw new CanonicalJsonError('contains a lone surrogate (not I-JSON)');
   return JSON.stringify(value);
 }
 
-function serializeContainer(value: object, path: string, ancestors: Set<object>): string {
-  if (ancestors.has(value)) throw new TypeError(`canonicalJson: ${path} is a cycle`);
+function addSegment(error: unknown, segment: string): never {
+  if (error instanceof CanonicalJsonError) error.path.unshift(segment);
+  throw error;
+}
+
+function serializeContainer(value: object, ancestors: Set<object>): string {
+  if (ancestors.has(value)) throw new CanonicalJsonError('is a cycle');
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
-      return `[${value.map((item, i) => serialize(item, `${path}[${i}]`, ancestors)).join(',')}]`;
+      let out = '[';
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) out += ',';
+        try {
+          out += serialize(value[i], ancestors);
+        } catch (error) {
+          addSegment(error, `[${i}]`);
+        }
+      }
+      return `${out}]`;
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new TypeError(`canonicalJson: ${path} is a ${proto?.constructor?.name ?? 'non-plain'} object; only plain objects and arrays are allowed`);
+      throw new CanonicalJsonError(`is a ${proto?.constructor?.name ?? 'non-plain'} object; only plain objects and arrays are allowed`);
     }
     const keys = Object.keys(value).sort();
-    const members = keys.map((key) => {
+    let out = '{';
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const item = (value as Record<string, unknown>)[key];
-      const itemPath = `${path}.${key}`;
-      if (item === undefined) throw new TypeError(`canonicalJson: ${itemPath} is undefined`);
-      return `${serializeString(key, itemPath)}:${serialize(item, itemPath, ancestors)}`;
-    });
-    return `{${members.join(',')}}`;
+      try {
+        if (item === undefined) throw new CanonicalJsonError('is undefined');
+        out += `${i > 0 ? ',' : ''}${serializeString(key)}:${serialize(item, ancestors)}`;
+      } catch (error) {
+        addSegment(error, `.${key}`);
+      }
+    }
+    return `${out}}`;
   } finally {
     ancestors.delete(value);
   }

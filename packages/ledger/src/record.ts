@@ -87,7 +87,8 @@ export function validateRecord(record: unknown): asserts record is LedgerRecord 
 
 /** Drops top-level fields set to undefined (TypeScript optional fields), then validates. */
 export function normalizeRecord(record: object): LedgerRecord {
-  const copy = Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+  const values = Object.values(record);
+  const copy = values.includes(undefined) ? Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) : record;
   validateRecord(copy);
   return copy;
 }
