@@ -92,11 +92,11 @@ test('approve in the console: live queue, trace and reason shown, the held order
     await page.waitForSelector('[data-decision-final]');
     assert.match(await page.textContent('.alert.ok') ?? '', /Request approved/);
 
+    // The held request completes; the page shows it without a reload.
+    await page.waitForSelector('[data-decision-final] >> text=Carried out', { timeout: 10_000 });
     const result = await done;
     assert.equal(result.order?.status, 201, "the agent's held request completed");
     assert.equal(world.erp.orders.length, 1);
-    await page.reload();
-    assert.match(await page.textContent('[data-decision-final]') ?? '', /Carried out/);
     assert.match(await page.textContent('[data-decision-final]') ?? '', /priya[\s\S]*Checked with the CFO/);
     await page.screenshot({ path: join(OUT, 'console-3-approved.png'), fullPage: true });
 

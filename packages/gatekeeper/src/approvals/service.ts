@@ -46,6 +46,8 @@ export interface ApprovalEvents {
   created: [Approval];
   decided: [Approval];
   voted: [Approval];
+  /** The approved action was carried out. */
+  used: [Approval];
 }
 
 export class ApprovalService extends EventEmitter<ApprovalEvents> {
@@ -203,7 +205,9 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
     if (status === 'rejected') throw new ApprovalError('rejected', `approval ${id} was rejected`);
     if (status === 'expired') throw new ApprovalError('expired', `approval ${id} expired at ${approval.expiresAt}`);
     if (!this.store.consume(id, this.now().toISOString())) throw new ApprovalError('already_used', `approval ${id} has already been used`);
-    return this.mustGet(id);
+    const used = this.mustGet(id);
+    this.emit('used', used);
+    return used;
   }
 
   private async finalize(approval: Approval, status: 'approved' | 'rejected' | 'expired', votes: Vote[]): Promise<Approval> {

@@ -153,7 +153,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     res.write('retry: 2000\n\n');
     const send = (type: string) => (a: { id?: string; approvalId?: string; status?: string }) =>
       res.write(`event: ${type}\ndata: ${JSON.stringify({ id: a.id ?? a.approvalId, status: a.status })}\n\n`);
-    const listeners = { created: send('created'), decided: send('decided'), voted: send('voted') };
+    const listeners = { created: send('created'), decided: send('decided'), voted: send('voted'), used: send('used') };
     const onNotice = send('notice');
     for (const [event, fn] of Object.entries(listeners)) service.on(event as 'created', fn);
     deps.notices?.on('delivery', onNotice);

@@ -58,10 +58,10 @@ function live() {
   const onChange = (ev) => {
     void refreshQueue();
     const { id } = JSON.parse(ev.data);
-    // Someone else decided the request on screen: show the outcome (unless this reviewer is typing a comment).
+    // The request on screen was decided or carried out: show it (unless this reviewer is typing a comment).
     if (requestId && id === decodeURIComponent(requestId) && !$('[data-decide] textarea')?.value) location.reload();
   };
-  for (const type of ['created', 'decided', 'voted']) events.addEventListener(type, onChange);
+  for (const type of ['created', 'decided', 'voted', 'used']) events.addEventListener(type, onChange);
 }
 
 function checkRow(c) {
