@@ -57,7 +57,11 @@ describe('decision API and API proxy on the real engine and ledger', () => {
     const r = await post(`${fx.url}/v1/decisions`, { action: order(2_400_000) }, KEYS.buyer);
     assert.deepEqual(r.body.decision.approvers.groups, ['procurement-leads']);
     assert.match(r.body.decision.reasons[0], /2400000.*1000000/);
-    assert.ok(r.body.decision.explanation.some((e: any) => e.rule === 'data.oagf.escalate' && e.location.file.endsWith('amounts.rego')));
+    assert.deepEqual(
+      r.body.decision.explanation.map((e: any) => `${e.rule} ${e.location.file.split('/').pop()}`),
+      ['data.oagf.escalate amounts.rego', 'data.oagf.decision decision.rego'],
+      'only the rules that produced the outcome',
+    );
     assert.match(r.body.decision.policy_digest, /^sha256:[0-9a-f]{64}$/);
   });
 

@@ -3,6 +3,10 @@
  * Evaluation runs with a step and time budget; going over it is a `policy_budget` fault, any other error a
  * `policy_error` fault — both deny.
  *
+ * The engine reports every rule that was evaluated; by the OAGF convention (rules add reasons to `deny` and
+ * `escalate` in the entrypoint's package), the explanation of a deny or escalate keeps the definitions of that set
+ * that fired, plus the entrypoint — the rules that produced the outcome. Policies without that convention keep all.
+ *
  * Explanations cost about as much as a third of an evaluation, so by default (`refusals`) only decisions a human
  * will read — deny and escalate — are re-evaluated with explanation; `all` explains every decision, `none` none.
  */
@@ -12,6 +16,7 @@ import { PolicyEvalError, type PolicyEvaluator } from './engine.js';
 import type { ExplanationEntry } from '../spec/index.js';
 
 export const ENTRYPOINT = 'data.oagf.decision';
+const ENTRYPOINT_PACKAGE = 'data.oagf';
 
 export interface EvalLimits {
   maxSteps: number;
@@ -41,7 +46,7 @@ export function compileBundle(bundle: BundleFiles, limits: EvalLimits, query = E
       let out = run(limits.explain === 'all');
       const value = out.results[0]?.expressions[0]?.value;
       if (limits.explain === 'refusals' && (value as { outcome?: unknown } | undefined)?.outcome !== 'allow') out = run(true);
-      return { value, explanation: (out.explanation ?? []).map(explanationEntry) };
+      return { value, explanation: focus((out.explanation ?? []).map(explanationEntry), value) };
     },
   };
 }
@@ -63,4 +68,12 @@ function isBudgetError(err: unknown): boolean {
 function explanationEntry(e: { rule: string; location?: unknown }): ExplanationEntry {
   const m = typeof e.location === 'string' ? /^(.*):(\d+)(?::(\d+))?$/.exec(e.location) : null;
   return m ? { rule: e.rule, location: { file: m[1]!, row: Number(m[2]), col: Number(m[3] ?? 1) } } : { rule: e.rule };
+}
+
+function focus(entries: ExplanationEntry[], value: unknown): ExplanationEntry[] {
+  const outcome = (value as { outcome?: unknown } | undefined)?.outcome;
+  if (outcome !== 'deny' && outcome !== 'escalate') return entries;
+  const producing = entries.filter((e) => e.rule === `${ENTRYPOINT_PACKAGE}.${outcome}`);
+  if (producing.length === 0) return entries;
+  return [...producing, ...entries.filter((e) => e.rule === ENTRYPOINT)];
 }
