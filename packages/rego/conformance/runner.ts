@@ -2,6 +2,7 @@
  * Runs OPA's YAML evaluation test cases (see ../../../shared/conformance/opa-v1/README.md) against the engine.
  * Usage: npm run conformance -w @oagf/rego -- [--rego-version v0|v1] [--json FILE] [--verbose] <dir>...
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -54,12 +55,24 @@ function rowText(row: Value, sort: boolean): string {
   return jsonText(sort ? deepSort(row) : row);
 }
 
+/** The harness plays the host for net.lookup_ip_addr (the engine has no resolver of its own). */
+const host = {
+  lookupIpAddr(name: string): string[] {
+    try {
+      const out = execFileSync('getent', ['ahosts', name], { encoding: 'utf8', timeout: 5000 });
+      return [...new Set(out.split('\n').map((l) => l.split(/\s+/)[0]).filter(Boolean))];
+    } catch {
+      return [];
+    }
+  },
+};
+
 function runCase(c: Case, regoVersion: 'v0' | 'v1'): { status: 'pass' | 'fail'; reason?: string } {
   const modules: Record<string, string> = {};
   (c.modules ?? []).forEach((m, i) => { modules[`test-${i}.rego`] = m; });
   const wantsError = c.want_error_code !== undefined || c.want_error !== undefined;
   try {
-    const policy = compile({ modules, data: c.data ?? {}, regoVersion, strictBuiltinErrors: c.strict_error ?? false, env: c.env ?? {}, print: () => undefined });
+    const policy = compile({ modules, data: c.data ?? {}, regoVersion, strictBuiltinErrors: c.strict_error ?? false, env: c.env ?? {}, host, print: () => undefined });
     let input: unknown = c.input;
     if (c.input_term !== undefined) {
       const rows = compile({ modules: {} }).prepare(`__input__ = ${c.input_term}`).evalValues();

@@ -30,7 +30,8 @@ export interface Comment {
   col: number;
 }
 
-const OPS = [':=', '==', '!=', '<=', '>=', '{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|'];
+const TWO_CHAR_OPS = new Set([':=', '==', '!=', '<=', '>=']);
+const ONE_CHAR_OPS = new Set(['{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|']);
 
 function isIdentStart(c: string): boolean {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
@@ -60,8 +61,10 @@ export function tokenize(src: string, file: string, rowBase = 1, colBase = 1): {
       continue;
     }
     const start = i, col = i - lineStart + 1;
-    const push = (kind: TokKind, extra: Partial<Token> = {}) => {
-      tokens.push({ kind, text: src.slice(start, i), row, col, pos: start, end: i, nl, ...extra });
+    const push = (kind: TokKind, extra?: Partial<Token>) => {
+      const t: Token = { kind, text: src.slice(start, i), row, col, pos: start, end: i, nl };
+      if (extra) Object.assign(t, extra);
+      tokens.push(t);
       nl = false;
     };
     if (isIdentStart(c)) {
@@ -131,7 +134,8 @@ export function tokenize(src: string, file: string, rowBase = 1, colBase = 1): {
       push('template', { parts });
       continue;
     }
-    const op = OPS.find((o) => src.startsWith(o, i));
+    const two = src.substr(i, 2);
+    const op = TWO_CHAR_OPS.has(two) ? two : ONE_CHAR_OPS.has(c) ? c : undefined;
     if (!op) fail(`unexpected character ${JSON.stringify(c)}`);
     i += op!.length;
     push('op');

@@ -222,16 +222,19 @@ class Parser {
   private parseHead(isDefault: boolean): RuleHead {
     const nameTok = this.next();
     const ref: Term[] = [{ t: 'scalar', v: nameTok.text, loc: this.loc(nameTok) }];
+    let lastBracket = false;
     for (;;) {
       if (this.isOp('.') && !this.tok.nl) {
         this.next();
         if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
         const f = this.next();
         ref.push({ t: 'scalar', v: f.text, loc: this.loc(f) });
+        lastBracket = false;
       } else if (this.isOp('[') && !this.tok.nl) {
         this.next();
         ref.push(this.parseTermIn());
         this.expectOp(']');
+        lastBracket = true;
       } else break;
     }
     const head: RuleHead = { ref, assign: false };
@@ -253,10 +256,8 @@ class Parser {
     if (this.isOp('=') || this.isOp(':=')) {
       head.assign = this.next().text === ':=';
       head.value = this.parseTermIn();
-    } else if (!isDefault && ref.length === 2 && ref[1].t !== 'scalar' && !head.args && this.version === 'v0' && !this.regoV1Import) {
+    } else if (!isDefault && lastBracket && !head.args && this.version === 'v0' && !this.regoV1Import) {
       // v0 partial set: p[x] { ... }
-      head.key = ref.pop()!;
-    } else if (!isDefault && ref.length >= 2 && !head.args && this.version === 'v0' && !this.regoV1Import && ref[ref.length - 1].t !== 'scalar') {
       head.key = ref.pop()!;
     }
     return head;
