@@ -4,6 +4,7 @@
  * call in the response before the agent sees it. Budget escrow is settled from the reported usage, or
  * released when the upstream fails, times out or the agent goes away.
  */
+import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { errors as undiciErrors } from 'undici';
 import { attemptOf, beginAttempt, finalDecision, refusalOf } from '../http/attempt.js';
@@ -60,7 +61,7 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
     await outcome.reservation?.release(`not carried out: ${decision.outcome}`);
     throw refusal;
   }
-  const escrow = once(outcome.reservation);
+  const escrow = escrowOf(outcome.reservation);
 
   const streaming = request.stream === true && target.endpoint !== 'embeddings';
   // What goes upstream is re-serialized from what policy saw, never the agent's own bytes: a body with
@@ -160,6 +161,8 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
       res.cork();
       for (const event of parser.push(chunk as Buffer)) streamGate.push(event);
       res.uncork();
+      // A slow agent slows the upstream read instead of growing the gatekeeper's buffers.
+      if (res.writableNeedDrain) await once(res, 'drain', { signal: abort.signal });
     }
   } catch (err) {
     if (!abort.signal.aborted) {
@@ -231,7 +234,7 @@ function outputChars(soFar: { content: string; reasoning?: string } | { content:
 }
 
 /** The reservation, settled or released at most once whichever path ends the call. */
-function once(reservation: Reservation | undefined): Escrow {
+function escrowOf(reservation: Reservation | undefined): Escrow {
   let done = !reservation;
   return {
     async settle(actual) {
