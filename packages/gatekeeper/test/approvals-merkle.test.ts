@@ -67,6 +67,23 @@ test('a changed record, a wrong proof, a foreign checkpoint key and a forged roo
   await ledger.close();
 });
 
+test('payloads are checked against the digests the entry commits to', async () => {
+  const key = generateKey('test.example/ledger');
+  const ledger = await openLedger({ path: ':memory:', origin: 'test.example/ledger', signingKey: key.skey });
+  const trace = JSON.stringify({ steps: [{ content: 'reasoning' }] });
+  await ledger.append({ v: 1, type: 'decision', id: 'r0', time: '2026-01-01T00:00:00.000Z', outcome: 'escalate' }, { trace });
+  const checkpoint = await ledger.checkpointNow();
+  const record = ledger.getRecord(0)!;
+  const e = { index: 0, record, entry: Buffer.from(canonicalJson(record)).toString('base64'), size: 1, proof: [], checkpoint, keys: [key.vkey] };
+  const label = 'Payload "trace" matches the digest committed in the entry';
+  const result = async (bytes: Uint8Array | null) =>
+    ((await verifyEntry({ ...e, payloads: { trace: { bytes } } })) as Check[]).find((c) => c.label === label)!.ok;
+  assert.equal(await result(new TextEncoder().encode(trace)), true);
+  assert.equal(await result(new TextEncoder().encode(trace.replace('reasoning', 'reasonin9'))), false);
+  assert.equal(await result(null), false);
+  await ledger.close();
+});
+
 test('the proof walk rejects an index outside the tree and a proof of the wrong length', async () => {
   const leaf = await leafHash(new Uint8Array([1, 2, 3]));
   assert.equal(await rootFromInclusionProof(5, 5, leaf, []), null);

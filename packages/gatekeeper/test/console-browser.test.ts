@@ -113,6 +113,15 @@ test('approve in the console: live queue, trace and reason shown, the held order
     assert.match(checks, /Verdict signed by the approval key \(approved\)/);
     await page.screenshot({ path: join(OUT, 'console-4-ledger.png'), fullPage: true });
 
+    // The escalation entry: its reasoning-trace payload is checked against the digest in the leaf.
+    await page.click('[data-links] a');
+    await page.waitForSelector('[data-ledger-view][data-verified]', { timeout: 10_000 });
+    assert.equal(await page.getAttribute('[data-ledger-view]', 'data-verified'), 'true', await page.textContent('[data-checks]') ?? '');
+    assert.match(await page.textContent('[data-checks]') ?? '', /Payload "trace" matches the digest committed in the entry/);
+    await page.click('details.payload >> text=Payload "trace"');
+    assert.match(await page.textContent('[data-ledger-view]') ?? '', /over my \$1,000,000 authorised limit/);
+    await page.screenshot({ path: join(OUT, 'console-4-ledger-escalation.png'), fullPage: true });
+
     await page.goto(`${world.consoleUrl}/history?q=priya`);
     assert.match(await page.textContent('table') ?? '', /Approved · carried out/);
   });

@@ -230,6 +230,15 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     });
   });
 
+  router.add('GET', '/console/api/ledger/payload', async (req, res, ctx) => {
+    if (!(await sessions.who(req, true))) return unauthorized(res);
+    const digest = new URLSearchParams(ctx.query).get('digest') ?? '';
+    const data = /^sha256:[0-9a-f]{64}$/.test(digest) ? deps.ledger?.getPayload(digest) : undefined;
+    if (!data) return sendJson(res, 404, { error: { type: 'not_found', message: `no payload ${JSON.stringify(digest)} (never stored, or removed by retention)` } });
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length, 'cache-control': 'no-store' });
+    res.end(data);
+  });
+
   function requestView(approval: Approval, user: Reviewer, flash?: { kind: 'ok' | 'error'; text: string }) {
     const blocked = !canDecide(user)
       ? `You are signed in as ${user.roles.join(', ')}: only reviewers and admins decide.`

@@ -73,6 +73,23 @@ function checkRow(c) {
   return li;
 }
 
+function showPayload(view, name, bytes) {
+  const details = document.createElement('details');
+  details.className = 'payload';
+  const summary = document.createElement('summary');
+  summary.textContent = `Payload "${name}" (${bytes.length} bytes)`;
+  const pre = document.createElement('pre');
+  pre.className = 'code small';
+  const text = new TextDecoder().decode(bytes);
+  try {
+    pre.textContent = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    pre.textContent = text;
+  }
+  details.append(summary, pre);
+  $('[data-record]', view).after(details);
+}
+
 async function ledgerView() {
   const view = $('[data-ledger-view]');
   const q = view?.dataset.query;
@@ -101,6 +118,13 @@ async function ledgerView() {
     a.textContent = l.index !== undefined ? `entry #${l.index}` : l.id;
     dd.append(a);
     links.append(dt, dd);
+  }
+  body.payloads = {};
+  for (const [name, digest] of Object.entries(body.record.payloads ?? {})) {
+    const r = await fetch(`/console/api/ledger/payload?digest=${encodeURIComponent(digest)}`, { credentials: 'same-origin' });
+    const bytes = r.ok ? new Uint8Array(await r.arrayBuffer()) : null;
+    body.payloads[name] = { bytes };
+    if (bytes) showPayload(view, name, bytes);
   }
   const checks = await verifyEntry(body);
   const list = $('[data-checks]', view);

@@ -112,7 +112,8 @@ export async function verifyVerdict(statement, signatureB64, publicKeyPem) {
 
 /**
  * Every check for one ledger entry, as a list of { label, ok, detail }: the entry is the canonical form of the
- * record, its leaf hash and proof lead to the checkpoint's root, and the checkpoint is signed by the ledger key.
+ * record, its leaf hash and proof lead to the checkpoint's root, the checkpoint is signed by the ledger key, the
+ * payloads given as `e.payloads` ({ name: { bytes } }) match their committed digests, and a verdict's signature.
  */
 export async function verifyEntry(e) {
   const checks = [];
@@ -130,6 +131,10 @@ export async function verifyEntry(e) {
   let signed = false;
   for (const k of e.keys) signed ||= await verifyNoteSignature(e.checkpoint, k).catch(() => false);
   checks.push({ label: 'Checkpoint signature verified (Ed25519)', ok: signed, detail: e.keys.map((k) => k.split('+')[0]).join(', ') || 'no key' });
+  for (const [name, p] of Object.entries(e.payloads ?? {})) {
+    const ok = p.bytes !== null && `sha256:${toHex(await sha256(p.bytes))}` === e.record.payloads?.[name];
+    checks.push({ label: `Payload "${name}" matches the digest committed in the entry`, ok, detail: p.bytes ? `${p.bytes.length} bytes` : 'not available' });
+  }
   const data = e.record.data;
   if (data && data.statement && data.signature && data.public_key) {
     const ok = await verifyVerdict(data.statement, data.signature, data.public_key).catch(() => false);
