@@ -13,7 +13,8 @@ import { timeOf, type OagfAction, type OagfInput } from '../src/spec/index.js';
 const PRICES = { 'gpt-test': { input: '2.50', output: '10.00', cached_input: '1.25', max_output_tokens: 1000 } };
 
 function setup(limits: BudgetsConfigInput['limits'], extra: Partial<BudgetsConfigInput> = {}, start = Date.UTC(2026, 0, 15, 12)) {
-  const config = BudgetsConfig.parse({ store: { sqlite: ':memory:' }, prices: PRICES, limits, ...extra });
+  // Expected amounts below are worked out with the chars/4 estimate, so these tests pin `approximate`.
+  const config = BudgetsConfig.parse({ store: { sqlite: ':memory:' }, estimate: { mode: 'approximate' }, prices: PRICES, limits, ...extra });
   const clock = { now: start };
   const store = new SqliteBudgetStore(':memory:');
   const budgets = new Budgets(config, store, { clock: () => clock.now });
@@ -75,10 +76,22 @@ describe('pricing and estimates', () => {
     assert.equal(readUsage({ completion_tokens: 3 }), undefined);
   });
 
-  it('estimates prompt tokens as ceil(chars / 4) plus a per-message overhead', () => {
-    const config = BudgetsConfig.parse({});
+  it('approximate mode: prompt tokens as ceil(chars / 4) plus a per-message overhead', () => {
+    const config = BudgetsConfig.parse({ estimate: { mode: 'approximate' } });
     // strings: "role"+"user" (8) + "content"+"hello world" (7+11) = 26 chars → 7 tokens, + 4 for one message
     assert.equal(estimatePromptTokens(config, { messages: [{ role: 'user', content: 'hello world' }] }), 11);
+  });
+
+  it('upper_bound (default): one token per UTF-8 byte of the prompt JSON, tool schemas and non-ASCII included', () => {
+    const config = BudgetsConfig.parse({});
+    assert.equal(config.estimate.mode, 'upper_bound');
+    const messages = [{ role: 'user', content: '注文' }]; // 2 characters, 6 UTF-8 bytes
+    const tools = [{ type: 'function', function: { name: 'place_order', parameters: { type: 'object', properties: { total: { type: 'number' } } } } }];
+    const expected = Buffer.byteLength(JSON.stringify(messages)) + Buffer.byteLength(JSON.stringify(tools)) + (1 + 1) * 4;
+    assert.equal(estimatePromptTokens(config, { messages, tools }), expected);
+    // never below the approximate estimate of the same request
+    const approx = BudgetsConfig.parse({ estimate: { mode: 'approximate', chars_per_token: 1 } });
+    assert.ok(estimatePromptTokens(config, { messages, tools }) >= estimatePromptTokens(approx, { messages, tools }));
   });
 });
 

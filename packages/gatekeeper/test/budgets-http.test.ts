@@ -44,7 +44,8 @@ async function startGatekeeper(opts: { llmUrl: string; erpUrl?: string; budgets:
     listen: { host: '127.0.0.1', port: 0 },
     policy: { bundle: 'unused' },
     ledger: { path: 'unused', signing_key_file: 'unused' },
-    budgets: { store: { sqlite: `budgets-${++dbs}.db` }, prices: PRICES, ...opts.budgets },
+    // WORST and the other expected amounts are worked out with the chars/4 estimate.
+    budgets: { store: { sqlite: `budgets-${++dbs}.db` }, estimate: { mode: 'approximate' }, prices: PRICES, ...opts.budgets },
   });
   const log = new MemoryLog();
   const policyFn = opts.policy ?? (() => ({ outcome: 'allow', reasons: [] }));

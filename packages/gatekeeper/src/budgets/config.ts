@@ -60,11 +60,17 @@ export const BudgetsConfig = z
       .describe('What a stream cut before its final usage chunk is charged'),
     estimate: z
       .object({
-        chars_per_token: z.number().positive().default(4),
+        mode: z
+          .enum(['upper_bound', 'approximate'])
+          .default('upper_bound')
+          .describe(
+            'upper_bound: one token per UTF-8 byte of the prompt fields as JSON (a byte-level BPE token covers at least one byte), so a settled call never costs more than its hold; approximate: characters / chars_per_token',
+          ),
+        chars_per_token: z.number().positive().default(4).describe('approximate mode, and streamed text under stream_cut: charge_estimate'),
         per_message_tokens: z.number().int().nonnegative().default(4),
       })
       .strict()
-      .default({ chars_per_token: 4, per_message_tokens: 4 }),
+      .default({ mode: 'upper_bound', chars_per_token: 4, per_message_tokens: 4 }),
     default_max_output_tokens: z.number().int().positive().default(4096),
     prices: z
       .record(z.string(), ModelPrice)

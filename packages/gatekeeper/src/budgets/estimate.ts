@@ -1,7 +1,10 @@
 /**
- * Worst-case token estimate for a request before it is sent: a cheap, deterministic
- * count (characters / chars_per_token, rounded up, plus a per-message overhead) for the
- * prompt, and the request's output limit for the completion.
+ * Worst-case token estimate for a request before it is sent, and the request's output
+ * limit for the completion. The default `upper_bound` counts one token per UTF-8 byte of
+ * the prompt fields serialized as JSON: byte-level BPE tokenizers never emit a token
+ * shorter than one byte, so the hold covers any tokenization of that text (tool schemas
+ * included) and settling can never pass a cap. `approximate` (characters / chars_per_token)
+ * holds less but can be exceeded by densely tokenizing text.
  */
 import type { BudgetsConfig } from './config.js';
 import { isRecord, type TokenUsage } from './pricing.js';
@@ -11,15 +14,17 @@ const PROMPT_FIELDS = ['messages', 'input', 'instructions', 'prompt', 'tools', '
 const OUTPUT_LIMIT_FIELDS = ['max_completion_tokens', 'max_tokens', 'max_output_tokens'] as const;
 
 export function estimatePromptTokens(config: BudgetsConfig, request: Record<string, unknown>): number {
-  let chars = 0;
+  const bound = config.estimate.mode === 'upper_bound';
+  let units = 0;
   let messages = 0;
   for (const field of PROMPT_FIELDS) {
     const value = request[field];
     if (value === undefined) continue;
-    chars += stringChars(value);
+    units += bound ? Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') : stringChars(value);
     messages += Array.isArray(value) ? value.length : 1;
   }
-  return Math.ceil(chars / config.estimate.chars_per_token) + messages * config.estimate.per_message_tokens;
+  const tokens = bound ? units : Math.ceil(units / config.estimate.chars_per_token);
+  return tokens + messages * config.estimate.per_message_tokens;
 }
 
 /** Output tokens to reserve: the request's own limit, else the model's, else the default. */
