@@ -6,6 +6,7 @@
 import type { Annotations, Body, Expr, Module, Rule, Term } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
 import { RegoError, type Location, type RegoErrorDetail } from './errors.js';
+import type { RuleIndex } from './indexing.js';
 import { refText } from './parser.js';
 import { makeObject, makeSet, type Value } from './value.js';
 
@@ -46,6 +47,8 @@ export class RuleNode {
   arity?: number;
   /** complete rules whose values are one constant: the first success decides (set lazily) */
   earlyExit?: boolean;
+  /** rule index (built on first evaluation; null when the rules do not index) */
+  index?: RuleIndex | null;
   constructor(readonly path: string[]) {}
 
   child(seg: string): RuleNode {

@@ -8,8 +8,9 @@ import { BUILTINS } from './builtins/index.js';
 import { BuiltinError, describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
 import { FREE, type CRule, type RuleNode } from './compiler.js';
 import { BudgetExceededError, RegoError, type Location } from './errors.js';
+import { buildIndex } from './indexing.js';
 import { metadataChain, metadataRule } from './metadata.js';
-import { compare, equal, isArray, isNum, isObject, isSet, makeObject, makeSet, RObject, RSet, typeName, valueToString, type Value } from './value.js';
+import { compare, equal, isArray, isNum, isObject, isSet, keyOf, makeObject, makeSet, RObject, RSet, typeName, valueToString, type Value } from './value.js';
 import { toSafeInt } from './num.js';
 
 type K = () => boolean;
@@ -31,6 +32,7 @@ type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
 
 const UNDEF = Symbol('undefined');
 const NOT_DIRECT = Symbol('not-direct');
+const EMPTY: Value[] = [];
 type Cached = Value | typeof UNDEF;
 
 export class Evaluator {
@@ -602,7 +604,7 @@ export class Evaluator {
     let result: Value | undefined;
     let resultRule: CRule | undefined;
     const early = node.earlyExit ??= node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
-    for (const rule of node.rules) {
+    for (const rule of this.candidates(node)) {
       let stop = false;
       this.evalChain(rule, (v, r) => {
         if (result !== undefined && !equal(result, v)) {
@@ -625,7 +627,7 @@ export class Evaluator {
     const c = this.cache.get(node);
     if (c !== undefined && c !== UNDEF) return c;
     const out = new RSet();
-    for (const rule of node.rules) {
+    for (const rule of this.candidates(node)) {
       const frame: Value[] = new Array(rule.nslots);
       this.ruleStack.push(rule);
       try {
@@ -638,7 +640,7 @@ export class Evaluator {
   private setHas(node: RuleNode, key: Value): boolean {
     const c = this.cache.get(node);
     if (c instanceof RSet) return c.has(key);
-    for (const rule of node.rules) {
+    for (const rule of this.candidates(node)) {
       const frame: Value[] = new Array(rule.nslots);
       this.ruleStack.push(rule);
       let found = false;
@@ -653,7 +655,7 @@ export class Evaluator {
   private fullObject(node: RuleNode): Value | undefined {
     const out = new RObject();
     let any = false;
-    for (const rule of node.rules) {
+    for (const rule of this.candidates(node)) {
       const frame: Value[] = new Array(rule.nslots);
       this.ruleStack.push(rule);
       try {
@@ -671,7 +673,7 @@ export class Evaluator {
 
   private objectGet(node: RuleNode, key: Value): Value | undefined {
     let out: RObject | undefined;
-    for (const rule of node.rules) {
+    for (const rule of this.candidates(node)) {
       const frame: Value[] = new Array(rule.nslots);
       this.ruleStack.push(rule);
       try {
@@ -685,6 +687,18 @@ export class Evaluator {
       } finally { this.ruleStack.pop(); }
     }
     return out?.get(key);
+  }
+
+  /** The rules of a node worth evaluating for the current input (see indexing.ts). */
+  private candidates(node: RuleNode): CRule[] {
+    if (node.index === undefined) node.index = buildIndex(node.rules) ?? null;
+    const idx = node.index;
+    if (!idx) return node.rules;
+    const v = this.direct(idx.ref, EMPTY);
+    if (v === NOT_DIRECT) return node.rules;
+    const hit = v === undefined ? undefined : idx.byValue.get(keyOf(v));
+    if (!hit) return idx.rest;
+    return idx.rest.length ? [...hit, ...idx.rest] : hit;
   }
 
   private defaultValue(r: CRule): Value {
@@ -767,7 +781,7 @@ export class Evaluator {
   private callUser(node: RuleNode, args: Value[], loc: Location, k: KV): boolean {
     if (args.length !== node.arity) throw RegoError.single('rego_type_error', `data.${node.path.join('.')}: arity mismatch`, loc);
     let result: Value | undefined;
-    for (const rule of node.rules) {
+    for (const rule of this.candidates(node)) {
       this.evalChain(rule, (v, r) => {
         if (result !== undefined && !equal(result, v)) throw RegoError.single('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
         result = v;

@@ -113,3 +113,17 @@ meta2 := rego.metadata.rule()
   assert.deepEqual(v.meta, {});
   assert.deepEqual(v.meta2, { title: 'Meta', scope: 'rule' });
 });
+
+test('rule indexing: evaluation cost does not grow with unrelated rules', () => {
+  const rules = ['package big', 'default allow := false'];
+  for (let i = 0; i < 1000; i++) rules.push(`allow if {\n  input.kind == "k${i}"\n  input.n > ${i}\n}`);
+  rules.push('allow if input.admin == true');
+  const q = compile({ modules: { 'big.rego': rules.join('\n') } }).prepare('data.big.allow');
+  const budget = { maxSteps: 200 };
+  const value = (input: unknown) => q.eval({ input, budget }).results[0].expressions[0].value;
+  assert.equal(value({ kind: 'k500', n: 501 }), true);
+  assert.equal(value({ kind: 'k500', n: 500 }), false);
+  assert.equal(value({ kind: 'nope', n: 1e9 }), false);
+  assert.equal(value({ kind: 'nope', admin: true }), true);
+  assert.equal(value({}), false);
+});
