@@ -8,8 +8,12 @@
  * p50/p99 under an open-loop 1,000 req/s, and the maximum req/s with back-to-back workers. Also the time
  * to the first text byte of an allowed stream, direct and through the gatekeeper.
  *
+ * The gatekeeper runs from its compiled build (tsc -b first), as deployed; if the build fails it runs the
+ * sources through tsx and says so. CPU time per request (from /proc) is reported for the gatekeeper and the
+ * peer: unlike latency it stays meaningful on a busy machine.
+ *
  * Env: BENCH_RATE (1000), BENCH_SECONDS (8), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
- * into bench/gateway/profiles/). The last line of output is one JSON object with the figures.
+ * into $TMPDIR/bench-gateway-profiles). The last line of output is one JSON object with the figures.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,7 +137,9 @@ async function main(): Promise<void> {
   try {
     const upstreamPort = Number((await start('upstream', ['--import', 'tsx', join(here, 'upstream.ts')], /^(\d+)$/m))[1]);
     const config = writeGatekeeperConfig(work, upstreamPort);
-    const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(here, 'profiles')}`] : [];
+    const profileDir = join(tmpdir(), 'bench-gateway-profiles');
+    const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    if (profile.length) console.log(`gatekeeper CPU profile: ${profileDir}`);
     const built = build();
     const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
     console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
