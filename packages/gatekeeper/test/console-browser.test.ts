@@ -31,8 +31,11 @@ async function withWorld(fn: (w: DemoWorld, page: Page, dir: string) => Promise<
   const dir = mkdtempSync(join(tmpdir(), 'gk-console-test-'));
   const world = await startDemo({ dir, port: 0, mode: 'hold', holdTimeoutS: 120 });
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  const scriptErrors: string[] = [];
+  page.on('pageerror', (err) => scriptErrors.push(err.message));
   try {
     await fn(world, page, dir);
+    assert.deepEqual(scriptErrors, [], 'the console scripts ran without errors');
   } finally {
     await page.close();
     await world.close();

@@ -201,7 +201,7 @@ export function requestPage(v: RequestView): Html {
         <h2>Budget</h2>
         ${budgetView(input.budgets ?? {})}
       </section>
-      <section class="card">
+      <section class="card" data-notices>
         <h2>Notices</h2>
         ${
           v.notices.length

@@ -48,6 +48,27 @@ async function refreshQueue() {
   }
 }
 
+/** Re-renders the delivery status of the notices for the request on screen. */
+async function refreshNotices(id) {
+  const card = $('[data-notices]');
+  const res = await fetch(`/console/api/approvals/${encodeURIComponent(id)}`, { credentials: 'same-origin' });
+  if (!card || !res.ok) return;
+  const { notices } = await res.json();
+  const list = document.createElement('ul');
+  list.className = 'notices';
+  for (const n of notices) {
+    const li = document.createElement('li');
+    const pill = document.createElement('span');
+    pill.className = `pill small ${n.status === 'delivered' ? 'approved' : n.status === 'failed' ? 'rejected' : 'pending'}`;
+    pill.textContent = n.status;
+    const small = document.createElement('small');
+    small.textContent = `${n.attempts} attempt${n.attempts === 1 ? '' : 's'}${n.lastError ? ` · ${n.lastError}` : ''}`;
+    li.append(pill, ` ${n.channel}`, small);
+    list.append(li);
+  }
+  card.querySelector('ul.notices, p')?.replaceWith(list);
+}
+
 function live() {
   if (!$('[data-pending-count]')) return;
   const events = new EventSource('/console/events');
@@ -62,6 +83,9 @@ function live() {
     if (requestId && id === decodeURIComponent(requestId) && !$('[data-decide] textarea')?.value) location.reload();
   };
   for (const type of ['created', 'decided', 'voted', 'used']) events.addEventListener(type, onChange);
+  events.addEventListener('notice', (ev) => {
+    if (requestId && JSON.parse(ev.data).id === decodeURIComponent(requestId)) void refreshNotices(decodeURIComponent(requestId));
+  });
 }
 
 function checkRow(c) {

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redactor } from '../src/approvals/redact.js';
+
+test('built-in secret formats are redacted wherever they appear in text', () => {
+  const r = new Redactor();
+  const cases: [string, string][] = [
+    ['use sk-proj-abcdefghijklmnop1234 please', 'use [REDACTED] please'],
+    ['Authorization: Bearer eyJhbGciOi.abc-def_ghi', 'Authorization: Bearer [REDACTED]'],
+    ['basic dXNlcjpwYXNz', 'basic [REDACTED]'],
+    ['token ghp_abcdefghijklmnopqrstuvwxyz0123', 'token [REDACTED]'],
+    ['slack xoxb-1234567890-abcdef', 'slack [REDACTED]'],
+    ['aws AKIAABCDEFGHIJKLMNOP here', 'aws [REDACTED] here'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlMTIz end', 'jwt [REDACTED] end'],
+    ['-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----', '[REDACTED]'],
+  ];
+  for (const [input, want] of cases) assert.equal(r.text(input), want, input);
+  assert.equal(r.text('nothing secret: sk-short, order 2400000'), 'nothing secret: sk-short, order 2400000');
+});
+
+test('values under credential-looking keys are replaced; the input is not changed; configured patterns apply', () => {
+  const r = new Redactor(['ACME-[0-9]{6}']);
+  const input = { headers: { Authorization: 'x', 'X-Api-Key': 'y' }, password: 'hunter2', note: 'ref ACME-123456', list: ['sk-abcdefghijklmnopqrstu'], token: '', n: 5 };
+  const out = r.value(input);
+  assert.deepEqual(out, { headers: { Authorization: '[REDACTED]', 'X-Api-Key': '[REDACTED]' }, password: '[REDACTED]', note: 'ref [REDACTED]', list: ['[REDACTED]'], token: '', n: 5 });
+  assert.equal(input.password, 'hunter2');
+});
+
+test('a configured pattern that is not a regular expression is a start-up error naming it', () => {
+  assert.throws(() => new Redactor(['(unclosed']), /approvals\.redact\.patterns: invalid regular expression "\(unclosed"/);
+});
