@@ -136,3 +136,9 @@ test('a cross-site decision is refused; the JSON API wants credentials; an audit
   });
   assert.equal(again.status, 409);
 });
+
+test('/metrics counts pending approvals and verdicts', async () => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  assert.match(text, /^gatekeeper_approvals_pending 0$/m);
+  assert.match(text, /^gatekeeper_approval_verdicts_total\{status="approved"\} 1$/m);
+});

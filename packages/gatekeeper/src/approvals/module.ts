@@ -11,6 +11,7 @@ import { registerConsoleRoutes } from '../console/routes.js';
 import { Accounts } from './accounts.js';
 import { parseApprovalsConfig, resolveUrl, type ApprovalsConfig } from './config.js';
 import { approvalHooks } from './hooks.js';
+import { registerApprovalMetrics } from './metrics.js';
 import { NoticeDispatcher, slackChannel, teamsChannel, webhookChannel, type NoticeChannel } from './notices/dispatcher.js';
 import { Redactor } from './redact.js';
 import { ApprovalService } from './service.js';
@@ -55,6 +56,8 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
         backoffMs: config.notices.backoff_ms,
         timeoutMs: config.notices.timeout_ms,
       });
+      registerApprovalMetrics(service, notices, core.metrics.registry);
+      if (!config.accounts.length) core.logger.warn('approvals are on but approvals.accounts is empty: nobody can sign in to decide');
       service.start();
       options.onReady?.(service);
       return {

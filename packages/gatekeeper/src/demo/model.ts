@@ -25,7 +25,7 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
       return res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
     }
     state.requests++;
-    const body = JSON.parse(await text(req)) as { model: string; messages: never[]; stream?: boolean };
+    const body = JSON.parse(await text(req)) as { model: string; messages: never[] };
     const turn = nextTurn(body.messages);
     const id = `chatcmpl-${randomUUID()}`;
     const toolCalls = turn.toolCall

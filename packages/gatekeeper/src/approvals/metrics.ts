@@ -1,0 +1,33 @@
+/** Prometheus metrics for approvals: what is waiting, how it ends, and whether notices get through. */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NoticeDispatcher } from './notices/dispatcher.js';
+import type { ApprovalService } from './service.js';
+
+export function registerApprovalMetrics(service: ApprovalService, notices: NoticeDispatcher, registry: Registry): void {
+  new Gauge({
+    name: 'gatekeeper_approvals_pending',
+    help: 'Approval requests waiting for a decision',
+    registers: [registry],
+    collect() {
+      this.set(service.list({ status: ['pending'], limit: 100_000 }).length);
+    },
+  });
+  const verdicts = new Counter({
+    name: 'gatekeeper_approval_verdicts_total',
+    help: 'Approval requests that became final, by status (approved, rejected, expired)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const used = new Counter({ name: 'gatekeeper_approvals_used_total', help: 'Approved actions carried out', registers: [registry] });
+  const deliveries = new Counter({
+    name: 'gatekeeper_approval_notices_total',
+    help: 'Notice deliveries that finished, by channel and status (delivered, failed)',
+    labelNames: ['channel', 'status'] as const,
+    registers: [registry],
+  });
+  service.on('decided', (a) => verdicts.inc({ status: a.status }));
+  service.on('used', () => used.inc());
+  notices.on('delivery', (d) => {
+    if (d.status !== 'pending') deliveries.inc({ channel: d.channel, status: d.status });
+  });
+}
