@@ -8,7 +8,8 @@ import { BUILTINS } from './builtins/index.js';
 import { RegoError, type Location, type RegoErrorDetail } from './errors.js';
 import type { RuleIndex } from './indexing.js';
 import { refText } from './parser.js';
-import { makeObject, makeSet, type Value } from './value.js';
+import { specKinds } from './builtins/registry.js';
+import { makeObject, makeSet, typeName, type Value } from './value.js';
 
 export type RuleKind = 'complete' | 'set' | 'object' | 'func';
 
@@ -405,6 +406,7 @@ export class Resolver {
     const direct = new Set<string>();
     const decl = new Set<string>(forced);
     const declAt = new Map<string, number>();
+    const assigned = new Set<string>();
     const dv = (t: Term) => directVars(t, direct);
     const declare = (t: Term, i: number) => {
       const names = new Set<string>();
@@ -416,7 +418,17 @@ export class Resolver {
       switch (e.k) {
         case 'term': dv(e.term); break;
         case 'unify': dv(e.a); dv(e.b); break;
-        case 'assign': dv(e.a); dv(e.b); declare(e.a, i); break;
+        case 'assign': {
+          dv(e.a); dv(e.b);
+          const names = new Set<string>();
+          collectPatternNames(e.a, names);
+          for (const n of names) {
+            if (n !== '_' && (assigned.has(n) || forced.has(n))) this.errors.push(err('rego_compile_error', `var ${n} assigned above`, e.loc));
+            assigned.add(n);
+          }
+          declare(e.a, i);
+          break;
+        }
         case 'some': for (const v of e.vars) declare(v, i); break;
         case 'somein': if (e.key) { dv(e.key); declare(e.key, i); } dv(e.value); declare(e.value, i); dv(e.coll); break;
         case 'every': dv(e.coll); break;
@@ -556,6 +568,18 @@ export class Resolver {
           const b = BUILTINS[op];
           if (b.variadic === undefined && t.args.length !== b.args.length) {
             this.errors.push(err('rego_type_error', `${t.op}: arity mismatch\n\thave: (${t.args.map(() => 'any').join(', ')})\n\twant: (${b.args.join(', ')})`, t.loc));
+          } else {
+            // constant arguments of a kind the builtin never accepts are type errors at compile time
+            const bad = t.args.some((a, i) => {
+              const spec = i < b.args.length ? b.args[i] : b.variadic;
+              if (spec === undefined || (a.t !== 'scalar' && a.t !== 'const')) return false;
+              const kinds = specKinds(spec);
+              return !kinds.includes('any') && !kinds.includes(typeName(a.v));
+            });
+            if (bad) {
+              const have = t.args.map((a) => (a.t === 'scalar' || a.t === 'const' ? typeName(a.v) : 'any')).join(', ');
+              this.errors.push(err('rego_type_error', `${t.op}: invalid argument(s)\n\thave: (${have})\n\twant: (${b.args.join(', ')})`, t.loc));
+            }
           }
         }
         const builtin = op === 'print' || op.startsWith('rego.metadata.') ? undefined : BUILTINS[op];

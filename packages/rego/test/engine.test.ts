@@ -36,6 +36,8 @@ test('compile errors carry codes and file:line', () => {
     ['package a\np if { q }\nq if { p }', 'rego_recursion_error'],
     ['package a\np := 1\np contains 2', 'rego_type_error'],
     ['package a\np if { count(1, 2, 3) }', 'rego_type_error'],
+    ['package a\np if { count(1) > 0 }', 'rego_type_error'],
+    ['package a\np if { x := 1\nx := 2 }', 'rego_compile_error'],
   ];
   for (const [src, code] of cases) {
     try {
