@@ -9,7 +9,7 @@ export function registerApprovalMetrics(service: ApprovalService, notices: Notic
     help: 'Approval requests waiting for a decision',
     registers: [registry],
     collect() {
-      this.set(service.list({ status: ['pending'], limit: 100_000 }).length);
+      this.set(service.store.count('pending'));
     },
   });
   const verdicts = new Counter({

@@ -17,6 +17,7 @@ export interface ApprovalStore {
   insert(approval: Approval): void;
   get(id: string): Approval | undefined;
   list(query?: ApprovalQuery): Approval[];
+  count(status: ApprovalStatus): number;
   /** Adds a vote; false when this reviewer already voted on this approval. */
   addVote(id: string, vote: Vote): boolean;
   /** Moves a pending approval to a final status; false if it was no longer pending. */
@@ -166,6 +167,10 @@ export class SqliteApprovalStore implements ApprovalStore {
       ORDER BY created_at DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...params, query.limit ?? 200) as Row[];
     return rows.map((r) => this.hydrate(r));
+  }
+
+  count(status: ApprovalStatus): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM approvals WHERE status = ?').get(status) as { n: number }).n;
   }
 
   addVote(id: string, vote: Vote): boolean {

@@ -50,7 +50,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   const sessions = new Sessions(deps.accounts, deps.sessionTtlMs);
 
   const page = (res: ServerResponse, frame: Omit<PageFrame, 'pending'>, status = 200) => {
-    const body = layout({ ...frame, pending: service.list({ status: ['pending'] }).length });
+    const body = layout({ ...frame, pending: service.store.count('pending') });
     res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS });
     res.end(body);
   };
