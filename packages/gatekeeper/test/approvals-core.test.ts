@@ -49,6 +49,17 @@ test('an approval replayed with changed arguments is refused', async () => {
   assert.equal((await gate.decide(orderAttempt(2000, { approval: id }))).decision.outcome, 'allow');
 });
 
+test("another agent cannot use an approval granted for the same action", async () => {
+  const { gate, service } = world();
+  const id = (await gate.decide(orderAttempt(2000))).approval!.id;
+  await service.decide(id, reviewer('alice'), 'approve', '');
+  const other = orderAttempt(2000, { approval: id });
+  const stolen = await gate.decide({ ...other, agent: { ...other.agent, id: 'intruder' } });
+  assert.equal(stolen.decision.outcome, 'deny');
+  assert.match(stolen.decision.reasons.join(' '), /requested by agent buyer, not intruder/);
+  assert.equal((await gate.decide(orderAttempt(2000, { approval: id }))).decision.outcome, 'allow');
+});
+
 test('expiry is final and recorded in the ledger, signed', async () => {
   let now = new Date('2026-01-01T10:00:00Z');
   const { gate, service, ledger } = world({ expiryMs: 60_000, now: () => now });

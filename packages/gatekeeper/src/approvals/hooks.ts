@@ -78,7 +78,7 @@ export function approvalHooks(o: ApprovalHookOptions): GateHooks {
         return denied(outcome.decision, `approval ${id} is still pending after ${Math.round(o.holdTimeoutMs / 1000)} s; retry with header OAGF-Approval: ${id} once it is approved`);
       }
       if (a.status !== 'approved') return denied(outcome.decision, verdictReason(a));
-      await o.service.redeem(id, outcome.actionDigest);
+      await o.service.redeem(id, outcome.actionDigest, outcome.input.agent.id);
       return { ...outcome.decision, outcome: 'allow', reasons: [...outcome.decision.reasons, verdictReason(a)] };
     } catch (err) {
       return denied(outcome.decision, (err as Error).message);
@@ -87,7 +87,7 @@ export function approvalHooks(o: ApprovalHookOptions): GateHooks {
 
   async function redeem(outcome: GateOutcome, id: string, record: PendingRecord): Promise<void> {
     try {
-      const a = await o.service.redeem(id, outcome.actionDigest);
+      const a = await o.service.redeem(id, outcome.actionDigest, outcome.input.agent.id);
       outcome.decision = { ...outcome.decision, outcome: 'allow', reasons: [...outcome.decision.reasons, verdictReason(a)] };
       if (a.final) record.links.push({ rel: 'approval', ...a.final });
       record.data.approval = { id, used: true };

@@ -191,11 +191,13 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
   }
 
   /**
-   * Claims an approval to carry out the action with digest `actionDigest`. Succeeds exactly once per approved
-   * approval; a different action, a pending, rejected, expired or already used approval is refused.
+   * Claims an approval for agent `agentId` to carry out the action with digest `actionDigest`. Succeeds exactly
+   * once per approved approval; another agent, a different action, a pending, rejected, expired or already used
+   * approval is refused.
    */
-  async redeem(id: string, actionDigest: string): Promise<Approval> {
+  async redeem(id: string, actionDigest: string, agentId: string): Promise<Approval> {
     const approval = this.mustGet(id);
+    if (approval.agentId !== agentId) throw new ApprovalError('wrong_agent', `approval ${id} was requested by agent ${approval.agentId}, not ${agentId}`);
     if (approval.actionDigest !== actionDigest) {
       throw new ApprovalError('digest_mismatch', `approval ${id} was granted for a different action (its arguments differ); a new approval is needed`);
     }

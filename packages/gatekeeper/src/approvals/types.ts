@@ -108,6 +108,7 @@ export class ApprovalError extends Error {
       | 'not_eligible'
       | 'already_voted'
       | 'digest_mismatch'
+      | 'wrong_agent'
       | 'already_used'
       | 'rejected'
       | 'pending',

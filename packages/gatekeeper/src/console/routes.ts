@@ -40,6 +40,7 @@ const HTTP_STATUS: Record<ApprovalError['code'], number> = {
   expired: 409,
   already_voted: 409,
   digest_mismatch: 409,
+  wrong_agent: 409,
   already_used: 409,
   rejected: 409,
   pending: 409,
