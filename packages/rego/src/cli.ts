@@ -107,7 +107,7 @@ export function main(argv: string[]): void {
   program.command('eval')
     .description('evaluate a query')
     .argument('<query>', 'Rego query, e.g. data.authz.allow')
-    .option('-d, --data <path...>', 'policy (.rego) and data (.json/.yaml) files or directories', [])
+    .option('-d, --data <path>', 'policy (.rego) or data (.json/.yaml) file or directory (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--v0-compatible', 'parse modules as Rego v0')
     .option('--strict-builtin-errors', 'treat builtin errors as fatal')
@@ -121,10 +121,9 @@ export function main(argv: string[]): void {
           const text = readFileSync(o.input, 'utf8');
           input = o.input.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { intAsBigInt: true });
         }
-        const rows = policy.prepare(query).evalValues({ input: input === undefined ? undefined : fromJSON(input), explain: o.explain });
         const res = policy.prepare(query).eval({ input, explain: o.explain });
-        const result = rows.map((r, i) => ({
-          expressions: r.expressions.map((v, j) => ({ value: v, text: res.results[i]?.expressions[j]?.text ?? query, location: { row: 1, col: 1 } })),
+        const result = res.results.map((r) => ({
+          expressions: r.expressions.map((x) => ({ value: x.value, text: x.text, location: { row: 1, col: 1 } })),
           ...(Object.keys(r.bindings).length ? { bindings: r.bindings } : {}),
         }));
         process.stdout.write(`${jsonOut(result.length ? { result, ...(res.explanation ? { explanation: res.explanation } : {}) } : {})}\n`);

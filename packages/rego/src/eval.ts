@@ -735,8 +735,7 @@ export class Evaluator {
       if (vals.length === 0) return '<undefined>';
       return vals.map((v) => (typeof v === 'string' ? v : valueToString(v))).join(' ');
     });
-    const loc = `${t.loc.file}:${t.loc.row}`;
-    this.ctx.print(`${loc} ${parts.join(' ')}`.trimEnd());
+    this.ctx.print(parts.join(' '));
     return k(true);
   }
 
