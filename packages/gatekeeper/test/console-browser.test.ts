@@ -127,6 +127,7 @@ test('approve in the console: live queue, trace and reason shown, the held order
 
     await page.goto(`${world.consoleUrl}/history?q=priya`);
     assert.match(await page.textContent('table') ?? '', /Approved · carried out/);
+    await page.screenshot({ path: join(OUT, 'console-6-history.png') });
   });
 });
 

@@ -26,7 +26,7 @@ export function layout(f: PageFrame): string {
   ${
     f.user
       ? html`<nav>
-    ${nav('queue', '/console', 'Queue', html` <span class="badge" data-pending-count>${f.pending ?? 0}</span>`)}
+    ${nav('queue', '/console', 'Queue', html` <span class="badge ${f.pending ? '' : 'zero'}" data-pending-count>${f.pending ?? 0}</span>`)}
     ${nav('history', '/console/history', 'History')}
     ${nav('ledger', '/console/ledger', 'Ledger')}
   </nav>

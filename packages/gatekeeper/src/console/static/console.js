@@ -37,7 +37,10 @@ async function refreshQueue() {
   const res = await fetch('/console/api/queue', { credentials: 'same-origin' });
   if (!res.ok) return;
   const { count, rows } = await res.json();
-  for (const badge of $$('[data-pending-count]')) badge.textContent = String(count);
+  for (const badge of $$('[data-pending-count]')) {
+    badge.textContent = String(count);
+    badge.classList.toggle('zero', count === 0);
+  }
   const body = $('[data-queue]');
   if (body) {
     const before = new Set($$('tr[data-href]', body).map((r) => r.dataset.href));
