@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { formatAmount } from '../approvals/service.js';
 import type { Approval } from '../approvals/types.js';
 import { runStory, type StoryResult } from './agents.js';
@@ -20,6 +20,8 @@ export interface DemoRunOptions {
   port: number;
   mode: 'hold' | 'async';
   print: (line: string) => void;
+  /** How the user runs the CLI, for the commands the demo suggests. */
+  cli?: string;
 }
 
 export interface DemoOutcome {
@@ -65,7 +67,7 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
     say(`   the buyer's request is ${o.mode === 'hold' ? 'held open' : 'answered 202; it retries with OAGF-Approval'} until a reviewer decides`);
     say('');
     if (o.auto) await reviewAutomatically(world, approval, o.auto, say, problems);
-    else printConsoleHelp(world, approval, say);
+    else printConsoleHelp(world, approval, o.cli ?? 'gatekeeper', say);
 
     story = await storyDone;
     approval = world.approvals.get(approval.id)!;
@@ -109,14 +111,14 @@ async function reviewAutomatically(world: DemoWorld, approval: Approval, verdict
   if (res.status !== 200) problems.push(`priya's ${verdict} was refused (HTTP ${res.status}): ${await res.text()}`);
 }
 
-function printConsoleHelp(world: DemoWorld, approval: Approval, say: (l: string) => void) {
+function printConsoleHelp(world: DemoWorld, approval: Approval, cli: string, say: (l: string) => void) {
   say(`Decide it in the reviewer console:  ${world.consoleUrl}/requests/${approval.id}`);
   say('  sign in as  priya / gatekeeper   (procurement lead — may approve)');
   say('              dana / gatekeeper    (owns the agents — four eyes: may not approve)');
   say('              audrey / gatekeeper  (auditor — read only)');
   say('or from another terminal:');
-  say(`  gatekeeper approvals approve ${approval.id} --url ${world.gatekeeperUrl} --user priya --comment "ok"`);
-  say(`  gatekeeper approvals reject  ${approval.id} --url ${world.gatekeeperUrl} --user priya --comment "no"`);
+  say(`  ${cli} approvals approve ${approval.id} --url ${world.gatekeeperUrl} --user priya --comment "ok"`);
+  say(`  ${cli} approvals reject  ${approval.id} --url ${world.gatekeeperUrl} --user priya --comment "no"`);
   say('(password prompt: gatekeeper, or set GATEKEEPER_PASSWORD)  Waiting for the decision…');
 }
 
@@ -152,6 +154,7 @@ export function demoCommand(): Command {
           port: Number(opts.port),
           mode: opts.mode ?? (opts.auto ? 'hold' : 'async'),
           print: (l) => console.log(l),
+          cli: basename(process.argv[1] ?? '') === 'gatekeeper' ? 'gatekeeper' : `node ${relative(process.cwd(), process.argv[1] ?? 'cli.js')}`,
         });
         process.exitCode = outcome.ok ? 0 : 1;
       } finally {
