@@ -563,7 +563,8 @@ export class Evaluator {
       const cv = this.nodeValue(child, bv, [...node.path, name]);
       if (cv === undefined) continue;
       const prev = own instanceof RObject ? own.get(name) : undefined;
-      out.set(name, prev === undefined ? cv : mergeDocs(prev, cv, (child.rules[0] ?? node.rules[0])?.loc));
+      const keyLevels = Math.max(0, ...node.rules.map((r) => r.keys.length)) - 1;
+      out.set(name, prev === undefined ? cv : mergeDocs(prev, cv, (child.rules[0] ?? node.rules[0])?.loc, keyLevels));
     }
     if (node.kind === 'object' && own === undefined && out.size === 0) return undefined;
     return out;
@@ -891,12 +892,13 @@ function insertNested(out: RObject, keys: Value[], v: Value, loc: Location, mult
 }
 
 /** Merges a child document into a parent object rule's value at the same key. */
-function mergeDocs(a: Value, b: Value, loc?: Location): Value {
+function mergeDocs(a: Value, b: Value, loc: Location | undefined, keyLevels: number): Value {
   if (a instanceof RSet && b instanceof RSet) return makeSet([...a.unsortedValues(), ...b.unsortedValues()]);
-  if (a instanceof RObject && b instanceof RObject) {
+  // objects merge only along rule-key levels, never inside a value another rule produced
+  if (a instanceof RObject && b instanceof RObject && keyLevels > 0) {
     const out = new RObject();
     for (const [k, v] of a.unsortedEntries()) out.set(k, v);
-    for (const [k, v] of b.unsortedEntries()) { const p = out.get(k); out.set(k, p === undefined ? v : mergeDocs(p, v, loc)); }
+    for (const [k, v] of b.unsortedEntries()) { const p = out.get(k); out.set(k, p === undefined ? v : mergeDocs(p, v, loc, keyLevels - 1)); }
     return out;
   }
   if (equal(a, b)) return a;
