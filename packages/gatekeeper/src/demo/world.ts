@@ -79,8 +79,10 @@ export async function startDemo(o: DemoOptions): Promise<DemoWorld> {
     const env = { ...process.env, ERP_TOKEN: erpToken, DEMO_WEBHOOK_SECRET: webhookSecret };
     const modules = MODULES.map((m) => (m.name === 'approvals' ? approvalsModule({ env, onReady: (s) => (approvals = s) }) : m));
     const gk: Gatekeeper = await buildServer(parseConfig(yaml, configFile), { env, modules, logger: pino({ level: 'silent' }) });
-    const gatekeeperUrl = await gk.listen();
     closers.push(() => gk.close());
+    const gatekeeperUrl = await gk.listen().catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; pass --port <n>, or --port 0 for any free port`) : err;
+    });
     return {
       gatekeeperUrl,
       consoleUrl: `${gatekeeperUrl}/console`,
