@@ -149,6 +149,14 @@ describe('model list and Azure OpenAI URL scheme', () => {
     assert.equal(sent.headers.authorization, undefined);
   });
 
+  test('Azure OpenAI v1 API prefix: an OpenAI client at /openai/v1 with an api-key header', async () => {
+    openai.enqueue({ json: chatCompletion({ content: 'via v1' }) });
+    const client = new OpenAI({ baseURL: `${gk.url}/openai/v1`, apiKey: 'unused', defaultHeaders: { 'api-key': AGENT_KEY, authorization: null }, maxRetries: 0 });
+    const res = await client.chat.completions.create({ model: 'o3', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(res.choices[0]!.message.content, 'via v1');
+    assert.equal(openai.received.at(-1)!.url, '/v1/chat/completions');
+  });
+
   test('model routing by prefix; an Azure-style request for an OpenAI-routed model is sent in OpenAI form', async () => {
     openai.enqueue({ json: chatCompletion({ content: 'from openai' }) });
     const res = await fetch(`${gk.url}/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2024-10-21`, {

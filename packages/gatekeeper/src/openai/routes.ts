@@ -3,7 +3,7 @@
  * error bodies so agents' SDKs report the gatekeeper's reasons as ordinary API errors.
  */
 import { GateHttpError } from '../http/errors.js';
-import { sendJson, type Router } from '../http/router.js';
+import { sendJson, type Handler, type Router } from '../http/router.js';
 import type { SurfaceDeps } from '../surface.js';
 import { openAIErrorBody } from './errors.js';
 import { handleLlmCall, type LlmCallDeps } from './llm-call.js';
@@ -23,8 +23,11 @@ export function registerOpenAIRoutes(router: Router, deps: SurfaceDeps, env: Nod
   const call: LlmCallDeps = { surface: deps, models, toolCalls: { onDeny: llm.denied_tool_call } };
   const options = { errorFormat: openAIErrorBody };
   const endpoints: Endpoint[] = ['chat/completions', 'responses', 'embeddings'];
-  for (const endpoint of endpoints) {
-    router.add('POST', `/v1/${endpoint}`, (req, res) => handleLlmCall(call, { endpoint }, req, res), options);
+  // OpenAI's paths, and the same under Azure OpenAI's v1 API prefix (model in the body, `api-key` header).
+  for (const prefix of ['/v1', '/openai/v1']) {
+    for (const endpoint of endpoints) {
+      router.add('POST', `${prefix}/${endpoint}`, (req, res) => handleLlmCall(call, { endpoint }, req, res), options);
+    }
   }
   for (const endpoint of ['chat/completions', 'embeddings'] as const) {
     router.add(
@@ -34,15 +37,12 @@ export function registerOpenAIRoutes(router: Router, deps: SurfaceDeps, env: Nod
       options,
     );
   }
-  router.add(
-    'GET',
-    '/v1/models',
-    async (req, res) => {
-      const who = await deps.auth.authenticate(req.headers);
-      if (!who.ok) throw new GateHttpError('unauthenticated', who.reason);
-      sendJson(res, 200, { object: 'list', data: models.models().map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) });
-    },
-    options,
-  );
+  const listModels: Handler = async (req, res) => {
+    const who = await deps.auth.authenticate(req.headers);
+    if (!who.ok) throw new GateHttpError('unauthenticated', who.reason);
+    sendJson(res, 200, { object: 'list', data: models.models().map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) });
+  };
+  router.add('GET', '/v1/models', listModels, options);
+  router.add('GET', '/openai/v1/models', listModels, options);
   return { models, close: () => models.close() };
 }
