@@ -63,10 +63,6 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
     this.now = options.now ?? (() => new Date());
   }
 
-  get signer(): ApprovalSigner {
-    return this.options.signer;
-  }
-
   /** A fresh approval id, assigned before the escalation is recorded so the record can name it. */
   newId(): string {
     return `apr_${randomBytes(10).toString('hex')}`;
