@@ -474,7 +474,11 @@ export class Evaluator {
       }
       return base !== undefined && this.evalPath(base, path, i, frame, k, true);
     }
-    if (node.kind === 'func') return false;
+    if (node.kind === 'func') {
+      if (node.arity !== 0) return false;
+      const v = this.nodeValue(node, base, at);
+      return v !== undefined && this.evalPath(v, path, i, frame, k);
+    }
     if (node.hasRules()) {
       if (i < path.length && node.children.size === 0 && !this.overridesBelow(at)) {
         const p = path[i];
@@ -548,7 +552,13 @@ export class Evaluator {
       case 'complete': own = this.completeValue(node); break;
       case 'set': own = this.fullSet(node); break;
       case 'object': own = this.fullObject(node); break;
-      case 'func': return undefined;
+      case 'func': {
+        // a zero-argument function is also a value of its package document
+        if (node.arity !== 0) return undefined;
+        let v: Value | undefined;
+        this.callUser(node, [], node.rules[0]?.loc ?? { file: '', row: 0, col: 0 }, (x) => { v = x; return true; });
+        return v;
+      }
     }
     if (node.children.size === 0 && node.kind) return own;
     if (node.kind && node.kind !== 'object' && own !== undefined) return own;
@@ -557,7 +567,7 @@ export class Evaluator {
     if (base instanceof RObject) for (const [k, v] of base.entries()) out.set(k, v);
     if (own instanceof RObject) for (const [k, v] of own.entries()) out.set(k, v);
     for (const [name, child] of node.children) {
-      if (child.kind === 'func') continue;
+      if (child.kind === 'func' && child.arity !== 0) continue;
       const bv = base instanceof RObject ? base.get(name) : undefined;
       if (bv !== undefined && !(bv instanceof RObject)) continue;
       const cv = this.nodeValue(child, bv, [...node.path, name]);
@@ -609,7 +619,7 @@ export class Evaluator {
       let stop = false;
       this.evalChain(rule, (v, r) => {
         if (result !== undefined && !equal(result, v)) {
-          throw RegoError.single('eval_conflict_error', 'complete rules must not produce multiple outputs', (r ?? resultRule)?.loc);
+          throw RegoError.single('eval_conflict_error', `complete rules must not produce multiple outputs (rule data.${node.path.join('.')} produced conflicting values)`, (r ?? resultRule)?.loc);
         }
         result = v;
         resultRule = r;
@@ -783,7 +793,9 @@ export class Evaluator {
     let result: Value | undefined;
     for (const rule of this.candidates(node)) {
       this.evalChain(rule, (v, r) => {
-        if (result !== undefined && !equal(result, v)) throw RegoError.single('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
+        if (result !== undefined && !equal(result, v)) {
+          throw RegoError.single('eval_conflict_error', `functions must not produce multiple outputs for same inputs (function data.${node.path.join('.')} produced conflicting values for the same inputs)`, r.loc);
+        }
         result = v;
         return r.constValue;
       }, args);

@@ -124,6 +124,8 @@ class Parser {
       for (const k of kws) {
         if (!FUTURE_KEYWORDS.includes(k)) this.fail(`unexpected keyword, must be one of [contains every if in]`, t);
         this.keywords.add(k);
+        // `every x in xs` needs `in`: importing every imports in too, as OPA does
+        if (k === 'every') this.keywords.add('in');
       }
     } else if (head === 'rego') {
       if (segs.join('.') !== 'rego.v1') this.fail('invalid import `' + segs.join('.') + '`, must be `rego.v1`', t);
