@@ -12,7 +12,7 @@
  * sources through tsx and says so. CPU time per request (from /proc) is reported for the gatekeeper and the
  * peer: unlike latency it stays meaningful on a busy machine.
  *
- * Env: BENCH_RATE (1000), BENCH_SECONDS (8), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
+ * Env: BENCH_RATE (1000), BENCH_LOW_RATE (100, a second open-loop pass below saturation), BENCH_SECONDS (8), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
  * into $TMPDIR/bench-gateway-profiles). The last line of output is one JSON object with the figures.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -26,6 +26,8 @@ import { maxRate, openLoop, timeToFirstText, type Percentiles, type Target } fro
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
+/** A rate neither side saturates at, even on a shared machine: the added latency of the decisions themselves. */
+const LOW_RATE = Number(process.env.BENCH_LOW_RATE ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 64);
 const AGENT_KEY = 'bench-agent-key';
@@ -176,6 +178,11 @@ async function main(): Promise<void> {
       const cpu = pid ? `; ${ms(cpuPerRequest[t.name]!)} ms CPU per request` : '';
       console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}${cpu}`);
     }
+    const low: Record<string, Percentiles> = {};
+    for (const t of [direct, gatekeeper, peer]) {
+      low[t.name] = await openLoop(t, LOW_RATE, SECONDS);
+      console.log(`${t.name.padEnd(10)} at ${LOW_RATE} req/s: ${fmt(low[t.name]!)}`);
+    }
     const rps: Record<string, number> = {};
     for (const t of [direct, gatekeeper, peer]) {
       const r = await maxRate(t, WORKERS, Math.max(3, SECONDS / 2));
@@ -197,6 +204,11 @@ async function main(): Promise<void> {
       added_p50_ms: ms(latency.gatekeeper!.p50 - latency.direct!.p50),
       added_p99_ms: ms(latency.gatekeeper!.p99 - latency.direct!.p99),
       errors: latency.gatekeeper!.errors,
+      low_rate: LOW_RATE,
+      added_p50_ms_at_low_rate: ms(low.gatekeeper!.p50 - low.direct!.p50),
+      added_p99_ms_at_low_rate: ms(low.gatekeeper!.p99 - low.direct!.p99),
+      peer_added_p50_ms_at_low_rate: ms(low.portkey!.p50 - low.direct!.p50),
+      peer_added_p99_ms_at_low_rate: ms(low.portkey!.p99 - low.direct!.p99),
       max_rps: Math.round(rps.gatekeeper!),
       direct_max_rps: Math.round(rps.direct!),
       max_rps_share_of_direct: ms(rps.gatekeeper! / rps.direct!),
