@@ -38,7 +38,8 @@ type Cached = Value | typeof UNDEF;
 export class Evaluator {
   private input: Value | undefined;
   private data: Value;
-  private cache = new Map<RuleNode, Cached>();
+  /** rule values by node, and user-function results by `node|args` (scalar args only); one map per `with` scope */
+  private cache = new Map<RuleNode | string, Cached>();
   private overrides: { path: Value[]; value: Value }[] = [];
   private mocks = new Map<string, Mock>();
   private steps = 0;
@@ -175,7 +176,7 @@ export class Evaluator {
         }
       }
     });
-    const cache = new Map<RuleNode, Cached>();
+    const cache = new Map<RuleNode | string, Cached>();
     const apply = () => { this.input = input; this.overrides = overrides; this.mocks = mocks; this.cache = cache; };
     const restore = () => { this.input = saved.input; this.overrides = saved.overrides; this.mocks = saved.mocks; this.cache = saved.cache; };
     apply();
@@ -790,6 +791,17 @@ export class Evaluator {
 
   private callUser(node: RuleNode, args: Value[], loc: Location, k: KV): boolean {
     if (args.length !== node.arity) throw RegoError.single('rego_type_error', `data.${node.path.join('.')}: arity mismatch`, loc);
+    const memoKey = scalarArgsKey(node, args);
+    if (memoKey !== undefined) {
+      const hit = this.cache.get(memoKey);
+      if (hit !== undefined) return hit !== UNDEF && k(hit);
+    }
+    const result = this.callUserUncached(node, args);
+    if (memoKey !== undefined) this.cache.set(memoKey, result === undefined ? UNDEF : result);
+    return result !== undefined && k(result);
+  }
+
+  private callUserUncached(node: RuleNode, args: Value[]): Value | undefined {
     let result: Value | undefined;
     for (const rule of this.candidates(node)) {
       this.evalChain(rule, (v, r) => {
@@ -801,7 +813,7 @@ export class Evaluator {
       }, args);
     }
     if (result === undefined && node.defaultRule) result = this.defaultValue(node.defaultRule);
-    return result !== undefined && k(result);
+    return result;
   }
 
   private callBuiltin(def: BuiltinDef, args: Value[], loc: Location): Value | undefined {
@@ -845,6 +857,20 @@ function sameKey(a: Term, b: Term, frame: Value[]): boolean {
   const v = (t: Term): Value | undefined => (t.t === 'scalar' || t.t === 'const' ? t.v : t.t === 'var' && t.slot !== undefined ? frame[t.slot] : undefined);
   const x = v(a), y = v(b);
   return x !== undefined && y !== undefined && equal(x, y);
+}
+
+/** Memo key for a user-function call whose arguments are all scalars (cheap to key), else undefined. */
+function scalarArgsKey(node: RuleNode, args: Value[]): string | undefined {
+  let key = `\u0000f${node.path.join('.')}`;
+  for (const a of args) {
+    const t = typeof a;
+    if (t === 'string') key += `|s${(a as string).length}:${a as string}`;
+    else if (t === 'number' || t === 'bigint') key += `|n${String(a)}`;
+    else if (t === 'boolean') key += `|b${a ? 1 : 0}`;
+    else if (a === null) key += '|z';
+    else return undefined;
+  }
+  return key;
 }
 
 /** Value of a rule whose head value is a constant (callers check `constValue`). */
