@@ -167,6 +167,12 @@ async function main(): Promise<void> {
     });
     for (const t of [direct, gatekeeper, peer]) await check(t);
 
+    // Below saturation first, so no backlog from the saturating pass colours it.
+    const low: Record<string, Percentiles> = {};
+    for (const t of [direct, gatekeeper, peer]) {
+      low[t.name] = await openLoop(t, LOW_RATE, SECONDS);
+      console.log(`${t.name.padEnd(10)} at ${LOW_RATE} req/s: ${fmt(low[t.name]!)} (load average ${loadavg()[0]!.toFixed(2)})`);
+    }
     const latency: Record<string, Percentiles> = {};
     const cpuPerRequest: Record<string, number> = {};
     const pids: Record<string, number> = { gatekeeper: gkStarted.pid, portkey: peerStarted.pid };
@@ -176,12 +182,7 @@ async function main(): Promise<void> {
       latency[t.name] = await openLoop(t, RATE, SECONDS);
       if (pid) cpuPerRequest[t.name] = (cpuMs(pid) - cpuBefore) / (RATE * SECONDS);
       const cpu = pid ? `; ${ms(cpuPerRequest[t.name]!)} ms CPU per request` : '';
-      console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}${cpu}`);
-    }
-    const low: Record<string, Percentiles> = {};
-    for (const t of [direct, gatekeeper, peer]) {
-      low[t.name] = await openLoop(t, LOW_RATE, SECONDS);
-      console.log(`${t.name.padEnd(10)} at ${LOW_RATE} req/s: ${fmt(low[t.name]!)}`);
+      console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}${cpu} (load average ${loadavg()[0]!.toFixed(2)})`);
     }
     const rps: Record<string, number> = {};
     for (const t of [direct, gatekeeper, peer]) {
