@@ -25,22 +25,33 @@ test_routine_order_goes_through if {
 }
 
 test_the_2_4m_order_escalates_to_procurement if {
-	d := data.oagf.decision with input as order(2400000)
+	d := data.oagf.decision with input as erp_order(2400000)
 	d.outcome == "escalate"
 	d.approvers.groups == ["procurement-leads"]
 	contains(d.reasons[0], "1000000")
 }
 
-test_above_the_hard_ceiling_is_refused if {
-	d := data.oagf.decision with input as order(6000000)
-	d.outcome == "deny"
+test_the_proposal_reaches_the_buyer_so_one_approval_covers_one_order if {
+	d := data.oagf.decision with input as order(2400000)
+	d.outcome == "allow"
 }
 
-test_same_limits_on_the_erp_api if {
-	big := data.oagf.decision with input as erp_order(2400000)
-	big.outcome == "escalate"
-	small := data.oagf.decision with input as erp_order(900000)
-	small.outcome == "allow"
+test_above_the_hard_ceiling_is_refused if {
+	proposed := data.oagf.decision with input as order(6000000)
+	proposed.outcome == "deny"
+	placed := data.oagf.decision with input as erp_order(6000000)
+	placed.outcome == "deny"
+}
+
+test_routine_erp_order_goes_through if {
+	d := data.oagf.decision with input as erp_order(900000)
+	d.outcome == "allow"
+}
+
+test_the_planner_does_not_buy if {
+	planner := object.union(order(10), {"agent": {"id": "planner", "delegation": []}})
+	d := data.oagf.decision with input as planner
+	d.outcome == "deny"
 }
 
 test_erp_reads_are_redacted if {

@@ -233,6 +233,17 @@ describe('Budgets', () => {
     assert.deepEqual(subjects, ['chain:planner:30', 'chain:root:30', 'team:supply:60']);
   });
 
+  it('counts only the action kinds a budget names, so a proposal and its execution are not charged twice', async () => {
+    const { budgets } = setup([{ id: 'placed', scope: 'agent', meter: 'action_amount', kinds: ['http.request'], window: 'lifetime', cap: '100' }]);
+    const proposal = inputFor({ kind: 'llm.tool_call', target: { tool: 'place_order' }, amount: { value: 80, currency: 'USD' } });
+    const placed = inputFor({ kind: 'http.request', target: { api: 'erp', method: 'POST', path: '/orders' }, amount: { value: 80, currency: 'USD' } });
+    assert.deepEqual(budgets.applicable(proposal), []);
+    assert.equal(budgets.applicable(placed).length, 1);
+    assert.ok((await budgets.reserve(proposal)).ok);
+    assert.ok((await budgets.reserve(placed)).ok);
+    assert.equal((await budgets.reserve(placed)).ok, false, 'only the executed order used the cap');
+  });
+
   it('holds a per-call cap against the single call only', async () => {
     const { budgets } = setup([{ id: 'one', scope: 'agent', meter: 'action_amount', window: 'call', cap: '100' }]);
     assert.deepEqual(await budgets.reserve(order(100)), { ok: true, reservation: undefined });

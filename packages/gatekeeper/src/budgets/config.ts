@@ -38,6 +38,13 @@ export const BudgetLimit = z
     window: z.enum(WINDOWS),
     cap: decimal('cap'),
     currency: currency.optional().describe('Defaults to budgets.currency'),
+    kinds: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        'Only actions of these kinds count (e.g. [http.request] so a proposed place_order tool call and the ERP call that carries it out are not counted twice); omit for every kind',
+      ),
   })
   .strict();
 

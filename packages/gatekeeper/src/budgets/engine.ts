@@ -80,6 +80,7 @@ export class Budgets {
     const out: AppliedBudget[] = [];
     for (const limit of this.config.limits) {
       if (!meters.has(limit.meter)) continue;
+      if (limit.kinds && !limit.kinds.includes(input.action.kind)) continue;
       const subject = subjectOf(limit, input);
       if (subject === undefined) continue;
       if (limit.subject !== undefined && limit.subject !== subject) continue;

@@ -133,14 +133,18 @@ apis:
     headers:
       authorization: { env: ERP_TOKEN, prefix: "Bearer " }
 
-# The order's amount is taken where it is committed: the buyer's POST /orders to the ERP.
+# The order's amount: in the place_order tool call the model proposes (checked against the hard ceiling) and in
+# the buyer's POST /orders to the ERP, where it is committed (the $1M limit escalates there).
 amounts:
+  - match: { tool: place_order }
+    value: arguments.total
+    currency_from: arguments.currency
   - match: { api: erp, method: POST, path: /orders }
     value: body.total
     currency_from: body.currency
 
 policy:
-  bundle: ["${join(REPO, 'policies')}", "${join(REPO, 'examples/demo/policy')}"]
+  bundle: ["${join(REPO, 'policies')}", "${join(REPO, 'examples/keynote/policy')}"]
   watch: false
 
 ledger:
@@ -154,7 +158,7 @@ budgets:
   prices:
     gpt-4.1-mini: { input: "0.40", output: "1.60" }
   limits:
-    - { id: buyer-orders-monthly, scope: agent, subject: buyer, meter: action_amount, window: month, cap: "5000000" }
+    - { id: buyer-orders-monthly, scope: agent, subject: buyer, meter: action_amount, kinds: [http.request], window: month, cap: "5000000" }
     - { id: supply-chain-llm-daily, scope: team, subject: supply-chain, meter: llm_spend, window: day, cap: "25.00" }
 
 approvals:
