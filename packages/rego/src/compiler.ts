@@ -9,7 +9,7 @@ import { RegoError, type Location, type RegoErrorDetail } from './errors.js';
 import type { RuleIndex } from './indexing.js';
 import { refText } from './parser.js';
 import { specKinds } from './builtins/registry.js';
-import { makeObject, makeSet, typeName, type Value } from './value.js';
+import { equal, makeObject, makeSet, typeName, type Value } from './value.js';
 
 export type RuleKind = 'complete' | 'set' | 'object' | 'func';
 
@@ -216,7 +216,7 @@ export class Compiler {
     const body = [...res.body(r.body, scope), ...argChecks];
     const bound = new Set<number>();
     for (const a of args ?? []) patternVars(a, bound);
-    const ordered = r.isDefault ? body : orderBody(body, bound, this.errors, r.module.file);
+    const ordered = r.isDefault ? body : orderBody(body, bound, this.errors);
     const headNeeds = new Set<number>();
     for (const t of [...rKeys, ...(member ? [member] : []), value]) evalVars(t, headNeeds, bound, bound);
     for (const s of headNeeds) {
@@ -457,7 +457,7 @@ export class Resolver {
       case 'term': {
         const t = e.term;
         if (t.t === 'call') {
-          const arity = this.arity(t.op, t.loc);
+          const arity = this.arity(t.op);
           if (arity !== undefined && t.args.length === arity + 1 && t.op !== 'print') {
             // output argument: f(x, y) ≡ y = f(x)
             const out = this.term(t.args[arity], scope);
@@ -487,7 +487,7 @@ export class Resolver {
         patternVars(value, bound);
         const free = freeSlots(start, [key, value].filter(Boolean) as Term[], body);
         for (const f of free) bound.add(f);
-        const ordered = orderBody(body, bound, this.errors, e.loc.file);
+        const ordered = orderBody(body, bound, this.errors);
         const r = { ...base, k: 'every' as const, key, value, coll, body: ordered };
         (r as unknown as Closure)[FREE] = free;
         return r;
@@ -525,11 +525,10 @@ export class Resolver {
     return op;
   }
 
-  private arity(op: string, loc: Location): number | undefined {
+  private arity(op: string): number | undefined {
     const name = this.resolveCallName(op);
     const b = BUILTINS[name];
     if (b) return b.variadic !== undefined ? undefined : b.args.length;
-    void loc;
     return this.g.funcs.get(name);
   }
 
@@ -596,7 +595,7 @@ export class Resolver {
         const body = this.body(t.body, inner);
         const free = freeSlots(start, rh, body);
         const bound = new Set<number>(free);
-        const ordered = orderBody(body, bound, this.errors, t.loc.file);
+        const ordered = orderBody(body, bound, this.errors);
         const hv = new Set<number>();
         rh.forEach((h) => evalVars(h, hv));
         for (const s of hv) if (!bound.has(s)) { this.errors.push(err('rego_unsafe_var_error', `var ${this.nameOf(s)} is unsafe`, t.loc)); break; }
@@ -721,7 +720,7 @@ function unifyAnalysis(a: Term, b: Term, bound: Set<number>): Analysis | undefin
     const pairs: [Term, Term][] = a.t === 'array' && b.t === 'array' ? a.items.map((x, i) => [x, b.items[i]]) : [];
     if (a.t === 'object' && b.t === 'object') {
       for (const [k, v] of a.items) {
-        const m = b.items.find(([k2]) => (isGround(k) && isGround(k2) && JSON.stringify(groundValueSafe(k)) === JSON.stringify(groundValueSafe(k2)))
+        const m = b.items.find(([k2]) => (isGround(k) && isGround(k2) && equal(groundValue(k), groundValue(k2)))
           || (k.t === 'var' && k2.t === 'var' && k.slot !== undefined && k.slot === k2.slot && bound.has(k.slot)));
         if (m) pairs.push([v, m[1]]);
       }
@@ -744,9 +743,6 @@ function unifyAnalysis(a: Term, b: Term, bound: Set<number>): Analysis | undefin
     ?? tryOpt((n, bi) => { evalVars(b, n, bi, bound); patVars(a, n, bi, bound); });
 }
 
-function groundValueSafe(t: Term): unknown {
-  try { return String(groundValue(t)); } catch { return Symbol(); }
-}
 
 function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean): Analysis | undefined {
   let r: Analysis | undefined;
@@ -781,7 +777,7 @@ function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean)
 }
 
 /** Orders a body so that every expression's inputs are bound first; reports unsafe vars. */
-export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetail[], _file: string): Body {
+export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetail[]): Body {
   const uses = body.map((e) => { const s = new Set<number>(); visitBody([e], (t) => { if (t.t === 'var' && t.slot !== undefined) s.add(t.slot); }); return s; });
   const pending = body.map((e, i) => ({ e, i }));
   const out: Body = [];
@@ -798,11 +794,10 @@ export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetai
       break;
     }
     if (!progressed) {
-      const { e } = pending[0];
+      // report the first unbound input var of the first expression that cannot be scheduled
       const needs = new Set<number>();
       for (const p of pending) {
         const n = new Set<number>(), b = new Set<number>();
-        visitBody([p.e], () => undefined);
         if (p.e.k === 'term') evalVars(p.e.term, n, b, bound);
         else if (p.e.k === 'unify' || p.e.k === 'assign') { evalVars(p.e.a, n, b, bound); evalVars(p.e.b, n, b, bound); }
         for (const x of n) needs.add(x);
@@ -811,7 +806,6 @@ export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetai
       const first = pending[0].e;
       const nameOf = (s: number) => varName(body, s) ?? `$${s}`;
       errors.push(err('rego_unsafe_var_error', `var ${names.length ? nameOf(names[0]) : '?'} is unsafe`, first.loc));
-      void e;
       return [...out, ...pending.map((p) => p.e)];
     }
   }

@@ -5,12 +5,12 @@
  */
 import type { Body, Expr, Term } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
-import { BuiltinError, describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
-import { FREE, type CRule, type RuleNode } from './compiler.js';
+import { describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
+import type { CRule, RuleNode } from './compiler.js';
 import { BudgetExceededError, RegoError, type Location } from './errors.js';
 import { buildIndex } from './indexing.js';
 import { metadataChain, metadataRule } from './metadata.js';
-import { compare, equal, isArray, isNum, isObject, isSet, keyOf, makeObject, makeSet, RObject, RSet, typeName, valueToString, type Value } from './value.js';
+import { compare, equal, isNum, keyOf, makeSet, RObject, RSet, typeName, valueToString, type Value } from './value.js';
 import { toSafeInt } from './num.js';
 
 type K = () => boolean;
@@ -943,4 +943,3 @@ function mergeDocs(a: Value, b: Value, loc: Location | undefined, keyLevels: num
   throw RegoError.single('eval_conflict_error', 'object keys must be unique', loc);
 }
 
-export { FREE, isArray, isObject, isSet, makeObject };

@@ -29,13 +29,11 @@ export function metadataRule(r: CRule | undefined): Value {
 
 export function metadataChain(r: CRule | undefined): Value {
   if (!r) return [];
-  const pkg = r.module.package.slice(1);
   const chain: Value[] = [];
   const entry = (path: string[], a?: Annotations): Value =>
     makeObject(a ? [['annotations', annotationValue(a)], ['path', path]] : [['path', path]]);
   chain.push(entry(r.path, r.annotations && r.annotations.scope === 'rule' ? r.annotations : undefined));
   if (r.docAnnotation) chain.push(entry(r.path, r.docAnnotation));
   for (const p of r.pkgAnnotations) chain.push(entry(p.path, p.a));
-  void pkg;
   return chain;
 }

@@ -21,7 +21,7 @@ class Parser {
   readonly keywords = new Set<string>();
   regoV1Import = false;
 
-  constructor(private src: string, private file: string, private version: RegoVersion, rowBase = 1, colBase = 1) {
+  constructor(src: string, private file: string, private version: RegoVersion, rowBase = 1, colBase = 1) {
     const r = tokenize(src, file, rowBase, colBase);
     this.toks = r.tokens;
     this.comments = r.comments;

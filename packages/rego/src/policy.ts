@@ -84,7 +84,7 @@ export function compile(opts: CompileOptions): Policy {
           if (i === ordered.length) {
             const bindings: Record<string, Value> = {};
             for (const [name, slot] of names) if (frame[slot] !== undefined) bindings[name] = frame[slot];
-            rows.push({ expressions: ordered.map((e, j) => values[j] ?? true), bindings });
+            rows.push({ expressions: ordered.map((_, j) => values[j] ?? true), bindings });
             return false;
           }
           const e = ordered[i];
@@ -124,7 +124,7 @@ function compileQuery(body: Body, src: string, funcs: Map<string, number>): { or
   const scope = { vars: new Map<string, number>(), alloc: { n: 0 } };
   res.declareBody(body, scope, [], new Set());
   const resolved = res.body(body, scope);
-  const ordered = orderBody(resolved, new Set(), errors, 'query');
+  const ordered = orderBody(resolved, new Set(), errors);
   if (errors.length) throw new RegoError(errors);
   const names = new Map<string, number>();
   for (const [n, s] of scope.vars) if (!n.startsWith('$') && n !== '_') names.set(n, s);
