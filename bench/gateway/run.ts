@@ -166,6 +166,8 @@ async function main(): Promise<void> {
       'x-portkey-custom-host': `${upstream}/v1`,
     });
     for (const t of [direct, gatekeeper, peer]) await check(t);
+    // Warm-up (JIT, connection pools, SQLite page cache) before anything is timed.
+    for (const t of [direct, gatekeeper, peer]) await maxRate(t, 16, 3);
 
     // Below saturation first, so no backlog from the saturating pass colours it.
     const low: Record<string, Percentiles> = {};
