@@ -510,6 +510,14 @@ export class Resolver {
     const segs = text.split('.');
     if (segs[0] === 'input' || segs[0] === 'data') return t;
     const resolved = this.resolveCallName(text);
+    if (resolved.startsWith('data.') && !this.g.funcs.has(resolved)) {
+      // a rule (or an import of data) replaced by value: a data override
+      const path = resolved.split('.').slice(1).map((v) => ({ t: 'scalar' as const, v, loc: t.loc }));
+      return { t: 'ref', head: { t: 'var', name: 'data', loc: t.loc }, path, loc: t.loc };
+    }
+    if (!resolved.startsWith('data.') && !BUILTINS[resolved]) {
+      this.errors.push(err('rego_compile_error', `with keyword target must reference existing input, data, or a function: ${text}`, t.loc));
+    }
     return { t: 'scalar', v: resolved, loc: t.loc };
   }
 
