@@ -14,6 +14,7 @@ export interface CompileOptions {
   regoVersion?: RegoVersion;
   strictBuiltinErrors?: boolean;
   host?: HostHooks;
+  /** environment visible to builtins (default: none; the process environment is never exposed implicitly) */
   env?: Record<string, string | undefined>;
   /** where print() output goes (default: stderr) */
   print?: (msg: string) => void;
@@ -72,7 +73,7 @@ export function compile(opts: CompileOptions): Policy {
         const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input');
         const budget = { ...DEFAULT_BUDGET, ...o.budget };
         const ev = new Evaluator(root, {
-          input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? process.env,
+          input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? {},
           maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false,
           print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
         });
