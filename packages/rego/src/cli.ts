@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** `rego` CLI: eval, test and check, modelled on `opa eval` / `opa test` / `opa check`. */
 import { Command } from 'commander';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { RegoError } from './errors.js';
 import { compile, type Policy } from './policy.js';
@@ -197,4 +198,14 @@ function jsonOut(x: unknown): string {
   return jsonText(fromJSON(x), '  ');
 }
 
-if (process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])) main(process.argv);
+/** True when this file is the program being run (directly or through an npm bin symlink). */
+function isMain(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) main(process.argv);
