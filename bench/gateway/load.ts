@@ -47,8 +47,9 @@ export async function openLoop(t: Target, rate: number, seconds: number): Promis
   const start = performance.now();
   for (let i = 0; i < total; i++) {
     const due = start + i * interval;
+    // Never early (latency counts from `due`); late by timer granularity alike for every target.
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(
       once(pool, t).then(
         (ok) => {
