@@ -35,17 +35,12 @@ function checkNext(index: number, expected: number): void {
 export function scanEntries(store: LedgerStore, limit: number): { size: number; referenced: string[] } {
   const referenced = new Set<string>();
   let size = 0;
-  for (const { index, id, leafHash, entry } of store.entries(limit)) {
+  for (const { index, leafHash, entry, isJson, idMatches, payloads } of store.entryChecks(limit)) {
     checkNext(index, size);
     if (!bytesEqual(hashLeaf(entry), leafHash)) fail('entry', index, `entry ${index}: stored leaf hash does not match the entry`);
-    let record: { id?: unknown; payloads?: Record<string, unknown> };
-    try {
-      record = JSON.parse(Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength).toString('utf8'));
-    } catch (error) {
-      fail('entry', index, `entry ${index}: not JSON: ${(error as Error).message}`);
-    }
-    if (record?.id !== id) fail('entry', index, `entry ${index}: indexed id ${JSON.stringify(id)} differs from the record's id`);
-    if (record.payloads) for (const digest of Object.values(record.payloads)) referenced.add(String(digest));
+    if (!isJson) fail('entry', index, `entry ${index}: not JSON`);
+    if (!idMatches) fail('entry', index, `entry ${index}: the indexed id differs from the record's id`);
+    if (payloads) for (const digest of Object.values(JSON.parse(payloads) as Record<string, unknown>)) referenced.add(String(digest));
     size++;
   }
   return { size, referenced: [...referenced] };
