@@ -47,9 +47,11 @@ export async function openLoop(t: Target, rate: number, seconds: number): Promis
   const start = performance.now();
   for (let i = 0; i < total; i++) {
     const due = start + i * interval;
-    // Never early (latency counts from `due`); late by timer granularity alike for every target.
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Never early (latency counts from `due`): sleep on a timer, then yield turn by turn for the last
+    // millisecond, which timers cannot resolve.
+    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+      await new Promise((r) => (wait >= 1 ? setTimeout(r, wait - 0.5) : setImmediate(r)));
+    }
     pending.push(
       once(pool, t).then(
         (ok) => {
