@@ -31,6 +31,7 @@ export interface EvalOptions {
 type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
 
 const UNDEF = Symbol('undefined');
+const NO_MOCKS = new Map<string, Mock>();
 const NOT_DIRECT = Symbol('not-direct');
 const EMPTY: Value[] = [];
 type Cached = Value | typeof UNDEF;
@@ -41,9 +42,10 @@ export class Evaluator {
   /** rule values by node, and user-function results by `node|args` (scalar args only); one map per `with` scope */
   private cache = new Map<RuleNode | string, Cached>();
   private overrides: { path: Value[]; value: Value }[] = [];
-  private mocks = new Map<string, Mock>();
+  /** replaced (never mutated) when `with` adds mocks */
+  private mocks: Map<string, Mock> = NO_MOCKS;
   private steps = 0;
-  private ctx: BuiltinContext;
+  private ctxCache: BuiltinContext | undefined;
   private ruleStack: CRule[] = [];
   readonly explained = new Map<string, { rule: string; location: string }>();
   private nowNs: bigint | undefined;
@@ -51,8 +53,13 @@ export class Evaluator {
   constructor(private root: RuleNode, private opts: EvalOptions) {
     this.input = opts.input;
     this.data = opts.data;
-    const self = this;
-    this.ctx = {
+  }
+
+  /** Builtin context, made on the first builtin call (most queries of simple policies need none). */
+  private get ctx(): BuiltinContext {
+    if (this.ctxCache) return this.ctxCache;
+    const self = this, opts = this.opts;
+    this.ctxCache = {
       strict: opts.strict,
       now() { if (self.nowNs === undefined) self.nowNs = BigInt(Date.now()) * 1_000_000n; return self.nowNs; },
       env: opts.env,
@@ -60,6 +67,7 @@ export class Evaluator {
       cache: new Map(),
       print: opts.print,
     };
+    return this.ctxCache;
   }
 
   // ---------- bodies and expressions ----------
