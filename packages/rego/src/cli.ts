@@ -193,9 +193,11 @@ export function main(argv: string[]): void {
   program.parse(argv);
 }
 
-/** JSON with Rego values (sets as arrays, exact numbers), 2-space indented. */
+/** Indented JSON in the key order OPA prints; integers beyond 2^53 (bigint) written exactly. */
 function jsonOut(x: unknown): string {
-  return jsonText(fromJSON(x), '  ');
+  const marker = '@@rego-bigint@@';
+  return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${marker}${v}` : v), 2)
+    .replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
 }
 
 /** True when this file is the program being run (directly or through an npm bin symlink). */
