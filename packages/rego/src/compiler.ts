@@ -786,14 +786,20 @@ function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean)
 
 /** Orders a body so that every expression's inputs are bound first; reports unsafe vars. */
 export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetail[]): Body {
-  const uses = body.map((e) => { const s = new Set<number>(); visitBody([e], (t) => { if (t.t === 'var' && t.slot !== undefined) s.add(t.slot); }); return s; });
+  // vars used by each expression: needed only for negations and error messages, so computed on demand
+  let usesCache: Set<number>[] | undefined;
+  const uses = (): Set<number>[] => usesCache ??= body.map((e) => {
+    const s = new Set<number>();
+    visitBody([e], (t) => { if (t.t === 'var' && t.slot !== undefined) s.add(t.slot); });
+    return s;
+  });
   const pending = body.map((e, i) => ({ e, i }));
   const out: Body = [];
   while (pending.length) {
     let progressed = false;
     for (let j = 0; j < pending.length; j++) {
       const { e, i } = pending[j];
-      const r = analyze(e, bound, (s) => uses.some((u, k) => k !== i && u.has(s)));
+      const r = analyze(e, bound, (s) => uses().some((u, k) => k !== i && u.has(s)));
       if (!r) continue;
       for (const b of r.binds) bound.add(b);
       out.push(e);
@@ -810,7 +816,7 @@ export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetai
         else if (p.e.k === 'unify' || p.e.k === 'assign') { evalVars(p.e.a, n, b, bound); evalVars(p.e.b, n, b, bound); }
         for (const x of n) needs.add(x);
       }
-      const names = [...(needs.size ? needs : uses[pending[0].i])].filter((s) => !bound.has(s));
+      const names = [...(needs.size ? needs : uses()[pending[0].i])].filter((s) => !bound.has(s));
       const first = pending[0].e;
       const nameOf = (s: number) => varName(body, s) ?? `$${s}`;
       errors.push(err('rego_unsafe_var_error', `var ${names.length ? nameOf(names[0]) : '?'} is unsafe`, first.loc));
