@@ -296,7 +296,7 @@ export class Evaluator {
             let base: Value | undefined = this.data;
             for (; i < path.length && node; i++) {
               if (node.kind) return NOT_DIRECT;
-              const key = this.direct(path[i], frame);
+              const key = this.directKey(path[i], frame);
               if (key === NOT_DIRECT) return NOT_DIRECT;
               if (typeof key !== 'string') return NOT_DIRECT;
               node = node.children.get(key);
@@ -306,7 +306,7 @@ export class Evaluator {
             v = base;
             for (; i < path.length; i++) {
               if (v === undefined) return undefined;
-              const key = this.direct(path[i], frame);
+              const key = this.directKey(path[i], frame);
               if (key === NOT_DIRECT) return NOT_DIRECT;
               if (key === undefined) return undefined;
               const x: Value | undefined = lookup(v, key);
@@ -321,7 +321,7 @@ export class Evaluator {
         }
         for (; i < path.length; i++) {
           if (v === undefined) return undefined;
-          const key = this.direct(path[i], frame);
+          const key = this.directKey(path[i], frame);
           if (key === NOT_DIRECT) return NOT_DIRECT;
           if (key === undefined) return undefined;
           v = lookup(v, key);
@@ -363,6 +363,13 @@ export class Evaluator {
       }
       default: return NOT_DIRECT;
     }
+  }
+
+  /** `direct` for a reference key: constants and bound vars without the general dispatch. */
+  private directKey(p: Term, frame: Value[]): Value | undefined | typeof NOT_DIRECT {
+    if (p.t === 'scalar' || p.t === 'const') return p.v;
+    if (p.t === 'var' && p.slot !== undefined) { const v = frame[p.slot]; return v === undefined ? NOT_DIRECT : v; }
+    return this.direct(p, frame);
   }
 
   private evalTermGeneral(t: Term, frame: Value[], k: KV): boolean {
@@ -514,7 +521,8 @@ export class Evaluator {
       const child = typeof key === 'string' ? node.children.get(key) : undefined;
       const b = base === undefined ? undefined : lookup(base, key);
       if (!child && b === undefined && !this.overrides.length) return false;
-      return this.evalData(child, b, [...at, key], path, i + 1, frame, k);
+      // the path walked so far only matters for `with data...` overrides
+      return this.evalData(child, b, this.overrides.length ? [...at, key] : at, path, i + 1, frame, k);
     };
     if (p.t === 'scalar') return step(p.v);
     if (this.hasUnbound(p, frame)) {
