@@ -8,9 +8,9 @@ import { BUILTINS } from './builtins/index.js';
 import { describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
 import type { CRule, RuleNode } from './compiler.js';
 import { BudgetExceededError, RegoError, type Location } from './errors.js';
-import { buildIndex } from './indexing.js';
+import { buildIndex, candidatesFor } from './indexing.js';
 import { metadataChain, metadataRule } from './metadata.js';
-import { compare, equal, isNum, keyOf, makeSet, RObject, RSet, typeName, valueToString, type Value } from './value.js';
+import { compare, equal, isNum, makeSet, RObject, RSet, typeName, valueToString, type Value } from './value.js';
 import { toSafeInt } from './num.js';
 
 type K = () => boolean;
@@ -724,9 +724,7 @@ export class Evaluator {
     if (!idx) return node.rules;
     const v = this.direct(idx.ref, EMPTY);
     if (v === NOT_DIRECT) return node.rules;
-    const hit = v === undefined ? undefined : idx.byValue.get(keyOf(v));
-    if (!hit) return idx.rest;
-    return idx.rest.length ? [...hit, ...idx.rest] : hit;
+    return candidatesFor(idx, v);
   }
 
   private defaultValue(r: CRule): Value {

@@ -129,3 +129,19 @@ test('rule indexing: evaluation cost does not grow with unrelated rules', () => 
   assert.equal(value({ kind: 'nope', admin: true }), true);
   assert.equal(value({}), false);
 });
+
+test('rule indexing: glob.match patterns are bucketed by their first segment', () => {
+  const rules = ['package routes', 'import rego.v1'];
+  for (let i = 0; i < 500; i++) rules.push(`allow if {\n  glob.match("svc${i}.orders.*", [], input.path)\n  input.method == "GET"\n}`);
+  rules.push('allow if glob.match("*.health", [], input.path)');
+  rules.push('allow if input.admin');
+  const q = compile({ modules: { 'r.rego': rules.join('\n') } }).prepare('data.routes.allow');
+  const budget = { maxSteps: 200 };
+  const allowed = (input: unknown) => q.eval({ input, budget }).results.length > 0;
+  assert.equal(allowed({ path: 'svc250.orders.list', method: 'GET' }), true);
+  assert.equal(allowed({ path: 'svc250.orders.list', method: 'POST' }), false);
+  assert.equal(allowed({ path: 'svc250.invoices.list', method: 'GET' }), false);
+  assert.equal(allowed({ path: 'svc9.health', method: 'POST' }), true);
+  assert.equal(allowed({ path: 42, admin: true }), true);
+  assert.equal(allowed({ path: 'nope', method: 'GET' }), false);
+});
