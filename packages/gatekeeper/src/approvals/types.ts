@@ -1,3 +1,4 @@
+import type { LedgerRecord } from '@oagf/ledger';
 import type { ReasoningTrace } from './trace.js';
 
 /**
@@ -67,20 +68,8 @@ export interface NoticeDelivery {
   updatedAt: string;
 }
 
-/** The record shape the ledger accepts (mirrors @oagf/ledger's LedgerRecord). */
-export interface LedgerEntry {
-  v: 1;
-  type: string;
-  id: string;
-  time: string;
-  agent?: string;
-  action_digest?: string;
-  outcome?: string;
-  reasons?: string[];
-  policy_digest?: string;
-  links?: { rel: string; id: string; index?: number }[];
-  data?: Record<string, unknown>;
-}
+/** The record shape the ledger accepts; payloads are passed beside it and committed by digest. */
+export type LedgerEntry = Omit<LedgerRecord, 'payloads'>;
 
 /** What the workflow needs from the ledger: durable appends with payloads committed by digest. */
 export interface ApprovalLedger {

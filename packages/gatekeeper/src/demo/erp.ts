@@ -2,8 +2,8 @@
  * The demo's small ERP: inventory, supplier quotes and purchase orders. It accepts calls only with the token the
  * gatekeeper adds (the agents never hold it), and remembers every order it was asked to place.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readBody } from '../http/router.js';
+import { listenLocal } from './local-server.js';
 
 export interface PlacedOrder {
   po: string;
@@ -28,7 +28,7 @@ const INVENTORY: Record<string, { on_hand: number; reorder_point: number; descri
 
 export async function startErp(token: string): Promise<Erp> {
   const orders: PlacedOrder[] = [];
-  const server: Server = createServer(async (req, res) => {
+  const server = await listenLocal(async (req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -41,7 +41,7 @@ export async function startErp(token: string): Promise<Erp> {
       return item ? send(200, { sku: decodeURIComponent(sku), ...item }) : send(404, { error: `unknown sku ${sku}` });
     }
     if (req.method === 'POST' && url.pathname === '/orders') {
-      const body = JSON.parse(await text(req)) as Omit<PlacedOrder, 'po' | 'placed_at'>;
+      const body = JSON.parse((await readBody(req)).toString('utf8')) as Omit<PlacedOrder, 'po' | 'placed_at'>;
       const order: PlacedOrder = { ...body, po: `PO-${4100 + orders.length + 1}`, placed_at: new Date().toISOString() };
       orders.push(order);
       return send(201, order);
@@ -49,23 +49,5 @@ export async function startErp(token: string): Promise<Erp> {
     if (req.method === 'GET' && url.pathname === '/orders') return send(200, { orders });
     send(404, { error: `no route ${req.method} ${url.pathname}` });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    orders,
-    close: () =>
-      new Promise((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-function text(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return { url: server.url, orders, close: server.close };
 }

@@ -3,8 +3,8 @@
  * `GET /v1/models`. Answers follow the keynote script, including `reasoning_content` as vLLM and others send it.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readBody } from '../http/router.js';
+import { listenLocal } from './local-server.js';
 import { nextTurn, STORY } from './script.js';
 
 export interface ScriptedModel {
@@ -15,7 +15,7 @@ export interface ScriptedModel {
 
 export async function startScriptedModel(): Promise<ScriptedModel> {
   const state = { requests: 0 };
-  const server = createServer(async (req, res) => {
+  const server = await listenLocal(async (req, res) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ object: 'list', data: [{ id: STORY.model, object: 'model', created: 0, owned_by: 'demo' }] }));
@@ -25,7 +25,7 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
       return res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
     }
     state.requests++;
-    const body = JSON.parse(await text(req)) as { model: string; messages: never[] };
+    const body = JSON.parse((await readBody(req)).toString('utf8')) as { model: string; messages: never[] };
     const turn = nextTurn(body.messages);
     const id = `chatcmpl-${randomUUID()}`;
     const toolCalls = turn.toolCall
@@ -37,25 +37,11 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model, choices: [{ index: 0, message, finish_reason: finish }], usage }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    url: `${server.url}/v1`,
     get requests() {
       return state.requests;
     },
-    close: () =>
-      new Promise((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
-}
-
-function text(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -1,7 +1,7 @@
 /** The demo's stand-in for Teams and a webhook consumer: it receives the gatekeeper's notices and checks them. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SIGNATURE_HEADER, verifySignature } from '../approvals/notices/webhook.js';
+import { readBody } from '../http/router.js';
+import { listenLocal } from './local-server.js';
 
 export interface NoticeSink {
   url: string;
@@ -11,26 +11,21 @@ export interface NoticeSink {
 
 export async function startNoticeSink(secret: string, onNotice: (line: string) => void): Promise<NoticeSink> {
   const received: NoticeSink['received'] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = JSON.parse(body.toString('utf8'));
-      if (req.url === '/teams') {
-        const card = json.attachments?.[0]?.content;
-        const entry = { channel: 'teams' as const, summary: `Adaptive Card ${card?.version}: "${card?.body?.[1]?.text}"` };
-        received.push(entry);
-        onNotice(`Teams channel got ${entry.summary}`);
-      } else {
-        const valid = verifySignature(body, secret, req.headers[SIGNATURE_HEADER] as string | undefined);
-        const entry = { channel: 'webhook' as const, summary: `CloudEvent ${json.type} for ${json.subject}`, signatureValid: valid };
-        received.push(entry);
-        onNotice(`webhook got ${entry.summary}, HMAC ${valid ? 'valid' : 'INVALID'}`);
-      }
-      res.writeHead(200).end();
-    });
+  const server = await listenLocal(async (req, res) => {
+    const body = await readBody(req);
+    const json = JSON.parse(body.toString('utf8'));
+    if (req.url === '/teams') {
+      const card = json.attachments?.[0]?.content;
+      const entry = { channel: 'teams' as const, summary: `Adaptive Card ${card?.version}: "${card?.body?.[1]?.text}"` };
+      received.push(entry);
+      onNotice(`Teams channel got ${entry.summary}`);
+    } else {
+      const valid = verifySignature(body, secret, req.headers[SIGNATURE_HEADER] as string | undefined);
+      const entry = { channel: 'webhook' as const, summary: `CloudEvent ${json.type} for ${json.subject}`, signatureValid: valid };
+      received.push(entry);
+      onNotice(`webhook got ${entry.summary}, HMAC ${valid ? 'valid' : 'INVALID'}`);
+    }
+    res.writeHead(200).end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: server.url, received, close: server.close };
 }
