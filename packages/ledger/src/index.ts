@@ -10,3 +10,4 @@ export { openLedger, type AppendInput, type AppendResult, type Ledger, type Ledg
 export { verifyLedgerFile, type VerifyProblem, type VerifyReport } from './verify.js';
 export { ledgerCommand } from './commands.js';
 export type { LedgerStore } from './store.js';
+export { DURABILITIES, type Durability } from './sqlite-writer.js';

@@ -5,6 +5,7 @@ import { parseSignerKey, signNote, type SignerKey } from './note.js';
 import { formatProofFile } from './proof-file.js';
 import { decodeRecord, encodeRecord, normalizeRecord, type LedgerRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
+import type { Durability } from './sqlite-writer.js';
 import { storeLookup, type Batch, type LedgerStore, type StoredPayload } from './store.js';
 import { createTilesHandler, type TilesHandler } from './tiles.js';
 
@@ -24,6 +25,12 @@ export interface LedgerOptions {
   signingKey: string;
   /** Sign a checkpoint after this many new entries or this many ms, whichever comes first (default 1000 / 1000). */
   checkpointEvery?: { entries?: number; ms?: number };
+  /**
+   * What an acknowledged append survives. 'fsync' (default): power loss and OS crashes — every group commit
+   * waits for fsync. 'buffered': a crash of this process, but not power loss or an OS crash, which may drop the
+   * last acknowledged appends (the log stays verifiable; it loses its tail). Commits never block the event loop.
+   */
+  durability?: Durability;
 }
 
 export type AppendInput = Omit<LedgerRecord, 'payloads'> & { payloads?: never };
@@ -83,8 +90,9 @@ function checkSize(value: number, max: number, what: string): void {
 export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
   const signer = parseSignerKey(opts.signingKey);
   formatCheckpoint(opts.origin, 0, new Uint8Array(32));
-  const store = new SqliteStore(opts.path);
+  const store = new SqliteStore(opts.path, { durability: opts.durability ?? 'fsync' });
   try {
+    await store.ready();
     return new StoreBackedLedger(store, opts, signer);
   } catch (error) {
     store.close();

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { HASH_SIZE } from './hash.js';
 import { nodeHome, type NodeRef } from './merkle.js';
+import { inlineWriter, synchronousPragma, workerWriter, type BatchWriter, type Durability } from './sqlite-writer.js';
 import type { Batch, EntryCheck, LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
 
 // One row per entry: the leaf hash and the interior nodes its append completed travel with the entry, so an
@@ -17,6 +18,8 @@ const CHUNK_ROWS = 4096;
 
 export interface SqliteStoreOptions {
   readonly?: boolean;
+  /** What an acknowledged commit survives (see Durability); default fsync. */
+  durability?: Durability;
 }
 
 function openDatabase(path: string, readonly: boolean): Database.Database {
@@ -30,18 +33,19 @@ function openDatabase(path: string, readonly: boolean): Database.Database {
 export class SqliteStore implements LedgerStore {
   private readonly db: Database.Database;
   private readonly stmt;
-  private readonly writeBatch;
+  private readonly writer: BatchWriter | undefined;
   private committed: number;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     const readonly = options.readonly ?? false;
+    const durability = options.durability ?? 'fsync';
+    const sync = synchronousPragma(durability);
     this.db = openDatabase(path, readonly);
     if (readonly) {
       this.checkSchema(path);
     } else {
       this.db.pragma('journal_mode = WAL');
-      // FULL: the WAL is fsynced at every commit, so an acknowledged append survives power loss, not only a crash.
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma(sync);
       this.db.exec(SCHEMA);
     }
     this.db.pragma('cache_size = -65536');
@@ -51,9 +55,6 @@ export class SqliteStore implements LedgerStore {
     const write = <T>(make: () => T): T | undefined => (readonly ? undefined : make());
     this.stmt = {
       size: db.prepare('SELECT coalesce(max(idx) + 1, 0) FROM entries').pluck(),
-      insertEntry: write(() => db.prepare('INSERT INTO entries (idx, id, leaf, nodes, entry) VALUES (?, ?, ?, ?, ?)')),
-      insertPayload: write(() => db.prepare('INSERT OR IGNORE INTO payloads (digest, data) VALUES (?, ?)')),
-      insertCheckpoint: write(() => db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)')),
       deletePayload: write(() => db.prepare('DELETE FROM payloads WHERE digest = ?')),
       setMeta: write(() => db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')),
       entry: db.prepare('SELECT entry FROM entries WHERE idx = ?').pluck(),
@@ -66,8 +67,15 @@ export class SqliteStore implements LedgerStore {
       checkpoints: db.prepare('SELECT seq, size, note FROM checkpoints ORDER BY seq'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
     };
-    this.writeBatch = write(() => db.transaction((batch: Batch) => this.writeAll(batch)));
+    // Batches commit on a worker thread so the event loop never waits for fsync; the in-memory database of
+    // tests cannot be shared with one and never fsyncs.
+    this.writer = write(() => (path === ':memory:' || path === '' ? inlineWriter(db) : workerWriter({ path, durability })));
     this.committed = this.stmt.size.get() as number;
+  }
+
+  /** Resolves once appends can be committed (the writer thread has opened the database). */
+  async ready(): Promise<void> {
+    await this.writer?.ready;
   }
 
   private checkSchema(path: string): void {
@@ -82,21 +90,13 @@ export class SqliteStore implements LedgerStore {
     return stmt;
   }
 
-  private writeAll(batch: Batch): void {
-    const insertEntry = this.writable(this.stmt.insertEntry);
-    const insertPayload = this.writable(this.stmt.insertPayload);
-    for (const e of batch.entries) insertEntry.run(e.index, e.id, e.leafHash, e.nodes, e.entry);
-    for (const p of batch.payloads) insertPayload.run(p.digest, p.data);
-    if (batch.checkpoint) this.writable(this.stmt.insertCheckpoint).run(batch.checkpoint.size, batch.checkpoint.note);
-  }
-
   size(): number {
     // A read-only view may be watching a log that another process keeps appending to.
-    return this.writeBatch ? this.committed : (this.stmt.size.get() as number);
+    return this.writer ? this.committed : (this.stmt.size.get() as number);
   }
 
   async commit(batch: Batch): Promise<void> {
-    this.writable(this.writeBatch)(batch);
+    await this.writable(this.writer).write(batch);
     this.committed += batch.entries.length;
   }
 
@@ -189,6 +189,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   close(): void {
+    this.writer?.close();
     this.db.close();
   }
 }
