@@ -128,7 +128,8 @@ export class Compiler {
         const segs = imp.path.t === 'ref' ? imp.path.path : [];
         const last = segs.length ? segs[segs.length - 1] : undefined;
         const alias = imp.alias ?? (last && last.t === 'scalar' ? String(last.v) : text);
-        if (g.imports.has(alias)) this.errors.push(err('rego_compile_error', `import must not shadow import ${alias}`, imp.loc));
+        // duplicate import names are an error in v1 (strict); in v0 the later import wins, as in OPA
+        if (g.imports.has(alias) && m.regoV1) this.errors.push(err('rego_compile_error', `import must not shadow import ${alias}`, imp.loc));
         g.imports.set(alias, imp.path);
       }
       const pkgAnn = pkgAnnotations(this.modules, m.package);
@@ -752,7 +753,7 @@ function unifyAnalysis(a: Term, b: Term, bound: Set<number>): Analysis | undefin
 }
 
 
-function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean): Analysis | undefined {
+function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean, wildcard: (s: number) => boolean): Analysis | undefined {
   let r: Analysis | undefined;
   switch (e.k) {
     case 'term': { const needs = new Set<number>(), binds = new Set<number>(); evalVars(e.term, needs, binds, bound); r = { needs, binds }; break; }
@@ -777,7 +778,11 @@ function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean)
   if (!r) return undefined;
   for (const w of e.with) evalVars(w.value, r.needs, undefined, bound);
   if (e.negated) {
-    for (const b of r.binds) if (otherUses(b)) r.needs.add(b);
+    // a negated expression binds nothing: its vars must be bound by other expressions; only `_` may stand alone
+    for (const b of r.binds) {
+      if (otherUses(b)) r.needs.add(b);
+      else if (!wildcard(b)) return undefined;
+    }
     r.binds = new Set();
   }
   for (const n of r.needs) if (!bound.has(n) && !r.binds.has(n)) return undefined;
@@ -799,7 +804,7 @@ export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetai
     let progressed = false;
     for (let j = 0; j < pending.length; j++) {
       const { e, i } = pending[j];
-      const r = analyze(e, bound, (s) => uses().some((u, k) => k !== i && u.has(s)));
+      const r = analyze(e, bound, (s) => uses().some((u, k) => k !== i && u.has(s)), (s) => varName(body, s) === '_');
       if (!r) continue;
       for (const b of r.binds) bound.add(b);
       out.push(e);

@@ -157,3 +157,23 @@ deny[res] { input.user == "root"; res := result.new("runs as root", input) }
   };
   assert.deepEqual(evalV0(src, 'data.check.deny', { user: 'root' }), [{ msg: 'runs as root', cause: { user: 'root' } }]);
 });
+
+test('v0 modules may import the same name twice (the later import wins); v1 modules may not', () => {
+  const modules = {
+    'a.rego': 'package team.a\nlimit = 1\n',
+    'b.rego': 'package team.b\nlimit = 2\n',
+    'p.rego': 'package p\nimport data.team.a\nimport data.team.b as a\nq = a.limit\n',
+  };
+  assert.equal(evalV0(modules, 'data.p.q'), 2);
+  const v1 = { ...modules, 'p.rego': 'package p\nimport data.team.a\nimport data.team.b as a\nq := a.limit\n', 'a.rego': 'package team.a\nlimit := 1\n', 'b.rego': 'package team.b\nlimit := 2\n' };
+  assert.throws(() => compile({ modules: v1 }), /rego_compile_error: import must not shadow import a/);
+});
+
+test('a named var that only a negated expression mentions is unsafe; `_` there is fine', () => {
+  const base = 'package neg\nblocked[u] { u := input.blocked[_] }\n';
+  assert.throws(() => compile({ regoVersion: 'v0', modules: { 'n.rego': `${base}p { not blocked[who] }\n` } }), /rego_unsafe_var_error: var who is unsafe/);
+  assert.equal(evalV0(`${base}p { not blocked[_] }\n`, 'data.neg.p', { blocked: [] }), true);
+  assert.equal(evalV0(`${base}p { not blocked[_] }\n`, 'data.neg.p', { blocked: ['eve'] }), undefined);
+  // bound by another expression first: safe, whatever the order in the source
+  assert.equal(evalV0(`${base}p { not blocked[who]; who := input.user }\n`, 'data.neg.p', { blocked: ['eve'], user: 'bob' }), true);
+});
