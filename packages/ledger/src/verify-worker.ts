@@ -1,14 +1,18 @@
-/** Worker thread for verifyLedgerFile: runs the entry pass over its own read-only connection. */
+/** Worker thread for verifyLedgerFile: claims entry-pass chunks alongside the main thread, on its own connection. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteStore } from './sqlite-store.js';
-import { Problem, scanEntries } from './verify-scan.js';
+import { VerifyReader } from './verify-reader.js';
+import { EntryPass } from './verify-scan.js';
 
-const { path, limit } = workerData as { path: string; limit: number };
-const store = new SqliteStore(path, { readonly: true });
+const { path, limit, claims } = workerData as { path: string; limit: number; claims: BigInt64Array };
 try {
-  parentPort!.postMessage(scanEntries(store, limit));
+  const reader = new VerifyReader(path);
+  try {
+    const pass = new EntryPass(reader, limit, claims);
+    while (pass.step());
+    parentPort!.postMessage({ referenced: [...pass.referenced], problem: pass.problem });
+  } finally {
+    reader.close();
+  }
 } catch (error) {
-  parentPort!.postMessage(error instanceof Problem ? { problem: error.problem } : { error: (error as Error).message });
-} finally {
-  store.close();
+  parentPort!.postMessage({ error: (error as Error).message });
 }

@@ -6,7 +6,8 @@ import { TreeReader, verifyConsistency } from './merkle.js';
 import { verifyNote } from './note.js';
 import { SqliteStore } from './sqlite-store.js';
 import { storeLookup, type LedgerStore, type StoredCheckpoint } from './store.js';
-import { Problem, TreeScan, fail, scanEntries, type SignedCheckpoint, type VerifyProblem } from './verify-scan.js';
+import { VerifyReader } from './verify-reader.js';
+import { EntryPass, Problem, TreeScan, fail, type SignedCheckpoint, type VerifyProblem } from './verify-scan.js';
 
 export type { VerifyProblem } from './verify-scan.js';
 
@@ -77,38 +78,61 @@ function checkPayloads(store: LedgerStore, referenced: Set<string>): VerifyRepor
 const PARALLEL_FROM = 50_000;
 
 interface EntryPassResult {
-  size?: number;
   referenced?: string[];
   problem?: VerifyProblem;
   error?: string;
 }
 
-function runEntryPass(store: LedgerStore, limit: number): EntryPassResult {
-  try {
-    return scanEntries(store, limit);
-  } catch (error) {
-    if (error instanceof Problem) return { problem: error.problem };
-    throw error;
-  }
-}
-
-/** The entry pass on a second core, with its own read-only connection. */
-async function entryPassInWorker(path: string, limit: number): Promise<EntryPassResult> {
+/** Entry-pass chunks checked on a second core, with its own read-only connection. */
+async function entryPassInWorker(path: string, limit: number, claims: BigInt64Array): Promise<EntryPassResult> {
   const here = import.meta.url;
+  const workerData = { path, limit, claims };
   const worker = here.endsWith('.ts')
     ? // Running from TypeScript sources (tests, bench): workers do not inherit tsx's loader, so register it first.
-      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', here).href)}); });`, { eval: true, workerData: { path, limit } })
-    : new Worker(new URL('./verify-worker.js', here), { workerData: { path, limit } });
+      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', here).href)}); });`, { eval: true, workerData })
+    : new Worker(new URL('./verify-worker.js', here), { workerData });
   const [result] = (await once(worker, 'message')) as [EntryPassResult];
   await worker.terminate();
   if (result.error) throw new Error(result.error);
   return result;
 }
 
-/** Of two passes' problems, the one at the lower index is the first bad one; the entry pass wins ties. */
-function firstProblem(entryProblem: VerifyProblem | undefined, treeProblem: VerifyProblem | undefined): VerifyProblem | undefined {
-  if (!entryProblem || !treeProblem) return entryProblem ?? treeProblem;
-  return (treeProblem.index ?? Infinity) < (entryProblem.index ?? Infinity) ? treeProblem : entryProblem;
+/** Of two problems, the one at the lower index is the first bad one; the first argument wins ties. */
+function firstProblem(first: VerifyProblem | undefined, second: VerifyProblem | undefined): VerifyProblem | undefined {
+  if (!first || !second) return first ?? second;
+  return (second.index ?? Infinity) < (first.index ?? Infinity) ? second : first;
+}
+
+/**
+ * Runs the tree pass on this thread, sharing out entry-pass chunks so that this thread and the worker (if any)
+ * finish together: this thread takes an entry chunk whenever the entry chunks left would keep the worker busy for
+ * longer than the tree chunks left keep this one.
+ */
+function runPasses(tree: TreeScan, entries: EntryPass, withWorker: boolean): VerifyProblem | undefined {
+  let treeProblem: VerifyProblem | undefined;
+  const took = { tree: 0, treeMs: 0, entry: 0, entryMs: 0 };
+  const timed = (pass: 'tree' | 'entry', step: () => boolean): boolean => {
+    const started = performance.now();
+    const more = step();
+    took[pass]++;
+    took[`${pass}Ms`] += performance.now() - started;
+    return more;
+  };
+  for (let more = true; more; ) {
+    try {
+      more = timed('tree', () => tree.step());
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      treeProblem = error.problem;
+      break;
+    }
+    const treeLeft = (tree.remaining() * took.treeMs) / took.tree;
+    while (!withWorker || took.entry === 0 || (entries.remaining() * took.entryMs) / took.entry > treeLeft) {
+      if (!timed('entry', () => entries.step()) || !withWorker) break;
+    }
+  }
+  while (entries.step());
+  return treeProblem;
 }
 
 async function verifyStore(path: string, store: LedgerStore, given: string[] | undefined, report: VerifyReport, parallel: boolean): Promise<void> {
@@ -120,28 +144,40 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
   report.checkpoints = checkpoints.length;
   report.signers = [...signers];
 
-  // Everything below this size is immutable, so both passes see the same log even while a writer appends.
+  // Everything below this size is immutable, so every thread sees the same log even while a writer appends.
   const limit = store.size();
-  const entryPass = parallel ? entryPassInWorker(path, limit) : undefined;
-  const scan = new TreeScan(store, checkpoints, limit);
+  const claims = new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT));
+  const worker = parallel ? entryPassInWorker(path, limit, claims) : undefined;
+  const reader = new VerifyReader(path);
   let treeProblem: VerifyProblem | undefined;
+  let entries: EntryPass;
+  let tree: TreeScan;
   try {
-    scan.run();
-  } catch (error) {
-    if (!(error instanceof Problem)) {
-      await entryPass?.catch(() => undefined);
-      throw error;
+    entries = new EntryPass(reader, limit, claims);
+    try {
+      tree = new TreeScan(reader, checkpoints, limit);
+      treeProblem = runPasses(tree, entries, worker !== undefined);
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      treeProblem = error.problem;
+      while (entries.step());
     }
-    treeProblem = error.problem;
+  } catch (error) {
+    Atomics.store(claims, 0, BigInt(Number.MAX_SAFE_INTEGER));
+    await worker?.catch(() => undefined);
+    throw error;
+  } finally {
+    reader.close();
   }
-  const entries = (await entryPass) ?? runEntryPass(store, limit);
-  const problem = firstProblem(entries.problem, treeProblem);
+  const other = (await worker) ?? {};
+  const entryProblem = firstProblem(entries.problem, other.problem);
+  const problem = firstProblem(entryProblem, treeProblem);
   if (problem) throw new Problem(problem);
-  report.entries = scan.size;
-  report.nodes = scan.nodes;
-  report.root = toHex(scan.root());
+  report.entries = tree!.size;
+  report.nodes = tree!.nodes;
+  report.root = toHex(tree!.root());
   checkSuccessiveCheckpoints(store, checkpoints);
-  report.payloads = checkPayloads(store, new Set(entries.referenced));
+  report.payloads = checkPayloads(store, new Set([...entries.referenced, ...(other.referenced ?? [])]));
 }
 
 /**
