@@ -87,7 +87,13 @@ interface Globals {
   pkg: string[];
   ruleRoots: Set<string>;
   imports: Map<string, Term>;
+  /** v1 module (or `import rego.v1`): OPA's v1 checks apply (no deprecated builtins, no shadowing input/data) */
+  v1: boolean;
 }
+
+/** Builtins OPA deprecated: still callable from v0 modules, a type error in v1 ones. */
+const DEPRECATED_BUILTINS = new Set(['any', 'all', 're_match', 'set_diff', 'net.cidr_overlap', 'cast_array', 'cast_set', 'cast_string', 'cast_boolean', 'cast_null', 'cast_object']);
+const ROOT_DOCUMENTS = new Set(['input', 'data']);
 
 /** Tag on closures (comprehensions, every): outer slots they read. */
 export const FREE = Symbol('free');
@@ -121,7 +127,7 @@ export class Compiler {
       this.nodeAt(m.package.slice(1));
     }
     for (const m of this.modules) {
-      const g: Globals = { funcs, pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map() };
+      const g: Globals = { funcs, pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map(), v1: m.regoV1 };
       for (const imp of m.imports) {
         const text = refText(imp.path);
         if (!text || text.startsWith('future.') || text === 'future' || text === 'rego.v1') continue;
@@ -134,6 +140,11 @@ export class Compiler {
       }
       const pkgAnn = pkgAnnotations(this.modules, m.package);
       for (const r of m.rules) {
+        const name = r.head.ref[0];
+        if (m.regoV1 && name.t === 'scalar' && ROOT_DOCUMENTS.has(name.v as string)) {
+          this.errors.push(err('rego_compile_error', `rules must not shadow ${name.v} (use a different rule name)`, r.loc));
+          continue;
+        }
         try {
           this.addRule(r, g, pkgAnn);
         } catch (e) {
@@ -424,6 +435,7 @@ export class Resolver {
           const names = new Set<string>();
           collectPatternNames(e.a, names);
           for (const n of names) {
+            if (this.g.v1 && e.a.t === 'var' && ROOT_DOCUMENTS.has(n)) this.errors.push(err('rego_compile_error', `variables must not shadow ${n} (use a different variable name)`, e.loc));
             if (n !== '_' && (assigned.has(n) || forced.has(n))) this.errors.push(err('rego_compile_error', `var ${n} assigned above`, e.loc));
             assigned.add(n);
           }
@@ -572,6 +584,8 @@ export class Resolver {
         const op = this.resolveCallName(t.op);
         if (!op.startsWith('data.') && !BUILTINS[op]) {
           this.errors.push(err('rego_type_error', `undefined function ${t.op}`, t.loc));
+        } else if (this.g.v1 && DEPRECATED_BUILTINS.has(op)) {
+          this.errors.push(err('rego_type_error', `deprecated built-in function calls in expression: ${op}`, t.loc));
         } else if (!op.startsWith('data.')) {
           const b = BUILTINS[op];
           if (b.variadic === undefined && t.args.length !== b.args.length) {

@@ -121,7 +121,7 @@ export function compile(opts: CompileOptions): Policy {
 
 function compileQuery(body: Body, src: string, funcs: Map<string, number>): { ordered: Body; names: Map<string, number>; nslots: number; texts: string[] } {
   const errors: RegoErrorDetail[] = [];
-  const res = new Resolver({ funcs, pkg: [], ruleRoots: new Set(), imports: new Map() }, errors);
+  const res = new Resolver({ funcs, pkg: [], ruleRoots: new Set(), imports: new Map(), v1: false }, errors);
   const scope = { vars: new Map<string, number>(), alloc: { n: 0 } };
   res.declareBody(body, scope, [], new Set());
   const resolved = res.body(body, scope);

@@ -177,3 +177,18 @@ test('a named var that only a negated expression mentions is unsafe; `_` there i
   // bound by another expression first: safe, whatever the order in the source
   assert.equal(evalV0(`${base}p { not blocked[who]; who := input.user }\n`, 'data.neg.p', { blocked: ['eve'], user: 'bob' }), true);
 });
+
+test('v1 modules (and v0 ones importing rego.v1) reject deprecated builtins and shadowing of input/data; plain v0 keeps them', () => {
+  const v0 = 'package legacy\np { any([false, true]); re_match("^a", "abc") }\nq { input := {"x": 1}; input.x == 1 }\n';
+  assert.equal(evalV0(v0, 'data.legacy.p'), true);
+  assert.equal(evalV0(v0, 'data.legacy.q'), true);
+  const fail = (src: string, re: RegExp) => assert.throws(() => compile({ modules: { 'm.rego': src } }), re);
+  fail('package m\np := any([true])', /rego_type_error: deprecated built-in function calls in expression: any/);
+  fail('package m\np := cast_set([1])', /deprecated built-in function calls in expression: cast_set/);
+  fail('package m\np if { input := 1; input == 1 }', /rego_compile_error: variables must not shadow input \(use a different variable name\)/);
+  fail('package m\ndata := 1', /rego_compile_error: rules must not shadow data \(use a different rule name\)/);
+  assert.throws(() => compile({ regoVersion: 'v0', modules: { 'm.rego': 'package m\nimport rego.v1\np := all([true])' } }), /deprecated built-in/);
+  // a user function that happens to be named like a deprecated builtin is fine
+  const own = compile({ modules: { 'm.rego': 'package m\nany(xs) if { some x in xs; x }\np if any([false, true])' } });
+  assert.equal(own.prepare('data.m.p').eval().results[0].expressions[0].value, true);
+});
