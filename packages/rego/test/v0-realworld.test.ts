@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { runTests } from '../src/cli.js';
-import { compile } from '../src/index.js';
+import { compile, registerBuiltin, RObject } from '../src/index.js';
 
 function evalV0(src: string | Record<string, string>, query: string, input?: unknown): unknown {
   const modules = typeof src === 'string' ? { 'policy.rego': src } : src;
@@ -191,4 +191,27 @@ test('v1 modules (and v0 ones importing rego.v1) reject deprecated builtins and 
   // a user function that happens to be named like a deprecated builtin is fine
   const own = compile({ modules: { 'm.rego': 'package m\nany(xs) if { some x in xs; x }\np if any([false, true])' } });
   assert.equal(own.prepare('data.m.p').eval().results[0].expressions[0].value, true);
+});
+
+test('a host can register builtins other hosts ship (e.g. an IaC scanner\'s result.new) and v0 policies call them', () => {
+  registerBuiltin({
+    name: 'result.new',
+    args: ['string', 'any'],
+    result: 'object',
+    fn: ([msg, cause]) => { const o = new RObject(); o.set('msg', msg); o.set('cause', cause); return o; },
+  });
+  assert.throws(() => registerBuiltin({ name: 'count', args: ['any'], result: 'number', fn: () => 0 }), /already a builtin/);
+  assert.throws(() => registerBuiltin({ name: 'bad name', args: [], result: 'any', fn: () => 0 }), /invalid name/);
+  const src = `package scanner.ds
+import future.keywords.in
+deny[res] {
+  some cmd in input.commands
+  cmd.user == "root"
+  res := result.new(sprintf("line %d runs as root", [cmd.line]), cmd)
+}
+`;
+  assert.deepEqual(evalV0(src, 'data.scanner.ds.deny', { commands: [{ user: 'root', line: 3 }, { user: 'app', line: 4 }] }),
+    [{ msg: 'line 3 runs as root', cause: { user: 'root', line: 3 } }]);
+  // operand types are checked like any builtin's: a constant of the wrong type is a compile-time type error
+  assert.throws(() => evalV0('package x\np = r { r := result.new(1, {}) }', 'data.x.p'), /rego_type_error: result.new: invalid argument/);
 });
