@@ -4,7 +4,8 @@
  * In one run, on 127.0.0.1: a local upstream (own process) is reached directly, through the gatekeeper
  * (`gatekeeper serve`, own process: the OAGF standard policy library, the SQLite ledger, a non-streamed chat
  * completion whose response carries one tool call, so every request takes two decisions and two ledger
- * appends), and through @portkey-ai/gateway as a pass-through peer (own process). For each: latency
+ * appends) once per ledger durability — `fsync` (the default: every group commit waits for the disk) and
+ * `buffered` (fields prefixed `fast_`: survives a process crash, not power loss) — and through @portkey-ai/gateway as a pass-through peer (own process). For each: latency
  * p50/p99 under an open-loop 1,000 req/s, and the maximum req/s with back-to-back workers. Also the time
  * to the first text byte of an allowed stream, direct and through the gatekeeper.
  *
@@ -12,7 +13,7 @@
  * sources through tsx and says so. CPU time per request (from /proc) is reported for the gatekeeper and the
  * peer: unlike latency it stays meaningful on a busy machine.
  *
- * Env: BENCH_RATE (1000), BENCH_LOW_RATE (100, a second open-loop pass below saturation), BENCH_SECONDS (8), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
+ * Env: BENCH_RATE (1000), BENCH_LOW_RATE (100, a second open-loop pass below saturation), BENCH_SECONDS (5), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
  * into $TMPDIR/bench-gateway-profiles). The last line of output is one JSON object with the figures.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -28,7 +29,7 @@ const root = resolve(here, '../..');
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 /** A rate neither side saturates at, even on a shared machine: the added latency of the decisions themselves. */
 const LOW_RATE = Number(process.env.BENCH_LOW_RATE ?? 100);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 64);
 const AGENT_KEY = 'bench-agent-key';
 const UPSTREAM_KEY = 'bench-upstream-key';
@@ -61,8 +62,8 @@ function start(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessE
   });
 }
 
-function writeGatekeeperConfig(dir: string, upstreamPort: number): string {
-  mkdirSync(join(dir, 'policy'));
+function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered'): string {
+  mkdirSync(join(dir, 'policy'), { recursive: true });
   writeFileSync(
     join(dir, 'policy', 'data.yaml'),
     ['config:', '  defaults:', '    models: [gpt-bench]', '    max_tokens: 8192', '  teams:', '    bench:', '      tools: [lookup_stock]', ''].join('\n'),
@@ -85,6 +86,7 @@ function writeGatekeeperConfig(dir: string, upstreamPort: number): string {
       '  path: ./ledger.db',
       '  signing_key_file: ./ledger.skey',
       '  origin: bench.local/ledger',
+      `  durability: ${durability}`,
       'logging: { level: warn }',
       '',
     ].join('\n'),
@@ -134,23 +136,26 @@ const ms = (n: number) => Math.round(n * 1000) / 1000;
 const fmt = (p: Percentiles) => `p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms (${p.count} ok, ${p.errors} errors)`;
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
   console.log(`bench:gateway on ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RATE} req/s × ${SECONDS} s open loop, ${WORKERS} workers for max req/s`);
   const work = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
   try {
     const upstreamPort = Number((await start('upstream', ['--import', 'tsx', join(here, 'upstream.ts')], /^(\d+)$/m))[1]);
-    const config = writeGatekeeperConfig(work, upstreamPort);
     const profileDir = join(tmpdir(), 'bench-gateway-profiles');
     const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     if (profile.length) console.log(`gatekeeper CPU profile: ${profileDir}`);
     const built = build();
     const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
     console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
-    const gkStarted = await start(
-        'gatekeeper',
-        [...profile, ...cli, 'serve', '--config', config, '--generate-key'],
+    const startGatekeeper = (durability: 'fsync' | 'buffered') =>
+      start(
+        `gatekeeper (${durability})`,
+        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(join(work, durability), upstreamPort, durability), '--generate-key'],
         /gatekeeper listening on (http:\/\/[^\s]+)/,
         { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
       );
+    const gkStarted = await startGatekeeper('fsync');
+    const fastStarted = await startGatekeeper('buffered');
     const gkUrl = gkStarted[1]!;
     const peerPort = await freePort();
     const peerStarted = await start('portkey', [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${peerPort}`, '--headless'], /Ready for connections|running at/, {
@@ -160,25 +165,27 @@ async function main(): Promise<void> {
     const upstream = `http://127.0.0.1:${upstreamPort}`;
     const direct = target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` });
     const gatekeeper = target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` });
+    const fast = target('gk-buffered', fastStarted[1]!, { authorization: `Bearer ${AGENT_KEY}` });
     const peer = target('portkey', `http://127.0.0.1:${peerPort}`, {
       authorization: `Bearer ${UPSTREAM_KEY}`,
       'x-portkey-provider': 'openai',
       'x-portkey-custom-host': `${upstream}/v1`,
     });
-    for (const t of [direct, gatekeeper, peer]) await check(t);
+    const targets = [direct, gatekeeper, fast, peer];
+    for (const t of targets) await check(t);
     // Warm-up (JIT, connection pools, SQLite page cache) before anything is timed.
-    for (const t of [direct, gatekeeper, peer]) await maxRate(t, 16, 3);
+    for (const t of targets) await maxRate(t, 16, 3);
 
     // Below saturation first, so no backlog from the saturating pass colours it.
     const low: Record<string, Percentiles> = {};
-    for (const t of [direct, gatekeeper, peer]) {
+    for (const t of targets) {
       low[t.name] = await openLoop(t, LOW_RATE, SECONDS);
       console.log(`${t.name.padEnd(10)} at ${LOW_RATE} req/s: ${fmt(low[t.name]!)} (load average ${loadavg()[0]!.toFixed(2)})`);
     }
     const latency: Record<string, Percentiles> = {};
     const cpuPerRequest: Record<string, number> = {};
-    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, portkey: peerStarted.pid };
-    for (const t of [direct, gatekeeper, peer]) {
+    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, [fast.name]: fastStarted.pid, portkey: peerStarted.pid };
+    for (const t of targets) {
       const pid = pids[t.name];
       const cpuBefore = pid ? cpuMs(pid) : 0;
       latency[t.name] = await openLoop(t, RATE, SECONDS);
@@ -187,7 +194,7 @@ async function main(): Promise<void> {
       console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}${cpu} (load average ${loadavg()[0]!.toFixed(2)})`);
     }
     const rps: Record<string, number> = {};
-    for (const t of [direct, gatekeeper, peer]) {
+    for (const t of targets) {
       const r = await maxRate(t, WORKERS, Math.max(3, SECONDS / 2));
       rps[t.name] = r.rps;
       console.log(`${t.name.padEnd(10)} max: ${Math.round(r.rps)} req/s (${r.errors} errors)`);
@@ -216,6 +223,15 @@ async function main(): Promise<void> {
       direct_max_rps: Math.round(rps.direct!),
       max_rps_share_of_direct: ms(rps.gatekeeper! / rps.direct!),
       cpu_ms_per_request: ms(cpuPerRequest.gatekeeper!),
+      fast_durability: 'buffered',
+      fast_added_p50_ms: ms(latency[fast.name]!.p50 - latency.direct!.p50),
+      fast_added_p99_ms: ms(latency[fast.name]!.p99 - latency.direct!.p99),
+      fast_errors: latency[fast.name]!.errors,
+      fast_added_p50_ms_at_low_rate: ms(low[fast.name]!.p50 - low.direct!.p50),
+      fast_added_p99_ms_at_low_rate: ms(low[fast.name]!.p99 - low.direct!.p99),
+      fast_max_rps: Math.round(rps[fast.name]!),
+      fast_max_rps_share_of_direct: ms(rps[fast.name]! / rps.direct!),
+      fast_cpu_ms_per_request: ms(cpuPerRequest[fast.name]!),
       peer: '@portkey-ai/gateway',
       peer_added_p50_ms: ms(latency.portkey!.p50 - latency.direct!.p50),
       peer_added_p99_ms: ms(latency.portkey!.p99 - latency.direct!.p99),
@@ -226,6 +242,7 @@ async function main(): Promise<void> {
       ttft_added_p50_ms: ms(ttftGk.p50 - ttftDirect.p50),
       gatekeeper_build: built ? 'dist' : 'tsx',
       load_average_1m: Number(loadavg()[0]!.toFixed(2)),
+      load_average_at_start: loadAtStart,
     };
     console.log(JSON.stringify(result));
   } finally {

@@ -17,6 +17,7 @@ export async function openConfiguredLedger(config: GatekeeperConfig['ledger']): 
     path: config.path,
     origin: config.origin,
     signingKey,
+    durability: config.durability,
     ...(config.checkpoint_every ? { checkpointEvery: config.checkpoint_every } : {}),
   });
 }

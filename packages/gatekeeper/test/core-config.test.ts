@@ -32,6 +32,14 @@ test('a valid file loads with defaults and paths resolved against its directory'
   assert.equal(config.policy.timeout_ms, 100);
 });
 
+test('ledger.durability defaults to fsync, accepts buffered and refuses anything else at its path', () => {
+  assert.equal(parseConfig(VALID).config.ledger.durability, 'fsync');
+  assert.equal(parseConfig(`${VALID}  durability: buffered\n`).config.ledger.durability, 'buffered');
+  const err = problems(`${VALID}  durability: sometimes\n`);
+  assert.equal(err.problems[0]!.path, 'ledger.durability');
+  assert.match(err.message, /ledger\.durability: .*fsync.*buffered/);
+});
+
 test('a plain-text API key is refused with its line, column and path', () => {
   const err = problems(VALID.replace(`"sha256:${'a'.repeat(64)}"`, 'sk-live-123'));
   assert.equal(err.problems.length, 1);

@@ -121,6 +121,8 @@ export class SqliteStore implements LedgerStore {
   }
 
   existingIds(ids: readonly string[]): Set<string> {
+    // A lone append (light load) is the common batch: one index probe, no JSON round trip.
+    if (ids.length === 1) return new Set(this.stmt.byId.get(ids[0]) === undefined ? [] : ids);
     return new Set(ids.length ? (this.stmt.idsIn.all(JSON.stringify(ids)) as string[]) : []);
   }
 
