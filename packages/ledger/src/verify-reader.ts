@@ -15,8 +15,6 @@ export interface EntryChunk {
   entryLengths: number[];
   /** Rows whose leaf is not 32 bytes, whose entry is not JSON, or whose id column differs from the record's id. */
   badRows: number;
-  /** Each `payloads` map in the chunk. */
-  payloads: unknown[];
 }
 
 export interface TreeChunk {
@@ -35,7 +33,6 @@ export interface EntryRow {
   entry: Buffer;
   isJson: boolean;
   idMatches: boolean;
-  payloads: string | null;
 }
 
 export interface TreeRow {
@@ -49,16 +46,14 @@ const RANGE = 'FROM entries WHERE idx >= ? AND idx < ?';
 // Aggregates see the rows in the order of the rowid range scan, i.e. by index.
 const ENTRY_CHUNK = `SELECT count(*), CAST(group_concat(leaf, '') AS BLOB), CAST(group_concat(entry, '') AS BLOB),
   json_group_array(length(entry)),
-  sum(CASE WHEN json_valid(t) THEN length(leaf) <> 32 OR (t ->> '$.id') IS NOT id ELSE 1 END),
-  json_group_array(json_extract(t, '$.payloads')) FILTER (WHERE CASE WHEN json_valid(t) THEN json_type(t, '$.payloads') END IS NOT NULL)
+  sum(CASE WHEN json_valid(t) THEN length(leaf) <> 32 OR (t ->> '$.id') IS NOT id ELSE 1 END)
   FROM (SELECT idx, id, leaf, entry, CAST(entry AS TEXT) AS t ${RANGE})`;
 // An append at index i completes one node per trailing 1 bit of i: (i + 1) & ~i is 2^that count.
 const TREE_CHUNK = `SELECT count(*), CAST(group_concat(leaf, '') AS BLOB), CAST(group_concat(nodes, '') AS BLOB),
   sum(length(leaf) <> 32 OR length(nodes) % 32 <> 0 OR (1 << (length(nodes) / 32)) <> ((idx + 1) & ~idx))
   ${RANGE}`;
 const ENTRY_ROWS = `SELECT idx, leaf, entry, json_valid(t),
-  CASE WHEN json_valid(t) THEN json_extract(t, '$.id') IS id ELSE 0 END,
-  CASE WHEN json_valid(t) THEN json_extract(t, '$.payloads') END
+  CASE WHEN json_valid(t) THEN json_extract(t, '$.id') IS id ELSE 0 END
   FROM (SELECT idx, id, leaf, entry, CAST(entry AS TEXT) AS t ${RANGE} ORDER BY idx)`;
 const TREE_ROWS = `SELECT idx, leaf, nodes ${RANGE} ORDER BY idx`;
 
@@ -80,14 +75,13 @@ export class VerifyReader {
   }
 
   entryChunk(start: number, end: number): EntryChunk {
-    const [rows, leaves, entries, lengths, badRows, payloads] = this.stmt.entryChunk.get(start, end) as [number, Buffer | null, Buffer | null, string, number | null, string];
+    const [rows, leaves, entries, lengths, badRows] = this.stmt.entryChunk.get(start, end) as [number, Buffer | null, Buffer | null, string, number | null];
     return {
       rows,
       leaves: leaves ?? Buffer.alloc(0),
       entries: entries ?? Buffer.alloc(0),
       entryLengths: JSON.parse(lengths) as number[],
       badRows: badRows ?? 0,
-      payloads: JSON.parse(payloads) as unknown[],
     };
   }
 
@@ -97,8 +91,8 @@ export class VerifyReader {
   }
 
   entryRows(start: number, end: number): EntryRow[] {
-    return (this.stmt.entryRows.all(start, end) as [number, Buffer, Buffer, number, number, string | null][]).map(
-      ([index, leafHash, entry, isJson, idMatches, payloads]) => ({ index, leafHash, entry, isJson: isJson === 1, idMatches: idMatches === 1, payloads }),
+    return (this.stmt.entryRows.all(start, end) as [number, Buffer, Buffer, number, number][]).map(
+      ([index, leafHash, entry, isJson, idMatches]) => ({ index, leafHash, entry, isJson: isJson === 1, idMatches: idMatches === 1 }),
     );
   }
 

@@ -37,8 +37,38 @@ function pinpoint(pass: string, start: number, end: number, checkRows: () => voi
   throw new Error(`verify: the bulk and row-by-row ${pass} checks of entries ${start}..${end - 1} disagree`);
 }
 
-function addDigests(referenced: Set<string>, payloads: unknown): void {
-  for (const digest of Object.values(payloads as Record<string, unknown>)) referenced.add(String(digest));
+/**
+ * Rows of a chunk whose entry may hold a `payloads` member: the name appears literally, or the entry uses a \u
+ * escape (which could spell it). A byte search over the whole chunk spares parsing the other records.
+ */
+function payloadCandidates({ entries, entryLengths }: EntryChunk): number[] {
+  const hits: number[] = [];
+  for (const needle of ['"payloads"', '\\u']) {
+    for (let at = entries.indexOf(needle); at >= 0; at = entries.indexOf(needle, at + 1)) hits.push(at);
+  }
+  if (hits.length === 0) return [];
+  hits.sort((a, b) => a - b);
+  const rows: number[] = [];
+  let row = 0;
+  let rowEnd = entryLengths[0]!;
+  for (const at of hits) {
+    while (at >= rowEnd) rowEnd += entryLengths[++row]!;
+    if (rows.at(-1) !== row) rows.push(row);
+  }
+  return rows;
+}
+
+function collectDigests(chunk: EntryChunk, referenced: Set<string>): void {
+  const candidates = payloadCandidates(chunk);
+  if (candidates.length === 0) return;
+  const offsets = [0];
+  for (const length of chunk.entryLengths) offsets.push(offsets.at(-1)! + length);
+  for (const row of candidates) {
+    const record = JSON.parse(chunk.entries.toString('utf8', offsets[row], offsets[row + 1])) as { payloads?: unknown };
+    if (record.payloads !== null && typeof record.payloads === 'object') {
+      for (const digest of Object.values(record.payloads)) referenced.add(String(digest));
+    }
+  }
 }
 
 function leavesMatch({ leaves, entries, entryLengths }: EntryChunk): boolean {
@@ -99,7 +129,7 @@ export class EntryPass {
   private checkChunk(start: number, end: number): void {
     const chunk = this.reader.entryChunk(start, end);
     if (chunk.rows === end - start && chunk.badRows === 0 && leavesMatch(chunk)) {
-      for (const payloads of chunk.payloads) addDigests(this.referenced, payloads);
+      collectDigests(chunk, this.referenced);
       return;
     }
     pinpoint('entry', start, end, () => this.checkRows(start, end));
