@@ -103,10 +103,12 @@ export type NodeLookup = (refs: readonly NodeRef[]) => Uint8Array[];
  * most capacity, ~30 MB) yet make up most of every proof, so proofs mostly touch storage only for the low levels.
  */
 export function cachedLookup(lookup: NodeLookup, minLevel = 4, capacity = 1 << 18): NodeLookup {
-  const cache = new Map<number, Uint8Array>();
-  const key = (r: NodeRef) => r.level * 2 ** 47 + r.index;
+  // One map per level keeps the keys small integers, which V8 hashes far faster than 2^47-scale doubles.
+  const levels: Map<number, Uint8Array>[] = [];
+  let cached = 0;
+  const get = (r: NodeRef) => (r.level >= minLevel ? levels[r.level]?.get(r.index) : undefined);
   return (refs) => {
-    const found = refs.map((r) => (r.level >= minLevel ? cache.get(key(r)) : undefined));
+    const found = refs.map(get);
     const missing = refs.filter((_, i) => !found[i]);
     if (missing.length === 0) return found as Uint8Array[];
     const fetched = lookup(missing);
@@ -114,16 +116,27 @@ export function cachedLookup(lookup: NodeLookup, minLevel = 4, capacity = 1 << 1
     return refs.map((r, i) => {
       if (found[i]) return found[i]!;
       const hash = fetched[next++]!;
-      if (r.level >= minLevel && cache.size < capacity) cache.set(key(r), hash);
+      if (r.level >= minLevel && cached < capacity) {
+        (levels[r.level] ??= new Map()).set(r.index, hash);
+        cached++;
+      }
       return hash;
     });
   };
 }
 
+/** floor(log2(n)) for a positive integer below 2^53. */
+function log2Floor(n: number): number {
+  if (n < 2 ** 31) return 31 - Math.clz32(n);
+  let level = Math.floor(Math.log2(n));
+  // Math.log2 may round across a power of two for large n; settle it exactly.
+  while (2 ** level > n) level--;
+  while (2 ** (level + 1) <= n) level++;
+  return level;
+}
+
 function largestPowerOfTwoBelow(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
+  return n <= 1 ? 1 : 2 ** log2Floor(n - 1);
 }
 
 /**
@@ -133,8 +146,7 @@ function largestPowerOfTwoBelow(n: number): number {
 function subtrees(start: number, end: number): NodeRef[] {
   const refs: NodeRef[] = [];
   while (end > start) {
-    let level = 0;
-    while (2 ** (level + 1) <= end - start) level++;
+    const level = log2Floor(end - start);
     refs.push({ level, index: start / 2 ** level });
     start += 2 ** level;
   }
@@ -153,14 +165,50 @@ function foldRight(hashes: readonly Uint8Array[]): Uint8Array {
  * answer, never a re-read of the leaves. Sizes here are numbers (the store addresses leaves below 2^47).
  */
 export class TreeReader {
+  /**
+   * Roots of ranges that are not one perfect subtree. The recursion only makes those at the right edge of a tree
+   * size, so all proofs for one size share them; their hashes never change, so any can be kept.
+   */
+  private readonly edgeRoots = new Map<string, Uint8Array>();
+
   constructor(private readonly lookup: NodeLookup) {}
 
   /** Hashes of several ranges with a single lookup. */
   private rangeRoots(ranges: readonly [number, number][]): Uint8Array[] {
-    const parts = ranges.map(([start, end]) => subtrees(start, end));
-    const hashes = this.lookup(parts.flat());
+    const refs: NodeRef[] = [];
+    // Per range: its root when already known, else how many of the looked-up hashes fold into it.
+    const plan: (Uint8Array | number)[] = [];
+    for (const [start, end] of ranges) {
+      const length = end - start;
+      const level = log2Floor(length);
+      if (2 ** level === length) {
+        refs.push({ level, index: start / length });
+        plan.push(1);
+        continue;
+      }
+      const known = this.edgeRoots.get(`${start}:${end}`);
+      if (known) {
+        plan.push(known);
+        continue;
+      }
+      const parts = subtrees(start, end);
+      refs.push(...parts);
+      plan.push(parts.length);
+    }
+    const hashes = refs.length ? this.lookup(refs) : [];
     let at = 0;
-    return parts.map((refs) => foldRight(hashes.slice(at, (at += refs.length))));
+    return plan.map((step, i) => {
+      if (typeof step !== 'number') return step;
+      if (step === 1) return hashes[at++]!;
+      const root = foldRight(hashes.slice(at, (at += step)));
+      this.rememberEdgeRoot(ranges[i]!, root);
+      return root;
+    });
+  }
+
+  private rememberEdgeRoot([start, end]: [number, number], root: Uint8Array): void {
+    if (this.edgeRoots.size >= 4096) this.edgeRoots.clear();
+    this.edgeRoots.set(`${start}:${end}`, root);
   }
 
   root(size: number): Uint8Array {
