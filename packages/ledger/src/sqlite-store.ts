@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { HASH_SIZE } from './hash.js';
 import { nodeHome, type NodeRef } from './merkle.js';
-import { inlineWriter, synchronousPragma, workerWriter, type BatchWriter, type Durability } from './sqlite-writer.js';
+import { synchronousPragma, writerFor, type BatchWriter, type Durability } from './sqlite-writer.js';
 import type { Batch, EntryCheck, LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
 
 // One row per entry: the leaf hash and the interior nodes its append completed travel with the entry, so an
@@ -67,9 +67,8 @@ export class SqliteStore implements LedgerStore {
       checkpoints: db.prepare('SELECT seq, size, note FROM checkpoints ORDER BY seq'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
     };
-    // Batches commit on a worker thread so the event loop never waits for fsync; the in-memory database of
-    // tests cannot be shared with one and never fsyncs.
-    this.writer = write(() => (path === ':memory:' || path === '' ? inlineWriter(db) : workerWriter({ path, durability })));
+    // The event loop never waits for fsync: see sqlite-writer.ts.
+    this.writer = write(() => writerFor(db, path, durability));
     this.committed = this.stmt.size.get() as number;
   }
 

@@ -1,24 +1,30 @@
-/** Worker thread owning a ledger's write connection (see sqlite-writer.ts): one transaction per batch message. */
+/**
+ * Worker thread of a ledger's write path (see sqlite-writer.ts): with role `commit` one transaction per batch
+ * message; with role `checkpoint` a periodic WAL checkpoint (its fsyncs stay off the main thread).
+ */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Batch } from './store.js';
-import { batchTransaction, synchronousPragma, type WriterData } from './sqlite-writer.js';
+import { batchTransaction, CHECKPOINT_INTERVAL_MS, synchronousPragma, type WriterData } from './sqlite-writer.js';
 
-const { path, durability } = workerData as WriterData;
+const { path, durability, role } = workerData as WriterData;
 const db = new Database(path, { fileMustExist: true });
 db.pragma('journal_mode = WAL');
 db.pragma(synchronousPragma(durability));
-const commit = batchTransaction(db);
+const commit = role === 'commit' ? batchTransaction(db) : undefined;
+// PASSIVE never waits for (or blocks) the main connection's commits; a failure ends the thread, which fails writes.
+const timer = role === 'checkpoint' ? setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), CHECKPOINT_INTERVAL_MS) : undefined;
 parentPort!.postMessage('ready');
 
 parentPort!.on('message', (batch: Batch | 'close') => {
   if (batch === 'close') {
+    clearInterval(timer);
     db.close();
     parentPort!.close();
     return;
   }
   try {
-    commit(batch);
+    commit!(batch);
     parentPort!.postMessage({ ok: true });
   } catch (error) {
     parentPort!.postMessage({ error: (error as Error).message });

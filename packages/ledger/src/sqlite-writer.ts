@@ -1,8 +1,11 @@
 /**
- * The ledger's write connection. better-sqlite3 is synchronous, and a durable commit waits for fsync (milliseconds
- * on most disks): done on the main thread it would stall every request in the process. So a file-backed ledger
- * commits on a worker thread that owns the write connection; the main thread keeps its own connection for reads
- * (WAL lets readers proceed while the writer commits) and batches new appends while a commit is in flight.
+ * The ledger's write path. better-sqlite3 is synchronous, and an fsync takes milliseconds on most disks: done on the
+ * main thread it would stall every request in the process. So no fsync ever runs on the main thread:
+ * - fsync durability: a worker thread owns the write connection and commits each batch; the main thread keeps its
+ *   own connection for reads (WAL lets readers proceed while the writer commits) and batches new appends meanwhile.
+ * - buffered durability: a commit is only a write() into the WAL (tens of microseconds), cheaper than a hop to a
+ *   thread, so it runs on the main connection; the fsyncs of this mode — at WAL checkpoints — run on a worker
+ *   thread that checkpoints periodically (automatic checkpoints are off on the main connection).
  */
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
@@ -44,8 +47,8 @@ export function batchTransaction(db: Database.Database): (batch: Batch) => void 
   });
 }
 
-/** Same-thread writes: for in-memory databases, which a worker cannot share (and which never fsync). */
-export function inlineWriter(db: Database.Database): BatchWriter {
+/** Commits on the calling thread: only where a commit never fsyncs. */
+function inlineWriter(db: Database.Database): BatchWriter {
   const run = batchTransaction(db);
   return {
     ready: Promise.resolve(),
@@ -59,58 +62,107 @@ export function inlineWriter(db: Database.Database): BatchWriter {
 export interface WriterData {
   path: string;
   durability: Durability;
+  /** commit: the thread commits batches; checkpoint: it only runs WAL checkpoints (buffered mode). */
+  role: 'commit' | 'checkpoint';
+}
+
+/** How often the buffered mode's thread moves the WAL into the database (and fsyncs both). */
+export const CHECKPOINT_INTERVAL_MS = 1000;
+
+/** The writer a file- or memory-backed store needs for its durability. */
+export function writerFor(db: Database.Database, path: string, durability: Durability): BatchWriter {
+  // An in-memory database cannot be shared with a thread, and never fsyncs.
+  if (path === ':memory:' || path === '') return inlineWriter(db);
+  if (durability === 'fsync') return workerWriter({ path, durability, role: 'commit' });
+  db.pragma('wal_autocheckpoint = 0');
+  const inline = inlineWriter(db);
+  const thread = writerThread({ path, durability, role: 'checkpoint' });
+  return {
+    ready: thread.ready,
+    write(batch) {
+      // A dead checkpointer would let the WAL grow without bound: fail closed instead.
+      return thread.broken() ? Promise.reject(thread.broken()) : inline.write(batch);
+    },
+    close() {
+      thread.close();
+    },
+  };
 }
 
 type Reply = { ok: true } | { error: string };
 
-/** Commits on a worker thread (sqlite-writer-worker.ts); one batch in flight at a time, as the ledger sends them. */
-export function workerWriter(data: WriterData): BatchWriter {
+interface WriterThread {
+  worker: Worker;
+  ready: Promise<void>;
+  broken(): Error | undefined;
+  /** Called with every reply but 'ready', and with the error when the thread fails or exits. */
+  onReply(handler: (reply: Reply | Error) => void): void;
+  close(): void;
+}
+
+/** A sqlite-writer-worker.ts thread; it keeps the process alive only while it opens (openLedger awaits that). */
+function writerThread(data: WriterData): WriterThread {
   const here = import.meta.url;
   const worker = here.endsWith('.ts')
     ? // Running from TypeScript sources (tests, bench): workers do not inherit tsx's loader, so register it first.
       new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./sqlite-writer-worker.ts', here).href)}); });`, { eval: true, workerData: data })
     : new Worker(new URL('./sqlite-writer-worker.js', here), { workerData: data });
-  let pending: { resolve: () => void; reject: (error: Error) => void } | undefined;
   let broken: Error | undefined;
+  let handler: (reply: Reply | Error) => void = () => undefined;
   let started!: { resolve: () => void; reject: (error: Error) => void };
   const ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
   // Only a failing open rejects `ready`, and that failure also reaches every write.
   ready.catch(() => undefined);
-  const settle = (reply: Reply | Error) => {
-    const p = pending;
-    pending = undefined;
-    worker.unref();
-    if (reply instanceof Error) started.reject(reply);
-    if (!p) return;
-    if (reply instanceof Error) p.reject(reply);
-    else if ('error' in reply) p.reject(new Error(reply.error));
-    else p.resolve();
+  const fail = (error: Error) => {
+    broken ??= error;
+    started.reject(broken);
+    handler(broken);
   };
-  worker.on('message', (reply: Reply | 'ready') => (reply === 'ready' ? started.resolve() : settle(reply)));
-  // A new worker keeps the process alive while it opens (openLedger awaits that); after that only while committing.
-  void ready.then(() => !pending && worker.unref(), () => undefined);
-  worker.on('error', (error) => {
-    broken = new Error(`ledger writer thread failed: ${error.message}`);
-    settle(broken);
+  worker.on('message', (reply: Reply | 'ready') => {
+    if (reply !== 'ready') return handler(reply);
+    started.resolve();
+    worker.unref();
   });
-  worker.on('exit', (code) => {
-    broken ??= new Error(`ledger writer thread exited (code ${code})`);
-    settle(broken);
-  });
+  worker.on('error', (error) => fail(new Error(`ledger writer thread failed: ${error.message}`)));
+  worker.on('exit', (code) => fail(new Error(`ledger writer thread exited (code ${code})`)));
   return {
+    worker,
     ready,
-    write(batch) {
-      return new Promise((resolve, reject) => {
-        if (broken) return reject(broken);
-        if (pending) return reject(new Error('ledger writer: a batch is already in flight'));
-        pending = { resolve, reject };
-        worker.ref();
-        worker.postMessage(batch);
-      });
-    },
+    broken: () => broken,
+    onReply: (h) => (handler = h),
     close() {
       broken ??= new Error('ledger writer is closed');
       worker.postMessage('close');
     },
+  };
+}
+
+/** Commits on a worker thread; one batch in flight at a time, as the ledger sends them. */
+function workerWriter(data: WriterData): BatchWriter {
+  const thread = writerThread(data);
+  let pending: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  thread.onReply((reply) => {
+    const p = pending;
+    pending = undefined;
+    // Idle, the thread must not keep the process alive; while a commit is in flight it must.
+    thread.worker.unref();
+    if (!p) return;
+    if (reply instanceof Error) p.reject(reply);
+    else if ('error' in reply) p.reject(new Error(reply.error));
+    else p.resolve();
+  });
+  return {
+    ready: thread.ready,
+    write(batch) {
+      return new Promise((resolve, reject) => {
+        const broken = thread.broken();
+        if (broken) return reject(broken);
+        if (pending) return reject(new Error('ledger writer: a batch is already in flight'));
+        pending = { resolve, reject };
+        thread.worker.ref();
+        thread.worker.postMessage(batch);
+      });
+    },
+    close: () => thread.close(),
   };
 }

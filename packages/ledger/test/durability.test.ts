@@ -1,6 +1,6 @@
 /**
- * Durability modes of a file-backed ledger: both commit on the writer thread, both survive a reopen, and each sets
- * the SQLite synchronous level it documents (FULL for fsync, NORMAL for buffered).
+ * Durability modes of a file-backed ledger (fsync commits on a writer thread, buffered commits inline with a
+ * checkpointing thread): both survive a reopen, and each sets the SQLite synchronous level it documents.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
