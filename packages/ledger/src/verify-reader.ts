@@ -15,6 +15,8 @@ export interface EntryChunk {
   entryLengths: number[];
   /** Rows whose leaf is not 32 bytes, whose entry is not JSON, or whose id column differs from the record's id. */
   badRows: number;
+  /** The same rows as the tree pass needs them, so that it need not read them again. */
+  tree: TreeChunk;
 }
 
 export interface TreeChunk {
@@ -41,17 +43,21 @@ export interface TreeRow {
   nodes: Buffer;
 }
 
+function treeChunk(rows: number, leaves: Buffer | null, nodes: Buffer | null, badRows: number | null): TreeChunk {
+  return { rows, leaves: leaves ?? Buffer.alloc(0), nodes: nodes ?? Buffer.alloc(0), badRows: badRows ?? 0 };
+}
+
 const RANGE = 'FROM entries WHERE idx >= ? AND idx < ?';
 // SQL evaluates both sides of AND/OR, so a JSON function only ever runs under CASE WHEN json_valid(t).
 // Aggregates see the rows in the order of the rowid range scan, i.e. by index.
-const ENTRY_CHUNK = `SELECT count(*), CAST(group_concat(leaf, '') AS BLOB), CAST(group_concat(entry, '') AS BLOB),
-  json_group_array(length(entry)),
-  sum(CASE WHEN json_valid(t) THEN length(leaf) <> 32 OR (t ->> '$.id') IS NOT id ELSE 1 END)
-  FROM (SELECT idx, id, leaf, entry, CAST(entry AS TEXT) AS t ${RANGE})`;
 // An append at index i completes one node per trailing 1 bit of i: (i + 1) & ~i is 2^that count.
-const TREE_CHUNK = `SELECT count(*), CAST(group_concat(leaf, '') AS BLOB), CAST(group_concat(nodes, '') AS BLOB),
-  sum(length(leaf) <> 32 OR length(nodes) % 32 <> 0 OR (1 << (length(nodes) / 32)) <> ((idx + 1) & ~idx))
+const BAD_TREE_ROW = 'length(leaf) <> 32 OR length(nodes) % 32 <> 0 OR (1 << (length(nodes) / 32)) <> ((idx + 1) & ~idx)';
+const TREE_CHUNK = `SELECT count(*), CAST(group_concat(leaf, '') AS BLOB), CAST(group_concat(nodes, '') AS BLOB), sum(${BAD_TREE_ROW})
   ${RANGE}`;
+const ENTRY_CHUNK = `SELECT count(*), CAST(group_concat(leaf, '') AS BLOB), CAST(group_concat(nodes, '') AS BLOB), sum(${BAD_TREE_ROW}),
+  CAST(group_concat(entry, '') AS BLOB), json_group_array(length(entry)),
+  sum(CASE WHEN json_valid(t) THEN length(leaf) <> 32 OR (t ->> '$.id') IS NOT id ELSE 1 END)
+  FROM (SELECT idx, id, leaf, nodes, entry, CAST(entry AS TEXT) AS t ${RANGE})`;
 const ENTRY_ROWS = `SELECT idx, leaf, entry, json_valid(t),
   CASE WHEN json_valid(t) THEN json_extract(t, '$.id') IS id ELSE 0 END
   FROM (SELECT idx, id, leaf, entry, CAST(entry AS TEXT) AS t ${RANGE} ORDER BY idx)`;
@@ -75,19 +81,15 @@ export class VerifyReader {
   }
 
   entryChunk(start: number, end: number): EntryChunk {
-    const [rows, leaves, entries, lengths, badRows] = this.stmt.entryChunk.get(start, end) as [number, Buffer | null, Buffer | null, string, number | null];
-    return {
-      rows,
-      leaves: leaves ?? Buffer.alloc(0),
-      entries: entries ?? Buffer.alloc(0),
-      entryLengths: JSON.parse(lengths) as number[],
-      badRows: badRows ?? 0,
-    };
+    const [rows, leaves, nodes, badTreeRows, entries, lengths, badRows] = this.stmt.entryChunk.get(start, end) as [
+      number, Buffer | null, Buffer | null, number | null, Buffer | null, string, number | null,
+    ];
+    const tree = treeChunk(rows, leaves, nodes, badTreeRows);
+    return { rows, leaves: tree.leaves, entries: entries ?? Buffer.alloc(0), entryLengths: JSON.parse(lengths) as number[], badRows: badRows ?? 0, tree };
   }
 
   treeChunk(start: number, end: number): TreeChunk {
-    const [rows, leaves, nodes, badRows] = this.stmt.treeChunk.get(start, end) as [number, Buffer | null, Buffer | null, number | null];
-    return { rows, leaves: leaves ?? Buffer.alloc(0), nodes: nodes ?? Buffer.alloc(0), badRows: badRows ?? 0 };
+    return treeChunk(...(this.stmt.treeChunk.get(start, end) as [number, Buffer | null, Buffer | null, number | null]));
   }
 
   entryRows(start: number, end: number): EntryRow[] {

@@ -1,6 +1,6 @@
 import type { Checkpoint } from './checkpoint.js';
 import { EMPTY_ROOT, HASH_SIZE, bytesEqual, hashChildren, hashLeaf } from './hash.js';
-import { CHUNK_ROWS, type EntryChunk, type VerifyReader } from './verify-reader.js';
+import { CHUNK_ROWS, type EntryChunk, type TreeChunk, type VerifyReader } from './verify-reader.js';
 
 export interface VerifyProblem {
   kind: 'entry' | 'node' | 'checkpoint' | 'payload' | 'database';
@@ -93,11 +93,15 @@ export class EntryPass {
   problem?: VerifyProblem;
   private readonly chunks: number;
 
-  /** claims[0] is the next unclaimed chunk number, shared (SharedArrayBuffer) by every thread running this pass. */
+  /**
+   * claims[0] is the next unclaimed chunk number, shared (SharedArrayBuffer) by every thread running this pass;
+   * each chunk that passes is handed to onChecked with the rows the tree pass needs.
+   */
   constructor(
     private readonly reader: VerifyReader,
     private readonly limit: number,
     private readonly claims: BigInt64Array,
+    private readonly onChecked: (chunk: number, rows: TreeChunk) => void = () => {},
   ) {
     this.chunks = Math.ceil(limit / CHUNK_ROWS);
   }
@@ -114,7 +118,7 @@ export class EntryPass {
     if (chunk >= this.chunks) return false;
     const start = chunk * CHUNK_ROWS;
     try {
-      this.checkChunk(start, Math.min(start + CHUNK_ROWS, this.limit));
+      this.onChecked(chunk, this.checkChunk(start, Math.min(start + CHUNK_ROWS, this.limit)));
       return true;
     } catch (error) {
       if (!(error instanceof Problem)) throw error;
@@ -126,11 +130,11 @@ export class EntryPass {
     }
   }
 
-  private checkChunk(start: number, end: number): void {
+  private checkChunk(start: number, end: number): TreeChunk {
     const chunk = this.reader.entryChunk(start, end);
     if (chunk.rows === end - start && chunk.badRows === 0 && leavesMatch(chunk)) {
       collectDigests(chunk, this.referenced);
-      return;
+      return chunk.tree;
     }
     pinpoint('entry', start, end, () => this.checkRows(start, end));
   }
@@ -177,13 +181,18 @@ export class TreeScan {
     return this.edge.length === 0 ? EMPTY_ROOT : this.edge.reduceRight((acc, h) => hashChildren(h, acc));
   }
 
+  /** The chunk the next step scans. */
+  nextChunk(): number {
+    return Math.floor(this.size / CHUNK_ROWS);
+  }
+
   /** Chunks left to scan. */
   remaining(): number {
     return Math.ceil((this.limit - this.size) / CHUNK_ROWS);
   }
 
-  /** Scans the next chunk; false once the whole log is done. */
-  step(): boolean {
+  /** Scans the next chunk (from rows already read for the entry pass, if given); false once the log is done. */
+  step(rows?: TreeChunk): boolean {
     if (this.size >= this.limit) {
       const uncovered = this.checkpoints[this.checkpointAt];
       if (uncovered) fail('checkpoint', uncovered.size, `checkpoint #${uncovered.seq} covers ${uncovered.size} entries but the log holds ${this.size}`);
@@ -192,7 +201,7 @@ export class TreeScan {
     const start = this.size;
     const end = Math.min(start + CHUNK_ROWS, this.limit);
     const saved = { edge: [...this.edge], checkpointAt: this.checkpointAt };
-    if (this.bulkChunk(start, end)) return true;
+    if (this.bulkChunk(start, end, rows ?? this.reader.treeChunk(start, end))) return true;
     [this.edge, this.checkpointAt, this.size] = [saved.edge, saved.checkpointAt, start];
     pinpoint('tree', start, end, () => {
       for (const row of this.reader.treeRows(start, end)) this.addRow(row);
@@ -201,8 +210,7 @@ export class TreeScan {
   }
 
   /** The chunk's nodes recomputed and compared in one go; false on any difference. */
-  private bulkChunk(start: number, end: number): boolean {
-    const { rows, leaves, nodes, badRows } = this.reader.treeChunk(start, end);
+  private bulkChunk(start: number, end: number, { rows, leaves, nodes, badRows }: TreeChunk): boolean {
     if (rows !== end - start || badRows !== 0 || leaves.length !== rows * HASH_SIZE) return false;
     const computed = Buffer.allocUnsafe(nodes.length);
     let at = 0;

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
 import { sha256Hex, toHex } from './hash.js';
 import { TreeReader, verifyConsistency } from './merkle.js';
 import { verifyNote } from './note.js';
 import { SqliteStore } from './sqlite-store.js';
 import { storeLookup, type LedgerStore, type StoredCheckpoint } from './store.js';
-import { VerifyReader } from './verify-reader.js';
+import { VerifyReader, type TreeChunk } from './verify-reader.js';
 import { EntryPass, Problem, TreeScan, fail, type SignedCheckpoint, type VerifyProblem } from './verify-scan.js';
 
 export type { VerifyProblem } from './verify-scan.js';
@@ -83,19 +83,33 @@ interface EntryPassResult {
   error?: string;
 }
 
-/** Entry-pass chunks checked on a second core, with its own read-only connection. */
-async function entryPassInWorker(path: string, limit: number, claims: BigInt64Array): Promise<EntryPassResult> {
+/**
+ * Entry-pass chunks checked on a second core, with its own read-only connection; the rows of each chunk that
+ * passes come back on `rows` so the tree pass need not read them again.
+ */
+async function entryPassInWorker(path: string, limit: number, claims: BigInt64Array, rows: MessagePort): Promise<EntryPassResult> {
   const here = import.meta.url;
-  const workerData = { path, limit, claims };
+  const options = { workerData: { path, limit, claims, rows }, transferList: [rows] };
   const worker = here.endsWith('.ts')
     ? // Running from TypeScript sources (tests, bench): workers do not inherit tsx's loader, so register it first.
-      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', here).href)}); });`, { eval: true, workerData })
-    : new Worker(new URL('./verify-worker.js', here), { workerData });
+      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', here).href)}); });`, { eval: true, ...options })
+    : new Worker(new URL('./verify-worker.js', here), options);
   const [result] = (await once(worker, 'message')) as [EntryPassResult];
   await worker.terminate();
   if (result.error) throw new Error(result.error);
   return result;
 }
+
+/** A chunk's tree rows as the worker posts them (structured clone turns Buffers into Uint8Arrays). */
+export interface PostedRows {
+  chunk: number;
+  rows: number;
+  leaves: Uint8Array;
+  nodes: Uint8Array;
+  badRows: number;
+}
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Of two problems, the one at the lower index is the first bad one; the first argument wins ties. */
 function firstProblem(first: VerifyProblem | undefined, second: VerifyProblem | undefined): VerifyProblem | undefined {
@@ -104,35 +118,29 @@ function firstProblem(first: VerifyProblem | undefined, second: VerifyProblem | 
 }
 
 /**
- * Runs the tree pass on this thread, sharing out entry-pass chunks so that this thread and the worker (if any)
- * finish together: this thread takes an entry chunk whenever the entry chunks left would keep the worker busy for
- * longer than the tree chunks left keep this one.
+ * Runs the tree pass on this thread in index order, from rows the entry pass (this thread's or the worker's) has
+ * already read where it can: while the tree pass's next chunk is not ready this thread checks entry chunks itself,
+ * so both threads stay busy and each row is read once. Only when no entry chunk is left to claim does the tree
+ * pass read a chunk itself.
  */
-function runPasses(tree: TreeScan, entries: EntryPass, withWorker: boolean): VerifyProblem | undefined {
-  let treeProblem: VerifyProblem | undefined;
-  const took = { tree: 0, treeMs: 0, entry: 0, entryMs: 0 };
-  const timed = (pass: 'tree' | 'entry', step: () => boolean): boolean => {
-    const started = performance.now();
-    const more = step();
-    took[pass]++;
-    took[`${pass}Ms`] += performance.now() - started;
-    return more;
-  };
-  for (let more = true; more; ) {
-    try {
-      more = timed('tree', () => tree.step());
-    } catch (error) {
-      if (!(error instanceof Problem)) throw error;
-      treeProblem = error.problem;
-      break;
+function runPasses(tree: TreeScan, entries: EntryPass, ready: Map<number, TreeChunk>, drain: () => void): VerifyProblem | undefined {
+  try {
+    for (;;) {
+      drain();
+      const chunk = tree.nextChunk();
+      const rows = ready.get(chunk);
+      if (rows || !entries.step()) {
+        ready.delete(chunk);
+        if (!tree.step(rows)) break;
+      }
     }
-    const treeLeft = (tree.remaining() * took.treeMs) / took.tree;
-    while (!withWorker || took.entry === 0 || (entries.remaining() * took.entryMs) / took.entry > treeLeft) {
-      if (!timed('entry', () => entries.step()) || !withWorker) break;
-    }
+  } catch (error) {
+    if (!(error instanceof Problem)) throw error;
+    while (entries.step());
+    return error.problem;
   }
   while (entries.step());
-  return treeProblem;
+  return undefined;
 }
 
 async function verifyStore(path: string, store: LedgerStore, given: string[] | undefined, report: VerifyReport, parallel: boolean): Promise<void> {
@@ -147,16 +155,24 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
   // Everything below this size is immutable, so every thread sees the same log even while a writer appends.
   const limit = store.size();
   const claims = new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT));
-  const worker = parallel ? entryPassInWorker(path, limit, claims) : undefined;
+  const channel = new MessageChannel();
+  const worker = parallel ? entryPassInWorker(path, limit, claims, channel.port2) : undefined;
   const reader = new VerifyReader(path);
+  const ready = new Map<number, TreeChunk>();
   let treeProblem: VerifyProblem | undefined;
   let entries: EntryPass;
   let tree: TreeScan;
   try {
-    entries = new EntryPass(reader, limit, claims);
+    entries = new EntryPass(reader, limit, claims, (chunk, rows) => ready.set(chunk, rows));
+    const drain = () => {
+      for (let posted; (posted = receiveMessageOnPort(channel.port1)); ) {
+        const { chunk, rows, leaves, nodes, badRows } = posted.message as PostedRows;
+        if (chunk >= tree.nextChunk()) ready.set(chunk, { rows, leaves: asBuffer(leaves), nodes: asBuffer(nodes), badRows });
+      }
+    };
     try {
       tree = new TreeScan(reader, checkpoints, limit);
-      treeProblem = runPasses(tree, entries, worker !== undefined);
+      treeProblem = runPasses(tree, entries, ready, drain);
     } catch (error) {
       if (!(error instanceof Problem)) throw error;
       treeProblem = error.problem;
@@ -168,6 +184,7 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
     throw error;
   } finally {
     reader.close();
+    channel.port1.close();
   }
   const other = (await worker) ?? {};
   const entryProblem = firstProblem(entries.problem, other.problem);
