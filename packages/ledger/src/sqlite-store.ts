@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { HASH_SIZE } from './hash.js';
 import { nodeHome, type NodeRef } from './merkle.js';
 import { synchronousPragma, writerFor, type BatchWriter, type Durability } from './sqlite-writer.js';
-import type { Batch, EntryCheck, LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
+import type { Batch, LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
 
 // One row per entry: the leaf hash and the interior nodes its append completed travel with the entry, so an
 // append is a single row insert and a full verify is a single sequential scan.
@@ -160,20 +160,6 @@ export class SqliteStore implements LedgerStore {
     for (const [index, id, leafHash, entry] of this.chunks<[number, string, Buffer, Buffer]>('idx, id, leaf, entry', limit)) {
       yield { index, id, leafHash, entry };
     }
-  }
-
-  *entryChecks(limit: number): IterableIterator<EntryCheck> {
-    // JSON is read by SQLite's C parser: much cheaper than JSON.parse on every entry.
-    const columns = `idx, leaf, entry, json_valid(CAST(entry AS TEXT)),
-      CASE WHEN json_valid(CAST(entry AS TEXT)) THEN json_extract(CAST(entry AS TEXT), '$.id') IS id ELSE 0 END,
-      CASE WHEN json_valid(CAST(entry AS TEXT)) THEN json_extract(CAST(entry AS TEXT), '$.payloads') END`;
-    for (const [index, leafHash, entry, isJson, idMatches, payloads] of this.chunks<[number, Buffer, Buffer, number, number, string | null]>(columns, limit)) {
-      yield { index, leafHash, entry, isJson: isJson === 1, idMatches: idMatches === 1, payloads };
-    }
-  }
-
-  *treeRows(limit: number): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>> {
-    for (const [index, leafHash, nodes] of this.chunks<[number, Buffer, Buffer]>('idx, leaf, nodes', limit)) yield { index, leafHash, nodes };
   }
 
   *payloads(): IterableIterator<StoredPayload> {

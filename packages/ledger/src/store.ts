@@ -13,18 +13,6 @@ export interface StoredEntry {
   entry: Uint8Array;
 }
 
-/** What the entry pass of a full verification needs; the backend reads the record's id and payloads (in SQL). */
-export interface EntryCheck {
-  index: number;
-  leafHash: Uint8Array;
-  entry: Uint8Array;
-  isJson: boolean;
-  /** The record's id equals the indexed id column. */
-  idMatches: boolean;
-  /** JSON text of the record's payloads map, or null. */
-  payloads: string | null;
-}
-
 export interface StoredPayload {
   digest: string;
   data: Uint8Array;
@@ -60,9 +48,6 @@ export interface LedgerStore {
   checkpoints(): StoredCheckpoint[];
   /** Entries with index < limit, in index order (a fixed limit gives a stable view of a growing log). */
   entries(limit: number): IterableIterator<Omit<StoredEntry, 'nodes'>>;
-  entryChecks(limit: number): IterableIterator<EntryCheck>;
-  /** Like entries() without the entry bytes or id: what a tree recomputation needs. */
-  treeRows(limit: number): IterableIterator<Pick<StoredEntry, 'index' | 'leafHash' | 'nodes'>>;
   payloads(): IterableIterator<StoredPayload>;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
