@@ -16,10 +16,9 @@ import { formatMicros } from '../src/budgets/money.js';
 import { budgetsModule } from '../src/budgets/module.js';
 import type { BudgetView } from '../src/budgets/schema.js';
 import { GatekeeperConfig } from '../src/config/schema.js';
-import { PolicyEvalError, staticSource } from '../src/policy/engine.js';
 import { buildServer } from '../src/server.js';
 import type { OagfInput } from '../src/spec/index.js';
-import { MemoryLog } from './support/openai-gatekeeper.js';
+import { MemoryLog, functionPolicy } from './support/openai-gatekeeper.js';
 import { ScriptedUpstream, chatChunks, chatCompletion } from './support/scripted-upstream.js';
 
 const AGENT_KEY = 'sk-budget-test-agent';
@@ -49,16 +48,7 @@ async function startGatekeeper(opts: { llmUrl: string; erpUrl?: string; budgets:
   });
   const log = new MemoryLog();
   const policyFn = opts.policy ?? (() => ({ outcome: 'allow', reasons: [] }));
-  const policy = staticSource({
-    digest: 'sha256:test',
-    evaluate(input) {
-      try {
-        return { value: policyFn(input as OagfInput), explanation: [] };
-      } catch (err) {
-        throw new PolicyEvalError('policy_error', (err as Error).message);
-      }
-    },
-  });
+  const policy = functionPolicy(policyFn);
   const gk = await buildServer(
     { config, file: join(dir, 'gatekeeper.yaml'), dir },
     { log, policy, modules: [budgetsModule], logger: pino({ level: 'silent' }), ...(opts.clock ? { clock: opts.clock } : {}) },

@@ -142,13 +142,7 @@ export function compare(a: Value, b: Value): number {
     case 'number': return cmpNum(a as Num, b as Num);
     case 'string': return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
     case 'array': {
-      const x = a as Value[], y = b as Value[];
-      const n = Math.min(x.length, y.length);
-      for (let i = 0; i < n; i++) {
-        const c = compare(x[i], y[i]);
-        if (c !== 0) return c;
-      }
-      return x.length - y.length;
+      return compareSequences(a as Value[], b as Value[]);
     }
     case 'object': {
       const x = (a as RObject).entries(), y = (b as RObject).entries();
@@ -161,16 +155,19 @@ export function compare(a: Value, b: Value): number {
       }
       return x.length - y.length;
     }
-    case 'set': {
-      const x = (a as RSet).values(), y = (b as RSet).values();
-      const n = Math.min(x.length, y.length);
-      for (let i = 0; i < n; i++) {
-        const c = compare(x[i], y[i]);
-        if (c !== 0) return c;
-      }
-      return x.length - y.length;
-    }
+    case 'set':
+      // Sets compare as their sorted members.
+      return compareSequences((a as RSet).values(), (b as RSet).values());
   }
+}
+
+function compareSequences(x: readonly Value[], y: readonly Value[]): number {
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const c = compare(x[i], y[i]);
+    if (c !== 0) return c;
+  }
+  return x.length - y.length;
 }
 
 export function equal(a: Value, b: Value): boolean {

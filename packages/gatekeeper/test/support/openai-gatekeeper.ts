@@ -20,6 +20,20 @@ export type PolicyFn = (input: OagfInput) => unknown;
 /** Allows everything except what the test's rules say. */
 export const allowAll: PolicyFn = () => ({ outcome: 'allow', reasons: [] });
 
+/** A policy source whose decision is a TypeScript function; a throw is a policy error, as in the real engine. */
+export function functionPolicy(policyFn: PolicyFn) {
+  return staticSource({
+    digest: 'sha256:test',
+    evaluate(input) {
+      try {
+        return { value: policyFn(input as OagfInput), explanation: [] };
+      } catch (err) {
+        throw new PolicyEvalError('policy_error', (err as Error).message);
+      }
+    },
+  });
+}
+
 export class MemoryLog implements DecisionLog {
   readonly records: DecisionRecord[] = [];
   failWith: Error | undefined;
@@ -59,16 +73,7 @@ export async function startGatekeeper(opts: {
   });
   const log = new MemoryLog();
   const policyFn = opts.policy ?? allowAll;
-  const policy = staticSource({
-    digest: 'sha256:test',
-    evaluate(input) {
-      try {
-        return { value: policyFn(input as OagfInput), explanation: [] };
-      } catch (err) {
-        throw new PolicyEvalError('policy_error', (err as Error).message);
-      }
-    },
-  });
+  const policy = functionPolicy(policyFn);
   const attempts: ActionAttempt[] = [];
   const modules: GatekeeperModule[] = [
     // Observes every attempt the surface sends to the gate (first hook, before any decision).
