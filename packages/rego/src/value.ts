@@ -243,8 +243,8 @@ export function toJSON(v: Value): unknown {
   }
 }
 
-/** Exact JSON text of a value (sets as sorted arrays, numbers exact). */
-export function jsonText(v: Value, indent?: string, depth = 0): string {
+/** Scalars print the same as JSON and as Rego terms. */
+function scalarText(v: Value): string | undefined {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'string': return JSON.stringify(v);
@@ -252,6 +252,13 @@ export function jsonText(v: Value, indent?: string, depth = 0): string {
     case 'number': case 'bigint': return numToString(v);
   }
   if (v instanceof BigDec) return numToString(v);
+  return undefined;
+}
+
+/** Exact JSON text of a value (sets as sorted arrays, numbers exact). */
+export function jsonText(v: Value, indent?: string, depth = 0): string {
+  const scalar = scalarText(v);
+  if (scalar !== undefined) return scalar;
   const nl = indent === undefined ? '' : `\n${indent.repeat(depth + 1)}`;
   const end = indent === undefined ? '' : `\n${indent.repeat(depth)}`;
   const sep = indent === undefined ? ':' : ': ';
@@ -268,13 +275,8 @@ export function jsonText(v: Value, indent?: string, depth = 0): string {
 
 /** Rego text form of a value, as OPA prints terms. */
 export function valueToString(v: Value): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'string': return JSON.stringify(v);
-    case 'boolean': return v ? 'true' : 'false';
-    case 'number': case 'bigint': return numToString(v);
-  }
-  if (v instanceof BigDec) return numToString(v);
+  const scalar = scalarText(v);
+  if (scalar !== undefined) return scalar;
   if (Array.isArray(v)) return `[${v.map(valueToString).join(', ')}]`;
   if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.values().map(valueToString).join(', ')}}`;
   const o = v as RObject;
