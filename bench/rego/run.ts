@@ -2,7 +2,8 @@
  * Rego engine benchmark (npm run bench:rego).
  * (a) RBAC from OPA's "Policy Performance" docs with 1,000 users and 100 roles, prepared query repeated,
  *     against a hand-written TypeScript function computing the same decision;
- * (b) the OAGF standard policy (policies/oagf) deciding a $2.4M order;
+ * (b) the OAGF standard policy (policies/oagf) deciding a $2.4M order, and the gateway's two decisions per chat
+ *     completion (llm.request, then the llm.tool_call the model returned);
  * (c) compile time of a policy with 1,000 rules.
  * The last line is one JSON object with the headline figures.
  */
@@ -108,30 +109,68 @@ line('  hand-written TypeScript', hand);
 const ratio = round(engine.p50_us / Math.max(hand.p50_us, 0.01));
 console.log(`  ratio engine/hand-written (p50): ${ratio}`);
 
-// (b) OAGF standard policy
+// (b) OAGF standard policy: a $2.4M order (escalates), and the two decisions the gateway makes per proxied
+// chat completion (bench/gateway's data.yaml and input shapes: packages/gatekeeper/src/gate.ts, openai/)
 const oagfDir = new URL('../../policies/oagf/', import.meta.url).pathname;
-let oagf: Stats | undefined;
-try {
-  const modules: Record<string, string> = {};
-  for (const f of readdirSync(oagfDir)) if (f.endsWith('.rego') && !f.endsWith('_test.rego')) modules[f] = readFileSync(join(oagfDir, f), 'utf8');
-  const config = {
-    defaults: { models: ['gpt-4o-mini'], max_tokens: 4096 },
-    approvers: { groups: ['security'] },
-    agents: { planner: { tools: ['place_order'], limits: [{ tool: 'place_order', currency: 'USD', escalate_above: 1000000, deny_above: 5000000, approvers: { groups: ['procurement-leads'], min: 2 } }] } },
-  };
-  const q = compile({ modules, data: { config } }).prepare('data.oagf.decision');
-  const input = {
-    version: 'oagf/v1', agent: { id: 'planner', team: 'supply-chain', labels: {}, delegation: [] },
-    action: { kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { sku: 'STEEL-7', total: 2400000 }, amount: { value: 2400000, currency: 'USD' } },
-    context: {}, budgets: {}, time: { now: '2026-11-27T14:05:00.000Z', unix_ms: 0, weekday: 'Friday', hour: 14, minute: 5 },
-  };
-  const d = q.eval({ input }).results[0]?.expressions[0].value as { outcome?: string } | undefined;
-  for (let i = 0; i < 2_000; i++) q.eval({ input });
-  oagf = measure(20_000, () => q.eval({ input }));
-  console.log(`OAGF standard policy, $2.4M order (outcome: ${d?.outcome})`);
-  line('  engine (prepared query)', oagf);
-} catch (e) {
-  console.log(`OAGF standard policy: not measured (${(e as Error).message.split('\n')[0]})`);
+const oagfModules: Record<string, string> = {};
+for (const f of readdirSync(oagfDir)) if (f.endsWith('.rego') && !f.endsWith('_test.rego')) oagfModules[f] = readFileSync(join(oagfDir, f), 'utf8');
+const benchTime = { now: '2026-11-27T14:05:00.000Z', unix_ms: Date.parse('2026-11-27T14:05:00.000Z'), weekday: 'Friday', hour: 14, minute: 5 };
+
+interface OagfCase { name: string; key: string; data: unknown; input: unknown; expect: string }
+const oagfCases: OagfCase[] = [
+  {
+    name: 'OAGF standard policy, $2.4M order', key: 'oagf', expect: 'escalate',
+    data: {
+      config: {
+        defaults: { models: ['gpt-4o-mini'], max_tokens: 4096 },
+        approvers: { groups: ['security'] },
+        agents: { planner: { tools: ['place_order'], limits: [{ tool: 'place_order', currency: 'USD', escalate_above: 1000000, deny_above: 5000000, approvers: { groups: ['procurement-leads'], min: 2 } }] } },
+      },
+    },
+    input: {
+      version: 'oagf/v1', agent: { id: 'planner', team: 'supply-chain', labels: {}, delegation: [] },
+      action: { kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { sku: 'STEEL-7', total: 2400000 }, amount: { value: 2400000, currency: 'USD' } },
+      context: {}, budgets: {}, time: { now: '2026-11-27T14:05:00.000Z', unix_ms: 0, weekday: 'Friday', hour: 14, minute: 5 },
+    },
+  },
+];
+const gatewayData = { config: { defaults: { models: ['gpt-bench'], max_tokens: 8192 }, teams: { bench: { tools: ['lookup_stock'] } } } };
+const benchAgent = { id: 'bench-agent', owner: 'bench@example.com', team: 'bench', labels: {}, delegation: [] };
+const benchContext = { surface: 'openai', session_id: 's1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' };
+oagfCases.push(
+  {
+    name: 'OAGF gateway llm.request', key: 'oagf_llm_request', expect: 'allow', data: gatewayData,
+    input: {
+      version: 'oagf/v1', agent: benchAgent,
+      action: {
+        kind: 'llm.request', target: { model: 'gpt-bench', path: '/v1/chat/completions' },
+        arguments: { endpoint: 'chat/completions', tools: ['lookup_stock'], max_tokens: 256, messages: 2, messages_digest: `sha256:${'3a'.repeat(32)}` },
+      },
+      context: { ...benchContext, conversation: { messages: 2, digest: `sha256:${'3a'.repeat(32)}` } }, budgets: {}, time: benchTime,
+    },
+  },
+  {
+    name: 'OAGF gateway llm.tool_call', key: 'oagf_tool_call', expect: 'allow', data: gatewayData,
+    input: {
+      version: 'oagf/v1', agent: benchAgent,
+      action: { kind: 'llm.tool_call', target: { tool: 'lookup_stock' }, arguments: { sku: 'SKU-1', warehouse: 'EU-1' } },
+      context: { ...benchContext, tool_call_id: 'call_1' }, budgets: {}, time: benchTime,
+    },
+  },
+);
+const oagfStats: Record<string, Stats> = {};
+for (const c of oagfCases) {
+  try {
+    const q = compile({ modules: oagfModules, data: c.data }).prepare('data.oagf.decision');
+    const d = q.eval({ input: c.input }).results[0]?.expressions[0].value as { outcome?: string } | undefined;
+    if (d?.outcome !== c.expect) throw new Error(`outcome ${d?.outcome}, expected ${c.expect}: ${JSON.stringify(d)}`);
+    for (let i = 0; i < 5_000; i++) q.eval({ input: c.input });
+    oagfStats[c.key] = measure(20_000, () => q.eval({ input: c.input }));
+    console.log(`${c.name} (outcome: ${d.outcome})`);
+    line('  engine (prepared query)', oagfStats[c.key]);
+  } catch (e) {
+    console.log(`${c.name}: not measured (${(e as Error).message.split('\n')[0]})`);
+  }
 }
 
 // (c) compile time of a 1,000-rule policy
@@ -160,6 +199,8 @@ line('1,000 same-name rules (indexed)', indexed);
 console.log(JSON.stringify({
   rbac_p50_us: engine.p50_us, rbac_p99_us: engine.p99_us, rbac_evals_per_s: engine.evals_per_s,
   rbac_cpu_us_per_eval: engine.cpu_us, handwritten_p50_us: hand.p50_us, ratio_vs_handwritten: ratio,
-  ...(oagf ? { oagf_p50_us: oagf.p50_us, oagf_p99_us: oagf.p99_us, oagf_evals_per_s: oagf.evals_per_s } : {}),
+  ...Object.fromEntries(Object.entries(oagfStats).flatMap(([k, s]) => [
+    [`${k}_p50_us`, s.p50_us], [`${k}_p99_us`, s.p99_us], [`${k}_evals_per_s`, s.evals_per_s], [`${k}_cpu_us_per_eval`, s.cpu_us],
+  ])),
   indexed_1000_rules_p50_us: indexed.p50_us, compile_1000_rules_ms: compileMs, compile_1000_rules_first_ms: compileTimes[0],
 }));
