@@ -63,6 +63,17 @@ export class RuleNode {
     for (const s of path) { n = n.children.get(s); if (!n) return undefined; }
     return n;
   }
+  /** node of a call target `data.a.b.f`, resolved once per name (calls name their target by text) */
+  byName(name: string): RuleNode | undefined {
+    const names = (this.names ??= new Map());
+    let n = names.get(name);
+    if (n === undefined) {
+      n = name.startsWith('data.') ? this.find(name.split('.').slice(1)) ?? null : null;
+      names.set(name, n);
+    }
+    return n ?? undefined;
+  }
+  private names?: Map<string, RuleNode | null>;
   hasRules(): boolean {
     return this.rules.length > 0 || this.defaultRule !== undefined;
   }

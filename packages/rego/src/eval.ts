@@ -72,9 +72,32 @@ export class Evaluator {
 
   // ---------- bodies and expressions ----------
 
+  /**
+   * Expressions whose terms have at most one value (see `direct`) are decided in a loop, and an assignment of
+   * such a term to an unbound var binds it in place: no continuation is made for them. The rest go through
+   * evalExpr.
+   */
   evalBody(body: Body, i: number, frame: Value[], k: K): boolean {
-    this.tick();
-    if (i === body.length) return k();
+    for (; ; i++) {
+      this.tick();
+      if (i === body.length) return k();
+      const e = body[i];
+      if (e.with.length) break;
+      if (e.k === 'term') {
+        const v = this.direct(e.term, frame);
+        if (v === NOT_DIRECT) break;
+        if ((v !== undefined && v !== false) === e.negated) return false;
+      } else if ((e.k === 'assign' || e.k === 'unify') && !e.negated) {
+        const sa = unboundSlot(e.a, frame);
+        const slot = sa ?? unboundSlot(e.b, frame);
+        if (slot === undefined) break;
+        const v = this.direct(sa !== undefined ? e.b : e.a, frame);
+        if (v === NOT_DIRECT) break;
+        if (v === undefined) return false;
+        frame[slot] = v;
+        try { return this.evalBody(body, i + 1, frame, k); } finally { frame[slot] = undefined as unknown as Value; }
+      } else break;
+    }
     return this.evalExpr(body[i], frame, () => this.evalBody(body, i + 1, frame, k));
   }
 
@@ -291,28 +314,37 @@ export class Evaluator {
           if (h.name === 'input') v = this.input;
           else if (h.name === 'data') {
             if (this.overrides.length) return NOT_DIRECT;
-            // walk namespace nodes while no rules are met; then continue in base data
+            // walk namespace nodes while no rules are met; then continue in base data, or in the rules' value
             let node: RuleNode | undefined = this.root;
             let base: Value | undefined = this.data;
-            for (; i < path.length && node; i++) {
-              if (node.kind) return NOT_DIRECT;
+            for (; i < path.length && node && !node.kind; i++) {
               const key = this.directKey(path[i], frame);
               if (key === NOT_DIRECT) return NOT_DIRECT;
               if (typeof key !== 'string') return NOT_DIRECT;
               node = node.children.get(key);
               base = base instanceof RObject ? base.get(key) : undefined;
             }
-            if (node) return NOT_DIRECT;
-            v = base;
-            for (; i < path.length; i++) {
-              if (v === undefined) return undefined;
+            if (!node) {
+              v = base;
+              for (; i < path.length; i++) {
+                if (v === undefined) return undefined;
+                const key = this.directKey(path[i], frame);
+                if (key === NOT_DIRECT) return NOT_DIRECT;
+                if (key === undefined) return undefined;
+                const x: Value | undefined = lookup(v, key);
+                v = x === undefined && isNum(key) && v instanceof RObject ? v.get(valueToString(key)) : x;
+              }
+              return v;
+            }
+            // a rule (or namespace) document, as evalData takes it when no `with data` overrides are in force
+            if (node.kind === 'func') return NOT_DIRECT;
+            if (i < path.length && node.children.size === 0 && (node.kind === 'set' || (node.kind === 'object' && !this.cache.has(node)))) {
               const key = this.directKey(path[i], frame);
               if (key === NOT_DIRECT) return NOT_DIRECT;
               if (key === undefined) return undefined;
-              const x: Value | undefined = lookup(v, key);
-              v = x === undefined && isNum(key) && v instanceof RObject ? v.get(valueToString(key)) : x;
-            }
-            return v;
+              v = node.kind === 'set' ? (this.setHas(node, key) ? key : undefined) : this.objectGet(node, key);
+              i++;
+            } else v = this.nodeValue(node, base, node.path);
           } else return NOT_DIRECT;
         } else {
           const hv = this.direct(h, frame);
@@ -329,8 +361,11 @@ export class Evaluator {
         return v;
       }
       case 'call': {
+        if (this.mocks.size) return NOT_DIRECT;
         const def = t.builtin;
-        if (!def || this.mocks.size || def.relation) return NOT_DIRECT;
+        // a user function has one value per arguments, so its calls are direct too
+        const fn = def ? undefined : this.root.byName(t.op);
+        if (def ? def.relation : fn?.kind !== 'func') return NOT_DIRECT;
         const args = t.args;
         const vals: Value[] = new Array(args.length);
         for (let i = 0; i < args.length; i++) {
@@ -339,7 +374,7 @@ export class Evaluator {
           if (v === undefined) return undefined;
           vals[i] = v;
         }
-        return this.callBuiltin(def, vals, t.loc);
+        return def ? this.callBuiltin(def, vals, t.loc) : this.userValue(fn!, vals, t.loc);
       }
       case 'array': {
         const out: Value[] = new Array(t.items.length);
@@ -780,7 +815,7 @@ export class Evaluator {
       }
     }
     if (name.startsWith('data.')) {
-      const node = this.root.find(name.split('.').slice(1));
+      const node = this.root.byName(name);
       if (!node || node.kind !== 'func') {
         if (node && node.hasRules() && args.length === 0) {
           const v = this.nodeValue(node, undefined, node.path);
@@ -804,15 +839,21 @@ export class Evaluator {
   }
 
   private callUser(node: RuleNode, args: Value[], loc: Location, k: KV): boolean {
+    const v = this.userValue(node, args, loc);
+    return v !== undefined && k(v);
+  }
+
+  /** A user function's value for the arguments (functions have at most one value per arguments). */
+  private userValue(node: RuleNode, args: Value[], loc: Location): Value | undefined {
     if (args.length !== node.arity) throw RegoError.single('rego_type_error', `data.${node.path.join('.')}: arity mismatch`, loc);
     const memoKey = scalarArgsKey(node, args);
     if (memoKey !== undefined) {
       const hit = this.cache.get(memoKey);
-      if (hit !== undefined) return hit !== UNDEF && k(hit);
+      if (hit !== undefined) return hit === UNDEF ? undefined : hit;
     }
     const result = this.callUserUncached(node, args);
     if (memoKey !== undefined) this.cache.set(memoKey, result === undefined ? UNDEF : result);
-    return result !== undefined && k(result);
+    return result;
   }
 
   private callUserUncached(node: RuleNode, args: Value[]): Value | undefined {
@@ -864,6 +905,11 @@ function kindsOf(def: BuiltinDef): { args: (string[] | undefined)[]; variadic?: 
     KINDS.set(def, k);
   }
   return k;
+}
+
+/** Slot of a term that is a var not bound yet. */
+function unboundSlot(t: Term, frame: Value[]): number | undefined {
+  return t.t === 'var' && t.slot !== undefined && frame[t.slot] === undefined ? t.slot : undefined;
 }
 
 /** Two object-key terms that denote the same key (constants, or vars bound to equal values). */
