@@ -57,34 +57,48 @@ export class RSet {
 }
 
 export class RObject {
-  private readonly map = new Map<unknown, [Value, Value]>();
+  /** values by canonical key (`keyOf`): no per-entry pair is kept, most keys are strings that key themselves */
+  private readonly map = new Map<unknown, Value>();
+  /** the keys whose canonical key is not the key itself (composites, strings starting with \u0001) */
+  private odd: Map<unknown, Value> | undefined;
   private sorted: [Value, Value][] | undefined;
 
   get size(): number {
     return this.map.size;
   }
   get(k: Value): Value | undefined {
-    return this.map.get(keyOf(k))?.[1];
+    return this.map.get(typeof k === 'string' && k.charCodeAt(0) !== 1 ? k : keyOf(k));
   }
   has(k: Value): boolean {
-    return this.map.has(keyOf(k));
+    return this.map.has(typeof k === 'string' && k.charCodeAt(0) !== 1 ? k : keyOf(k));
   }
   /** Entries sorted by key. */
   entries(): [Value, Value][] {
-    if (!this.sorted) this.sorted = [...this.map.values()].sort((a, b) => compare(a[0], b[0]));
+    if (!this.sorted) {
+      const out: [Value, Value][] = [];
+      for (const [ck, v] of this.map) out.push([this.keyOf(ck), v]);
+      this.sorted = out.sort((a, b) => compare(a[0], b[0]));
+    }
     return this.sorted;
   }
   keys(): Value[] {
     return this.entries().map((e) => e[0]);
   }
   /** Entries in insertion order (cheaper when order does not matter). */
-  unsortedEntries(): IterableIterator<[Value, Value]> {
-    return this.map.values();
+  *unsortedEntries(): IterableIterator<[Value, Value]> {
+    for (const [ck, v] of this.map) yield [this.keyOf(ck), v];
   }
   /** Builder use only, before the object is shared. Overwrites an existing key. */
   set(k: Value, v: Value): void {
-    this.map.set(keyOf(k), [k, v]);
+    const ck = keyOf(k);
+    if (ck !== k && typeof k !== 'number') (this.odd ??= new Map()).set(ck, k);
+    this.map.set(ck, v);
     this.sorted = undefined;
+  }
+  /** The key stored under a canonical key. */
+  private keyOf(ck: unknown): Value {
+    const k = this.odd?.get(ck);
+    return k === undefined ? (ck as Value) : k;
   }
 }
 
