@@ -2,15 +2,28 @@
 import type { Location } from './errors.js';
 import type { BuiltinDef } from './builtins/registry.js';
 import type { Value } from './value.js';
+import type { RuleNode } from './compiler.js';
+
+/**
+ * The evaluator's memo of where the ground prefix of a `data` reference leads (a term belongs to one compiled
+ * policy, so to one rule tree and one base document): `path[0..i)` reaches `node` (undefined past the rules)
+ * and the base data `base` there.
+ */
+export interface DataWalk {
+  i: number;
+  node: RuleNode | undefined;
+  base: Value | undefined;
+}
 
 export type Term =
   | { t: 'scalar'; v: Value; loc: Location }
   | { t: 'var'; name: string; loc: Location; slot?: number }
-  | { t: 'ref'; head: Term; path: Term[]; loc: Location }
+  | { t: 'ref'; head: Term; path: Term[]; loc: Location; walk?: DataWalk }
   | { t: 'array'; items: Term[]; loc: Location }
   | { t: 'set'; items: Term[]; loc: Location }
   | { t: 'object'; items: [Term, Term][]; loc: Location }
-  | { t: 'call'; op: string; args: Term[]; loc: Location; builtin?: BuiltinDef }
+  /** `fn`: the evaluator's memo of the user function a `data.` call names (null: none) */
+  | { t: 'call'; op: string; args: Term[]; loc: Location; builtin?: BuiltinDef; fn?: RuleNode | null }
   | { t: 'arraycomp'; head: Term; body: Body; loc: Location }
   | { t: 'setcomp'; head: Term; body: Body; loc: Location }
   | { t: 'objcomp'; key: Term; value: Term; body: Body; loc: Location }

@@ -3,7 +3,7 @@
  * `k` returns true to halt the search (used for negation, early exit and `every`).
  * Variables live in a per-rule frame of slots; bindings are undone when `k` returns.
  */
-import type { Body, Expr, Term } from './ast.js';
+import type { Body, DataWalk, Expr, Term } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
 import { describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
 import type { CRule, RuleNode } from './compiler.js';
@@ -39,8 +39,10 @@ type Cached = Value | typeof UNDEF;
 export class Evaluator {
   private input: Value | undefined;
   private data: Value;
-  /** rule values by node, and user-function results by `node|args` (scalar args only); one map per `with` scope */
-  private cache = new Map<RuleNode | string, Cached>();
+  /** rule values by node; one map per `with` scope */
+  private cache = new Map<RuleNode, Cached>();
+  /** user-function results by node and `scalarArgsKey` (scalar arguments only); swapped with `cache` */
+  private calls = new Map<RuleNode, Map<unknown, Cached>>();
   private overrides: { path: Value[]; value: Value }[] = [];
   /** replaced (never mutated) when `with` adds mocks */
   private mocks: Map<string, Mock> = NO_MOCKS;
@@ -180,7 +182,7 @@ export class Evaluator {
   }
 
   private applyWith(e: Expr, vals: Value[], run: (k: K) => boolean, k: K): boolean {
-    const saved = { input: this.input, overrides: this.overrides, mocks: this.mocks, cache: this.cache };
+    const saved = { input: this.input, overrides: this.overrides, mocks: this.mocks, cache: this.cache, calls: this.calls };
     let input = this.input;
     let overrides = this.overrides;
     let mocks = this.mocks;
@@ -207,9 +209,10 @@ export class Evaluator {
         }
       }
     });
-    const cache = new Map<RuleNode | string, Cached>();
-    const apply = () => { this.input = input; this.overrides = overrides; this.mocks = mocks; this.cache = cache; };
-    const restore = () => { this.input = saved.input; this.overrides = saved.overrides; this.mocks = saved.mocks; this.cache = saved.cache; };
+    const cache = new Map<RuleNode, Cached>();
+    const calls = new Map<RuleNode, Map<unknown, Cached>>();
+    const apply = () => { this.input = input; this.overrides = overrides; this.mocks = mocks; this.cache = cache; this.calls = calls; };
+    const restore = () => { this.input = saved.input; this.overrides = saved.overrides; this.mocks = saved.mocks; this.cache = saved.cache; this.calls = saved.calls; };
     apply();
     try {
       return run(() => { restore(); try { return k(); } finally { apply(); } });
@@ -315,8 +318,9 @@ export class Evaluator {
           else if (h.name === 'data') {
             if (this.overrides.length) return NOT_DIRECT;
             // walk namespace nodes while no rules are met; then continue in base data, or in the rules' value
-            let node: RuleNode | undefined = this.root;
-            let base: Value | undefined = this.data;
+            const w = (t.walk ??= this.walkGround(path));
+            let node = w.node, base = w.base;
+            i = w.i;
             for (; i < path.length && node && !node.kind; i++) {
               const key = this.directKey(path[i], frame);
               if (key === NOT_DIRECT) return NOT_DIRECT;
@@ -364,7 +368,7 @@ export class Evaluator {
         if (this.mocks.size) return NOT_DIRECT;
         const def = t.builtin;
         // a user function has one value per arguments, so its calls are direct too
-        const fn = def ? undefined : this.root.byName(t.op);
+        const fn = def ? undefined : t.fn ?? (t.fn = this.root.byName(t.op) ?? null);
         if (def ? def.relation : fn?.kind !== 'func') return NOT_DIRECT;
         const args = t.args;
         const vals: Value[] = new Array(args.length);
@@ -398,6 +402,22 @@ export class Evaluator {
       }
       default: return NOT_DIRECT;
     }
+  }
+
+  /** The part of a `data` reference's walk that its constant keys decide (see DataWalk). */
+  private walkGround(path: Term[]): DataWalk {
+    let node: RuleNode | undefined = this.root;
+    let base: Value | undefined = this.data;
+    let i = 0;
+    for (; i < path.length && (node ? !node.kind : base !== undefined); i++) {
+      const p = path[i];
+      if (p.t !== 'scalar' || typeof p.v !== 'string') break;
+      if (node) {
+        node = node.children.get(p.v);
+        base = base instanceof RObject ? base.get(p.v) : undefined;
+      } else base = lookup(base!, p.v);
+    }
+    return { i, node, base };
   }
 
   /** `direct` for a reference key: constants and bound vars without the general dispatch. */
@@ -586,6 +606,10 @@ export class Evaluator {
 
   /** Full value of the document at a node (cached per query and `with` context). */
   private nodeValue(node: RuleNode, base: Value | undefined, at: Value[]): Value | undefined {
+    if (!this.overrides.length) {
+      const c = this.cache.get(node);
+      if (c !== undefined) return c === UNDEF ? undefined : c;
+    }
     const below = this.overrides.length ? this.overrides.filter((o) => o.path.length > at.length && isPrefix(at, o.path)) : [];
     let v: Value | undefined;
     const c = below.length ? undefined : this.cache.get(node);
@@ -806,11 +830,12 @@ export class Evaluator {
       if (m) {
         if (m.kind === 'value') return k(m.v);
         // a replacement function runs without mocks: it reaches the originals, not other mocks
-        const saved = this.mocks, savedCache = this.cache;
+        const saved = this.mocks, savedCache = this.cache, savedCalls = this.calls;
         let v: Value | undefined;
         this.mocks = new Map();
         this.cache = new Map();
-        try { this.callFunction(m.name, args, loc, (x) => { v = x; return true; }); } finally { this.mocks = saved; this.cache = savedCache; }
+        this.calls = new Map();
+        try { this.callFunction(m.name, args, loc, (x) => { v = x; return true; }); } finally { this.mocks = saved; this.cache = savedCache; this.calls = savedCalls; }
         return v !== undefined && k(v);
       }
     }
@@ -846,13 +871,16 @@ export class Evaluator {
   /** A user function's value for the arguments (functions have at most one value per arguments). */
   private userValue(node: RuleNode, args: Value[], loc: Location): Value | undefined {
     if (args.length !== node.arity) throw RegoError.single('rego_type_error', `data.${node.path.join('.')}: arity mismatch`, loc);
-    const memoKey = scalarArgsKey(node, args);
+    const memoKey = scalarArgsKey(args);
+    let memo: Map<unknown, Cached> | undefined;
     if (memoKey !== undefined) {
-      const hit = this.cache.get(memoKey);
+      memo = this.calls.get(node);
+      if (memo === undefined) this.calls.set(node, (memo = new Map()));
+      const hit = memo.get(memoKey);
       if (hit !== undefined) return hit === UNDEF ? undefined : hit;
     }
     const result = this.callUserUncached(node, args);
-    if (memoKey !== undefined) this.cache.set(memoKey, result === undefined ? UNDEF : result);
+    memo?.set(memoKey, result === undefined ? UNDEF : result);
     return result;
   }
 
@@ -919,9 +947,19 @@ function sameKey(a: Term, b: Term, frame: Value[]): boolean {
   return x !== undefined && y !== undefined && equal(x, y);
 }
 
-/** Memo key for a user-function call whose arguments are all scalars (cheap to key), else undefined. */
-function scalarArgsKey(node: RuleNode, args: Value[]): string | undefined {
-  let key = `\u0000f${node.path.join('.')}`;
+/**
+ * Memo key (within one function's memo) for a call whose arguments are all scalars (cheap to key), else
+ * undefined: a single argument keys itself, several a text of them all.
+ */
+function scalarArgsKey(args: Value[]): unknown {
+  if (args.length === 1) {
+    const a = args[0];
+    const t = typeof a;
+    if (t === 'string' || t === 'boolean' || t === 'bigint' || a === null) return a;
+    if (t === 'number') return a === 0 ? 0 : a; // -0 and 0 are one key
+    return undefined;
+  }
+  let key = '';
   for (const a of args) {
     const t = typeof a;
     if (t === 'string') key += `|s${(a as string).length}:${a as string}`;
