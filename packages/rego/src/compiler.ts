@@ -3,7 +3,7 @@
  * aliases → data refs), orders body expressions for safety, and checks arity, unsafe variables,
  * conflicting rule kinds and recursion — each error with file:row:col.
  */
-import type { Annotations, Body, Expr, Module, Rule, Term } from './ast.js';
+import type { Annotations, Body, Expr, Module, Rule, Term, With } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
 import { RegoError, type Location, type RegoErrorDetail } from './errors.js';
 import type { RuleIndex } from './indexing.js';
@@ -50,6 +50,12 @@ export class RuleNode {
   earlyExit?: boolean;
   /** rule index (built on first evaluation; null when the rules do not index) */
   index?: RuleIndex | null;
+  /** the evaluator's memo of this node's value, valid in the evaluation scope numbered memoScope (see eval.ts) */
+  memoScope = 0;
+  memo: unknown = undefined;
+  /** the evaluator's memo of this function's results, by scalar arguments, valid in scope callsScope */
+  callsScope = 0;
+  calls: Map<unknown, unknown> | undefined = undefined;
   constructor(readonly path: string[]) {}
 
   child(seg: string): RuleNode {
@@ -250,8 +256,9 @@ export class Compiler {
     }
     if (r.isDefault && headNeeds.size) this.errors.push(err('rego_type_error', 'default rule value cannot contain var', r.loc));
     const c: CRule = {
-      kind, multi, path, keys: rKeys, member: multi ? undefined : member, value: foldConst(value), args, body: ordered, nslots: scope.alloc.n, isDefault: r.isDefault,
-      loc: r.loc, constValue: isGround(value), annotations: r.annotations, pkgAnnotations: pkgAnn, module: r.module,
+      kind, multi, path, keys: rKeys.map(shapeTerm), member: multi || !member ? undefined : shapeTerm(member), value: shapeTerm(foldConst(value)),
+      args: args?.map(shapeTerm), body: shapeBody(ordered), nslots: scope.alloc.n, isDefault: r.isDefault, else: undefined,
+      loc: r.loc, constValue: isGround(value), annotations: r.annotations, docAnnotation: undefined, pkgAnnotations: pkgAnn, module: r.module,
     };
     if (r.else) {
       if (kind !== 'complete' && kind !== 'func') this.errors.push(err('rego_type_error', 'else keyword cannot be used on multi-value rules', r.loc));
@@ -860,4 +867,51 @@ function varName(body: Body, slot: number): string | undefined {
   let name: string | undefined;
   visitBody(body, (t) => { if (t.t === 'var' && t.slot === slot) name = t.name; });
   return name;
+}
+
+/**
+ * Copies of compiled terms and expressions that all have one object shape (every field of every kind, unused
+ * ones undefined): the evaluator reads `t.t`, `e.k`, ... of every kind of term at the same sites, and with one
+ * shape those reads stay monomorphic instead of going through V8's megamorphic lookup.
+ */
+export function shapeTerm(t: Term): Term {
+  const u: Record<string, unknown> = {
+    t: t.t, v: undefined, name: undefined, slot: undefined, head: undefined, path: undefined, items: undefined, op: undefined,
+    args: undefined, builtin: undefined, fn: undefined, walk: undefined, key: undefined, value: undefined, body: undefined,
+    parts: undefined, term: undefined, with: undefined, loc: t.loc,
+  };
+  switch (t.t) {
+    case 'scalar': case 'const': u.v = t.v; break;
+    case 'var': u.name = t.name; u.slot = t.slot; break;
+    case 'ref': u.head = shapeTerm(t.head); u.path = t.path.map(shapeTerm); break;
+    case 'array': case 'set': u.items = t.items.map(shapeTerm); break;
+    case 'object': u.items = t.items.map(([k, v]) => [shapeTerm(k), shapeTerm(v)]); break;
+    case 'call': u.op = t.op; u.args = t.args.map(shapeTerm); u.builtin = t.builtin; break;
+    case 'arraycomp': case 'setcomp': u.head = shapeTerm(t.head); u.body = shapeBody(t.body); break;
+    case 'objcomp': u.key = shapeTerm(t.key); u.value = shapeTerm(t.value); u.body = shapeBody(t.body); break;
+    case 'template': u.parts = t.parts.map((p) => (typeof p === 'string' ? p : shapeTerm(p))); break;
+    case 'withterm': u.term = shapeTerm(t.term); u.with = t.with.map(shapeWith); break;
+  }
+  return u as Term;
+}
+
+export function shapeBody(body: Body): Body {
+  return body.map((e) => {
+    const u: Record<string, unknown> = {
+      k: e.k, term: undefined, a: undefined, b: undefined, vars: undefined, key: undefined, value: undefined, coll: undefined,
+      body: undefined, negated: e.negated, with: e.with.map(shapeWith), loc: e.loc,
+    };
+    switch (e.k) {
+      case 'term': u.term = shapeTerm(e.term); break;
+      case 'unify': case 'assign': u.a = shapeTerm(e.a); u.b = shapeTerm(e.b); break;
+      case 'some': u.vars = e.vars.map(shapeTerm); break;
+      case 'somein': u.key = e.key && shapeTerm(e.key); u.value = shapeTerm(e.value); u.coll = shapeTerm(e.coll); break;
+      case 'every': u.key = e.key && shapeTerm(e.key); u.value = shapeTerm(e.value); u.coll = shapeTerm(e.coll); u.body = shapeBody(e.body); break;
+    }
+    return u as Expr;
+  });
+}
+
+function shapeWith(w: With): With {
+  return { target: shapeTerm(w.target), value: shapeTerm(w.value), loc: w.loc };
 }

@@ -1,7 +1,7 @@
 /** Public engine API: compile modules into a Policy, prepare queries, evaluate with a budget. */
 import type { Body, Expr, Module } from './ast.js';
 import type { HostHooks } from './builtins/registry.js';
-import { Compiler, orderBody, Resolver } from './compiler.js';
+import { Compiler, orderBody, Resolver, shapeBody } from './compiler.js';
 import { RegoError, type RegoErrorDetail } from './errors.js';
 import { Evaluator } from './eval.js';
 import { parseModule, parseQuery, type RegoVersion } from './parser.js';
@@ -131,7 +131,7 @@ function compileQuery(body: Body, src: string, funcs: Map<string, number>): { or
   for (const [n, s] of scope.vars) if (!n.startsWith('$') && n !== '_') names.set(n, s);
   const lines = src.split(/\n/);
   const texts = ordered.map((e: Expr) => exprText(lines, e, body));
-  return { ordered, names, nslots: scope.alloc.n, texts };
+  return { ordered: shapeBody(ordered), names, nslots: scope.alloc.n, texts };
 }
 
 /** Source text of a query expression: from its start to the next expression's start. */
