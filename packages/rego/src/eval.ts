@@ -36,13 +36,18 @@ const NOT_DIRECT = Symbol('not-direct');
 const EMPTY: Value[] = [];
 type Cached = Value | typeof UNDEF;
 
+/** Memo scopes are numbered process-wide and never reused (see RuleNode.memoScope). */
+let lastScope = 0;
+
 export class Evaluator {
   private input: Value | undefined;
   private data: Value;
-  /** rule values by node; one map per `with` scope */
-  private cache = new Map<RuleNode, Cached>();
-  /** user-function results by node and `scalarArgsKey` (scalar arguments only); swapped with `cache` */
-  private calls = new Map<RuleNode, Map<unknown, Cached>>();
+  /**
+   * Rule values and user-function results (scalar arguments only) of this query are memoized on the rule nodes
+   * under this scope number; each `with` scope has its own number. A node holds one scope's memo at a time: a
+   * value another scope overwrote is computed again, never mistaken for this scope's.
+   */
+  private scope = ++lastScope;
   private overrides: { path: Value[]; value: Value }[] = [];
   /** replaced (never mutated) when `with` adds mocks */
   private mocks: Map<string, Mock> = NO_MOCKS;
@@ -98,8 +103,45 @@ export class Evaluator {
         if (v === undefined) return false;
         frame[slot] = v;
         try { return this.evalBody(body, i + 1, frame, k); } finally { frame[slot] = undefined as unknown as Value; }
+      } else if (e.k === 'somein' && !e.negated) {
+        // `some v in c` / `some k, v in c` with fresh vars: bind each element in place
+        const vs = unboundSlot(e.value, frame);
+        const ks = e.key ? unboundSlot(e.key, frame) : undefined;
+        if (vs === undefined || (e.key && (ks === undefined || ks === vs))) break;
+        const c = this.direct(e.coll, frame);
+        if (c === NOT_DIRECT) break;
+        try {
+          if (Array.isArray(c)) {
+            for (let j = 0; j < c.length; j++) {
+              if (ks !== undefined) frame[ks] = j;
+              frame[vs] = c[j];
+              if (this.evalBody(body, i + 1, frame, k)) return true;
+            }
+          } else if (c instanceof RObject) {
+            for (const [ck, cv] of c.entries()) {
+              if (ks !== undefined) frame[ks] = ck;
+              frame[vs] = cv;
+              if (this.evalBody(body, i + 1, frame, k)) return true;
+            }
+          } else if (c instanceof RSet) {
+            for (const cv of c.values()) {
+              if (ks !== undefined) frame[ks] = cv;
+              frame[vs] = cv;
+              if (this.evalBody(body, i + 1, frame, k)) return true;
+            }
+          }
+          return false;
+        } finally {
+          frame[vs] = undefined as unknown as Value;
+          if (ks !== undefined) frame[ks] = undefined as unknown as Value;
+        }
       } else break;
     }
+    return this.evalExprThen(body, i, frame, k);
+  }
+
+  /** The general case of evalBody, apart so that evalBody itself makes no closure (nor a context for one). */
+  private evalExprThen(body: Body, i: number, frame: Value[], k: K): boolean {
     return this.evalExpr(body[i], frame, () => this.evalBody(body, i + 1, frame, k));
   }
 
@@ -182,7 +224,7 @@ export class Evaluator {
   }
 
   private applyWith(e: Expr, vals: Value[], run: (k: K) => boolean, k: K): boolean {
-    const saved = { input: this.input, overrides: this.overrides, mocks: this.mocks, cache: this.cache, calls: this.calls };
+    const saved = { input: this.input, overrides: this.overrides, mocks: this.mocks, scope: this.scope };
     let input = this.input;
     let overrides = this.overrides;
     let mocks = this.mocks;
@@ -209,10 +251,9 @@ export class Evaluator {
         }
       }
     });
-    const cache = new Map<RuleNode, Cached>();
-    const calls = new Map<RuleNode, Map<unknown, Cached>>();
-    const apply = () => { this.input = input; this.overrides = overrides; this.mocks = mocks; this.cache = cache; this.calls = calls; };
-    const restore = () => { this.input = saved.input; this.overrides = saved.overrides; this.mocks = saved.mocks; this.cache = saved.cache; this.calls = saved.calls; };
+    const scope = ++lastScope;
+    const apply = () => { this.input = input; this.overrides = overrides; this.mocks = mocks; this.scope = scope; };
+    const restore = () => { this.input = saved.input; this.overrides = saved.overrides; this.mocks = saved.mocks; this.scope = saved.scope; };
     apply();
     try {
       return run(() => { restore(); try { return k(); } finally { apply(); } });
@@ -342,7 +383,7 @@ export class Evaluator {
             }
             // a rule (or namespace) document, as evalData takes it when no `with data` overrides are in force
             if (node.kind === 'func') return NOT_DIRECT;
-            if (i < path.length && node.children.size === 0 && (node.kind === 'set' || (node.kind === 'object' && !this.cache.has(node)))) {
+            if (i < path.length && node.children.size === 0 && (node.kind === 'set' || (node.kind === 'object' && this.cached(node) === undefined))) {
               const key = this.directKey(path[i], frame);
               if (key === NOT_DIRECT) return NOT_DIRECT;
               if (key === undefined) return undefined;
@@ -556,7 +597,7 @@ export class Evaluator {
         if (node.kind === 'set' && !this.hasUnbound(p, frame)) {
           return this.evalTerm(p, frame, (key) => this.setHas(node, key) && this.evalPath(key, path, i + 1, frame, k));
         }
-        if (node.kind === 'object' && !this.hasUnbound(p, frame) && !this.cache.has(node)) {
+        if (node.kind === 'object' && !this.hasUnbound(p, frame) && this.cached(node) === undefined) {
           return this.evalTerm(p, frame, (key) => {
             const v = this.objectGet(node, key);
             return v !== undefined && this.evalPath(v, path, i + 1, frame, k);
@@ -604,19 +645,28 @@ export class Evaluator {
     return this.overrides.some((o) => o.path.length > at.length && isPrefix(at, o.path));
   }
 
+  private cached(node: RuleNode): Cached | undefined {
+    return node.memoScope === this.scope ? (node.memo as Cached) : undefined;
+  }
+
+  private setCached(node: RuleNode, v: Cached): void {
+    node.memoScope = this.scope;
+    node.memo = v;
+  }
+
   /** Full value of the document at a node (cached per query and `with` context). */
   private nodeValue(node: RuleNode, base: Value | undefined, at: Value[]): Value | undefined {
     if (!this.overrides.length) {
-      const c = this.cache.get(node);
+      const c = this.cached(node);
       if (c !== undefined) return c === UNDEF ? undefined : c;
     }
     const below = this.overrides.length ? this.overrides.filter((o) => o.path.length > at.length && isPrefix(at, o.path)) : [];
     let v: Value | undefined;
-    const c = below.length ? undefined : this.cache.get(node);
+    const c = below.length ? undefined : this.cached(node);
     if (c !== undefined) v = c === UNDEF ? undefined : c;
     else {
       v = this.computeNode(node, base);
-      if (!below.length) this.cache.set(node, v === undefined ? UNDEF : v);
+      if (!below.length) this.setCached(node, v === undefined ? UNDEF : v);
     }
     for (const o of below) v = setPath(v ?? new RObject(), o.path.slice(at.length), o.value);
     return v;
@@ -666,20 +716,62 @@ export class Evaluator {
 
   /** Evaluates a rule and its else chain; calls onValue per produced value. */
   private evalChain(rule: CRule, onValue: (v: Value, r: CRule) => boolean, args?: Value[]): void {
+    let r = rule, found = false;
+    const emit = (v: Value): boolean => { found = true; this.record(r); return onValue(v, r); };
     for (let cur: CRule | undefined = rule; cur; cur = cur.else) {
-      const r = cur;
-      const frame: Value[] = new Array(r.nslots);
-      let found = false;
-      this.ruleStack.push(r);
+      r = cur;
+      const frame: Value[] = new Array(cur.nslots);
+      this.ruleStack.push(cur);
       try {
-        const body = () => this.evalBody(r.body, 0, frame, () => this.evalTerm(r.value, frame, (v) => { found = true; this.record(r); return onValue(v, r); }));
-        if (args) this.unifyArgs(r.args!, args, 0, frame, body);
-        else body();
+        if (!args) this.runRule(cur.body, cur.value, frame, emit);
+        else if (this.bindArgs(cur.args!, args, frame)) this.runRule(cur.body, cur.value, frame, emit);
+        else this.unifyArgs(cur.args!, args, 0, frame, () => this.evalBody(r.body, 0, frame, () => this.evalTerm(r.value, frame, emit)));
       } finally {
         this.ruleStack.pop();
       }
       if (found) return;
     }
+  }
+
+  /**
+   * Solutions of a rule body evaluated on the rule's own new frame, each passed to `emit` with the value of
+   * `value`. The leading expressions that `direct` decides run in a loop that leaves its bindings in place (the
+   * frame is discarded afterwards), so a body of such expressions makes no continuation at all.
+   */
+  private runRule(body: Body, value: Term, frame: Value[], emit: KV): boolean {
+    let i = 0;
+    for (; i < body.length; i++) {
+      this.tick();
+      const e = body[i];
+      if (e.with.length) break;
+      if (e.k === 'term') {
+        const v = this.direct(e.term, frame);
+        if (v === NOT_DIRECT) break;
+        if ((v !== undefined && v !== false) === e.negated) return false;
+      } else if ((e.k === 'assign' || e.k === 'unify') && !e.negated) {
+        const sa = unboundSlot(e.a, frame);
+        const slot = sa ?? unboundSlot(e.b, frame);
+        if (slot === undefined) break;
+        const v = this.direct(sa !== undefined ? e.b : e.a, frame);
+        if (v === NOT_DIRECT) break;
+        if (v === undefined) return false;
+        frame[slot] = v;
+      } else break;
+    }
+    if (i < body.length) return this.evalBody(body, i, frame, () => this.evalTerm(value, frame, emit));
+    const v = this.direct(value, frame);
+    if (v === NOT_DIRECT) return this.evalTerm(value, frame, emit);
+    return v !== undefined && emit(v);
+  }
+
+  /** Binds parameters that are all plain vars on the call's new frame; false when some parameter is a pattern. */
+  private bindArgs(params: Term[], args: Value[], frame: Value[]): boolean {
+    for (let i = 0; i < params.length; i++) {
+      const slot = unboundSlot(params[i], frame);
+      if (slot === undefined) return false;
+      frame[slot] = args[i];
+    }
+    return true;
   }
 
   private unifyArgs(params: Term[], args: Value[], i: number, frame: Value[], k: K): boolean {
@@ -691,17 +783,18 @@ export class Evaluator {
     let result: Value | undefined;
     let resultRule: CRule | undefined;
     const early = node.earlyExit ??= node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
+    let stop = false;
+    const onValue = (v: Value, r: CRule): boolean => {
+      if (result !== undefined && !equal(result, v)) {
+        throw RegoError.single('eval_conflict_error', `complete rules must not produce multiple outputs (rule data.${node.path.join('.')} produced conflicting values)`, (r ?? resultRule)?.loc);
+      }
+      result = v;
+      resultRule = r;
+      if (early || r.constValue) { stop = early; return true; }
+      return false;
+    };
     for (const rule of this.candidates(node)) {
-      let stop = false;
-      this.evalChain(rule, (v, r) => {
-        if (result !== undefined && !equal(result, v)) {
-          throw RegoError.single('eval_conflict_error', `complete rules must not produce multiple outputs (rule data.${node.path.join('.')} produced conflicting values)`, (r ?? resultRule)?.loc);
-        }
-        result = v;
-        resultRule = r;
-        if (early || r.constValue) { stop = early; return true; }
-        return false;
-      });
+      this.evalChain(rule, onValue);
       if (stop) break;
     }
     if (result === undefined && node.defaultRule) {
@@ -711,21 +804,22 @@ export class Evaluator {
   }
 
   private fullSet(node: RuleNode): Value {
-    const c = this.cache.get(node);
+    const c = this.cached(node);
     if (c !== undefined && c !== UNDEF) return c;
     const out = new RSet();
-    for (const rule of this.candidates(node)) {
-      const frame: Value[] = new Array(rule.nslots);
+    let rule: CRule;
+    const emit = (v: Value): boolean => { this.record(rule); out.add(v); return false; };
+    for (rule of this.candidates(node)) {
       this.ruleStack.push(rule);
       try {
-        this.evalBody(rule.body, 0, frame, () => this.evalTerm(rule.member!, frame, (v) => { this.record(rule); out.add(v); return false; }));
+        this.runRule(rule.body, rule.member!, new Array(rule.nslots), emit);
       } finally { this.ruleStack.pop(); }
     }
     return out;
   }
 
   private setHas(node: RuleNode, key: Value): boolean {
-    const c = this.cache.get(node);
+    const c = this.cached(node);
     if (c instanceof RSet) return c.has(key);
     for (const rule of this.candidates(node)) {
       const frame: Value[] = new Array(rule.nslots);
@@ -830,12 +924,11 @@ export class Evaluator {
       if (m) {
         if (m.kind === 'value') return k(m.v);
         // a replacement function runs without mocks: it reaches the originals, not other mocks
-        const saved = this.mocks, savedCache = this.cache, savedCalls = this.calls;
+        const saved = this.mocks, savedScope = this.scope;
         let v: Value | undefined;
         this.mocks = new Map();
-        this.cache = new Map();
-        this.calls = new Map();
-        try { this.callFunction(m.name, args, loc, (x) => { v = x; return true; }); } finally { this.mocks = saved; this.cache = savedCache; this.calls = savedCalls; }
+        this.scope = ++lastScope;
+        try { this.callFunction(m.name, args, loc, (x) => { v = x; return true; }); } finally { this.mocks = saved; this.scope = savedScope; }
         return v !== undefined && k(v);
       }
     }
@@ -874,8 +967,8 @@ export class Evaluator {
     const memoKey = scalarArgsKey(args);
     let memo: Map<unknown, Cached> | undefined;
     if (memoKey !== undefined) {
-      memo = this.calls.get(node);
-      if (memo === undefined) this.calls.set(node, (memo = new Map()));
+      if (node.callsScope !== this.scope) { node.callsScope = this.scope; node.calls = new Map(); }
+      memo = node.calls as Map<unknown, Cached>;
       const hit = memo.get(memoKey);
       if (hit !== undefined) return hit === UNDEF ? undefined : hit;
     }
@@ -886,15 +979,14 @@ export class Evaluator {
 
   private callUserUncached(node: RuleNode, args: Value[]): Value | undefined {
     let result: Value | undefined;
-    for (const rule of this.candidates(node)) {
-      this.evalChain(rule, (v, r) => {
-        if (result !== undefined && !equal(result, v)) {
-          throw RegoError.single('eval_conflict_error', `functions must not produce multiple outputs for same inputs (function data.${node.path.join('.')} produced conflicting values for the same inputs)`, r.loc);
-        }
-        result = v;
-        return r.constValue;
-      }, args);
-    }
+    const onValue = (v: Value, r: CRule): boolean => {
+      if (result !== undefined && !equal(result, v)) {
+        throw RegoError.single('eval_conflict_error', `functions must not produce multiple outputs for same inputs (function data.${node.path.join('.')} produced conflicting values for the same inputs)`, r.loc);
+      }
+      result = v;
+      return r.constValue;
+    };
+    for (const rule of this.candidates(node)) this.evalChain(rule, onValue, args);
     if (result === undefined && node.defaultRule) result = this.defaultValue(node.defaultRule);
     return result;
   }
