@@ -1,3 +1,4 @@
+import { packBatch } from './batch.js';
 import { formatCheckpoint } from './checkpoint.js';
 import { hashLeaf, sha256Hex, toHex } from './hash.js';
 import { CompactRange, TreeReader, cachedLookup } from './merkle.js';
@@ -6,7 +7,7 @@ import { formatProofFile } from './proof-file.js';
 import { decodeRecord, encodeRecord, normalizeRecord, type LedgerRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Durability } from './sqlite-writer.js';
-import { storeLookup, type Batch, type LedgerStore, type StoredPayload } from './store.js';
+import { DuplicateIdsError, storeLookup, type LedgerStore, type StoredPayload } from './store.js';
 import { createTilesHandler, type TilesHandler } from './tiles.js';
 
 export interface AppendResult {
@@ -71,6 +72,17 @@ interface PendingAppend {
 interface CheckpointWaiter {
   resolve: (note: string) => void;
   reject: (error: Error) => void;
+}
+
+/** A batch handed to the store, with what to do once it settles. */
+interface Commit {
+  appends: PendingAppend[];
+  waiters: CheckpointWaiter[];
+  /** The tree with the batch appended. */
+  range: CompactRange;
+  checkpoint: { size: number; note: string } | undefined;
+  /** Settles with the commit's error, or undefined once the batch is durable. */
+  outcome: Promise<Error | undefined>;
 }
 
 function payloadBytes(data: Uint8Array | string, name: string): Buffer {
@@ -152,7 +164,7 @@ class StoreBackedLedger implements Ledger {
       }
       const stored: StoredPayload[] = [];
       const digests: Record<string, string> = {};
-      for (const [name, data] of Object.entries(payloads ?? {})) {
+      for (const [name, data] of payloads ? Object.entries(payloads) : []) {
         const bytes = payloadBytes(data, name);
         const digest = `sha256:${sha256Hex(bytes)}`;
         digests[name] = digest;
@@ -179,25 +191,6 @@ class StoreBackedLedger implements Ledger {
     });
   }
 
-  /** Dequeues up to one batch, rejecting appends whose id is already stored (one lookup for the whole batch). */
-  private takeUniqueAppends(): PendingAppend[] {
-    const taken = this.queue.splice(0, MAX_BATCH);
-    let existing: Set<string>;
-    try {
-      existing = this.store.existingIds(taken.map((a) => a.id));
-    } catch (cause) {
-      this.failAppends(taken, [], cause);
-      return [];
-    }
-    if (existing.size === 0) return taken;
-    return taken.filter((a) => {
-      if (!existing.has(a.id)) return true;
-      this.queuedIds.delete(a.id);
-      a.reject(duplicateId(a.id));
-      return false;
-    });
-  }
-
   private failAppends(appends: PendingAppend[], waiters: CheckpointWaiter[], cause: unknown): void {
     const error = new Error(`ledger store failure; ${appends.length} append(s) not recorded: ${(cause as Error).message}`, { cause });
     for (const a of appends) {
@@ -207,40 +200,68 @@ class StoreBackedLedger implements Ledger {
     waiters.forEach((w) => w.reject(error));
   }
 
-  /** Group commit: everything queued so far becomes one transaction. */
+  /** Group commit: what is queued becomes one transaction; what queues meanwhile becomes the next one. */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.waiters.length > 0) {
-      const appends = this.takeUniqueAppends();
-      const waiters = this.queue.length === 0 ? this.waiters.splice(0) : [];
-      const range = this.range.clone();
-      const batch: Batch = { entries: [], payloads: [] };
-      for (const a of appends) {
-        const index = range.length;
-        const nodes: Uint8Array[] = [];
-        range.append(a.leafHash, (node) => nodes.push(node.hash));
-        batch.entries.push({ index, id: a.id, leafHash: a.leafHash, nodes: Buffer.concat(nodes), entry: a.entry });
-        batch.payloads.push(...a.payloads);
-      }
-      const sinceCheckpoint = range.length - (this.checkpoint?.size ?? 0);
-      const wantCheckpoint = waiters.length > 0 ? range.length !== this.checkpoint?.size : sinceCheckpoint >= this.checkpointEntries;
-      if (wantCheckpoint) {
-        batch.checkpoint = { size: range.length, note: signNote(formatCheckpoint(this.opts.origin, range.length, range.root()), this.opts.signingKey) };
-      }
-      const firstIndex = this.range.length;
-      try {
-        await this.store.commit(batch);
-      } catch (cause) {
-        this.failAppends(appends, waiters, cause);
+    for (let commit = this.startCommit(); commit; ) {
+      const error = await commit.outcome;
+      if (error instanceof DuplicateIdsError && this.requeueWithout(commit, error.ids)) {
+        commit = this.startCommit();
         continue;
       }
-      this.range = range;
-      if (batch.checkpoint) this.checkpoint = batch.checkpoint;
-      appends.forEach((a, i) => {
-        this.queuedIds.delete(a.id);
-        a.resolve({ index: firstIndex + i, id: a.id, leafHash: toHex(a.leafHash) });
-      });
-      waiters.forEach((w) => w.resolve(this.checkpoint!.note));
+      if (!error) {
+        this.range = commit.range;
+        if (commit.checkpoint) this.checkpoint = commit.checkpoint;
+      }
+      // The next batch goes to the store before this one's callers wake, so the writer never waits for them.
+      const next = this.startCommit();
+      if (error) this.failAppends(commit.appends, commit.waiters, error);
+      else this.resolveCommit(commit);
+      commit = next;
     }
+  }
+
+  /** Takes up to one batch off the queue and hands it to the store; undefined when there is nothing to do. */
+  private startCommit(): Commit | undefined {
+    if (this.queue.length === 0 && this.waiters.length === 0) return undefined;
+    const appends = this.queue.splice(0, MAX_BATCH);
+    const waiters = this.queue.length === 0 ? this.waiters.splice(0) : [];
+    const range = this.range.clone();
+    const batch = packBatch(appends, range, appends.flatMap((a) => a.payloads));
+    const sinceCheckpoint = range.length - (this.checkpoint?.size ?? 0);
+    const wantCheckpoint = waiters.length > 0 ? range.length !== this.checkpoint?.size : sinceCheckpoint >= this.checkpointEntries;
+    if (wantCheckpoint) {
+      batch.checkpoint = { size: range.length, note: signNote(formatCheckpoint(this.opts.origin, range.length, range.root()), this.opts.signingKey) };
+    }
+    const outcome = this.store.commit(batch).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
+    return { appends, waiters, range, checkpoint: batch.checkpoint, outcome };
+  }
+
+  /**
+   * The batch wrote nothing because some of its ids are stored already: rejects those appends and queues the rest
+   * again, ahead of newer ones. False if none of its appends has such an id (then the batch just failed).
+   */
+  private requeueWithout(commit: Commit, stored: ReadonlySet<string>): boolean {
+    const duplicates = commit.appends.filter((a) => stored.has(a.id));
+    if (duplicates.length === 0) return false;
+    for (const a of duplicates) {
+      this.queuedIds.delete(a.id);
+      a.reject(duplicateId(a.id));
+    }
+    this.queue.unshift(...commit.appends.filter((a) => !stored.has(a.id)));
+    this.waiters.unshift(...commit.waiters);
+    return true;
+  }
+
+  private resolveCommit({ appends, waiters, range }: Commit): void {
+    const first = range.length - appends.length;
+    appends.forEach((a, i) => {
+      this.queuedIds.delete(a.id);
+      a.resolve({ index: first + i, id: a.id, leafHash: toHex(a.leafHash) });
+    });
+    waiters.forEach((w) => w.resolve(this.checkpoint!.note));
   }
 
   size(): number {

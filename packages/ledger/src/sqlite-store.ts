@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
+import type { Batch } from './batch.js';
 import { HASH_SIZE } from './hash.js';
 import { nodeHome, type NodeRef } from './merkle.js';
 import { synchronousPragma, writerFor, type BatchWriter, type Durability } from './sqlite-writer.js';
-import type { Batch, LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
+import type { LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
 
 // One row per entry: the leaf hash and the interior nodes its append completed travel with the entry, so an
 // append is a single row insert and a full verify is a single sequential scan.
@@ -59,7 +60,6 @@ export class SqliteStore implements LedgerStore {
       setMeta: write(() => db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')),
       entry: db.prepare('SELECT entry FROM entries WHERE idx = ?').pluck(),
       byId: db.prepare('SELECT idx FROM entries WHERE id = ?').pluck(),
-      idsIn: db.prepare('SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?))').pluck(),
       hashesIn: db.prepare('SELECT idx, leaf, nodes FROM entries WHERE idx IN (SELECT value FROM json_each(?))').raw(),
       entryRange: db.prepare('SELECT entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       payload: db.prepare('SELECT data FROM payloads WHERE digest = ?').pluck(),
@@ -96,7 +96,7 @@ export class SqliteStore implements LedgerStore {
 
   async commit(batch: Batch): Promise<void> {
     await this.writable(this.writer).write(batch);
-    this.committed += batch.entries.length;
+    this.committed += batch.ids.length;
   }
 
   hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[] {
@@ -117,12 +117,6 @@ export class SqliteStore implements LedgerStore {
 
   indexOfId(id: string): number | undefined {
     return this.stmt.byId.get(id) as number | undefined;
-  }
-
-  existingIds(ids: readonly string[]): Set<string> {
-    // A lone append (light load) is the common batch: one index probe, no JSON round trip.
-    if (ids.length === 1) return new Set(this.stmt.byId.get(ids[0]) === undefined ? [] : ids);
-    return new Set(ids.length ? (this.stmt.idsIn.all(JSON.stringify(ids)) as string[]) : []);
   }
 
   entryRange(start: number, count: number): Uint8Array[] {

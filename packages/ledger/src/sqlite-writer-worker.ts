@@ -4,7 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Batch } from './store.js';
+import type { Batch } from './batch.js';
+import { DuplicateIdsError } from './store.js';
 import { batchTransaction, CHECKPOINT_INTERVAL_MS, synchronousPragma, type WriterData } from './sqlite-writer.js';
 
 const { path, durability, role } = workerData as WriterData;
@@ -27,6 +28,7 @@ parentPort!.on('message', (batch: Batch | 'close') => {
     commit!(batch);
     parentPort!.postMessage({ ok: true });
   } catch (error) {
-    parentPort!.postMessage({ error: (error as Error).message });
+    if (error instanceof DuplicateIdsError) parentPort!.postMessage({ duplicates: [...error.ids] });
+    else parentPort!.postMessage({ error: (error as Error).message });
   }
 });

@@ -9,7 +9,8 @@
  */
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import type { Batch } from './store.js';
+import { forEachRow, type Batch } from './batch.js';
+import { DuplicateIdsError } from './store.js';
 
 /**
  * fsync: every commit is fsynced (SQLite synchronous=FULL) — an acknowledged append survives power loss.
@@ -40,11 +41,21 @@ export function batchTransaction(db: Database.Database): (batch: Batch) => void 
   const insertEntry = db.prepare('INSERT INTO entries (idx, id, leaf, nodes, entry) VALUES (?, ?, ?, ?, ?)');
   const insertPayload = db.prepare('INSERT OR IGNORE INTO payloads (digest, data) VALUES (?, ?)');
   const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
-  return db.transaction((batch: Batch) => {
-    for (const e of batch.entries) insertEntry.run(e.index, e.id, e.leafHash, e.nodes, e.entry);
+  const storedIds = db.prepare('SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?))').pluck();
+  const write = db.transaction((batch: Batch) => {
+    forEachRow(batch, (...row) => insertEntry.run(...row));
     for (const p of batch.payloads) insertPayload.run(p.digest, p.data);
     if (batch.checkpoint) insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.note);
   });
+  return (batch) => {
+    try {
+      write(batch);
+    } catch (error) {
+      // The unique index on id is the duplicate check: ids rarely repeat, so no batch pays for asking first.
+      if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+      throw new DuplicateIdsError(new Set(storedIds.all(JSON.stringify(batch.ids)) as string[]));
+    }
+  };
 }
 
 /** Commits on the calling thread: only where a commit never fsyncs. */
@@ -89,7 +100,7 @@ export function writerFor(db: Database.Database, path: string, durability: Durab
   };
 }
 
-type Reply = { ok: true } | { error: string };
+type Reply = { ok: true } | { error: string } | { duplicates: string[] };
 
 interface WriterThread {
   worker: Worker;
@@ -149,6 +160,7 @@ function workerWriter(data: WriterData): BatchWriter {
     if (!p) return;
     if (reply instanceof Error) p.reject(reply);
     else if ('error' in reply) p.reject(new Error(reply.error));
+    else if ('duplicates' in reply) p.reject(new DuplicateIdsError(new Set(reply.duplicates)));
     else p.resolve();
   });
   return {

@@ -1,3 +1,4 @@
+import type { Batch } from './batch.js';
 import type { NodeLookup, NodeRef } from './merkle.js';
 
 /**
@@ -24,23 +25,25 @@ export interface StoredCheckpoint {
   note: string;
 }
 
-export interface Batch {
-  entries: StoredEntry[];
-  payloads: StoredPayload[];
-  checkpoint?: { size: number; note: string };
+/** Why a commit wrote nothing: ids of the batch that the store already holds (an id names one entry). */
+export class DuplicateIdsError extends Error {
+  constructor(readonly ids: ReadonlySet<string>) {
+    super(`ledger already holds ${ids.size} of the batch's ids`);
+  }
 }
 
 export interface LedgerStore {
   /** Number of committed entries. */
   size(): number;
-  /** Writes the whole batch in one transaction; resolves once durable, rejects with nothing written. */
+  /**
+   * Writes the whole batch in one transaction; resolves once durable, rejects with nothing written — with a
+   * DuplicateIdsError when some of its ids are already stored.
+   */
   commit(batch: Batch): Promise<void>;
   /** Stored subtree hashes (level 0 = leaf hashes), in the order asked; undefined where absent. */
   hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[];
   entry(index: number): Uint8Array | undefined;
   indexOfId(id: string): number | undefined;
-  /** Which of these ids are already stored. */
-  existingIds(ids: readonly string[]): Set<string>;
   entryRange(start: number, count: number): Uint8Array[];
   payload(digest: string): Uint8Array | undefined;
   deletePayload(digest: string): boolean;

@@ -41,16 +41,33 @@ test('bad records and duplicate ids are rejected with the reason', async () => {
   const twice = [ledger.append(decision(2)), ledger.append(decision(2))];
   assert.equal((await Promise.allSettled(twice)).filter((r) => r.status === 'rejected').length, 1);
   await assert.rejects(ledger.append({ ...decision(3), time: '2026-01-01 00:00:00' }), /time must be RFC 3339/);
+  for (const time of ['2026-13-01T00:00:00.000Z', '2026-02-29T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T00:00:60.000Z']) {
+    await assert.rejects(ledger.append({ ...decision(3), time }), /time must be RFC 3339/, time);
+  }
+  assert.equal((await ledger.append({ ...decision(3), id: 'leap', time: '2028-02-29T23:59:59.999Z' })).index, 2);
   await assert.rejects(ledger.append({ ...decision(3), outcome: 'maybe' as 'allow' }), /outcome/);
   await assert.rejects(ledger.append({ ...decision(3), extra: 1 } as never), /unknown field extra/);
   await assert.rejects(ledger.append({ ...decision(3), data: { n: NaN } }), /\$\.data\.n is NaN/);
   await assert.rejects(ledger.append({ ...decision(3), payloads: {} } as never), /second argument/);
   await assert.rejects(ledger.append({ ...decision(3), reasons: ['x'.repeat(70_000)] }), /limit is 65535/);
   const withUndefined = { ...decision(3), agent: undefined };
-  assert.equal((await ledger.append(withUndefined)).index, 2);
-  assert.equal(ledger.size(), 3);
+  assert.equal((await ledger.append(withUndefined)).index, 3);
+  assert.equal(ledger.size(), 4);
   await ledger.close();
   await assert.rejects(ledger.append(decision(9)), /closed/);
+});
+
+test('a stored id in a batch fails only that append; the others commit in order (writer thread)', async () => {
+  const path = join(dir, 'duplicates.db');
+  const ledger = await openLedger({ path, origin: ORIGIN, signingKey: key.skey });
+  await ledger.append(decision(1));
+  const results = await Promise.allSettled([ledger.append(decision(2)), ledger.append(decision(1), { trace: 'x' }), ledger.append(decision(3))]);
+  assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value.index : r.reason.message)), [1, 'ledger already holds a record with id dec-1', 2]);
+  assert.equal(ledger.findById('dec-3')?.index, 2);
+  await ledger.close();
+  const report = await verifyLedgerFile(path, { vkeys: [key.vkey] });
+  assert.equal(report.ok, true, report.problem?.message);
+  assert.equal(report.payloads.present, 0, 'the rejected append left no payload behind');
 });
 
 test('payloads live beside the tree; deleting one under retention keeps verification green', async () => {
