@@ -9,6 +9,7 @@ import { RegoError, type Location, type RegoErrorDetail } from './errors.js';
 import type { RuleIndex } from './indexing.js';
 import { refText } from './parser.js';
 import { specKinds } from './builtins/registry.js';
+import { isHostBuiltin } from './host-builtins.js';
 import { equal, makeObject, makeSet, typeName, type Value } from './value.js';
 
 export type RuleKind = 'complete' | 'set' | 'object' | 'func';
@@ -56,6 +57,13 @@ export class RuleNode {
   /** the evaluator's memo of this function's results, by scalar arguments, valid in scope callsScope */
   callsScope = 0;
   calls: Map<unknown, unknown> | undefined = undefined;
+  /**
+   * The rules read neither input nor anything that varies between queries (see markInputFree): with no `with`
+   * in force their value is the same in every query of the compiled policy, so the evaluator keeps it in
+   * `shared` once computed.
+   */
+  inputFree = false;
+  shared: unknown = undefined;
   constructor(readonly path: string[]) {}
 
   child(seg: string): RuleNode {
@@ -172,7 +180,11 @@ export class Compiler {
     }
     this.linkDocAnnotations(this.root);
     this.checkKinds(this.root);
-    if (this.errors.length === 0) this.checkRecursion();
+    if (this.errors.length === 0) {
+      const { nodes, deps } = this.ruleDeps();
+      this.checkRecursion(nodes, deps);
+      if (this.errors.length === 0) markInputFree(nodes, deps);
+    }
     if (this.errors.length) throw new RegoError(this.errors.slice(0, 10));
   }
 
@@ -289,14 +301,12 @@ export class Compiler {
     for (const c of n.children.values()) this.checkKinds(c);
   }
 
-  /** Rules that depend on themselves through data refs or calls (rego_recursion_error). */
-  private checkRecursion(): void {
+  /** The nodes that hold rules, and the rule nodes each one's rules reach through data refs and calls. */
+  private ruleDeps(): { nodes: RuleNode[]; deps: Map<RuleNode, Set<RuleNode>> } {
     const deps = new Map<RuleNode, Set<RuleNode>>();
-    const nodeOf = new Map<CRule, RuleNode>();
     const nodes: RuleNode[] = [];
     const walkNodes = (n: RuleNode) => { if (n.hasRules()) nodes.push(n); for (const c of n.children.values()) walkNodes(c); };
     walkNodes(this.root);
-    for (const n of nodes) for (const r of [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])]) nodeOf.set(r, n);
     // rules a data ref can reach: ground keys pick a child, anything else matches every child
     const targets = (path: (string | undefined)[], out: Set<RuleNode>, n: RuleNode = this.root, i = 0): void => {
       if (n.hasRules()) { out.add(n); return; }
@@ -311,7 +321,7 @@ export class Compiler {
     };
     for (const n of nodes) {
       const out = new Set<RuleNode>();
-      for (const first of n.rules) {
+      for (const first of [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])]) {
         for (let r: CRule | undefined = first; r; r = r.else) visitRule(r, (t) => {
           if (t.t === 'ref' && t.head.t === 'var' && t.head.name === 'data') targets(refKeys(t.path), out);
           else if (t.t === 'call' && t.op.startsWith('data.')) targets(t.op.split('.').slice(1), out);
@@ -319,6 +329,11 @@ export class Compiler {
       }
       deps.set(n, out);
     }
+    return { nodes, deps };
+  }
+
+  /** Rules that depend on themselves through data refs or calls (rego_recursion_error). */
+  private checkRecursion(nodes: RuleNode[], deps: Map<RuleNode, Set<RuleNode>>): void {
     const state = new Map<RuleNode, number>();
     const stack: RuleNode[] = [];
     const visit = (n: RuleNode): boolean => {
@@ -355,6 +370,70 @@ function pkgAnnotations(modules: Module[], pkg: string[]): CRule['pkgAnnotations
     }
   }
   return out;
+}
+
+/**
+ * Sets `inputFree` on the rule nodes whose rules (and every rule they reach) read no `input`, contain no `with`,
+ * call no nondeterministic or host-registered builtin, no `print` and no `rego.metadata.*`, and reach `data` only
+ * through references (whose targets are in `deps`), never as a whole.
+ */
+function markInputFree(nodes: RuleNode[], deps: Map<RuleNode, Set<RuleNode>>): void {
+  const own = new Map<RuleNode, boolean>();
+  for (const n of nodes) {
+    let free = true;
+    const term = (t: Term): void => {
+      switch (t.t) {
+        case 'var': if (t.slot === undefined && (t.name === 'input' || t.name === 'data')) free = false; break;
+        case 'ref':
+          if (!(t.head.t === 'var' && t.head.slot === undefined && t.head.name === 'data')) term(t.head);
+          t.path.forEach(term);
+          break;
+        case 'array': case 'set': t.items.forEach(term); break;
+        case 'object': t.items.forEach(([k, v]) => { term(k); term(v); }); break;
+        case 'call':
+          // print and rego.metadata.* have no builtin definition here
+          if (!t.op.startsWith('data.') && (!t.builtin || t.builtin.nondeterministic || isHostBuiltin(t.op))) free = false;
+          t.args.forEach(term);
+          break;
+        case 'arraycomp': case 'setcomp': term(t.head); body(t.body); break;
+        case 'objcomp': term(t.key); term(t.value); body(t.body); break;
+        case 'template': t.parts.forEach((p) => typeof p !== 'string' && term(p)); break;
+        case 'withterm': free = false; break;
+      }
+    };
+    const body = (b: Body): void => {
+      for (const e of b) {
+        if (e.with.length) free = false;
+        switch (e.k) {
+          case 'term': term(e.term); break;
+          case 'unify': case 'assign': term(e.a); term(e.b); break;
+          case 'some': break;
+          case 'somein': if (e.key) term(e.key); term(e.value); term(e.coll); break;
+          case 'every': if (e.key) term(e.key); term(e.value); term(e.coll); body(e.body); break;
+        }
+      }
+    };
+    for (const first of [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])]) {
+      for (let r: CRule | undefined = first; r; r = r.else) {
+        [...r.keys, r.value, ...(r.member ? [r.member] : []), ...(r.args ?? [])].forEach(term);
+        body(r.body);
+      }
+    }
+    // a node with children merges their documents into its value: not worth following
+    own.set(n, free && n.children.size === 0);
+  }
+  // the rule graph has no cycles here (checkRecursion ran first)
+  const done = new Map<RuleNode, boolean>();
+  const free = (n: RuleNode): boolean => {
+    let f = done.get(n);
+    if (f === undefined) {
+      f = own.get(n) ?? false;
+      for (const d of deps.get(n) ?? []) if (f) f = free(d);
+      done.set(n, f);
+    }
+    return f;
+  };
+  for (const n of nodes) n.inputFree = free(n);
 }
 
 function refKeys(path: Term[]): (string | undefined)[] {

@@ -657,7 +657,16 @@ export class Evaluator {
   /** Full value of the document at a node (cached per query and `with` context). */
   private nodeValue(node: RuleNode, base: Value | undefined, at: Value[]): Value | undefined {
     if (!this.overrides.length) {
-      const c = this.cached(node);
+      let c = this.cached(node);
+      if (c === undefined && node.inputFree && !this.mocks.size && !this.opts.explain) {
+        // the same in every query of this policy: computed once (explanations still see the rules evaluate)
+        c = node.shared as Cached | undefined;
+        if (c === undefined) {
+          const v = this.computeNode(node, base);
+          node.shared = c = v === undefined ? UNDEF : v;
+        }
+        this.setCached(node, c);
+      }
       if (c !== undefined) return c === UNDEF ? undefined : c;
     }
     const below = this.overrides.length ? this.overrides.filter((o) => o.path.length > at.length && isPrefix(at, o.path)) : [];

@@ -145,3 +145,40 @@ test('rule indexing: glob.match patterns are bucketed by their first segment', (
   assert.equal(allowed({ path: 42, admin: true }), true);
   assert.equal(allowed({ path: 'nope', method: 'GET' }), false);
 });
+
+test('rules that read no input are shared between queries, and only those', () => {
+  const src = `package s
+import rego.v1
+
+limits := {name: l | some name, l in data.cfg.limits}
+
+via_function := f(1)
+
+f(x) := x if input.flag
+
+printed if print("printed")
+
+over if input.n > limits.a
+
+over_mocked if {
+  input.n > limits.a with data.cfg.limits as {"a": 100}
+}
+`;
+  const printed: string[] = [];
+  const policy = compile({ modules: { 's.rego': src }, data: { cfg: { limits: { a: 5 } } }, print: (m) => printed.push(m) });
+  const ask = (q: string, input: unknown) => policy.prepare(q).eval({ input }).results[0]?.expressions[0].value;
+  assert.equal(ask('data.s.over', { n: 7 }), true);
+  assert.equal(ask('data.s.over', { n: 3 }), undefined);
+  assert.deepEqual(ask('data.s.limits', {}), { a: 5 });
+  // a `with` on data is not answered from the shared value
+  assert.equal(ask('data.s.over_mocked', { n: 7 }), undefined);
+  assert.deepEqual(policy.prepare('x := data.s.limits with data.cfg.limits as {"b": 1}').eval({ input: {} }).results[0].bindings.x, { b: 1 });
+  assert.deepEqual(ask('data.s.limits', {}), { a: 5 });
+  // reading input through a function makes a rule input-dependent
+  assert.equal(ask('data.s.via_function', { flag: true }), 1);
+  assert.equal(ask('data.s.via_function', { flag: false }), undefined);
+  // print is a side effect of every query
+  ask('data.s.printed', {});
+  ask('data.s.printed', {});
+  assert.deepEqual(printed, ['printed', 'printed']);
+});
