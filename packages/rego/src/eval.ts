@@ -414,7 +414,7 @@ export class Evaluator {
         const args = t.args;
         const vals: Value[] = new Array(args.length);
         for (let i = 0; i < args.length; i++) {
-          const v = this.direct(args[i], frame);
+          const v = this.directKey(args[i], frame);
           if (v === NOT_DIRECT) return NOT_DIRECT;
           if (v === undefined) return undefined;
           vals[i] = v;
@@ -461,7 +461,7 @@ export class Evaluator {
     return { i, node, base };
   }
 
-  /** `direct` for a reference key: constants and bound vars without the general dispatch. */
+  /** `direct` for a reference key or call argument: constants and bound vars without the general dispatch. */
   private directKey(p: Term, frame: Value[]): Value | undefined | typeof NOT_DIRECT {
     if (p.t === 'scalar' || p.t === 'const') return p.v;
     if (p.t === 'var' && p.slot !== undefined) { const v = frame[p.slot]; return v === undefined ? NOT_DIRECT : v; }

@@ -21,6 +21,8 @@ export interface RuleIndex {
   wild: CRule[];
   /** rules that do not test the ref: always candidates */
   rest: CRule[];
+  /** candidate lists already put together, by bucket */
+  merged: Map<unknown, CRule[]>;
 }
 
 const MIN_RULES = 4;
@@ -103,19 +105,27 @@ export function buildIndex(rules: CRule[]): RuleIndex | undefined {
     const list = byValue.get(t.bucket);
     if (list) list.push(r); else byValue.set(t.bucket, [r]);
   });
-  return { ref: sample!.ref, kind: sample!.kind, delimiters: sample!.delimiters, byValue, wild, rest };
+  return { ref: sample!.ref, kind: sample!.kind, delimiters: sample!.delimiters, byValue, wild, rest, merged: new Map() };
 }
 
 /** Candidate rules for the value the index ref has (undefined: the ref is undefined). */
 export function candidatesFor(idx: RuleIndex, v: Value | undefined): CRule[] {
   if (v === undefined) return idx.rest;
   if (idx.kind === 'equal') {
-    const hit = idx.byValue.get(keyOf(v));
+    const bucket = keyOf(v);
+    const hit = idx.byValue.get(bucket);
     if (!hit) return idx.rest;
-    return idx.rest.length ? [...hit, ...idx.rest] : hit;
+    if (!idx.rest.length) return hit;
+    let list = idx.merged.get(bucket);
+    if (!list) idx.merged.set(bucket, (list = [...hit, ...idx.rest]));
+    return list;
   }
   if (typeof v !== 'string') return idx.rest;
-  const hit = idx.byValue.get(firstSegment(v, idx.delimiters!)) ?? [];
+  const bucket = firstSegment(v, idx.delimiters!);
+  const hit = idx.byValue.get(bucket);
+  if (!hit) return idx.wild.length ? [...idx.wild, ...idx.rest] : idx.rest;
   if (!idx.wild.length && !idx.rest.length) return hit;
-  return [...hit, ...idx.wild, ...idx.rest];
+  let list = idx.merged.get(bucket);
+  if (!list) idx.merged.set(bucket, (list = [...hit, ...idx.wild, ...idx.rest]));
+  return list;
 }

@@ -24,9 +24,17 @@ export function keyOf(v: Value): unknown {
   }
 }
 
+/**
+ * The map of every empty set and object until its first member: many collections a policy builds stay empty
+ * (no denials, no obligations), and they need no map of their own. Never written: add/set replace it first.
+ */
+const NO_ENTRIES = new Map<unknown, Value>();
+
 export class RSet {
-  private readonly map = new Map<unknown, Value>();
+  private map: Map<unknown, Value> = NO_ENTRIES;
   private sorted: Value[] | undefined;
+  /** valueToString of the set, kept: it is the set's key as a member or object key */
+  text: string | undefined;
 
   get size(): number {
     return this.map.size;
@@ -50,18 +58,22 @@ export class RSet {
   add(v: Value): void {
     const k = keyOf(v);
     if (!this.map.has(k)) {
+      if (this.map === NO_ENTRIES) this.map = new Map();
       this.map.set(k, v);
       this.sorted = undefined;
+      this.text = undefined;
     }
   }
 }
 
 export class RObject {
   /** values by canonical key (`keyOf`): no per-entry pair is kept, most keys are strings that key themselves */
-  private readonly map = new Map<unknown, Value>();
+  private map: Map<unknown, Value> = NO_ENTRIES;
   /** the keys whose canonical key is not the key itself (composites, strings starting with \u0001) */
   private odd: Map<unknown, Value> | undefined;
   private sorted: [Value, Value][] | undefined;
+  /** valueToString of the object, kept: it is the object's key as a set member or object key */
+  text: string | undefined;
 
   get size(): number {
     return this.map.size;
@@ -92,8 +104,10 @@ export class RObject {
   set(k: Value, v: Value): void {
     const ck = keyOf(k);
     if (ck !== k && typeof k !== 'number') (this.odd ??= new Map()).set(ck, k);
+    if (this.map === NO_ENTRIES) this.map = new Map();
     this.map.set(ck, v);
     this.sorted = undefined;
+    this.text = undefined;
   }
   /** The key stored under a canonical key. */
   private keyOf(ck: unknown): Value {
@@ -292,9 +306,9 @@ export function valueToString(v: Value): string {
   const scalar = scalarText(v);
   if (scalar !== undefined) return scalar;
   if (Array.isArray(v)) return `[${v.map(valueToString).join(', ')}]`;
-  if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.values().map(valueToString).join(', ')}}`;
+  if (v instanceof RSet) return (v.text ??= v.size === 0 ? 'set()' : `{${v.values().map(valueToString).join(', ')}}`);
   const o = v as RObject;
-  return `{${o.entries().map(([k, x]) => `${valueToString(k)}: ${valueToString(x)}`).join(', ')}}`;
+  return (o.text ??= `{${o.entries().map(([k, x]) => `${valueToString(k)}: ${valueToString(x)}`).join(', ')}}`);
 }
 
 export { numFromString };
