@@ -8,20 +8,15 @@ import { BigDec, cmpNum, isNumValue, numFromJS, numFromString, numToJS, numToStr
 export type { Num } from './num.js';
 export type Value = null | boolean | string | Num | Value[] | RSet | RObject;
 
-/** Map key for a value: primitives stand for themselves, composites use their canonical text. */
+/**
+ * Map key for a value: primitives stand for themselves, composites use their canonical text. (Here and in
+ * typeName, `typeof v === '...'` tests compile to type checks; a switch on `typeof v` calls V8's Typeof.)
+ */
 export function keyOf(v: Value): unknown {
-  switch (typeof v) {
-    case 'string':
-      return v.charCodeAt(0) === 1 ? `\u0001s${v}` : v;
-    case 'number':
-      return v === 0 ? 0 : v; // -0 and 0 are one key
-    case 'boolean':
-    case 'bigint':
-      return v;
-    default:
-      if (v === null) return null;
-      return `\u0001c${valueToString(v)}`;
-  }
+  if (typeof v === 'string') return v.charCodeAt(0) === 1 ? `\u0001s${v}` : v;
+  if (typeof v === 'number') return v === 0 ? 0 : v; // -0 and 0 are one key
+  if (typeof v === 'boolean' || typeof v === 'bigint' || v === null) return v;
+  return `\u0001c${valueToString(v)}`;
 }
 
 /**
@@ -144,17 +139,14 @@ export function isArray(v: Value): v is Value[] {
 export type TypeName = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object' | 'set';
 
 export function typeName(v: Value): TypeName {
-  switch (typeof v) {
-    case 'string': return 'string';
-    case 'number': case 'bigint': return 'number';
-    case 'boolean': return 'boolean';
-    default:
-      if (v === null) return 'null';
-      if (Array.isArray(v)) return 'array';
-      if (v instanceof RObject) return 'object';
-      if (v instanceof RSet) return 'set';
-      return 'number'; // BigDec
-  }
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'number';
+  if (typeof v === 'boolean') return 'boolean';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof RObject) return 'object';
+  if (v instanceof RSet) return 'set';
+  return 'number'; // BigDec
 }
 
 const TYPE_RANK: Record<TypeName, number> = { null: 0, boolean: 1, number: 2, string: 3, array: 4, object: 5, set: 6 };
