@@ -4,12 +4,15 @@
  * UTF-16 code units. Anything I-JSON cannot carry is rejected instead of being silently dropped.
  */
 export function canonicalJson(value: unknown): string {
+  // Pieces joined once at the end: concatenating as we go left a trail of intermediate strings for the GC.
+  const out: string[] = [];
   try {
-    return serialize(value, new Set());
+    write(value, out, []);
   } catch (error) {
     if (error instanceof CanonicalJsonError) throw new TypeError(`canonicalJson: $${error.path.join('')} ${error.problem}`);
     throw error;
   }
+  return out.join('');
 }
 
 /** Collects the path while the stack unwinds, so the happy path builds no path strings. */
@@ -23,18 +26,33 @@ class CanonicalJsonError extends Error {
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function serialize(value: unknown, ancestors: Set<object>): string {
-  if (value === null) return 'null';
+/**
+ * Appends the canonical JSON of value to out. ancestors are the containers being written, to refuse cycles; a list
+ * scan suffices, as the call stack overflows long before nesting makes it slow.
+ */
+function write(value: unknown, out: string[], ancestors: object[]): void {
+  if (value === null) {
+    out.push('null');
+    return;
+  }
   switch (typeof value) {
     case 'boolean':
-      return value ? 'true' : 'false';
+      out.push(value ? 'true' : 'false');
+      return;
     case 'number':
       if (!Number.isFinite(value)) throw new CanonicalJsonError(`is ${value}, which JSON cannot represent`);
-      return JSON.stringify(value);
+      out.push(JSON.stringify(value));
+      return;
     case 'string':
-      return serializeString(value);
+      out.push(serializeString(value));
+      return;
     case 'object':
-      return serializeContainer(value as object, ancestors);
+      if (ancestors.includes(value)) throw new CanonicalJsonError('is a cycle');
+      ancestors.push(value);
+      if (Array.isArray(value)) writeArray(value, out, ancestors);
+      else writeObject(value, out, ancestors);
+      ancestors.pop();
+      return;
     default:
       throw new CanonicalJsonError(`is ${typeof value}, which JSON cannot represent`);
   }
@@ -63,40 +81,51 @@ function addSegment(error: unknown, segment: string): never {
   throw error;
 }
 
-function serializeContainer(value: object, ancestors: Set<object>): string {
-  if (ancestors.has(value)) throw new CanonicalJsonError('is a cycle');
-  ancestors.add(value);
-  try {
-    if (Array.isArray(value)) {
-      let out = '[';
-      for (let i = 0; i < value.length; i++) {
-        if (i > 0) out += ',';
-        try {
-          out += serialize(value[i], ancestors);
-        } catch (error) {
-          addSegment(error, `[${i}]`);
-        }
-      }
-      return `${out}]`;
+function writeArray(value: readonly unknown[], out: string[], ancestors: object[]): void {
+  out.push('[');
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out.push(',');
+    try {
+      write(value[i], out, ancestors);
+    } catch (error) {
+      addSegment(error, `[${i}]`);
     }
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      throw new CanonicalJsonError(`is a ${proto?.constructor?.name ?? 'non-plain'} object; only plain objects and arrays are allowed`);
-    }
-    const keys = Object.keys(value).sort();
-    let out = '{';
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const item = (value as Record<string, unknown>)[key];
-      try {
-        if (item === undefined) throw new CanonicalJsonError('is undefined');
-        out += `${i > 0 ? ',' : ''}${quoteKey(key)}:${serialize(item, ancestors)}`;
-      } catch (error) {
-        addSegment(error, `.${key}`);
-      }
-    }
-    return `${out}}`;
-  } finally {
-    ancestors.delete(value);
   }
+  out.push(']');
+}
+
+function writeObject(value: object, out: string[], ancestors: object[]): void {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CanonicalJsonError(`is a ${proto?.constructor?.name ?? 'non-plain'} object; only plain objects and arrays are allowed`);
+  }
+  const keys = sortKeys(Object.keys(value));
+  out.push('{');
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const item = (value as Record<string, unknown>)[key];
+    try {
+      if (item === undefined) throw new CanonicalJsonError('is undefined');
+      out.push(i > 0 ? ',' : '', quoteKey(key), ':');
+      write(item, out, ancestors);
+    } catch (error) {
+      addSegment(error, `.${key}`);
+    }
+  }
+  out.push('}');
+}
+
+/**
+ * Sorts by UTF-16 code units, as Array.prototype.sort does; the few keys of a typical object are sorted in place
+ * by insertion, because sort() copies into a work array on every call.
+ */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
 }

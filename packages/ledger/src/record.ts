@@ -20,7 +20,7 @@ export interface LedgerRecord {
 export const MAX_ENTRY_BYTES = 65535;
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const FIELDS = new Set(['v', 'type', 'id', 'time', 'agent', 'action_digest', 'outcome', 'reasons', 'policy_digest', 'links', 'payloads', 'data']);
 const OUTCOMES = new Set(['allow', 'deny', 'escalate']);
@@ -42,15 +42,23 @@ function daysInMonth(year: number, month: number): number {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
+/** The decimal number in text[start, start + length), all digits (TIME has matched). */
+function digits(text: string, start: number, length: number): number {
+  let n = 0;
+  for (let i = start; i < start + length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+}
+
 /** No Feb 30, no 24:00, no leap second: checked by arithmetic, as a Date round trip costs a microsecond per append. */
-function isRealInstant(match: RegExpExecArray): boolean {
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59;
+function isRealInstant(time: string): boolean {
+  const month = digits(time, 5, 2);
+  const day = digits(time, 8, 2);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(digits(time, 0, 4), month) &&
+    digits(time, 11, 2) <= 23 && digits(time, 14, 2) <= 59 && digits(time, 17, 2) <= 59;
 }
 
 function checkTime(value: unknown): void {
-  const match = typeof value === 'string' ? TIME.exec(value) : null;
-  if (!match || !isRealInstant(match)) {
+  if (typeof value !== 'string' || !TIME.test(value) || !isRealInstant(value)) {
     fail(`time must be RFC 3339 UTC with milliseconds, e.g. 2026-01-31T12:00:00.000Z (got ${JSON.stringify(value)})`);
   }
 }
@@ -97,10 +105,14 @@ export function validateRecord(record: unknown): asserts record is LedgerRecord 
   if (record.data !== undefined && !isPlainObject(record.data)) fail('data must be an object');
 }
 
+function hasUndefinedField(record: object): boolean {
+  for (const key in record) if ((record as Record<string, unknown>)[key] === undefined) return true;
+  return false;
+}
+
 /** Drops top-level fields set to undefined (TypeScript optional fields), then validates. */
 export function normalizeRecord(record: object): LedgerRecord {
-  const values = Object.values(record);
-  const copy = values.includes(undefined) ? Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) : record;
+  const copy = hasUndefinedField(record) ? Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) : record;
   validateRecord(copy);
   return copy;
 }
