@@ -3,6 +3,7 @@ import { formatCheckpoint } from './checkpoint.js';
 import { hashLeaf, sha256Hex, toHex } from './hash.js';
 import { CompactRange, TreeReader, cachedLookup } from './merkle.js';
 import { parseSignerKey, signNote, type SignerKey } from './note.js';
+import { CommitPacer } from './pacer.js';
 import { formatProofFile } from './proof-file.js';
 import { decodeRecord, encodeRecord, normalizeRecord, type LedgerRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -121,6 +122,7 @@ class StoreBackedLedger implements Ledger {
   private readonly queuedIds = new Set<string>();
   private flushing: Promise<void> | undefined;
   private scheduled = false;
+  private readonly pacer = new CommitPacer();
   private closed = false;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly checkpointEntries: number;
@@ -202,7 +204,8 @@ class StoreBackedLedger implements Ledger {
 
   /** Group commit: what is queued becomes one transaction; what queues meanwhile becomes the next one. */
   private async flush(): Promise<void> {
-    for (let commit = this.startCommit(); commit; ) {
+    const queued = this.queue.length;
+    for (let commit = this.startCommit(this.pacer.split(queued) ? Math.ceil(queued / 2) : MAX_BATCH); commit; ) {
       const error = await commit.outcome;
       if (error instanceof DuplicateIdsError && this.requeueWithout(commit, error.ids)) {
         commit = this.startCommit();
@@ -212,8 +215,9 @@ class StoreBackedLedger implements Ledger {
         this.range = commit.range;
         if (commit.checkpoint) this.checkpoint = commit.checkpoint;
       }
-      // The next batch goes to the store before this one's callers wake, so the writer never waits for them.
-      const next = this.startCommit();
+      // Split in two groups, the other group's batch goes to the store before this one's callers wake, and commits
+      // while they work; merged, it waits (the flush ends) and their next appends join it.
+      const next = this.pacer.split(commit.appends.length + this.queue.length) ? this.startCommit() : undefined;
       if (error) this.failAppends(commit.appends, commit.waiters, error);
       else this.resolveCommit(commit);
       commit = next;
@@ -221,9 +225,9 @@ class StoreBackedLedger implements Ledger {
   }
 
   /** Takes up to one batch off the queue and hands it to the store; undefined when there is nothing to do. */
-  private startCommit(): Commit | undefined {
+  private startCommit(limit = MAX_BATCH): Commit | undefined {
     if (this.queue.length === 0 && this.waiters.length === 0) return undefined;
-    const appends = this.queue.splice(0, MAX_BATCH);
+    const appends = this.queue.splice(0, Math.min(limit, MAX_BATCH));
     const waiters = this.queue.length === 0 ? this.waiters.splice(0) : [];
     const range = this.range.clone();
     const batch = packBatch(appends, range, appends.flatMap((a) => a.payloads));
@@ -233,7 +237,7 @@ class StoreBackedLedger implements Ledger {
       batch.checkpoint = { size: range.length, note: signNote(formatCheckpoint(this.opts.origin, range.length, range.root()), this.opts.signingKey) };
     }
     const outcome = this.store.commit(batch).then(
-      () => undefined,
+      (committedMs) => void this.pacer.committed(committedMs),
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
     return { appends, waiters, range, checkpoint: batch.checkpoint, outcome };
@@ -256,6 +260,7 @@ class StoreBackedLedger implements Ledger {
   }
 
   private resolveCommit({ appends, waiters, range }: Commit): void {
+    this.pacer.resolved(appends.length);
     const first = range.length - appends.length;
     appends.forEach((a, i) => {
       this.queuedIds.delete(a.id);

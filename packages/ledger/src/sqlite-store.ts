@@ -94,9 +94,10 @@ export class SqliteStore implements LedgerStore {
     return this.writer ? this.committed : (this.stmt.size.get() as number);
   }
 
-  async commit(batch: Batch): Promise<void> {
-    await this.writable(this.writer).write(batch);
+  async commit(batch: Batch): Promise<number> {
+    const committedMs = await this.writable(this.writer).write(batch);
     this.committed += batch.ids.length;
+    return committedMs;
   }
 
   hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[] {

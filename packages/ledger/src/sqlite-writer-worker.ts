@@ -25,8 +25,7 @@ parentPort!.on('message', (batch: Batch | 'close') => {
     return;
   }
   try {
-    commit!(batch);
-    parentPort!.postMessage({ ok: true });
+    parentPort!.postMessage({ committedMs: commit!(batch) });
   } catch (error) {
     if (error instanceof DuplicateIdsError) parentPort!.postMessage({ duplicates: [...error.ids] });
     else parentPort!.postMessage({ error: (error as Error).message });

@@ -30,14 +30,14 @@ export function synchronousPragma(durability: Durability): string {
 export interface BatchWriter {
   /** Resolves once the writer can commit; rejects if it cannot open the database. */
   ready: Promise<void>;
-  /** Writes the batch in one transaction; resolves once committed at the configured durability. */
-  write(batch: Batch): Promise<void>;
+  /** Writes the batch in one transaction; resolves once committed at the configured durability, with the ms it took. */
+  write(batch: Batch): Promise<number>;
   /** Called with no batch in flight. */
   close(): void;
 }
 
-/** The statements a batch needs, on a writable connection. */
-export function batchTransaction(db: Database.Database): (batch: Batch) => void {
+/** The statements a batch needs, on a writable connection; the returned commit reports how many ms it took. */
+export function batchTransaction(db: Database.Database): (batch: Batch) => number {
   const insertEntry = db.prepare('INSERT INTO entries (idx, id, leaf, nodes, entry) VALUES (?, ?, ?, ?, ?)');
   const insertPayload = db.prepare('INSERT OR IGNORE INTO payloads (digest, data) VALUES (?, ?)');
   const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
@@ -48,8 +48,10 @@ export function batchTransaction(db: Database.Database): (batch: Batch) => void 
     if (batch.checkpoint) insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.note);
   });
   return (batch) => {
+    const started = performance.now();
     try {
       write(batch);
+      return performance.now() - started;
     } catch (error) {
       // The unique index on id is the duplicate check: ids rarely repeat, so no batch pays for asking first.
       if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
@@ -64,7 +66,7 @@ function inlineWriter(db: Database.Database): BatchWriter {
   return {
     ready: Promise.resolve(),
     async write(batch) {
-      run(batch);
+      return run(batch);
     },
     close() {},
   };
@@ -100,7 +102,7 @@ export function writerFor(db: Database.Database, path: string, durability: Durab
   };
 }
 
-type Reply = { ok: true } | { error: string } | { duplicates: string[] };
+type Reply = { committedMs: number } | { error: string } | { duplicates: string[] };
 
 interface WriterThread {
   worker: Worker;
@@ -151,7 +153,7 @@ function writerThread(data: WriterData): WriterThread {
 /** Commits on a worker thread; one batch in flight at a time, as the ledger sends them. */
 function workerWriter(data: WriterData): BatchWriter {
   const thread = writerThread(data);
-  let pending: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  let pending: { resolve: (committedMs: number) => void; reject: (error: Error) => void } | undefined;
   thread.onReply((reply) => {
     const p = pending;
     pending = undefined;
@@ -161,7 +163,7 @@ function workerWriter(data: WriterData): BatchWriter {
     if (reply instanceof Error) p.reject(reply);
     else if ('error' in reply) p.reject(new Error(reply.error));
     else if ('duplicates' in reply) p.reject(new DuplicateIdsError(new Set(reply.duplicates)));
-    else p.resolve();
+    else p.resolve(reply.committedMs);
   });
   return {
     ready: thread.ready,

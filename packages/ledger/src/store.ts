@@ -36,10 +36,11 @@ export interface LedgerStore {
   /** Number of committed entries. */
   size(): number;
   /**
-   * Writes the whole batch in one transaction; resolves once durable, rejects with nothing written — with a
-   * DuplicateIdsError when some of its ids are already stored.
+   * Writes the whole batch in one transaction; resolves once durable with the ms the commit itself took (not
+   * counting any hand-over, it paces batching), rejects with nothing written — with a DuplicateIdsError when
+   * some of its ids are already stored.
    */
-  commit(batch: Batch): Promise<void>;
+  commit(batch: Batch): Promise<number>;
   /** Stored subtree hashes (level 0 = leaf hashes), in the order asked; undefined where absent. */
   hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[];
   entry(index: number): Uint8Array | undefined;

@@ -131,7 +131,8 @@ test('a store failure rejects the appends of that batch and never resolves them'
   saboteur.exec("CREATE TRIGGER disk_on_fire BEFORE INSERT ON entries BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
   const results = await Promise.allSettled([ledger.append(decision(1)), ledger.append(decision(2), { trace: 'x' })]);
   assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
-  assert.match((results[0] as PromiseRejectedResult).reason.message, /ledger store failure; 2 append\(s\) not recorded: disk on fire/);
+  // One batch or two: a burst of appends at an idle writer may be split (see CommitPacer).
+  for (const r of results) assert.match((r as PromiseRejectedResult).reason.message, /ledger store failure; [12] append\(s\) not recorded: disk on fire/);
   assert.equal(ledger.size(), 1);
   saboteur.exec('DROP TRIGGER disk_on_fire');
   saboteur.close();

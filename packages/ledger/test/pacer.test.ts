@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { CommitPacer } from '../src/pacer.js';
+
+/** Resolves `count` appends whose callers then work for `ms` before the event loop moves on. */
+async function burst(pacer: CommitPacer, count: number, ms: number): Promise<void> {
+  pacer.resolved(count);
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+  await nextTurn();
+}
+
+test('the pacer splits rounds only while a commit is quicker than the callers it waits for', async () => {
+  const pacer = new CommitPacer();
+  assert.equal(pacer.split(64), false, 'no commit measured yet');
+  await burst(pacer, 64, 20);
+  pacer.committed(1);
+  assert.equal(pacer.split(64), true, 'a 1 ms commit against a 20 ms burst');
+  assert.equal(pacer.split(1), false, 'a lone caller has nothing to overlap');
+  pacer.committed(200);
+  assert.equal(pacer.split(64), false, 'a slow disk: one fsync per round');
+});
