@@ -6,7 +6,7 @@
  * per round, so when commits are slow the groups stay merged in one batch.
  */
 export class CommitPacer {
-  /** What the store reported for the last commit; until then, no split. */
+  /** How long the last commit ran off the event loop, as the store reported it; until then, no split. */
   private commitMs = Infinity;
   /** The callers' work per resolved append, from the last burst. */
   private burstMsPerAppend = 0;
@@ -25,9 +25,10 @@ export class CommitPacer {
   /**
    * Whether a round of `appends` (all callers' appends between two commits of the same caller) is better split in
    * two batches. Measured on a 2-core VM, splitting won while a commit took up to about one and a half times the
-   * burst of the round's callers, and lost badly once commits took several bursts (a slow disk).
+   * burst of the round's callers, and lost badly once commits took several bursts (a slow disk). A commit that
+   * runs on the event loop leaves nothing to overlap.
    */
   split(appends: number): boolean {
-    return this.commitMs < 1.5 * this.burstMsPerAppend * appends;
+    return this.commitMs > 0 && this.commitMs < 1.5 * this.burstMsPerAppend * appends;
   }
 }

@@ -36,9 +36,9 @@ export interface LedgerStore {
   /** Number of committed entries. */
   size(): number;
   /**
-   * Writes the whole batch in one transaction; resolves once durable with the ms the commit itself took (not
-   * counting any hand-over, it paces batching), rejects with nothing written — with a DuplicateIdsError when
-   * some of its ids are already stored.
+   * Writes the whole batch in one transaction; resolves once durable with the ms the commit itself ran off the
+   * event loop (0 when it ran on it; this paces batching), rejects with nothing written — with a DuplicateIdsError
+   * when some of its ids are already stored.
    */
   commit(batch: Batch): Promise<number>;
   /** Stored subtree hashes (level 0 = leaf hashes), in the order asked; undefined where absent. */
