@@ -6,12 +6,15 @@ import { synchronousPragma, writerFor, type BatchWriter, type Durability } from 
 import type { LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
 
 // One row per entry: the leaf hash and the interior nodes its append completed travel with the entry, so an
-// append is a single row insert and a full verify is a single sequential scan.
+// append is a single row insert and a full verify is a single sequential scan. Payloads go to a rowid table in
+// arrival order with the digest in a separate index: keyed by digest (random) with the data inline, every insert
+// split pages across a growing B-tree (measured ~1.8x the commit cost at 300k payloads). Older files with the
+// digest-keyed table keep working: every statement names only digest and data.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, leaf BLOB NOT NULL, nodes BLOB NOT NULL, entry BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_id ON entries (id);
-CREATE TABLE IF NOT EXISTS payloads (digest TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS payloads (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, note TEXT NOT NULL);
 `;
 

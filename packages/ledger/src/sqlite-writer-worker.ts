@@ -12,6 +12,8 @@ const { path, durability, role } = workerData as WriterData;
 const db = new Database(path, { fileMustExist: true });
 db.pragma('journal_mode = WAL');
 db.pragma(synchronousPragma(durability));
+// In buffered mode only the checkpoint thread moves the WAL into the database, off the commit path.
+if (durability === 'buffered') db.pragma('wal_autocheckpoint = 0');
 const commit = role === 'commit' ? batchTransaction(db) : undefined;
 // PASSIVE never waits for (or blocks) the main connection's commits; a failure ends the thread, which fails writes.
 const timer = role === 'checkpoint' ? setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), CHECKPOINT_INTERVAL_MS) : undefined;

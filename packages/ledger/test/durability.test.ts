@@ -1,6 +1,6 @@
 /**
- * Durability modes of a file-backed ledger (fsync commits on a writer thread, buffered commits inline with a
- * checkpointing thread): both survive a reopen, and each sets the SQLite synchronous level it documents.
+ * Durability modes of a file-backed ledger (both commit on a writer thread; buffered adds a checkpointing
+ * thread): both survive a reopen, and each sets the SQLite synchronous level it documents.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,4 +43,26 @@ test('each durability maps to its SQLite synchronous level; an unknown one is re
     openLedger({ path: join(tempDir(), 'x.db'), origin: ORIGIN, signingKey: skey, durability: 'sometimes' as Durability }),
     /unknown ledger durability "sometimes"; expected one of fsync, buffered/,
   );
+});
+
+test('a file made with the digest-keyed payload table (before the rowid layout) still appends, reads and verifies payloads', async () => {
+  const { skey, vkey } = generateKey(ORIGIN);
+  const path = join(tempDir(), 'old-layout.db');
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.exec('CREATE TABLE payloads (digest TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID');
+  old.close();
+  const ledger = await openLedger({ path, origin: ORIGIN, signingKey: skey });
+  const first = await ledger.append(decision(0), { input: '{"n":0}' });
+  await ledger.append(decision(1), { input: '{"n":0}' }); // same bytes: stored once
+  const digest = ledger.getRecord(first.index)!.payloads!.input!;
+  assert.equal(Buffer.from(ledger.getPayload(digest)!).toString(), '{"n":0}');
+  await ledger.close();
+  const check = new Database(path, { readonly: true });
+  assert.match(String(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'payloads'").pluck().get()), /WITHOUT ROWID/);
+  assert.equal(check.prepare('SELECT count(*) FROM payloads').pluck().get(), 1);
+  check.close();
+  const report = await verifyLedgerFile(path, { vkeys: [vkey] });
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.deepEqual(report.payloads, { present: 1, referenced: 1, deleted: 0 });
 });
