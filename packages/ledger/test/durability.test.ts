@@ -1,6 +1,7 @@
 /**
- * Durability modes of a file-backed ledger (both commit on a writer thread; buffered adds a checkpointing
- * thread): both survive a reopen, and each sets the SQLite synchronous level it documents.
+ * Durability modes of a file-backed ledger (fsync commits on a writer thread; buffered commits small batches
+ * inline and larger ones on the thread, and checkpoints on a second thread): both survive a reopen, and each sets
+ * the SQLite synchronous level it documents.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,10 +23,13 @@ for (const durability of DURABILITIES) {
     const reopened = await openLedger({ path, origin: ORIGIN, signingKey: skey, durability });
     assert.equal(reopened.size(), 200);
     assert.equal(reopened.findById('dec-137')?.index, 137);
-    assert.equal((await reopened.append(decision(200))).index, 200);
+    // One append alone is a batch of one: in buffered mode it commits inline, the 200 above mostly on the thread.
+    assert.equal((await reopened.append(decision(200), { input: '{"n":200}' })).index, 200);
     await reopened.close();
     const report = await verifyLedgerFile(path, { vkeys: [vkey] });
     assert.equal(report.ok, true, JSON.stringify(report));
+    assert.equal(report.entries, 201);
+    assert.deepEqual(report.payloads, { present: 201, referenced: 201, deleted: 0 });
   });
 }
 

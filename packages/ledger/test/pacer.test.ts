@@ -23,7 +23,7 @@ test('the pacer splits rounds only while a commit is quicker than the callers it
   assert.equal(pacer.split(64), false, 'a very slow disk: one fsync per round');
 });
 
-test('commits on the event loop (in-memory stores) are never split: there is nothing to overlap', async () => {
+test('commits on the event loop (in-memory stores, small buffered batches) are never split: there is nothing to overlap', async () => {
   const pacer = new CommitPacer();
   await burst(pacer, 64, 20);
   pacer.committed(0);
