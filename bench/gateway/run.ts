@@ -5,7 +5,9 @@
  * (`gatekeeper serve`, own process: the OAGF standard policy library, the SQLite ledger, a non-streamed chat
  * completion whose response carries one tool call, so every request takes two decisions and two ledger
  * appends) once per ledger durability — `fsync` (the default: every group commit waits for the disk) and
- * `buffered` (fields prefixed `fast_`: survives a process crash, not power loss) — and through @portkey-ai/gateway as a pass-through peer (own process). For each: latency
+ * `buffered` (fields prefixed `fast_`: survives a process crash, not power loss) — through @portkey-ai/gateway as a
+ * pass-through peer (own process), and through a bare node:http + undici pass-through (bare-proxy.ts, fields
+ * prefixed `bare_`): the floor any Node.js gateway pays for the hop on this machine. For each: latency
  * p50/p99 under an open-loop 1,000 req/s, and the maximum req/s with back-to-back workers. Also the time
  * to the first text byte of an allowed stream, direct and through the gatekeeper.
  *
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
     });
 
     const upstream = `http://127.0.0.1:${upstreamPort}`;
+    const bareStarted = await start('bare proxy', ['--import', 'tsx', join(here, 'bare-proxy.ts'), upstream], /^(\d+)$/m);
     const direct = target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` });
     const gatekeeper = target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` });
     const fast = target('gk-buffered', fastStarted[1]!, { authorization: `Bearer ${AGENT_KEY}` });
@@ -171,7 +174,8 @@ async function main(): Promise<void> {
       'x-portkey-provider': 'openai',
       'x-portkey-custom-host': `${upstream}/v1`,
     });
-    const targets = [direct, gatekeeper, fast, peer];
+    const bare = target('bare-proxy', `http://127.0.0.1:${bareStarted[1]}`, { authorization: `Bearer ${UPSTREAM_KEY}` });
+    const targets = [direct, bare, gatekeeper, fast, peer];
     for (const t of targets) await check(t);
     // Warm-up (JIT, connection pools, SQLite page cache) before anything is timed.
     for (const t of targets) await maxRate(t, 16, 3);
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
     }
     const latency: Record<string, Percentiles> = {};
     const cpuPerRequest: Record<string, number> = {};
-    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, [fast.name]: fastStarted.pid, portkey: peerStarted.pid };
+    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, [fast.name]: fastStarted.pid, portkey: peerStarted.pid, [bare.name]: bareStarted.pid };
     for (const t of targets) {
       const pid = pids[t.name];
       const cpuBefore = pid ? cpuMs(pid) : 0;
@@ -232,6 +236,12 @@ async function main(): Promise<void> {
       fast_max_rps: Math.round(rps[fast.name]!),
       fast_max_rps_share_of_direct: ms(rps[fast.name]! / rps.direct!),
       fast_cpu_ms_per_request: ms(cpuPerRequest[fast.name]!),
+      bare_added_p50_ms: ms(latency[bare.name]!.p50 - latency.direct!.p50),
+      bare_added_p99_ms: ms(latency[bare.name]!.p99 - latency.direct!.p99),
+      bare_added_p50_ms_at_low_rate: ms(low[bare.name]!.p50 - low.direct!.p50),
+      bare_added_p99_ms_at_low_rate: ms(low[bare.name]!.p99 - low.direct!.p99),
+      bare_max_rps: Math.round(rps[bare.name]!),
+      bare_cpu_ms_per_request: ms(cpuPerRequest[bare.name]!),
       peer: '@portkey-ai/gateway',
       peer_added_p50_ms: ms(latency.portkey!.p50 - latency.direct!.p50),
       peer_added_p99_ms: ms(latency.portkey!.p99 - latency.direct!.p99),
