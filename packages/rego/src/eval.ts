@@ -33,6 +33,10 @@ type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
 const UNDEF = Symbol('undefined');
 const NO_MOCKS = new Map<string, Mock>();
 const NOT_DIRECT = Symbol('not-direct');
+/** Outcomes of directStep other than a bound slot (slots are >= 0). */
+const STEP_FAIL = -1;
+const STEP_PASS = -2;
+const STEP_OTHER = -3;
 const EMPTY: Value[] = [];
 type Cached = Value | typeof UNDEF;
 
@@ -90,20 +94,13 @@ export class Evaluator {
       if (i === body.length) return k();
       const e = body[i];
       if (e.with.length) break;
-      if (e.k === 'term') {
-        const v = this.direct(e.term, frame);
-        if (v === NOT_DIRECT) break;
-        if ((v !== undefined && v !== false) === e.negated) return false;
-      } else if ((e.k === 'assign' || e.k === 'unify') && !e.negated) {
-        const sa = unboundSlot(e.a, frame);
-        const slot = sa ?? unboundSlot(e.b, frame);
-        if (slot === undefined) break;
-        const v = this.direct(sa !== undefined ? e.b : e.a, frame);
-        if (v === NOT_DIRECT) break;
-        if (v === undefined) return false;
-        frame[slot] = v;
-        try { return this.evalBody(body, i + 1, frame, k); } finally { frame[slot] = undefined as unknown as Value; }
-      } else if (e.k === 'somein' && !e.negated) {
+      if (e.k !== 'somein') {
+        const step = this.directStep(e, frame);
+        if (step === STEP_FAIL) return false;
+        if (step === STEP_OTHER) break;
+        if (step === STEP_PASS) continue;
+        try { return this.evalBody(body, i + 1, frame, k); } finally { frame[step] = undefined as unknown as Value; }
+      } else if (!e.negated) {
         // `some v in c` / `some k, v in c` with fresh vars: bind each element in place
         const vs = unboundSlot(e.value, frame);
         const ks = e.key ? unboundSlot(e.key, frame) : undefined;
@@ -743,6 +740,28 @@ export class Evaluator {
   }
 
   /**
+   * Decides a term expression, or an assignment of a single-valued term to an unbound var, without a
+   * continuation: STEP_FAIL (the body fails here), STEP_PASS (true, nothing bound), STEP_OTHER (evalExpr must take
+   * it), or the slot it bound in `frame` (the caller unbinds it when its bindings must not outlive the branch).
+   */
+  private directStep(e: Expr, frame: Value[]): number {
+    if (e.k === 'term') {
+      const v = this.direct(e.term, frame);
+      if (v === NOT_DIRECT) return STEP_OTHER;
+      return (v !== undefined && v !== false) === e.negated ? STEP_FAIL : STEP_PASS;
+    }
+    if ((e.k !== 'assign' && e.k !== 'unify') || e.negated) return STEP_OTHER;
+    const sa = unboundSlot(e.a, frame);
+    const slot = sa ?? unboundSlot(e.b, frame);
+    if (slot === undefined) return STEP_OTHER;
+    const v = this.direct(sa !== undefined ? e.b : e.a, frame);
+    if (v === NOT_DIRECT) return STEP_OTHER;
+    if (v === undefined) return STEP_FAIL;
+    frame[slot] = v;
+    return slot;
+  }
+
+  /**
    * Solutions of a rule body evaluated on the rule's own new frame, each passed to `emit` with the value of
    * `value`. The leading expressions that `direct` decides run in a loop that leaves its bindings in place (the
    * frame is discarded afterwards), so a body of such expressions makes no continuation at all.
@@ -753,19 +772,9 @@ export class Evaluator {
       this.tick();
       const e = body[i];
       if (e.with.length) break;
-      if (e.k === 'term') {
-        const v = this.direct(e.term, frame);
-        if (v === NOT_DIRECT) break;
-        if ((v !== undefined && v !== false) === e.negated) return false;
-      } else if ((e.k === 'assign' || e.k === 'unify') && !e.negated) {
-        const sa = unboundSlot(e.a, frame);
-        const slot = sa ?? unboundSlot(e.b, frame);
-        if (slot === undefined) break;
-        const v = this.direct(sa !== undefined ? e.b : e.a, frame);
-        if (v === NOT_DIRECT) break;
-        if (v === undefined) return false;
-        frame[slot] = v;
-      } else break;
+      const step = this.directStep(e, frame);
+      if (step === STEP_FAIL) return false;
+      if (step === STEP_OTHER) break;
     }
     if (i < body.length) return this.evalBody(body, i, frame, () => this.evalTerm(value, frame, emit));
     const v = this.direct(value, frame);
