@@ -337,6 +337,22 @@ export class Evaluator {
   }
 
   /**
+   * Follows a ref's path from `v`, position `i` on, without continuations. In base data a number key also finds
+   * the member named by its text: base documents are JSON, whose keys are strings.
+   */
+  private directPath(v: Value | undefined, path: Term[], i: number, frame: Value[], baseData: boolean): Value | undefined | typeof NOT_DIRECT {
+    for (; i < path.length; i++) {
+      if (v === undefined) return undefined;
+      const key = this.directKey(path[i], frame);
+      if (key === NOT_DIRECT) return NOT_DIRECT;
+      if (key === undefined) return undefined;
+      const x: Value | undefined = lookup(v, key);
+      v = baseData && x === undefined && isNum(key) && v instanceof RObject ? v.get(valueToString(key)) : x;
+    }
+    return v;
+  }
+
+  /**
    * Evaluates a term that has at most one value without continuations (refs with bound keys,
    * base data, builtin calls, literals). Returns NOT_DIRECT when the general path is needed.
    */
@@ -366,18 +382,7 @@ export class Evaluator {
               node = node.children.get(key);
               base = base instanceof RObject ? base.get(key) : undefined;
             }
-            if (!node) {
-              v = base;
-              for (; i < path.length; i++) {
-                if (v === undefined) return undefined;
-                const key = this.directKey(path[i], frame);
-                if (key === NOT_DIRECT) return NOT_DIRECT;
-                if (key === undefined) return undefined;
-                const x: Value | undefined = lookup(v, key);
-                v = x === undefined && isNum(key) && v instanceof RObject ? v.get(valueToString(key)) : x;
-              }
-              return v;
-            }
+            if (!node) return this.directPath(base, path, i, frame, true);
             // a rule (or namespace) document, as evalData takes it when no `with data` overrides are in force
             if (node.kind === 'func') return NOT_DIRECT;
             if (i < path.length && node.children.size === 0 && (node.kind === 'set' || (node.kind === 'object' && this.cached(node) === undefined))) {
@@ -393,14 +398,7 @@ export class Evaluator {
           if (hv === NOT_DIRECT) return NOT_DIRECT;
           v = hv;
         }
-        for (; i < path.length; i++) {
-          if (v === undefined) return undefined;
-          const key = this.directKey(path[i], frame);
-          if (key === NOT_DIRECT) return NOT_DIRECT;
-          if (key === undefined) return undefined;
-          v = lookup(v, key);
-        }
-        return v;
+        return this.directPath(v, path, i, frame, false);
       }
       case 'call': {
         if (this.mocks.size) return NOT_DIRECT;
