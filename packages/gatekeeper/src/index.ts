@@ -7,22 +7,44 @@ export {
   createGate,
   evaluate,
   faultDecision,
+  findAmount,
+  orderHooks,
+  refusalOf,
   type ActionAttempt,
+  type Admission,
+  type EscalationResult,
+  type Executed,
+  type Execute,
+  type ExecutionContext,
   type Gate,
   type GateHooks,
   type GateOptions,
   type GateOutcome,
-  type PendingRecord,
+  type NamedHooks,
+  type RecordAdditions,
+  type Refusal,
+  type RefusalKind,
   type Reservation,
+  type RunResult,
+  type Settlement,
   type Surface,
-} from './gate.js';
-export type { DecisionLog, DecisionRecord, RecordLink } from './decision-log.js';
+} from './gate/index.js';
+export type { DecisionLog, DecisionRecord, GateRecord, OutcomeRecord, RecordLink } from './stores/ledger.js';
+export type { ApprovalQuery, ApprovalStore } from './stores/approvals.js';
+export type { SessionStore, StoredSession } from './stores/sessions.js';
+export type { Notice, Notifier } from './stores/notifier.js';
+export { MemoryNotifier } from './stores/memory/notifier.js';
+export { SqliteApprovalStore } from './stores/sqlite/approvals.js';
+export { SqliteSessionStore } from './stores/sqlite/sessions.js';
 export { digestOf } from './digest.js';
-export { buildServer, MODULES, type BuildOptions, type Gatekeeper } from './server.js';
-export type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps } from './surface.js';
+export { buildServer, MODULES, SURFACES, type BuildOptions, type Gatekeeper } from './server.js';
+export type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps, SurfaceModule } from './surface.js';
 export { Router, readBody, readJson, parseJson, sendJson, validate, respondError, type Handler, type RouteContext } from './http/router.js';
-export { GateHttpError, statusOf, type ErrorKind } from './http/errors.js';
-export { attemptOf, beginAttempt, finalDecision, refusalOf, type AttemptBase } from './http/attempt.js';
+export { GateHttpError, refusalError, statusOf, type ErrorKind } from './http/errors.js';
+export { attemptOf, beginAttempt, type AttemptBase } from './http/attempt.js';
+export { UpstreamClient, UpstreamError, type UpstreamRequest, type UpstreamResponse, type UpstreamTarget } from './upstream/index.js';
+export { parseStrictJson, StrictJsonError, DEFAULT_JSON_LIMITS, type JsonLimits } from './json/strict.js';
+export { canonicalPath, encodePath, encodeQuery, parseQuery, CanonicalError } from './http/canonical.js';
 export { createAuthenticator, hashApiKey, type Authenticator, type AuthResult } from './auth/agents.js';
 export { PolicyEvalError, staticSource, type PolicyEvaluation, type PolicyEvaluator, type PolicySource } from './policy/engine.js';
 export { readBundle, BundleError, type BundleFiles } from './policy/bundle.js';
@@ -30,13 +52,11 @@ export { compileBundle, ENTRYPOINT, type EvalLimits } from './policy/rego.js';
 export { WatchedBundle } from './policy/source.js';
 export { runPolicyTests, type TestResult } from './policy/testing.js';
 export { replay, formatReplay, type ReplayReport } from './replay/replay.js';
-export { findAmount } from './amounts.js';
 export { Metrics } from './metrics.js';
 export * from './budgets/index.js';
-export * from './openai/index.js';
+export * from './surfaces/openai/index.js';
 export { approvalsModule, type ApprovalsModuleOptions } from './approvals/module.js';
 export { ApprovalService, describeRequirement, type ApprovalEvents, type ApprovalServiceOptions, type Escalation } from './approvals/service.js';
-export { SqliteApprovalStore, type ApprovalQuery, type ApprovalStore } from './approvals/store.js';
 export { hashPassword, verifyPassword } from './approvals/accounts.js';
 export { ApprovalSigner, verifyVerdict, type VerdictStatement } from './approvals/signing.js';
 export { Redactor } from './approvals/redact.js';

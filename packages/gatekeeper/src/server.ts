@@ -1,9 +1,9 @@
 /**
  * Builds a gatekeeper from its configuration: policy bundle (hot-reloaded), ledger, plug-in modules, gate,
- * routes, node:http server.
+ * surfaces, node:http server.
  *
- * Plug-ins register here, in MODULES — one line each. A module's `setup(deps)` returns gate hooks (run in this
- * order for every decision), routes, a readiness check and a close function (see surface.ts).
+ * Plug-ins register in MODULES and surfaces in SURFACES — one line each (surface.ts has both contracts). The
+ * order plug-ins' hooks run in is declared by the plug-ins themselves (`after`) and checked when the gate is built.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,24 +12,29 @@ import { approvalsModule } from './approvals/module.js';
 import { budgetsModule } from './budgets/module.js';
 import { createAuthenticator } from './auth/agents.js';
 import type { LoadedConfig } from './config/load.js';
-import type { DecisionLog } from './decision-log.js';
-import { createGate, type Gate, type GateHooks } from './gate.js';
+import type { LimitsConfig } from './config/schema.js';
+import { createGate, type Gate, type GateObserver, type NamedHooks } from './gate/index.js';
 import { Router } from './http/router.js';
 import { GateHttpError } from './http/errors.js';
-import { ledgerDecisionLog, openConfiguredLedger } from './ledger-log.js';
+import type { JsonLimits } from './json/strict.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import { WatchedBundle } from './policy/source.js';
-import { registerOpenAIRoutes } from './openai/routes.js';
-import { registerApiRoutes, resolveApis } from './surfaces/apis.js';
-import { registerDecisionRoutes } from './surfaces/decisions.js';
-import { registerHealthRoutes } from './surfaces/health.js';
-import type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps } from './surface.js';
+import { ledgerDecisionLog, openConfiguredLedger, type DecisionLog } from './stores/ledger.js';
+import { MemoryNotifier } from './stores/memory/notifier.js';
+import type { Notifier } from './stores/notifier.js';
+import { apisSurface } from './surfaces/apis/index.js';
+import { decisionsSurface } from './surfaces/decisions/index.js';
+import { healthSurface } from './surfaces/health/index.js';
+import { openaiSurface } from './surfaces/openai/index.js';
+import type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps, SurfaceModule } from './surface.js';
 
-/** Plug-in and surface modules, in hook order. */
-// approvals first: it turns an approved retry (OAGF-Approval) into allow before budgets reserve for it.
+/** Plug-in modules. */
 export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule];
+
+/** Surfaces: each reads its requests into actions and runs them through the gate's lifecycle. */
+export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface];
 
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */
@@ -40,6 +45,9 @@ export interface BuildOptions {
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
   modules?: GatekeeperModule[];
+  /** Surfaces in addition to SURFACES (a new surface in its own folder needs nothing else). */
+  surfaces?: SurfaceModule[];
+  notifier?: Notifier;
 }
 
 export interface Gatekeeper {
@@ -57,7 +65,6 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
   const logger = options.logger ?? createLogger(config.logging.level);
   const metrics = new Metrics({ processMetrics: true });
   const clock = options.clock ?? (() => new Date());
-  const apis = resolveApis(config.apis, options.env);
   const closers: (() => unknown)[] = [];
 
   try {
@@ -68,56 +75,39 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       closers.push(() => ledger!.close());
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);
+    const notifier = options.notifier ?? new MemoryNotifier();
+    closers.push(() => notifier.close());
 
-    let ledgerProblem: string | undefined;
-    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, clock };
+    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, notifier, clock, env: options.env ?? process.env };
     const parts: ModuleParts[] = [];
+    const plugins: NamedHooks[] = [];
     for (const module of options.modules ?? MODULES) {
       const part = await module.setup(core);
       parts.push(part);
       if (part.close) closers.push(part.close);
+      if (part.hooks) plugins.push({ name: module.name, ...(module.after ? { after: module.after } : {}), hooks: part.hooks });
     }
 
-    const gate = createGate({
-      policy,
-      log,
-      hooks: parts.map((p) => p.hooks).filter((h): h is GateHooks => h !== undefined),
-      clock,
-      observer: {
-        decided(outcome, ms) {
-          // Readiness follows the ledger: after a failed append the gatekeeper can only refuse, until one succeeds.
-          if (outcome.fault?.code === 'ledger_failure') ledgerProblem = outcome.fault.message;
-          else if (outcome.index !== undefined) ledgerProblem = undefined;
-          const surface = outcome.input.context.surface ?? 'unknown';
-          metrics.decisions.inc({ outcome: outcome.decision.outcome, surface, fault: outcome.fault?.code ?? '' });
-          metrics.decisionSeconds.observe({ surface }, ms / 1000);
-          if (outcome.fault) logger.warn({ record: outcome.recordId, agent: outcome.input.agent.id, fault: outcome.fault }, 'decision fault');
-          else if (logger.isLevelEnabled('debug')) {
-            const { agent, action } = outcome.input;
-            logger.debug({ record: outcome.recordId, index: outcome.index, agent: agent.id, kind: action.kind, outcome: outcome.decision.outcome, ms }, 'decision');
-          }
-        },
-        hookFailed(stage, err) {
-          metrics.errors.inc({ kind: `hook_${stage}` });
-          logger.error({ err, stage }, 'gatekeeper plug-in failed');
-        },
-      },
-    });
-
-    const deps: SurfaceDeps = { ...core, gate, auth: createAuthenticator(config) };
+    const ledgerState: { problem?: string } = {};
+    const gate = createGate({ policy, log, plugins, amounts: config.amounts, clock, observer: observer(metrics, logger, ledgerState) });
+    const deps: SurfaceDeps = {
+      ...core,
+      gate,
+      auth: createAuthenticator(config),
+      limits: jsonLimits(config.limits),
+      bodyLimit: config.limits.body_bytes,
+      problems: () => [ledgerState.problem, ...parts.map((p) => p.notReady?.())].filter((p): p is string => !!p),
+    };
     const router = new Router();
     router.onError = (err) => {
       const kind = err instanceof GateHttpError ? err.kind : 'internal';
       metrics.errors.inc({ kind });
       if (!(err instanceof GateHttpError)) logger.error({ err }, 'unhandled error in a handler');
     };
-    registerHealthRoutes(router, deps, () =>
-      [ledgerProblem, ...parts.map((p) => p.notReady?.())].filter((p): p is string => !!p),
-    );
-    registerDecisionRoutes(router, deps);
-    registerApiRoutes(router, deps, apis);
-    const openai = registerOpenAIRoutes(router, deps, options.env);
-    if (openai) closers.push(() => openai.close());
+    for (const surface of [...SURFACES, ...(options.surfaces ?? [])]) {
+      const registered = surface.register(router, deps);
+      if (registered) closers.push(() => registered.close());
+    }
     for (const part of parts) part.routes?.(router, deps);
 
     const server = createServer({ keepAliveTimeout: 65_000 }, router.handle);
@@ -149,6 +139,33 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     await closeAll(closers);
     throw err;
   }
+}
+
+function observer(metrics: Metrics, logger: Logger, ledgerState: { problem?: string }): GateObserver {
+  return {
+    decided(outcome, ms) {
+      // Readiness follows the ledger: after a failed append the gatekeeper can only refuse, until one succeeds.
+      if (outcome.fault?.code === 'ledger_failure') ledgerState.problem = outcome.fault.message;
+      else if (outcome.index !== undefined) ledgerState.problem = undefined;
+      const surface = outcome.input.context.surface ?? 'unknown';
+      metrics.decisions.inc({ outcome: outcome.decision.outcome, surface, fault: outcome.fault?.code ?? '' });
+      metrics.decisionSeconds.observe({ surface }, ms / 1000);
+      if (outcome.fault) logger.warn({ record: outcome.recordId, agent: outcome.input.agent.id, fault: outcome.fault }, 'decision fault');
+      else if (logger.isLevelEnabled('debug')) {
+        const { agent, action } = outcome.input;
+        logger.debug({ record: outcome.recordId, index: outcome.index, agent: agent.id, kind: action.kind, outcome: outcome.decision.outcome, ms }, 'decision');
+      }
+    },
+    hookFailed(stage, err) {
+      metrics.errors.inc({ kind: `hook_${stage}` });
+      logger.error({ err, stage }, 'gatekeeper plug-in failed');
+    },
+  };
+}
+
+function jsonLimits(limits: LimitsConfig): JsonLimits {
+  const j = limits.json;
+  return { depth: j.depth, arrayLength: j.array_length, objectKeys: j.object_keys, stringLength: j.string_length, values: j.values };
 }
 
 function loadBundle(config: LoadedConfig['config'], logger: Logger, metrics: Metrics, closers: (() => unknown)[]): WatchedBundle {

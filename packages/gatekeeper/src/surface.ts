@@ -1,17 +1,21 @@
 /**
- * What a surface module gets when the server is built. Surface modules export
- *   registerRoutes(router: Router, deps: SurfaceDeps): void
- * and plug-in modules (budgets, approvals) a `GatekeeperModule` (server.ts) whose setup returns gate hooks,
- * routes and a close function.
+ * How the gatekeeper is assembled from parts, each in its own folder:
+ *
+ * - **Surfaces** (`surfaces/<name>/`) read requests into actions, run them through `deps.gate.run`, and render
+ *   refusals in their protocol. A surface exports a `SurfaceModule`; the server lists them in `SURFACES`.
+ * - **Plug-ins** (budgets, approvals) export a `GatekeeperModule` whose setup returns gate hooks, routes, a
+ *   readiness check and a close function. They run in `MODULES` order except where `after` says otherwise.
  */
 import type { Ledger } from '@oagf/ledger';
 import type { Authenticator } from './auth/agents.js';
 import type { GatekeeperConfig } from './config/schema.js';
-import type { Gate, GateHooks } from './gate.js';
+import type { Gate, GateHooks } from './gate/index.js';
 import type { Router } from './http/router.js';
+import type { JsonLimits } from './json/strict.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
+import type { Notifier } from './stores/notifier.js';
 
 export interface CoreDeps {
   config: GatekeeperConfig;
@@ -22,12 +26,26 @@ export interface CoreDeps {
   /** The open ledger; undefined when the server was built with another DecisionLog (tests). */
   ledger?: Ledger;
   policy: PolicySource;
+  notifier: Notifier;
   clock: () => Date;
+  env: NodeJS.ProcessEnv;
 }
 
 export interface SurfaceDeps extends CoreDeps {
   gate: Gate;
   auth: Authenticator;
+  /** Shape limits on JSON the policy reads. */
+  limits: JsonLimits;
+  /** Largest request body read (413 beyond). */
+  bodyLimit: number;
+  /** Readiness problems of the ledger and every plug-in (empty when ready). */
+  problems(): string[];
+}
+
+export interface SurfaceModule {
+  name: string;
+  /** Registers the surface's routes; may return what to close at shutdown (upstream pools, child processes). */
+  register(router: Router, deps: SurfaceDeps): void | { close(): Promise<void> | void };
 }
 
 export interface ModuleParts {
@@ -40,5 +58,7 @@ export interface ModuleParts {
 
 export interface GatekeeperModule {
   name: string;
+  /** Plug-ins whose hooks must run before this one's, stage by stage (checked at start). */
+  after?: string[];
   setup(deps: CoreDeps): ModuleParts | Promise<ModuleParts>;
 }

@@ -105,7 +105,7 @@ test('a cross-site decision is refused; the JSON API wants credentials; an audit
     body: 'verdict=approve',
   });
   assert.equal(cross.status, 403);
-  assert.equal(service.get(approvalId)!.status, 'pending');
+  assert.equal((await service.get(approvalId))!.status, 'pending');
 
   const anon = await fetch(`${url}/console/api/approvals`);
   assert.equal(anon.status, 401);

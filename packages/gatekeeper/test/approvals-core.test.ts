@@ -11,7 +11,7 @@ test('an escalation opens an approval bound to the action digest; a retry before
   const first = await gate.decide(orderAttempt(2000));
   assert.equal(first.decision.outcome, 'escalate');
   assert.ok(first.approval, 'async surface answers with an approval id');
-  const approval = service.get(first.approval.id)!;
+  const approval = (await service.get(first.approval.id))!;
   assert.equal(approval.actionDigest, first.actionDigest);
   assert.equal(approval.status, 'pending');
   assert.equal(approval.escalation.id, first.recordId);
@@ -67,7 +67,7 @@ test('expiry is final and recorded in the ledger, signed', async () => {
   const id = first.approval!.id;
   now = new Date('2026-01-01T10:01:01Z');
   assert.equal(await service.expireDue(), 1);
-  assert.equal(service.get(id)!.status, 'expired');
+  assert.equal((await service.get(id))!.status, 'expired');
   await assert.rejects(service.decide(id, reviewer('alice'), 'approve', ''), code('not_pending'));
   const retry = await gate.decide(orderAttempt(2000, { approval: id }));
   assert.equal(retry.decision.outcome, 'deny');
@@ -85,7 +85,7 @@ test('a verdict after the expiry time expires the approval instead', async () =>
   const id = (await gate.decide(orderAttempt(2000))).approval!.id;
   now = new Date('2026-01-01T10:00:02Z');
   await assert.rejects(service.decide(id, reviewer('alice'), 'approve', ''), code('expired'));
-  assert.equal(service.get(id)!.status, 'expired');
+  assert.equal((await service.get(id))!.status, 'expired');
 });
 
 test("the agent's owner (or a delegating agent's owner) cannot approve its request", async () => {
@@ -93,7 +93,7 @@ test("the agent's owner (or a delegating agent's owner) cannot approve its reque
   const id = (await gate.decide(orderAttempt(2000))).approval!.id;
   await assert.rejects(service.decide(id, reviewer('bob'), 'approve', 'mine, fine'), code('self_approval'));
   await assert.rejects(service.decide(id, reviewer('carol'), 'approve', ''), code('self_approval'));
-  assert.equal(service.get(id)!.status, 'pending');
+  assert.equal((await service.get(id))!.status, 'pending');
   assert.equal((await service.decide(id, reviewer('alice'), 'approve', '')).status, 'approved');
 });
 
@@ -113,7 +113,7 @@ test('N-of-M: two approvers from the finance group are needed; others are not el
   assert.deepEqual(data.statement.reviewers, ['alice', 'dave']);
   assert.ok(verifyVerdict(data.statement, data.signature, data.public_key));
   assert.ok(!verifyVerdict({ ...data.statement, verdict: 'rejected' }, data.signature, data.public_key), 'signature binds the verdict');
-  assert.deepEqual(granted!.record.links, [{ rel: 'escalation', id: service.get(id)!.escalation.id, index: service.get(id)!.escalation.index }]);
+  assert.deepEqual(granted!.record.links, [{ rel: 'escalation', id: (await service.get(id))!.escalation.id, index: (await service.get(id))!.escalation.index }]);
 });
 
 test('one rejection is final', async () => {
@@ -140,11 +140,11 @@ test('hold mode: the held request completes when approved and the approval is us
   const { gate, service } = world({ mode: 'hold' });
   const held = await gate.decide(orderAttempt(2000));
   assert.ok(held.hold, 'api surface in hold mode holds the request');
-  const id = service.list({ status: ['pending'] })[0]!.id;
+  const id = (await service.list({ status: ['pending'] }))[0]!.id;
   setTimeout(() => void service.decide(id, reviewer('alice'), 'approve', 'go'), 20);
   const final = await held.hold;
   assert.equal(final.outcome, 'allow');
-  assert.ok(service.get(id)!.consumedAt, 'the held request used the approval');
+  assert.ok((await service.get(id))!.consumedAt, 'the held request used the approval');
   assert.equal((await gate.decide(orderAttempt(2000, { approval: id }))).decision.outcome, 'deny');
 });
 
@@ -153,12 +153,12 @@ test('hold mode: rejection and hold timeout both end in a denial naming the appr
   const timedOut = await gate.decide(orderAttempt(2000));
   const final = await timedOut.hold!;
   assert.equal(final.outcome, 'deny');
-  const id = service.list()[0]!.id;
+  const id = (await service.list())[0]!.id;
   assert.match(final.reasons.join(' '), new RegExp(`still pending.*OAGF-Approval: ${id}`));
 
   const { gate: gate2, service: service2 } = world({ mode: 'hold' });
   const held = await gate2.decide(orderAttempt(3000));
-  const id2 = service2.list()[0]!.id;
+  const id2 = (await service2.list())[0]!.id;
   setTimeout(() => void service2.decide(id2, reviewer('alice'), 'reject', 'no'), 20);
   const rejected = await held.hold!;
   assert.equal(rejected.outcome, 'deny');

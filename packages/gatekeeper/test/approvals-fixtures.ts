@@ -1,13 +1,14 @@
 /** Shared set-up for approval tests: a gate with a JS policy that escalates orders over $1M, and a memory ledger. */
-import { createGate, type ActionAttempt, type Gate } from '../src/gate.js';
+import { createGate, type ActionAttempt, type Gate } from '../src/gate/index.js';
 import { staticSource } from '../src/policy/engine.js';
-import type { DecisionLog, DecisionRecord } from '../src/decision-log.js';
+import type { DecisionLog, DecisionRecord } from '../src/stores/ledger.js';
 import { ApprovalService } from '../src/approvals/service.js';
-import { SqliteApprovalStore } from '../src/approvals/store.js';
+import { SqliteApprovalStore } from '../src/stores/sqlite/approvals.js';
 import { ApprovalSigner } from '../src/approvals/signing.js';
 import { Redactor } from '../src/approvals/redact.js';
 import { TraceRecorder } from '../src/approvals/trace.js';
 import { approvalHooks } from '../src/approvals/hooks.js';
+import { MemoryNotifier } from '../src/stores/memory/notifier.js';
 import type { ApprovalLedger, LedgerEntry, Reviewer } from '../src/approvals/types.js';
 
 export class MemoryLedger implements DecisionLog, ApprovalLedger {
@@ -34,6 +35,7 @@ export function approvals(options: { modes: Record<string, 'hold' | 'async'>; ex
   const traces = new TraceRecorder(redactor);
   const service = new ApprovalService({
     store: new SqliteApprovalStore(':memory:'),
+    notifier: new MemoryNotifier(),
     ledger,
     signer: ApprovalSigner.generate(),
     redactor,
@@ -73,7 +75,7 @@ export function world(options: { approvers?: Approvers; expiryMs?: number; holdT
       },
     }),
     log: ledger,
-    hooks: [hooks],
+    plugins: [{ name: 'approvals', hooks }],
   });
   return { ledger, service, gate, opened };
 }

@@ -1,12 +1,12 @@
 /**
- * The verification code the console serves to browsers (src/console/static/merkle.js), run here on Node's
+ * The verification code the console serves to browsers (src/approvals/console/static/merkle.js), run here on Node's
  * WebCrypto against real ledgers: RFC 9162 inclusion proofs, C2SP checkpoint signatures, verdict signatures.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson, generateKey, openLedger, parseCheckpoint } from '@oagf/ledger';
 // @ts-expect-error plain browser JavaScript, no type declarations
-import { verifyEntry, rootFromInclusionProof, leafHash } from '../src/console/static/merkle.js';
+import { verifyEntry, rootFromInclusionProof, leafHash } from '../src/approvals/console/static/merkle.js';
 
 type Check = { label: string; ok: boolean };
 

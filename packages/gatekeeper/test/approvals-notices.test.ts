@@ -43,7 +43,7 @@ async function receiver(failFirst = 0) {
 async function pendingApproval() {
   const w = world();
   const outcome = await w.gate.decide(orderAttempt(2000));
-  return { ...w, approval: w.service.get(outcome.approval!.id)! };
+  return { ...w, approval: (await w.service.get(outcome.approval!.id))! };
 }
 
 test('a webhook notice reaches the receiver as a CloudEvent with a valid HMAC-SHA256 signature, after retries', async () => {
@@ -74,7 +74,7 @@ test('a webhook notice reaches the receiver as a CloudEvent with a valid HMAC-SH
   for (const attr of ['id', 'source', 'time']) assert.ok(event[attr], `CloudEvents attribute ${attr}`);
   assert.equal(event.data.action_digest, approval.actionDigest);
   assert.equal(event.data.url, `http://127.0.0.1:8787/console/requests/${approval.id}`);
-  const [status] = service.store.notices(approval.id);
+  const [status] = (await service.store.notices(approval.id));
   assert.deepEqual({ channel: status!.channel, status: status!.status, attempts: status!.attempts }, { channel: 'webhook#1', status: 'delivered', attempts: 3 });
 });
 
@@ -92,11 +92,11 @@ test('a delivery that keeps failing is marked failed with its last error, and th
   dispatcher.dispatch(approval);
   await dispatcher.idle();
   await rx.close();
-  const [status] = service.store.notices(approval.id);
+  const [status] = (await service.store.notices(approval.id));
   assert.equal(status!.status, 'failed');
   assert.equal(status!.attempts, 3);
   assert.equal(status!.lastError, 'HTTP 503');
-  assert.equal(service.get(approval.id)!.status, 'pending');
+  assert.equal((await service.get(approval.id))!.status, 'pending');
 });
 
 test('the Teams payload is a valid Adaptive Card 1.5 with a link into the console', async () => {

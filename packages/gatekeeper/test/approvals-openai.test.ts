@@ -46,7 +46,7 @@ test('hold: the response carrying the escalated tool call is released once appro
     await service.decide(approval.id, reviewer('rita'), 'approve', 'ok');
     const res = await pending;
     assert.equal(res.choices[0]!.message.tool_calls?.[0]?.type === 'function' && res.choices[0]!.message.tool_calls[0].function.arguments, ORDER_ARGS);
-    assert.ok(service.get(approval.id)!.consumedAt);
+    assert.ok((await service.get(approval.id))!.consumedAt);
   } finally {
     await gk.stop();
   }

@@ -6,7 +6,7 @@ import { estimatePromptTokens } from '../src/budgets/estimate.js';
 import { formatMicros, toMicros } from '../src/budgets/money.js';
 import { costMicros, priceFor, readUsage } from '../src/budgets/pricing.js';
 import { InputBudgets } from '../src/budgets/schema.js';
-import { SqliteBudgetStore } from '../src/budgets/sqlite-store.js';
+import { SqliteBudgetStore } from '../src/stores/sqlite/budgets.js';
 import { windowBounds } from '../src/budgets/windows.js';
 import { timeOf, type OagfAction, type OagfInput } from '../src/spec/index.js';
 

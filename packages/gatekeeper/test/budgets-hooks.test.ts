@@ -4,10 +4,10 @@ import { describe, it } from 'node:test';
 import { BudgetsConfig } from '../src/budgets/config.js';
 import { Budgets } from '../src/budgets/engine.js';
 import { budgetHooks } from '../src/budgets/hooks.js';
-import { SqliteBudgetStore } from '../src/budgets/sqlite-store.js';
-import { createGate, type GateHooks } from '../src/gate.js';
+import { SqliteBudgetStore } from '../src/stores/sqlite/budgets.js';
+import { createGate, type GateHooks } from '../src/gate/index.js';
 import { staticSource } from '../src/policy/engine.js';
-import type { Decision, OagfInput } from '../src/spec/index.js';
+import type { OagfInput } from '../src/spec/index.js';
 import { MemoryLog, fnPolicy, planner } from './core/doubles.js';
 
 const order = (total: number) => ({
@@ -22,7 +22,8 @@ function setup(policy: (input: OagfInput) => unknown, extraHooks: GateHooks[] = 
   const store = new SqliteBudgetStore(':memory:');
   const budgets = new Budgets(config, store);
   const log = new MemoryLog();
-  const gate = createGate({ policy: staticSource(fnPolicy(policy)), log, hooks: [...extraHooks, budgetHooks(budgets)] });
+  const plugins = [...extraHooks.map((hooks, i) => ({ name: `extra-${i}`, hooks })), { name: 'budgets', hooks: budgetHooks(budgets) }];
+  const gate = createGate({ policy: staticSource(fnPolicy(policy)), log, plugins });
   return { gate, log, budgets, store };
 }
 
@@ -65,29 +66,27 @@ describe('budget hooks in the gate', () => {
   });
 
   it('a held escalation reserves when approved, and is refused if the budget no longer fits', async () => {
-    let approve: (d: Decision) => void = () => {};
     const approvals: GateHooks = {
-      afterDecision(outcome) {
-        if (outcome.decision.outcome === 'escalate') {
-          outcome.hold = new Promise((resolve) => (approve = (d) => resolve(d)));
-        }
-      },
+      escalate: (view) => ({ kind: 'pending', mode: 'hold', approval: { id: 'apr_t' }, verdict: async () => ({ ...view.decision, outcome: 'allow', reasons: ['approved by dana'] }) }),
     };
     const { gate, budgets } = setup((input) => (input.action.amount!.value > 100_000 ? { outcome: 'escalate' } : allow()), [approvals]);
-    const big = await gate.decide(order(700_000));
-    const approved = { ...big.decision, outcome: 'allow' as const, reasons: ['approved by dana'] };
-    approve(approved);
-    assert.deepEqual(await big.hold, approved);
-    assert.deepEqual(big.reservation!.held, { action_amount: 700_000_000_000n });
-    const [view] = await budgets.overview();
-    assert.equal(view!.reserved, 700_000);
+    const reserved: unknown[] = [];
+    const big = await gate.run(order(700_000), async () => {
+      reserved.push((await budgets.overview())[0]!.reserved);
+      return { value: 'placed', settlement: { release: 'test keeps it open' } };
+    });
+    assert.ok(big.ok);
+    assert.deepEqual(big.decision.reasons, ['approved by dana']);
+    assert.deepEqual(reserved, [700_000], 'reserved once approved, before the action is carried out');
 
-    const second = await gate.decide(order(400_000));
-    approve({ ...second.decision, outcome: 'allow', reasons: ['approved by dana'] });
-    const final = await second.hold!;
-    assert.equal(final.outcome, 'deny');
-    assert.match(final.reasons[0]!, /^budget orders \(lifetime\) exceeded .* reserved 700000\.00, needed 400000\.00$/);
-    assert.equal(second.reservation, undefined);
+    await (await gate.run(order(700_000), async () => ({ value: 'placed', settlement: { settle: {} } }))).ok;
+    const second = await gate.run(order(400_000), async () => ({ value: 'placed', settlement: { settle: {} } }));
+    assert.ok(!second.ok);
+    assert.equal(second.refusal.kind, 'denied');
+    assert.match(second.decision.reasons[0]!, /^budget orders \(lifetime\) exceeded .* spent 700000\.00, reserved 0\.00, needed 400000\.00$/);
+    const [view] = await budgets.overview();
+    assert.equal(view!.spent, 700_000);
+    assert.equal(view!.reserved, 0);
   });
 
   it('fails closed when the budget store fails: deny with a hook_error fault', async () => {
@@ -96,6 +95,6 @@ describe('budget hooks in the gate', () => {
     const out = await gate.decide(order(5));
     assert.equal(out.decision.outcome, 'deny');
     assert.equal(out.fault?.code, 'hook_error');
-    assert.match(out.decision.reasons[0]!, /enrichInput/);
+    assert.match(out.decision.reasons[0]!, /during enrich/);
   });
 });

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SqliteBudgetStore } from '../src/budgets/sqlite-store.js';
-import type { ReservationLine } from '../src/budgets/store.js';
+import { SqliteBudgetStore } from '../src/stores/sqlite/budgets.js';
+import type { ReservationLine } from '../src/stores/budgets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gk-budgets-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,7 +125,7 @@ describe('SqliteBudgetStore', () => {
   it('four processes racing 200 reservations on one database file: exactly 50 succeed', async () => {
     const path = join(dir, 'shared.db');
     await new SqliteBudgetStore(path).close(); // create the schema before the race
-    const storeModule = fileURLToPath(new URL('../src/budgets/sqlite-store.ts', import.meta.url));
+    const storeModule = fileURLToPath(new URL('../src/stores/sqlite/budgets.ts', import.meta.url));
     const racer = `
       const { SqliteBudgetStore } = await import(${JSON.stringify(storeModule)});
       const store = new SqliteBudgetStore(process.argv[1]);

@@ -106,7 +106,7 @@ test('approve in the console: live queue, trace and reason shown, the held order
     assert.match(await page.textContent('[data-decision-final]') ?? '', /priya[\s\S]*Checked with the CFO/);
     await page.screenshot({ path: join(OUT, 'console-3-approved.png'), fullPage: true });
 
-    const final = world.approvals.get(approval.id)!.final!;
+    const final = (await world.approvals.get(approval.id))!.final!;
     await page.goto(`${world.consoleUrl}/ledger?q=${final.index}`);
     await page.waitForSelector('[data-ledger-view][data-verified]', { timeout: 10_000 });
     assert.equal(await page.getAttribute('[data-ledger-view]', 'data-verified'), 'true', await page.textContent('[data-checks]') ?? '');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, parseConfig } from '../src/config/load.js';
-import { resolveApis } from '../src/surfaces/apis.js';
+import { resolveApis } from '../src/surfaces/apis/index.js';
 
 const VALID = `listen: 127.0.0.1:8787
 agents:
@@ -77,6 +77,12 @@ test('API credentials come from the environment; a missing variable is a start-u
   const { config } = parseConfig(`${VALID}apis:\n  erp:\n    base_url: http://erp.local/api\n    headers:\n      authorization: { env: ERP_TOKEN, prefix: "Bearer " }\n`);
   assert.throws(() => resolveApis(config.apis, {}), /apis\.erp\.headers\.authorization: environment variable ERP_TOKEN is not set/);
   const apis = resolveApis(config.apis, { ERP_TOKEN: 't0k' });
-  assert.equal(apis.get('erp')!.headers.authorization, 'Bearer t0k');
-  assert.equal(apis.get('erp')!.base.href, 'http://erp.local/api/');
+  const erp = apis.get('erp')!;
+  assert.equal(erp.upstream.origin, 'http://erp.local');
+  assert.equal(erp.upstream.basePath, '/api');
+  assert.ok(erp.forwardHeaders.has('content-type') && !erp.forwardHeaders.has('authorization'), 'agent credentials are never forwarded');
+  assert.throws(
+    () => resolveApis(parseConfig(`${VALID}apis:\n  erp:\n    base_url: http://erp.local/api\n    forward_headers: [accept, X-Forwarded-Host]\n`).config.apis, {}),
+    /apis\.erp\.forward_headers: header "x-forwarded-host" is never taken from the agent/,
+  );
 });

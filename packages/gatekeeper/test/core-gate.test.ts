@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createGate, type GateHooks } from '../src/gate.js';
+import { createGate, orderHooks, type GateHooks } from '../src/gate/index.js';
 import { staticSource } from '../src/policy/engine.js';
 import { MemoryLog, fnPolicy, planner, throwingPolicy } from './core/doubles.js';
 
@@ -79,17 +79,15 @@ test('fail closed on unknown agent: policy not consulted, deny recorded', async 
   assert.equal(log.records.length, 1);
 });
 
-test('fail closed on ledger failure: an allow becomes a deny, the reservation is released, afterCommit is not run', async () => {
+test('fail closed on ledger failure: an allow becomes a deny, the reservation is released, committed does not run', async () => {
   const log = new MemoryLog();
   log.failing = new Error('SQLITE_FULL: database or disk is full');
   const events: string[] = [];
   const hooks: GateHooks = {
-    afterDecision(outcome) {
-      outcome.reservation = { settle: async () => void events.push('settle'), release: async (r) => void events.push(`release:${r}`) };
-    },
-    afterCommit: () => void events.push('commit'),
+    admit: () => ({ kind: 'admitted', reservation: { settle: async () => void events.push('settle'), release: async (r) => void events.push(`release:${r}`) } }),
+    committed: () => void events.push('commit'),
   };
-  const out = await createGate({ policy: staticSource(byLimit), log, hooks: [hooks] }).decide(attempt());
+  const out = await createGate({ policy: staticSource(byLimit), log, plugins: [{ name: 'escrow', hooks }] }).decide(attempt());
   assert.equal(out.decision.outcome, 'deny');
   assert.equal(out.fault?.code, 'ledger_failure');
   assert.match(out.decision.reasons[0]!, /disk is full/);
@@ -98,32 +96,34 @@ test('fail closed on ledger failure: an allow becomes a deny, the reservation is
   assert.deepEqual(events, ['release:ledger failure']);
 });
 
-test('hooks: enrichInput fills budgets before policy; afterDecision may deny and add record data; order kept', async () => {
+test('hooks return values: enrich fills input before policy, admit may refuse and add record data, committed sees the index', async () => {
   const log = new MemoryLog();
   const seen: string[] = [];
   const budgets: GateHooks = {
-    enrichInput(input) {
+    enrich() {
       seen.push('budgets.enrich');
-      input.budgets = { action_amount: { day: { remaining: 3 } } };
+      return { budgets: { action_amount: { day: { remaining: 3 } } } as never };
     },
-    afterDecision(outcome, _a, record) {
-      seen.push('budgets.after');
-      outcome.decision = { ...outcome.decision, outcome: 'deny', reasons: ['budget exhausted'] };
-      record.data.budget_check = 'refused';
+    admit() {
+      seen.push('budgets.admit');
+      return { kind: 'refused', reason: 'budget exhausted', rule: 'test.budgets', record: { data: { budget_check: 'refused' } } };
     },
   };
   const approvals: GateHooks = {
-    afterDecision(_o, _a, record) {
-      seen.push('approvals.after');
-      record.payloads.trace = { messages: 2 };
-      record.links.push({ rel: 'session', id: 's1' });
+    observe: () => void seen.push('approvals.observe'),
+    admit() {
+      seen.push('approvals.admit');
+      return { kind: 'admitted', record: { payloads: { trace: { messages: 2 } }, links: [{ rel: 'session', id: 's1' }] } };
     },
-    afterCommit: (o) => void seen.push(`approvals.commit:${o.index}`),
+    committed: (v) => void seen.push(`approvals.commit:${v.index}`),
   };
   const policy = fnPolicy((input) => ({ outcome: input.budgets.action_amount ? 'allow' : 'deny' }));
-  const out = await createGate({ policy: staticSource(policy), log, hooks: [budgets, approvals] }).decide(attempt());
-  assert.deepEqual(seen, ['budgets.enrich', 'budgets.after', 'approvals.after', 'approvals.commit:0']);
+  const plugins = [{ name: 'approvals', hooks: approvals }, { name: 'budgets', hooks: budgets, after: ['approvals'] }];
+  const out = await createGate({ policy: staticSource(policy), log, plugins }).decide(attempt());
+  assert.deepEqual(seen, ['budgets.enrich', 'approvals.observe', 'approvals.admit', 'budgets.admit', 'approvals.commit:0']);
   assert.equal(out.decision.outcome, 'deny');
+  assert.deepEqual(out.decision.reasons, ['budget exhausted']);
+  assert.deepEqual(out.decision.explanation.at(-1), { rule: 'test.budgets' });
   const { record, payloads } = log.records[0]!;
   assert.equal(record.outcome, 'deny');
   assert.equal(record.data.budget_check, 'refused');
@@ -132,14 +132,25 @@ test('hooks: enrichInput fills budgets before policy; afterDecision may deny and
   assert.deepEqual(payloads.trace, { messages: 2 });
 });
 
+test('the order of plug-ins is declared data: "after" reorders, a missing name or a cycle fails at start', () => {
+  const h: GateHooks = {};
+  const names = (plugins: { name: string; after?: string[] }[]) => orderHooks(plugins.map((p) => ({ ...p, hooks: h }))).map((p) => p.name);
+  assert.deepEqual(names([{ name: 'a', after: ['b'] }, { name: 'b' }, { name: 'c' }]), ['b', 'a', 'c']);
+  assert.deepEqual(names([{ name: 'a' }, { name: 'b' }]), ['a', 'b']);
+  assert.throws(() => names([{ name: 'a', after: ['ghost'] }]), /must run after "ghost", which is not registered/);
+  assert.throws(() => names([{ name: 'a', after: ['b'] }, { name: 'b', after: ['a'] }]), /cycle/);
+  assert.throws(() => names([{ name: 'a' }, { name: 'a' }]), /registered twice/);
+  assert.throws(() => createGate({ policy: staticSource(byLimit), log: new MemoryLog(), plugins: [{ name: 'x', after: ['y'], hooks: h }] }), /not registered/);
+});
+
 test('a throwing hook fails closed with hook_error and the decision is still recorded', async () => {
   const log = new MemoryLog();
   const hooks: GateHooks = {
-    enrichInput() {
+    enrich() {
       throw new Error('budget store unavailable');
     },
   };
-  const out = await createGate({ policy: staticSource(byLimit), log, hooks: [hooks] }).decide(attempt());
+  const out = await createGate({ policy: staticSource(byLimit), log, plugins: [{ name: 'budgets', hooks }] }).decide(attempt());
   assert.equal(out.decision.outcome, 'deny');
   assert.equal(out.fault?.code, 'hook_error');
   assert.match(out.decision.reasons[0]!, /budget store unavailable/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { createGate } from '../src/gate.js';
+import { createGate } from '../src/gate/index.js';
 import { staticSource } from '../src/policy/engine.js';
 import { specFiles } from '../src/spec/json-schema.js';
 import { MemoryLog, fnPolicy, planner } from './core/doubles.js';

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import type { GateHooks } from '../src/gate.js';
+import type { GateHooks } from '../src/gate/index.js';
 import type { Decision, OagfInput } from '../src/spec/index.js';
 import { AGENT_KEY, startGatekeeper, type TestGatekeeper } from './support/openai-gatekeeper.js';
 import { ScriptedUpstream, chatChunks, chatCompletion } from './support/scripted-upstream.js';
@@ -22,12 +22,12 @@ type Mode = { kind: 'hold'; verdict: Decision['outcome'] } | { kind: 'async' };
 /** Approvals stand-in: holds escalations until the test decides, or answers with an approval id. */
 function approvals(mode: { current: Mode }, traces: unknown[]): GateHooks {
   return {
-    afterDecision(outcome, attempt) {
-      if (outcome.decision.outcome !== 'escalate') return;
-      traces.push(attempt.trace);
+    escalate(view) {
+      traces.push(view.attempt.trace);
       const m = mode.current;
-      if (m.kind === 'async') outcome.approval = { id: 'apr_2400k', retryAfterSeconds: 30 };
-      else outcome.hold = new Promise((r) => setTimeout(() => r({ ...outcome.decision, outcome: m.verdict, reasons: [`reviewer said ${m.verdict}`] }), 30));
+      if (m.kind === 'async') return { kind: 'pending', mode: 'async', approval: { id: 'apr_2400k', retryAfterSeconds: 30 } };
+      const verdict = () => new Promise<Decision>((r) => setTimeout(() => r({ ...view.decision, outcome: m.verdict, reasons: [`reviewer said ${m.verdict}`] }), 30));
+      return { kind: 'pending', mode: 'hold', approval: { id: 'apr_2400k' }, verdict };
     },
   };
 }

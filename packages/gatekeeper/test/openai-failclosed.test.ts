@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import type { GateHooks } from '../src/gate.js';
+import type { GateHooks } from '../src/gate/index.js';
 import type { OagfInput } from '../src/spec/index.js';
 import { AGENT_KEY, recordingFetch, startGatekeeper, type TestGatekeeper } from './support/openai-gatekeeper.js';
 import { ScriptedUpstream, chatChunks, chatCompletion } from './support/scripted-upstream.js';
@@ -29,12 +29,13 @@ interface EscrowEvent {
 /** A budgets stand-in: reserves on every allowed llm.request and records how the surface ends the escrow. */
 function escrowRecorder(events: EscrowEvent[]): GateHooks {
   return {
-    afterDecision(outcome, attempt) {
-      if (outcome.decision.outcome !== 'allow' || attempt.action.kind !== 'llm.request') return;
-      outcome.reservation = {
-        settle: async (actual) => void events.push({ kind: 'settle', what: actual }),
-        release: async (reason) => void events.push({ kind: 'release', what: reason }),
+    admit(view) {
+      if (view.attempt.action.kind !== 'llm.request') return;
+      const reservation = {
+        settle: async (actual: unknown) => void events.push({ kind: 'settle', what: actual }),
+        release: async (reason: string) => void events.push({ kind: 'release', what: reason }),
       };
+      return { kind: 'admitted', reservation };
     },
   };
 }
@@ -69,17 +70,17 @@ describe('fail closed, message mode', () => {
     assert.equal(upstream.received.length, before);
   });
 
-  test('a body with duplicate keys is forwarded as policy read it, not as the agent wrote it', async () => {
-    upstream.enqueue({ json: chatCompletion({ content: 'ok' }) });
+  test('a body with duplicate keys is refused (it can be read two ways), never forwarded', async () => {
+    const before = upstream.received.length;
     const res = await fetch(`${gk.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' },
       body: '{"model":"gpt-forbidden","messages":[],"model":"gpt-test"}',
     });
-    assert.equal(res.status, 200);
-    await res.arrayBuffer();
-    const sent = upstream.received.at(-1)!.text;
-    assert.ok(!sent.includes('gpt-forbidden'), `upstream got ${sent}`);
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { message: string } };
+    assert.match(body.error.message, /duplicate key request body\.model/);
+    assert.equal(upstream.received.length, before, 'the upstream got nothing');
   });
 
   test('policy error → 503 gatekeeper fault with a clear body, recorded in the ledger', async () => {

@@ -1,10 +1,11 @@
 /**
- * How approvals plug into the gate. For every decision the session trace is extended. An escalation either
- * redeems the approval the agent retries with (`OAGF-Approval: <id>`), or opens a new one: the trace is
- * committed as payload of the escalation record, and the agent is held (`outcome.hold`) or told to retry
- * (`outcome.approval` → HTTP 202), as configured for its surface.
+ * How approvals plug into the gate. Every decision extends the session trace (`observe`). An escalation either
+ * redeems the approval the agent retries with (`OAGF-Approval: <id>`), or opens a new one: the trace is committed
+ * as payload of the escalation record, and the agent is held (the lifecycle waits on `verdict`) or told to retry
+ * (HTTP 202), as configured for its surface.
  */
-import type { ActionAttempt, GateHooks, GateOutcome, PendingRecord } from '../gate.js';
+import type { CommittedView, DecisionView, EscalationResult, GateHooks } from '../gate/index.js';
+import { deniedWith } from '../gate/evaluate.js';
 import type { Decision } from '../spec/index.js';
 import type { ApprovalMode } from './config.js';
 import type { ApprovalService } from './service.js';
@@ -21,91 +22,70 @@ export interface ApprovalHookOptions {
   onOpened?: (approval: Approval) => void;
 }
 
-interface Opening {
-  id: string;
-  trace?: ReasoningTrace;
-  settle?: (d: Decision) => void;
-}
-
 export function approvalHooks(o: ApprovalHookOptions): GateHooks {
-  const opening = new WeakMap<GateOutcome, Opening>();
-
   return {
-    afterDecision(outcome: GateOutcome, attempt: ActionAttempt, record: PendingRecord) {
-      o.traces.observe(outcome.input, outcome.decision.outcome, attempt.trace);
-      if (outcome.decision.outcome !== 'escalate') return;
-      if (attempt.approval) return redeem(outcome, attempt.approval, record);
-
-      const id = o.service.newId();
-      const trace = o.traces.snapshot(outcome.input);
-      const mode = o.modes[attempt.surface] ?? 'hold';
-      if (trace) record.payloads.trace = trace;
-      record.data.approval = { id, mode };
-      const entry: Opening = { id, ...(trace ? { trace } : {}) };
-      if (mode === 'hold') outcome.hold = new Promise<Decision>((resolve) => (entry.settle = resolve));
-      else outcome.approval = { id, retryAfterSeconds: o.retryAfterSeconds };
-      opening.set(outcome, entry);
+    observe(view: DecisionView) {
+      o.traces.observe(view.input, view.decision.outcome, view.attempt.trace);
     },
 
-    afterCommit(outcome: GateOutcome) {
-      const entry = opening.get(outcome);
-      if (!entry) return;
-      opening.delete(outcome);
-      let approval: Approval;
-      try {
-        approval = o.service.open({
-          id: entry.id,
-          input: outcome.input,
-          decision: outcome.decision,
-          actionDigest: outcome.actionDigest,
-          escalation: { id: outcome.recordId, ...(outcome.index !== undefined ? { index: outcome.index } : {}) },
-          ...(entry.trace ? { trace: entry.trace } : {}),
-        });
-      } catch (err) {
-        entry.settle?.(denied(outcome.decision, `the approval request could not be opened: ${(err as Error).message}`));
-        throw err;
-      }
+    async escalate(view: DecisionView): Promise<EscalationResult> {
+      if (view.attempt.approval) return redeem(view, view.attempt.approval);
+      const id = o.service.newId();
+      const trace = o.traces.snapshot(view.input);
+      const mode = o.modes[view.attempt.surface] ?? 'hold';
+      const record = { data: { approval: { id, mode } }, ...(trace ? { payloads: { trace } } : {}) };
+      const approval = { id, retryAfterSeconds: o.retryAfterSeconds };
+      if (mode === 'async') return { kind: 'pending', mode, approval, record };
+      return { kind: 'pending', mode, approval, record, verdict: () => hold(view, id) };
+    },
+
+    async committed(view: CommittedView) {
+      // A retry with an approval that is still pending opens nothing new.
+      if (!view.pending || view.attempt.approval) return;
+      const trace = view.payloads.trace as ReasoningTrace | undefined;
+      const approval = await o.service.open({
+        id: view.pending.id,
+        input: view.input,
+        decision: view.decision,
+        actionDigest: view.actionDigest,
+        escalation: { id: view.recordId, index: view.index },
+        ...(trace ? { trace } : {}),
+      });
       o.onOpened?.(approval);
-      if (entry.settle) void hold(outcome, approval.id).then(entry.settle);
     },
   };
 
   /** Waits for the verdict on a held request; an approval is claimed here, so it cannot be used again. */
-  async function hold(outcome: GateOutcome, id: string): Promise<Decision> {
+  async function hold(view: DecisionView, id: string): Promise<Decision> {
     try {
       const a = await o.service.wait(id, o.holdTimeoutMs);
       if (a.status === 'pending') {
-        return denied(outcome.decision, `approval ${id} is still pending after ${Math.round(o.holdTimeoutMs / 1000)} s; retry with header OAGF-Approval: ${id} once it is approved`);
+        return deniedWith(view.decision, `approval ${id} is still pending after ${Math.round(o.holdTimeoutMs / 1000)} s; retry with header OAGF-Approval: ${id} once it is approved`);
       }
-      if (a.status !== 'approved') return denied(outcome.decision, verdictReason(a));
-      await o.service.redeem(id, outcome.actionDigest, outcome.input.agent.id);
-      return { ...outcome.decision, outcome: 'allow', reasons: [...outcome.decision.reasons, verdictReason(a)] };
+      if (a.status !== 'approved') return deniedWith(view.decision, verdictReason(a));
+      await o.service.redeem(id, view.actionDigest, view.input.agent.id);
+      return { ...view.decision, outcome: 'allow', reasons: [...view.decision.reasons, verdictReason(a)] };
     } catch (err) {
-      return denied(outcome.decision, (err as Error).message);
+      return deniedWith(view.decision, (err as Error).message);
     }
   }
 
-  async function redeem(outcome: GateOutcome, id: string, record: PendingRecord): Promise<void> {
+  async function redeem(view: DecisionView, id: string): Promise<EscalationResult> {
     try {
-      const a = await o.service.redeem(id, outcome.actionDigest, outcome.input.agent.id);
-      outcome.decision = { ...outcome.decision, outcome: 'allow', reasons: [...outcome.decision.reasons, verdictReason(a)] };
-      if (a.final) record.links.push({ rel: 'approval', ...a.final });
-      record.data.approval = { id, used: true };
+      const a = await o.service.redeem(id, view.actionDigest, view.input.agent.id);
+      return {
+        kind: 'redeemed',
+        decision: { ...view.decision, outcome: 'allow', reasons: [...view.decision.reasons, verdictReason(a)] },
+        record: { data: { approval: { id, used: true } }, ...(a.final ? { links: [{ rel: 'approval', ...a.final }] } : {}) },
+      };
     } catch (err) {
       if (!(err instanceof ApprovalError)) throw err;
       if (err.code === 'pending') {
-        outcome.approval = { id, retryAfterSeconds: o.retryAfterSeconds };
-        record.data.approval = { id, mode: 'async', retried: true };
-        return;
+        return { kind: 'pending', mode: 'async', approval: { id, retryAfterSeconds: o.retryAfterSeconds }, record: { data: { approval: { id, mode: 'async', retried: true } } } };
       }
-      outcome.decision = denied(outcome.decision, err.message);
-      record.data.approval = { id, refused: err.code };
+      return { kind: 'refused', decision: deniedWith(view.decision, err.message), record: { data: { approval: { id, refused: err.code } } } };
     }
   }
-}
-
-function denied(decision: Decision, reason: string): Decision {
-  return { ...decision, outcome: 'deny', reasons: [...decision.reasons, reason] };
 }
 
 function verdictReason(a: Approval): string {

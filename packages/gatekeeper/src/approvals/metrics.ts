@@ -8,8 +8,8 @@ export function registerApprovalMetrics(service: ApprovalService, notices: Notic
     name: 'gatekeeper_approvals_pending',
     help: 'Approval requests waiting for a decision',
     registers: [registry],
-    collect() {
-      this.set(service.store.count('pending'));
+    async collect() {
+      this.set(await service.store.count('pending'));
     },
   });
   const verdicts = new Counter({

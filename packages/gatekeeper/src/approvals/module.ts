@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { verifierKeyOf } from '@oagf/ledger';
 import type { CoreDeps, GatekeeperModule, ModuleParts } from '../surface.js';
-import { registerConsoleRoutes } from '../console/routes.js';
+import { registerConsoleRoutes } from './console/routes.js';
 import { Accounts } from './accounts.js';
 import { parseApprovalsConfig, resolveUrl, type ApprovalsConfig } from './config.js';
 import { approvalHooks } from './hooks.js';
@@ -16,7 +16,8 @@ import { NoticeDispatcher, slackChannel, teamsChannel, webhookChannel, type Noti
 import { Redactor } from './redact.js';
 import { ApprovalService } from './service.js';
 import { ApprovalSigner } from './signing.js';
-import { SqliteApprovalStore } from './store.js';
+import { SqliteApprovalStore } from '../stores/sqlite/approvals.js';
+import { SqliteSessionStore } from '../stores/sqlite/sessions.js';
 import { TraceRecorder } from './trace.js';
 import type { ApprovalLedger } from './types.js';
 
@@ -38,9 +39,11 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
       if (!ledger) throw new Error('approvals need a ledger to record verdicts in');
       if (config.database !== ':memory:') mkdirSync(dirname(config.database), { recursive: true });
       const store = new SqliteApprovalStore(config.database);
+      const sessions = new SqliteSessionStore(config.database);
       const redactor = new Redactor(config.redact.patterns);
       const service = new ApprovalService({
         store,
+        notifier: core.notifier,
         ledger,
         signer: ApprovalSigner.fromFile(config.signing_key_file),
         redactor,
@@ -50,6 +53,7 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
       const consoleUrl = config.console.public_url ?? `http://${hostOf(core.config.listen)}/console`;
       const notices = new NoticeDispatcher({
         store,
+        notifier: core.notifier,
         channels: channelsOf(config, options.env ?? process.env, consoleUrl),
         consoleUrl,
         attempts: config.notices.attempts,
@@ -76,15 +80,18 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
           registerConsoleRoutes(router, {
             service,
             accounts: new Accounts(config.accounts),
+            sessions,
+            notifier: core.notifier,
             sessionTtlMs: config.console.session_ttl_s * 1000,
-            notices,
             ...(core.ledger ? { ledger: core.ledger } : {}),
             ledgerKeys: ledgerKeys(core),
           });
         },
-        close() {
+        async close() {
           service.stop();
-          store.close();
+          await notices.idle();
+          await sessions.close();
+          await store.close();
         },
       };
     },

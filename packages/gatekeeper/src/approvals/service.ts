@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { Decision, OagfInput } from '../spec/index.js';
 import { canDecide } from './accounts.js';
 import type { ApprovalSigner, VerdictStatement } from './signing.js';
-import type { ApprovalStore, ApprovalQuery } from './store.js';
+import type { ApprovalQuery, ApprovalStore } from '../stores/approvals.js';
+import type { Notifier } from '../stores/notifier.js';
 import type { Redactor } from './redact.js';
 import { sessionOf, type ReasoningTrace } from './trace.js';
 import {
@@ -34,6 +35,8 @@ export interface Escalation {
 
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
+  /** Wakes held requests and live consoles when an approval changes (in this process or, with a shared store, another). */
+  notifier: Notifier;
   ledger: ApprovalLedger;
   signer: ApprovalSigner;
   redactor: Redactor;
@@ -42,6 +45,7 @@ export interface ApprovalServiceOptions {
   now?: () => Date;
 }
 
+/** Changes made by this process, for its own metrics (other processes' changes arrive through the notifier). */
 export interface ApprovalEvents {
   created: [Approval];
   decided: [Approval];
@@ -49,6 +53,9 @@ export interface ApprovalEvents {
   /** The approved action was carried out. */
   used: [Approval];
 }
+
+/** The notifier topic approval changes are published on. */
+export const APPROVALS_TOPIC = 'approvals';
 
 export class ApprovalService extends EventEmitter<ApprovalEvents> {
   readonly store: ApprovalStore;
@@ -72,7 +79,7 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
    * Opens an approval for an escalated action once its decision record is durable. The reasoning trace was
    * committed in that record as a payload; the copy kept here is for the console.
    */
-  open(e: Escalation): Approval {
+  async open(e: Escalation): Promise<Approval> {
     const created = this.now();
     const approval: Approval = {
       id: e.id,
@@ -94,23 +101,23 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
       expiresAt: new Date(created.getTime() + this.options.expiryMs).toISOString(),
       votes: [],
     };
-    this.store.insert(approval);
-    this.emit('created', approval);
+    await this.store.insert(approval);
+    await this.changed('created', approval);
     return approval;
   }
 
-  get(id: string): Approval | undefined {
+  get(id: string): Promise<Approval | undefined> {
     return this.store.get(id);
   }
 
-  list(query?: ApprovalQuery): Approval[] {
+  list(query?: ApprovalQuery): Promise<Approval[]> {
     return this.store.list(query);
   }
 
   /** Records one reviewer's verdict; the approval becomes final on the first rejection or the Nth approval. */
   decide(id: string, reviewer: Reviewer, verdict: Verdict, comment: string): Promise<Approval> {
     return this.serialized(id, async () => {
-      const approval = this.mustGet(id);
+      const approval = await this.mustGet(id);
       if (approval.status !== 'pending') throw new ApprovalError('not_pending', `approval ${id} is already ${approval.status}`);
       if (Date.parse(approval.expiresAt) <= this.now().getTime()) {
         await this.finalize(approval, 'expired', []);
@@ -131,19 +138,19 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
       const approvals = votes.filter((v) => v.verdict === 'approve').length;
       if (verdict === 'reject') return this.finalize(approval, 'rejected', votes);
       if (approvals >= approval.required.min) return this.finalize(approval, 'approved', votes);
-      this.store.addVote(id, vote);
-      const updated = this.mustGet(id);
-      this.emit('voted', updated);
+      await this.store.addVote(id, vote);
+      const updated = await this.mustGet(id);
+      await this.changed('voted', updated);
       return updated;
     });
   }
 
   /** Expires every pending approval past its expiry; returns how many. */
   async expireDue(): Promise<number> {
-    const due = this.store.due(this.now().toISOString());
+    const due = await this.store.due(this.now().toISOString());
     for (const a of due) {
       await this.serialized(a.id, async () => {
-        const current = this.mustGet(a.id);
+        const current = await this.mustGet(a.id);
         if (current.status === 'pending') await this.finalize(current, 'expired', current.votes);
       });
     }
@@ -162,28 +169,32 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
   }
 
   /** Resolves once the approval is final, or with its current state after `timeoutMs` (or when `signal` aborts). */
-  wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Approval> {
-    const current = this.mustGet(id);
-    if (current.status !== 'pending') return Promise.resolve(current);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.off('decided', onDecided);
-        signal?.removeEventListener('abort', done);
-        resolve(this.mustGet(id));
-      };
-      const onDecided = (a: Approval) => {
-        if (a.id === id) done();
-      };
-      const expiresIn = Date.parse(current.expiresAt) - this.now().getTime();
-      const timer = setTimeout(() => {
-        // An approval that expires while an agent waits is expired now, not at the next sweep.
-        if (expiresIn <= timeoutMs) void this.expireDue().finally(done);
-        else done();
-      }, Math.max(0, Math.min(timeoutMs, expiresIn)));
-      this.on('decided', onDecided);
-      signal?.addEventListener('abort', done);
+  async wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Approval> {
+    let finished!: () => void;
+    const woken = new Promise<void>((resolve) => (finished = resolve));
+    // Subscribed before reading, so a verdict landing in between is not missed.
+    const unsubscribe = this.options.notifier.subscribe(APPROVALS_TOPIC, (n) => {
+      if (n.id === id && n.event === 'decided') finished();
     });
+    try {
+      const current = await this.mustGet(id);
+      if (current.status !== 'pending') return current;
+      const expiresIn = Date.parse(current.expiresAt) - this.now().getTime();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          // An approval that expires while an agent waits is expired now, not at the next sweep.
+          if (expiresIn <= timeoutMs) void this.expireDue().finally(resolve);
+          else resolve();
+        }, Math.max(0, Math.min(timeoutMs, expiresIn)));
+      });
+      const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([woken, timedOut, aborted]);
+      clearTimeout(timer);
+      return await this.mustGet(id);
+    } finally {
+      unsubscribe();
+    }
   }
 
   /**
@@ -192,19 +203,19 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
    * approval is refused.
    */
   async redeem(id: string, actionDigest: string, agentId: string): Promise<Approval> {
-    const approval = this.mustGet(id);
+    const approval = await this.mustGet(id);
     if (approval.agentId !== agentId) throw new ApprovalError('wrong_agent', `approval ${id} was requested by agent ${approval.agentId}, not ${agentId}`);
     if (approval.actionDigest !== actionDigest) {
       throw new ApprovalError('digest_mismatch', `approval ${id} was granted for a different action (its arguments differ); a new approval is needed`);
     }
     if (approval.status === 'pending' && Date.parse(approval.expiresAt) <= this.now().getTime()) await this.expireDue();
-    const status = this.mustGet(id).status;
+    const status = (await this.mustGet(id)).status;
     if (status === 'pending') throw new ApprovalError('pending', `approval ${id} is still pending`);
     if (status === 'rejected') throw new ApprovalError('rejected', `approval ${id} was rejected`);
     if (status === 'expired') throw new ApprovalError('expired', `approval ${id} expired at ${approval.expiresAt}`);
-    if (!this.store.consume(id, this.now().toISOString())) throw new ApprovalError('already_used', `approval ${id} has already been used`);
-    const used = this.mustGet(id);
-    this.emit('used', used);
+    if (!(await this.store.consume(id, this.now().toISOString()))) throw new ApprovalError('already_used', `approval ${id} has already been used`);
+    const used = await this.mustGet(id);
+    await this.changed('used', used);
     return used;
   }
 
@@ -236,17 +247,22 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
     };
     // Ledger first: a verdict that is not in the ledger never takes effect.
     const appended = await this.options.ledger.append(entry);
-    for (const v of votes) this.store.addVote(approval.id, v);
-    this.store.finalize(approval.id, status, time, { id: entry.id, index: appended.index });
-    const updated = this.mustGet(approval.id);
-    this.emit('decided', updated);
+    for (const v of votes) await this.store.addVote(approval.id, v);
+    await this.store.finalize(approval.id, status, time, { id: entry.id, index: appended.index });
+    const updated = await this.mustGet(approval.id);
+    await this.changed('decided', updated);
     return updated;
   }
 
-  private mustGet(id: string): Approval {
-    const a = this.store.get(id);
+  private async mustGet(id: string): Promise<Approval> {
+    const a = await this.store.get(id);
     if (!a) throw new ApprovalError('not_found', `no approval ${id}`);
     return a;
+  }
+
+  private async changed(event: keyof ApprovalEvents, a: Approval): Promise<void> {
+    this.emit(event, a);
+    await this.options.notifier.publish(APPROVALS_TOPIC, { event, id: a.id, status: a.status });
   }
 
   /** Runs `fn` after any earlier operation on the same approval, so concurrent verdicts are decided one by one. */

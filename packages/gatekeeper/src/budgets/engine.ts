@@ -9,7 +9,7 @@ import { estimateTextTokens, worstCaseUsage } from './estimate.js';
 import { formatMicros, toMicros } from './money.js';
 import { costMicros, isRecord, priceFor, readUsage, type TokenUsage } from './pricing.js';
 import type { InputBudgets, BudgetView } from './schema.js';
-import type { ActualByMeter, BudgetStore, CounterState, Meter, ReservationLine } from './store.js';
+import type { ActualByMeter, BudgetStore, CounterState, Meter, ReservationLine } from '../stores/budgets.js';
 import { isAccumulating, windowBounds, type WindowBounds } from './windows.js';
 
 export type Clock = () => number;

@@ -16,7 +16,7 @@ export { budgetsCommand } from './cli.js';
 export { registerBudgetMetrics } from './metrics.js';
 export { formatBudgetTable } from './table.js';
 export { BudgetView, InputBudgets } from './schema.js';
-export { SqliteBudgetStore, type SqliteBudgetStoreOptions } from './sqlite-store.js';
+export { SqliteBudgetStore, type SqliteBudgetStoreOptions } from '../stores/sqlite/budgets.js';
 export type {
   ActualByMeter,
   BudgetStore,
@@ -28,7 +28,7 @@ export type {
   ReservationState,
   ReserveRequest,
   ReserveResult,
-} from './store.js';
+} from '../stores/budgets.js';
 export { costMicros, readUsage, type TokenUsage } from './pricing.js';
 export { formatMicros, toMicros } from './money.js';
 export { WINDOWS, windowBounds, type WindowBounds, type WindowKind } from './windows.js';

@@ -10,7 +10,7 @@ import type { BudgetsConfig } from './config.js';
 import { Budgets, type BudgetsOptions } from './engine.js';
 import { budgetHooks } from './hooks.js';
 import { registerBudgetMetrics } from './metrics.js';
-import { SqliteBudgetStore } from './sqlite-store.js';
+import { SqliteBudgetStore } from '../stores/sqlite/budgets.js';
 
 /** Opens the configured store; relative paths are taken from the config file's directory. */
 export function openBudgets(config: BudgetsConfig, configDir: string, options: BudgetsOptions = {}): Budgets {

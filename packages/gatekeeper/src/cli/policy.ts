@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
-import { evaluate } from '../gate.js';
+import { evaluate } from '../gate/index.js';
 import { readBundle } from '../policy/bundle.js';
 import { compileBundle } from '../policy/rego.js';
 import { runPolicyTests } from '../policy/testing.js';

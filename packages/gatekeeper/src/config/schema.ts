@@ -68,6 +68,8 @@ export const ApiConfig = z.strictObject({
   base_url: z.url(),
   /** Headers the gatekeeper adds (credentials): the agent never holds them. */
   headers: z.record(z.string(), EnvSecret).default({}),
+  /** The agent's request headers this API may see (default: upstream/headers.ts DEFAULT_REQUEST_HEADERS). */
+  forward_headers: z.array(z.string().min(1)).optional(),
   timeout_ms: z.number().int().positive().default(30_000),
 });
 
@@ -122,6 +124,20 @@ export const LedgerConfig = z.strictObject({
   durability: z.enum(['fsync', 'buffered']).default('fsync'),
 });
 
+/** Shape limits on JSON the policy reads, checked before it is decided (413 naming the limit). */
+export const LimitsConfig = z.strictObject({
+  body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+  json: z
+    .strictObject({
+      depth: z.number().int().positive().default(64),
+      array_length: z.number().int().positive().default(10_000),
+      object_keys: z.number().int().positive().default(1_000),
+      string_length: z.number().int().positive().default(4 * 1024 * 1024),
+      values: z.number().int().positive().default(100_000),
+    })
+    .default({ depth: 64, array_length: 10_000, object_keys: 1_000, string_length: 4 * 1024 * 1024, values: 100_000 }),
+});
+
 export const GatekeeperConfig = z.strictObject({
   listen: Listen.default({ host: '127.0.0.1', port: 8787 }),
   agents: z.array(AgentConfig).default([]),
@@ -131,6 +147,7 @@ export const GatekeeperConfig = z.strictObject({
   amounts: z.array(AmountLocation).default([]),
   policy: PolicyConfig,
   ledger: LedgerConfig,
+  limits: LimitsConfig.default({ body_bytes: 4 * 1024 * 1024, json: { depth: 64, array_length: 10_000, object_keys: 1_000, string_length: 4 * 1024 * 1024, values: 100_000 } }),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
   /** Owned by the approvals plug-in, which validates it. */
   approvals: z.unknown().optional(),
@@ -144,5 +161,6 @@ export type JwtConfig = z.output<typeof JwtConfig>;
 export type LlmConfig = z.output<typeof LlmConfig>;
 export type LlmUpstream = z.output<typeof LlmUpstream>;
 export type ApiConfig = z.output<typeof ApiConfig>;
+export type LimitsConfig = z.output<typeof LimitsConfig>;
 export type AmountLocation = z.output<typeof AmountLocation>;
 export type EnvSecret = z.output<typeof EnvSecret>;

@@ -70,7 +70,7 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
     else printConsoleHelp(world, approval, o.cli ?? 'gatekeeper', say);
 
     story = await storyDone;
-    approval = world.approvals.get(approval.id)!;
+    approval = (await world.approvals.get(approval.id))!;
     say('');
     say(`>> ${approval.status.toUpperCase()} by ${approval.votes.map((v) => v.reviewer).join(', ') || 'nobody'}; ERP orders placed: ${world.erp.orders.length}`);
     say(`   buyer: ${story.buyerAnswer}`);

@@ -1,15 +1,11 @@
 /**
- * What every surface does around the gate: identify the agent and the request context, and turn the gate's
- * outcome into "go ahead" or a typed HTTP refusal:
- *   allow → proceed; deny → 403 policy_denied; fault → 503 gatekeeper_fault (unknown agent → 401);
- *   escalate → wait on `hold` when approvals hold the request, 202 with the approval id when asynchronous,
- *   403 when nothing can approve it.
+ * The HTTP edge of every surface: who is calling and in which context (trace, session, the approval it retries
+ * with). The surface turns this and its own request into an attempt for `gate.run`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth/agents.js';
-import type { ActionAttempt, GateOutcome } from '../gate.js';
-import type { AgentIdentity, Decision, OagfContext } from '../spec/index.js';
-import { GateHttpError } from './errors.js';
+import type { ActionAttempt, Surface } from '../gate/index.js';
+import type { AgentIdentity, OagfAction, OagfContext } from '../spec/index.js';
 import { traceFrom, type TraceContext } from './trace.js';
 
 export interface AttemptBase {
@@ -31,39 +27,16 @@ export async function beginAttempt(req: IncomingMessage, auth: Authenticator): P
   return { ...base, agent: { id: who.claimed ?? 'unknown', labels: {}, delegation: [] }, unauthenticated: who.reason };
 }
 
-export function attemptOf(base: AttemptBase, surface: ActionAttempt['surface'], action: ActionAttempt['action']): ActionAttempt {
+export function attemptOf(base: AttemptBase, surface: Surface, action: OagfAction, extra: Pick<ActionAttempt, 'trace'> & { context?: OagfContext } = {}): ActionAttempt {
   return {
     agent: base.agent,
     action,
-    context: base.context,
+    context: extra.context ?? base.context,
     surface,
     ...(base.unauthenticated !== undefined ? { unauthenticated: base.unauthenticated } : {}),
     ...(base.approval ? { approval: base.approval } : {}),
+    ...(extra.trace !== undefined ? { trace: extra.trace } : {}),
   };
-}
-
-/** The decision to act on: an escalation that approvals hold open resolves once a reviewer decides. */
-export async function finalDecision(outcome: GateOutcome): Promise<Decision> {
-  return outcome.hold && outcome.decision.outcome === 'escalate' ? outcome.hold : outcome.decision;
-}
-
-/** Undefined when the action may proceed; otherwise the typed refusal for the surface to throw. */
-export function refusalOf(outcome: GateOutcome, decision: Decision): GateHttpError | undefined {
-  if (decision.outcome === 'allow') return undefined;
-  const details = { decision, record_id: outcome.recordId, ...(outcome.index !== undefined ? { index: outcome.index } : {}) };
-  const fault = decision.fault;
-  if (fault) return new GateHttpError(fault.code === 'unknown_agent' ? 'unauthenticated' : 'gatekeeper_fault', fault.message, details);
-  const reason = decision.reasons.join('; ') || `the policy decided ${decision.outcome}`;
-  if (decision.outcome === 'escalate' && outcome.approval && !outcome.hold) {
-    const retry = outcome.approval.retryAfterSeconds;
-    return new GateHttpError(
-      'approval_pending',
-      `approval required: ${reason}`,
-      { ...details, approval_id: outcome.approval.id },
-      retry !== undefined ? { 'retry-after': String(retry) } : undefined,
-    );
-  }
-  return new GateHttpError('policy_denied', decision.outcome === 'escalate' ? `approval required: ${reason}` : reason, details);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

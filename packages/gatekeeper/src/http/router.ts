@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
+import { DEFAULT_JSON_LIMITS, parseStrictJson, StrictJsonError, type JsonLimits } from '../json/strict.js';
 import { GateHttpError, errorBody } from './errors.js';
 
 export interface RouteContext {
@@ -72,10 +73,19 @@ export class Router {
   /** The node:http request listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
+    if (!url.startsWith('/')) {
+      // An absolute-form target (`GET http://other-host/...`) would name a host; the gatekeeper is not a forward proxy.
+      return this.fail(res, { params: {}, path: url, query: '', startedAt: performance.now() }, req, new GateHttpError('bad_request', 'the request target must be a path (origin-form)'), {});
+    }
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const ctx: RouteContext = { params: {}, path, query: q === -1 ? '' : url.slice(q + 1), startedAt: performance.now() };
-    const found = this.match(req.method ?? 'GET', path, ctx);
+    let found: Route | 'method' | undefined;
+    try {
+      found = this.match(req.method ?? 'GET', path, ctx);
+    } catch (err) {
+      return this.fail(res, ctx, req, err, {});
+    }
     if (found === 'method') return this.fail(res, ctx, req, new GateHttpError('method_not_allowed', `${req.method} not allowed on ${path}`), {});
     if (!found) return this.fail(res, ctx, req, new GateHttpError('not_found', `no route for ${req.method} ${path}`), {});
     let result: unknown;
@@ -123,18 +133,19 @@ function matchSegments(route: Route, parts: string[]): Record<string, string> | 
     const part = parts[i]!;
     if (seg.startsWith(':')) {
       if (part === '') return undefined;
-      params[seg.slice(1)] = safeDecode(part);
+      params[seg.slice(1)] = decodeParam(part);
     } else if (seg !== part) return undefined;
   }
   if (wildcard) params['*'] = parts.slice(segments.length).join('/');
   return params;
 }
 
-function safeDecode(s: string): string {
+/** Decoded once, here; a malformed escape is a 400, never passed on raw. */
+function decodeParam(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    return s;
+    throw new GateHttpError('bad_request', `malformed percent-encoding in path segment "${s}"`);
   }
 }
 
@@ -185,18 +196,27 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
   });
 }
 
-/** Parses a body as JSON; a syntax error is a 400 naming the problem. */
-export function parseJson(body: Buffer): unknown {
+/**
+ * Parses a body as strict JSON (json/strict.ts): a syntax error, a duplicate key or an unsafe integer is a 400
+ * naming the problem, a document over the shape limits a 413 naming the limit.
+ */
+export function parseJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
+    return parseStrictJson(body.toString('utf8'), limits, 'request body');
   } catch (err) {
-    throw new GateHttpError('bad_request', `request body is not valid JSON: ${(err as Error).message}`);
+    if (!(err instanceof StrictJsonError)) throw err;
+    throw new GateHttpError(err.problem.kind === 'limit' ? 'payload_too_large' : 'bad_request', err.message);
   }
 }
 
+/** Reads a whole body and parses it as strict JSON. */
+export async function readJsonBody(req: IncomingMessage, limits?: JsonLimits, bodyLimit?: number): Promise<unknown> {
+  return parseJson(await readBody(req, bodyLimit), limits);
+}
+
 /** Reads, parses and validates a JSON body; validation errors are a 400 listing each path and problem. */
-export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S, limit?: number): Promise<z.output<S>> {
-  return validate(schema, parseJson(await readBody(req, limit)));
+export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S, limits?: JsonLimits, bodyLimit?: number): Promise<z.output<S>> {
+  return validate(schema, await readJsonBody(req, limits, bodyLimit));
 }
 
 export function validate<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.output<S> {

@@ -3,7 +3,7 @@
  * on real traffic before rollout. Each decision record carries its full input document (payload `input`, decision
  * time included), so time-window rules replay as they were decided.
  */
-import { evaluate } from '../gate.js';
+import { evaluate } from '../gate/index.js';
 import type { PolicyEvaluator } from '../policy/engine.js';
 import type { OagfInput } from '../spec/index.js';
 import { readDecisions } from './ledger-reader.js';

@@ -57,6 +57,14 @@ export const Action = z
     arguments: z.unknown().optional().describe('Tool-call arguments (parsed JSON) or LLM request parameters'),
     body: z.unknown().optional().describe('http.request: parsed JSON body (absent for non-JSON bodies)'),
     query: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional().describe('http.request: query parameters'),
+    content: z
+      .object({
+        type: z.string().describe('Media type the agent declared'),
+        bytes: z.number().int().nonnegative(),
+        digest: z.string().describe('sha256:<hex> of the exact bytes forwarded'),
+      })
+      .optional()
+      .describe('http.request: a body the policy cannot read (not JSON): what it is, its size and digest'),
     amount: Amount.optional(),
   })
   .describe('The action the agent attempts');

@@ -1,5 +1,5 @@
 /** Small test doubles for the gate's seams: a policy written in TypeScript and an in-memory decision log. */
-import type { DecisionLog, DecisionRecord } from '../../src/decision-log.js';
+import type { DecisionLog, DecisionRecord } from '../../src/stores/ledger.js';
 import { PolicyEvalError, type PolicyEvaluator } from '../../src/policy/engine.js';
 import type { AgentIdentity } from '../../src/spec/index.js';
 

@@ -5,8 +5,8 @@
 import { pino } from 'pino';
 import { hashApiKey } from '../../src/auth/agents.js';
 import { GatekeeperConfig } from '../../src/config/schema.js';
-import type { DecisionLog, DecisionRecord } from '../../src/decision-log.js';
-import type { ActionAttempt, GateHooks } from '../../src/gate.js';
+import type { DecisionLog, DecisionRecord, GateRecord, OutcomeRecord } from '../../src/stores/ledger.js';
+import type { ActionAttempt, GateHooks } from '../../src/gate/index.js';
 import { PolicyEvalError, staticSource } from '../../src/policy/engine.js';
 import { buildServer, type Gatekeeper } from '../../src/server.js';
 import type { OagfInput } from '../../src/spec/index.js';
@@ -34,13 +34,17 @@ export function functionPolicy(policyFn: PolicyFn) {
   });
 }
 
+/** Decision records in `records`, outcome records (what happened when an allowed action was carried out) in `outcomes`. */
 export class MemoryLog implements DecisionLog {
   readonly records: DecisionRecord[] = [];
+  readonly outcomes: OutcomeRecord[] = [];
   failWith: Error | undefined;
-  async append(record: DecisionRecord): Promise<{ index: number }> {
+  private size = 0;
+  async append(record: GateRecord): Promise<{ index: number }> {
     if (this.failWith) throw this.failWith;
-    this.records.push(record);
-    return { index: this.records.length - 1 };
+    if (record.type === 'decision') this.records.push(record);
+    else this.outcomes.push(record);
+    return { index: this.size++ };
   }
 }
 
@@ -76,8 +80,8 @@ export async function startGatekeeper(opts: {
   const policy = functionPolicy(policyFn);
   const attempts: ActionAttempt[] = [];
   const modules: GatekeeperModule[] = [
-    // Observes every attempt the surface sends to the gate (first hook, before any decision).
-    { name: 'recorder', setup: () => ({ hooks: { enrichInput: (_input, attempt) => void attempts.push(attempt) } }) },
+    // Observes every attempt the surface sends to the gate, with the action as the gate reads it (amount located).
+    { name: 'recorder', setup: () => ({ hooks: { enrich: (input, attempt) => void attempts.push({ ...attempt, action: input.action }) } }) },
     ...(opts.hooks ?? []).map((hooks, i) => ({ name: `test-${i}`, setup: () => ({ hooks }) })),
   ];
   const gk: Gatekeeper = await buildServer(

@@ -3,7 +3,9 @@
  * with exponential backoff, its status is saved for the console, and nothing here can block or change a decision.
  */
 import { EventEmitter } from 'node:events';
-import type { ApprovalStore } from '../store.js';
+import type { ApprovalStore } from '../../stores/approvals.js';
+import type { Notifier } from '../../stores/notifier.js';
+import { APPROVALS_TOPIC } from '../service.js';
 import type { Approval, NoticeDelivery } from '../types.js';
 import { noticeFacts, type NoticeFacts } from './message.js';
 import { slackMessage } from './slack.js';
@@ -42,6 +44,8 @@ function json(v: unknown) {
 
 export interface DispatcherOptions {
   store: ApprovalStore;
+  /** Live consoles (on any replica) learn of delivery progress through it. */
+  notifier: Notifier;
   channels: NoticeChannel[];
   consoleUrl: string;
   attempts: number;
@@ -76,24 +80,25 @@ export class NoticeDispatcher extends EventEmitter<{ delivery: [NoticeDelivery] 
     const { body, headers } = channel.render(a, facts);
     let lastError = '';
     for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
-      this.save(a.id, channel.name, 'pending', attempt - 1, lastError);
+      await this.save(a.id, channel.name, 'pending', attempt - 1, lastError);
       try {
         const res = await fetch(channel.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.o.timeoutMs) });
         await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) return this.save(a.id, channel.name, 'delivered', attempt, '');
+        if (res.ok) return await this.save(a.id, channel.name, 'delivered', attempt, '');
         lastError = `HTTP ${res.status}`;
       } catch (err) {
         lastError = (err as Error).message;
       }
       if (attempt < this.o.attempts) await sleep(this.o.backoffMs * 2 ** (attempt - 1));
     }
-    this.save(a.id, channel.name, 'failed', this.o.attempts, lastError);
+    await this.save(a.id, channel.name, 'failed', this.o.attempts, lastError);
   }
 
-  private save(approvalId: string, channel: string, status: NoticeDelivery['status'], attempts: number, lastError: string): void {
+  private async save(approvalId: string, channel: string, status: NoticeDelivery['status'], attempts: number, lastError: string): Promise<void> {
     const d: NoticeDelivery = { approvalId, channel, status, attempts, ...(lastError ? { lastError } : {}), updatedAt: new Date().toISOString() };
     try {
-      this.o.store.saveNotice(d);
+      await this.o.store.saveNotice(d);
+      await this.o.notifier.publish(APPROVALS_TOPIC, { event: 'notice', id: approvalId, status });
     } catch {
       // Delivery status is informative only; a store error must not stop the delivery.
     }

@@ -1,0 +1,66 @@
+/**
+ * Console sign-in: random tokens in an HttpOnly, SameSite=Strict cookie, kept (hashed) in the session store, so a
+ * restart does not sign reviewers out and replicas sharing the store share sign-ins. The CLI uses HTTP Basic on
+ * the JSON API instead.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Accounts } from '../accounts.js';
+import type { Reviewer } from '../types.js';
+import type { SessionStore } from '../../stores/sessions.js';
+
+export const COOKIE = 'gk_console';
+
+export class Sessions {
+  constructor(
+    private readonly accounts: Accounts,
+    private readonly store: SessionStore,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(username: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await this.store.create(hashToken(token), { username, expiresAt: this.now() + this.ttlMs });
+    return token;
+  }
+
+  async end(req: IncomingMessage): Promise<void> {
+    const token = cookieOf(req, COOKIE);
+    if (token) await this.store.delete(hashToken(token));
+  }
+
+  /** The signed-in reviewer: by session cookie, or (for the JSON API) by HTTP Basic credentials. */
+  async who(req: IncomingMessage, allowBasic = false): Promise<Reviewer | undefined> {
+    const token = cookieOf(req, COOKIE);
+    const s = token ? await this.store.get(hashToken(token), this.now()) : undefined;
+    if (s) return this.accounts.get(s.username);
+    const auth = req.headers.authorization;
+    if (allowBasic && auth?.startsWith('Basic ')) {
+      const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0) return this.accounts.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+    }
+    return undefined;
+  }
+
+  cookie(token: string, secure: boolean): string {
+    return `${COOKIE}=${token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.ttlMs / 1000)}${secure ? '; Secure' : ''}`;
+  }
+
+  static clearCookie(): string {
+    return `${COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0`;
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function cookieOf(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

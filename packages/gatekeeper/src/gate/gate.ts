@@ -1,0 +1,305 @@
+/**
+ * The gate: the single path every surface (OpenAI-compatible, API proxy, decision API, MCP, sandbox) sends an
+ * agent's action through. `decide()` is the decision half of the lifecycle (lifecycle.ts has the whole of it):
+ *
+ *   1. builds the OAGF input document from the attempt (the amount located by the `amounts:` rules);
+ *   2. `enrich`: plug-ins fill input fields (budgets: `input.budgets`);
+ *   3. evaluates the active policy bundle (`data.oagf.decision`), validating its output;
+ *   4. `observe`, then for an escalation `escalate` (approvals redeem an approval or open one, held or async),
+ *      then for an allow `admit` (budgets take the escrow, or turn the allow into a deny);
+ *   5. appends the decision record to the ledger, with the full input document as payload `input` — and only
+ *      resolves once that append is durable, so nothing unrecorded is ever carried out;
+ *   6. `committed` (approvals open the request and send notices).
+ *
+ * It never throws. Every fault becomes a deny carrying `fault` (→ HTTP 503, unknown agent → 401): no bundle,
+ * policy error, evaluation over budget, malformed policy output, a plug-in error, a ledger failure. A ledger record
+ * is written for faults too, whenever the ledger itself still works.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { AmountLocation } from '../config/schema.js';
+import { digestOf } from '../digest.js';
+import type { PolicySource } from '../policy/engine.js';
+import { timeOf, type Decision, type GateFault, type OagfInput } from '../spec/index.js';
+import type { DecisionLog, DecisionRecord, RecordLink } from '../stores/ledger.js';
+import { withAmount } from './amounts.js';
+import { evaluate, faultDecision, refusedAdmission } from './evaluate.js';
+import type { ActionAttempt, AdmitWhen, DecisionView, GateHooks, NamedHooks, PendingApproval, RecordAdditions, Reservation } from './hooks.js';
+import { orderHooks } from './order.js';
+import { combineReservations } from './reservations.js';
+
+export interface GateOutcome {
+  attempt: ActionAttempt;
+  decision: Decision;
+  input: OagfInput;
+  /** Id of the ledger record (assigned before the append, so plug-ins can link to it). */
+  recordId: string;
+  /** Ledger index once the record is durable; undefined when it could not be written. */
+  index?: number;
+  /** sha256:<hex> of the canonical action document. */
+  actionDigest: string;
+  fault?: GateFault;
+  /** For escalations held open: resolves to the reviewer's verdict (or a deny on expiry, timeout, failure). */
+  hold?: Promise<Decision>;
+  /** For asynchronous escalations: the approval the agent retries with (`OAGF-Approval: <id>`) → HTTP 202. */
+  approval?: PendingApproval;
+  /** Escrow taken for an allowed action; the lifecycle settles or releases it. */
+  reservation?: Reservation;
+}
+
+export interface GateObserver {
+  decided(outcome: GateOutcome, elapsedMs: number): void;
+  hookFailed(stage: string, err: unknown): void;
+}
+
+export interface GateOptions {
+  policy: PolicySource;
+  log: DecisionLog;
+  /** Plug-ins' hooks; their order is resolved from their `after` constraints (a bad order throws here). */
+  plugins?: NamedHooks[];
+  /** Where actions carry their amount (gatekeeper.yaml `amounts:`). */
+  amounts?: AmountLocation[];
+  clock?: () => Date;
+  observer?: GateObserver;
+}
+
+/** The decision half of the gate, shared by `decide` and the lifecycle. */
+export interface Decider {
+  decide(attempt: ActionAttempt): Promise<GateOutcome>;
+  /** Admits an action a reviewer approved after it was held (budgets reserve now); a refusal is a deny. */
+  admitApproved(outcome: GateOutcome, decision: Decision): Promise<{ decision: Decision; reservation?: Reservation }>;
+  readonly log: DecisionLog;
+  readonly clock: () => Date;
+  readonly observer: GateObserver | undefined;
+}
+
+interface Pending {
+  decision: Decision;
+  record: Required<RecordAdditions>;
+  approval?: PendingApproval;
+  verdict?: () => Promise<Decision>;
+  reservation?: Reservation;
+  fault?: GateFault;
+}
+
+export function createDecider(options: GateOptions): Decider {
+  const { policy, log, amounts = [], clock = () => new Date(), observer } = options;
+  const hooks: GateHooks[] = orderHooks(options.plugins ?? []).map((p) => p.hooks);
+
+  /** Last line of defence for "never throws": an unexpected error still yields a fail-closed deny. */
+  async function decideSafely(attempt: ActionAttempt): Promise<GateOutcome> {
+    try {
+      return await decide(attempt);
+    } catch (err) {
+      observer?.hookFailed('decide', err);
+      const decision = faultDecision('internal_error', `the gatekeeper failed to decide: ${(err as Error)?.message ?? err}`, '');
+      const input: OagfInput = { version: 'oagf/v1', agent: attempt.agent, action: attempt.action, context: attempt.context, budgets: {}, time: timeOf(new Date()) };
+      const outcome: GateOutcome = { attempt, decision, fault: decision.fault, input, recordId: randomUUID(), actionDigest: '' };
+      observer?.decided(outcome, 0);
+      return outcome;
+    }
+  }
+
+  async function decide(attempt: ActionAttempt): Promise<GateOutcome> {
+    const started = performance.now();
+    const now = clock();
+    const input: OagfInput = {
+      version: 'oagf/v1',
+      agent: attempt.agent,
+      action: withAmount(attempt.action, amounts),
+      context: { ...attempt.context, surface: attempt.surface },
+      budgets: {},
+      time: timeOf(now),
+    };
+    const evaluator = policy.current();
+    const digest = evaluator?.digest ?? '';
+    const recordId = randomUUID();
+    const { actionDigest, problem } = digestAction(input.action);
+    const state: Pending = { decision: faultDecision('no_policy', 'no policy bundle is loaded', digest), record: { links: [], data: {}, payloads: {} } };
+    const fail = (code: GateFault['code'], message: string) => {
+      state.decision = faultDecision(code, message, digest);
+      state.fault = state.decision.fault;
+      state.approval = undefined;
+      state.verdict = undefined;
+    };
+    const view = (): DecisionView => ({ attempt, input, decision: state.decision, recordId, actionDigest });
+
+    if (attempt.unauthenticated !== undefined) fail('unknown_agent', attempt.unauthenticated);
+    else if (problem) fail('invalid_action', problem);
+    else if (!evaluator) fail('no_policy', 'no policy bundle is loaded');
+    else {
+      try {
+        await enrich(input, attempt);
+        const evaluated = evaluate(evaluator, input);
+        if ('fault' in evaluated) fail(evaluated.fault.code, evaluated.fault.message);
+        else {
+          state.decision = evaluated.decision;
+          for (const h of hooks) h.observe?.(view());
+          if (state.decision.outcome === 'escalate') await escalate(view(), state);
+          if (state.decision.outcome === 'allow') await admit(view(), 'decision', state);
+        }
+      } catch (err) {
+        if (!(err instanceof HookError)) throw err;
+        await releaseQuietly(state.reservation, 'plug-in failure');
+        state.reservation = undefined;
+        fail('hook_error', err.message);
+      }
+    }
+
+    const outcome: GateOutcome = { attempt, decision: state.decision, input, recordId, actionDigest, ...(state.fault ? { fault: state.fault } : {}) };
+    try {
+      const { index } = await log.append(recordOf(outcome, state.record, now), { ...state.record.payloads, input });
+      outcome.index = index;
+    } catch (err) {
+      await releaseQuietly(state.reservation, 'ledger failure');
+      outcome.decision = faultDecision('ledger_failure', `the decision could not be recorded in the ledger: ${(err as Error).message ?? err}`, digest);
+      outcome.fault = outcome.decision.fault;
+      observer?.decided(outcome, performance.now() - started);
+      return outcome;
+    }
+    if (state.reservation) outcome.reservation = state.reservation;
+    if (state.approval && !state.verdict) outcome.approval = state.approval;
+
+    const committed = { ...view(), index: outcome.index!, payloads: state.record.payloads, ...(state.approval ? { pending: state.approval } : {}) };
+    for (const h of hooks) {
+      try {
+        await h.committed?.(committed);
+      } catch (err) {
+        observer?.hookFailed('committed', err);
+      }
+    }
+    // Waiting starts once the approval exists (opened in `committed` above).
+    if (state.verdict) outcome.hold = holdOf(state.verdict, outcome.decision);
+    observer?.decided(outcome, performance.now() - started);
+    return outcome;
+  }
+
+  async function enrich(input: OagfInput, attempt: ActionAttempt): Promise<void> {
+    for (const h of hooks) {
+      const added = await stage('enrich', () => h.enrich?.(input, attempt));
+      if (added) Object.assign(input, added);
+    }
+  }
+
+  async function escalate(view: DecisionView, state: Pending): Promise<void> {
+    for (const h of hooks) {
+      const result = await stage('escalate', () => h.escalate?.(view));
+      if (!result) continue;
+      merge(state.record, result.record);
+      if (result.kind === 'pending') {
+        state.approval = result.approval;
+        if (result.mode === 'hold' && result.verdict) state.verdict = result.verdict;
+      } else {
+        state.decision = result.decision;
+      }
+      return;
+    }
+  }
+
+  /** Every plug-in admits the action or the first refusal wins; holds taken before a refusal are released. */
+  async function admit(view: DecisionView, when: AdmitWhen, state: Pick<Pending, 'decision' | 'record' | 'reservation'>): Promise<void> {
+    const taken: Reservation[] = [];
+    for (const h of hooks) {
+      let result;
+      try {
+        result = await stage('admit', () => h.admit?.(view, when));
+      } catch (err) {
+        await Promise.all(taken.map((r) => releaseQuietly(r, 'plug-in failure')));
+        throw err;
+      }
+      if (!result) continue;
+      merge(state.record, result.record);
+      if (result.kind === 'refused') {
+        await Promise.all(taken.map((r) => releaseQuietly(r, `not carried out: ${result.reason}`)));
+        state.decision = refusedAdmission(state.decision, result.reason, result.rule);
+        return;
+      }
+      if (result.reservation) taken.push(result.reservation);
+    }
+    state.reservation = combineReservations(taken);
+  }
+
+  async function admitApproved(outcome: GateOutcome, decision: Decision): Promise<{ decision: Decision; reservation?: Reservation }> {
+    const state: Pick<Pending, 'decision' | 'record' | 'reservation'> = { decision, record: { links: [], data: {}, payloads: {} } };
+    const view: DecisionView = { attempt: outcome.attempt, input: outcome.input, decision, recordId: outcome.recordId, actionDigest: outcome.actionDigest };
+    try {
+      await admit(view, 'approval', state);
+    } catch (err) {
+      // Fail closed: an approval does not carry an action past a plug-in (budget store) that cannot answer.
+      return { decision: refusedAdmission(decision, `${(err as Error).message}`, 'gatekeeper.admit') };
+    }
+    return { decision: state.decision, ...(state.reservation ? { reservation: state.reservation } : {}) };
+  }
+
+  /** Runs one hook; its failure becomes a HookError naming the stage. */
+  async function stage<T>(name: string, call: () => T | Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      observer?.hookFailed(name, err);
+      throw new HookError(`gatekeeper plug-in failed during ${name}: ${(err as Error).message ?? err}`);
+    }
+  }
+
+  async function releaseQuietly(reservation: Reservation | undefined, reason: string): Promise<void> {
+    try {
+      await reservation?.release(reason);
+    } catch (err) {
+      observer?.hookFailed('release', err);
+    }
+  }
+
+  return { decide: decideSafely, admitApproved, log, clock, observer };
+}
+
+class HookError extends Error {}
+
+/** The verdict of a held escalation; any failure while waiting is a deny, never a throw. */
+function holdOf(verdict: () => Promise<Decision>, escalated: Decision): Promise<Decision> {
+  return verdict().catch((err: unknown) => ({ ...escalated, outcome: 'deny' as const, reasons: [...escalated.reasons, `approval failed: ${(err as Error).message ?? err}`] }));
+}
+
+function digestAction(action: OagfInput['action']): { actionDigest: string; problem?: string } {
+  try {
+    return { actionDigest: digestOf(action) };
+  } catch (err) {
+    // Not representable as I-JSON (lone surrogate, non-finite number, ...): it cannot be bound to an approval.
+    const fallback = `sha256:${createHash('sha256').update(String(JSON.stringify(action))).digest('hex')}`;
+    return { actionDigest: fallback, problem: `the action cannot be canonicalized: ${(err as Error).message}` };
+  }
+}
+
+function merge(into: Required<RecordAdditions>, add: RecordAdditions | undefined): void {
+  if (!add) return;
+  if (add.links) into.links.push(...add.links);
+  if (add.data) Object.assign(into.data, add.data);
+  if (add.payloads) Object.assign(into.payloads, add.payloads);
+}
+
+function recordOf(outcome: GateOutcome, pending: Required<RecordAdditions>, now: Date): DecisionRecord {
+  const { decision, input } = outcome;
+  const links: RecordLink[] = pending.links;
+  return {
+    v: 1,
+    type: 'decision',
+    id: outcome.recordId,
+    time: now.toISOString(),
+    agent: input.agent.id,
+    action_digest: outcome.actionDigest,
+    outcome: decision.outcome,
+    reasons: decision.reasons,
+    policy_digest: decision.policy_digest,
+    ...(links.length ? { links } : {}),
+    data: {
+      surface: input.context.surface,
+      kind: input.action.kind,
+      target: input.action.target,
+      ...(input.action.amount ? { amount: input.action.amount } : {}),
+      ...(decision.obligations.length ? { obligations: decision.obligations } : {}),
+      ...(decision.approvers ? { approvers: decision.approvers } : {}),
+      ...(decision.explanation.length ? { explanation: decision.explanation } : {}),
+      ...(decision.fault ? { fault: decision.fault } : {}),
+      ...(Object.keys(input.budgets).length ? { budgets: input.budgets } : {}),
+      ...pending.data,
+    },
+  };
+}

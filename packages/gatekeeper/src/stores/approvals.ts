@@ -1,0 +1,32 @@
+/**
+ * Where approvals live between the escalation and the verdict: the port the workflow uses. Every state change is
+ * one conditional step (a pending approval is finalized once, an approved one consumed once), so two reviewers,
+ * two retries or two replicas racing each other cannot both win. Drivers: SQLite (stores/sqlite/approvals.ts).
+ */
+import type { Approval, ApprovalStatus, NoticeDelivery, Vote } from '../approvals/types.js';
+
+export interface ApprovalQuery {
+  status?: ApprovalStatus[];
+  /** Free text matched against id, agent, owner, summary and action digest. */
+  text?: string;
+  limit?: number;
+}
+
+export interface ApprovalStore {
+  insert(approval: Approval): Promise<void>;
+  get(id: string): Promise<Approval | undefined>;
+  list(query?: ApprovalQuery): Promise<Approval[]>;
+  count(status: ApprovalStatus): Promise<number>;
+  /** Adds a vote; false when this reviewer already voted on this approval. */
+  addVote(id: string, vote: Vote): Promise<boolean>;
+  /** Moves a pending approval to a final status; false if it was no longer pending. */
+  finalize(id: string, status: Exclude<ApprovalStatus, 'pending'>, decidedAt: string, entry: { id: string; index?: number }): Promise<boolean>;
+  /** Marks an approved approval as used; false if it was not approved or already used. */
+  consume(id: string, at: string): Promise<boolean>;
+  /** Pending approvals whose expiry is at or before `now` (ISO time). */
+  due(now: string): Promise<Approval[]>;
+  saveNotice(delivery: NoticeDelivery): Promise<void>;
+  notices(approvalId: string): Promise<NoticeDelivery[]>;
+  close(): Promise<void>;
+}
+

@@ -1,0 +1,23 @@
+/** The policy's `redact` obligations on an API's JSON response: the named fields are removed before the agent sees it. */
+import type { Obligation } from '../../spec/index.js';
+
+export function redactions(obligations: Obligation[]): string[] {
+  return obligations.filter((o) => o.type === 'redact').flatMap((o) => (o.fields ?? []).map((f) => f.replace(/^response\./, '')));
+}
+
+/** The document without `fields` (dotted paths); undefined when the text is not JSON (the obligation cannot be met). */
+export function redactJson(text: string, fields: string[]): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  for (const field of fields) {
+    const keys = field.split('.');
+    let node = doc as Record<string, unknown> | undefined;
+    for (const k of keys.slice(0, -1)) node = node && typeof node === 'object' ? (node[k] as Record<string, unknown>) : undefined;
+    if (node && typeof node === 'object') delete node[keys[keys.length - 1]!];
+  }
+  return JSON.stringify(doc);
+}

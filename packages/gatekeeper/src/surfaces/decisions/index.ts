@@ -1,0 +1,5 @@
+/** The decision API surface: check before acting. */
+import type { SurfaceModule } from '../../surface.js';
+import { registerDecisionRoutes } from './routes.js';
+
+export const decisionsSurface: SurfaceModule = { name: 'decisions', register: registerDecisionRoutes };

@@ -1,0 +1,34 @@
+/** /healthz (process is up), /readyz (policy loaded, ledger open, plug-ins ready), /metrics, /ledger/* tiles. */
+import { GateHttpError } from '../../http/errors.js';
+import { sendJson, type Router } from '../../http/router.js';
+import type { SurfaceDeps } from '../../surface.js';
+
+export function registerHealthRoutes(router: Router, deps: SurfaceDeps): void {
+  router.add('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+
+  router.add('GET', '/readyz', (_req, res) => {
+    const problems = [...(deps.policy.current() ? [] : ['no policy bundle is loaded']), ...deps.problems()];
+    sendJson(res, problems.length ? 503 : 200, {
+      status: problems.length ? 'not ready' : 'ready',
+      policy_digest: deps.policy.current()?.digest ?? null,
+      ...(problems.length ? { problems } : {}),
+    });
+  });
+
+  router.add('GET', '/metrics', async (_req, res) => {
+    const text = await deps.metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+    res.end(text);
+  });
+
+  const ledger = deps.ledger;
+  if (ledger) {
+    const tiles = ledger.tiles();
+    router.add('GET', '/ledger/*', async (_req, res, ctx) => {
+      const found = await tiles(`/${ctx.params['*']}`);
+      if (!found) throw new GateHttpError('not_found', `no ledger resource ${ctx.params['*']}`);
+      res.writeHead(found.status, found.headers);
+      res.end(found.body);
+    });
+  }
+}

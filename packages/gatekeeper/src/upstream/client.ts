@@ -1,0 +1,130 @@
+/**
+ * The one way the gatekeeper calls the outside world (LLM upstreams, business APIs, MCP servers over HTTP).
+ * One keep-alive undici pool per upstream origin; the request path is the configured base path joined with the
+ * judged path, never resolved against it, so nothing the agent sends can change the origin. Credentials come
+ * from the configuration (environment) and are added here. Timeouts and failures map to one set of error kinds.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import type { Metrics } from '../metrics.js';
+import { UpstreamError, upstreamErrorOf } from './errors.js';
+
+export interface UpstreamTarget {
+  /** Name in the configuration, used in errors and metrics. */
+  name: string;
+  /** e.g. https://erp.example.com/v2 — origin plus base path. */
+  baseUrl: string;
+  timeoutMs: number;
+  /** Headers the gatekeeper adds (credentials): the agent never holds them. */
+  credentials?: Record<string, string>;
+  /** Largest response body read into memory (JSON to inspect). */
+  maxResponseBytes?: number;
+  connections?: number;
+}
+
+export interface UpstreamRequest {
+  method: Dispatcher.HttpMethod;
+  /** Canonical path below the base path, with a leading slash, already validated by the surface. */
+  path: string;
+  /** Raw query string without `?`, or ''. */
+  query?: string;
+  /** Headers besides the credentials (already filtered by the surface's allowlist). */
+  headers: Record<string, string>;
+  body?: Uint8Array | string | null;
+  signal?: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The whole body as text, refused past `maxResponseBytes`. */
+  text(): Promise<string>;
+}
+
+const DEFAULT_MAX_RESPONSE = 32 * 1024 * 1024;
+
+export class UpstreamClient {
+  readonly name: string;
+  readonly timeoutMs: number;
+  readonly origin: string;
+  readonly basePath: string;
+  private readonly pool: Pool;
+  private readonly credentials: Record<string, string>;
+  private readonly maxResponseBytes: number;
+
+  constructor(
+    target: UpstreamTarget,
+    private readonly metrics?: Metrics,
+  ) {
+    const url = new URL(target.baseUrl);
+    if (url.search || url.hash) throw new Error(`upstream ${target.name}: base URL ${target.baseUrl} must not carry a query or fragment`);
+    this.name = target.name;
+    this.timeoutMs = target.timeoutMs;
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.credentials = Object.fromEntries(Object.entries(target.credentials ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    this.maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
+    this.pool = new Pool(url.origin, {
+      connections: target.connections ?? 256,
+      keepAliveTimeout: 30_000,
+      headersTimeout: target.timeoutMs,
+      bodyTimeout: target.timeoutMs,
+    });
+  }
+
+  /** The path the upstream receives: base path + judged path (+ query). */
+  pathFor(path: string, query = ''): string {
+    if (!path.startsWith('/')) throw new Error(`upstream path must start with '/': ${path}`);
+    return `${this.basePath}${path}${query ? `?${query}` : ''}`;
+  }
+
+  async send(r: UpstreamRequest): Promise<UpstreamResponse> {
+    const started = performance.now();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.pool.request({
+        method: r.method,
+        path: this.pathFor(r.path, r.query),
+        headers: { ...r.headers, ...this.credentials },
+        body: r.body ?? null,
+        ...(r.signal ? { signal: r.signal } : {}),
+      });
+    } catch (err) {
+      this.observe(started, 'error');
+      throw upstreamErrorOf(this, err);
+    }
+    this.observe(started, String(res.statusCode));
+    const limit = this.maxResponseBytes;
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: res.body,
+      text: async () => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        try {
+          for await (const chunk of res.body) {
+            size += (chunk as Buffer).length;
+            if (size > limit) {
+              res.body.destroy();
+              throw new UpstreamError('too_large', `upstream "${this.name}" answered with more than ${limit} bytes`);
+            }
+            chunks.push(chunk as Buffer);
+          }
+        } catch (err) {
+          throw err instanceof UpstreamError ? err : upstreamErrorOf(this, err);
+        }
+        return Buffer.concat(chunks).toString('utf8');
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    // Shutdown: the server has stopped taking calls; calls still streaming are cut rather than awaited.
+    return this.pool.destroy();
+  }
+
+  private observe(started: number, status: string): void {
+    this.metrics?.upstreamSeconds.observe({ upstream: this.name, status }, (performance.now() - started) / 1000);
+  }
+}
