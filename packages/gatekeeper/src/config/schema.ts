@@ -135,7 +135,7 @@ export const LimitsConfig = z.strictObject({
       string_length: z.number().int().positive().default(4 * 1024 * 1024),
       values: z.number().int().positive().default(100_000),
     })
-    .default({ depth: 64, array_length: 10_000, object_keys: 1_000, string_length: 4 * 1024 * 1024, values: 100_000 }),
+    .prefault({}),
 });
 
 export const GatekeeperConfig = z.strictObject({
@@ -147,7 +147,7 @@ export const GatekeeperConfig = z.strictObject({
   amounts: z.array(AmountLocation).default([]),
   policy: PolicyConfig,
   ledger: LedgerConfig,
-  limits: LimitsConfig.default({ body_bytes: 4 * 1024 * 1024, json: { depth: 64, array_length: 10_000, object_keys: 1_000, string_length: 4 * 1024 * 1024, values: 100_000 } }),
+  limits: LimitsConfig.prefault({}),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
   /** Owned by the approvals plug-in, which validates it. */
   approvals: z.unknown().optional(),

@@ -127,7 +127,7 @@ export class ChatStreamGate {
       const state = this.state(index);
       const { delta, finish_reason, ...choiceRest } = choice as Json & { delta?: Json };
       const toolCalls = delta && Array.isArray(delta.tool_calls) ? (delta.tool_calls as Json[]) : [];
-      for (const toolCall of toolCalls) this.hold(index, state, envelope, choiceRest, toolCall);
+      for (const toolCall of toolCalls) this.holdDelta(index, state, envelope, choiceRest, toolCall);
       const { tool_calls: _held, ...deltaRest } = delta ?? {};
       if (finish_reason != null) {
         if (state.open) this.complete(index, state);
@@ -150,7 +150,7 @@ export class ChatStreamGate {
     });
   }
 
-  private hold(choiceIndex: number, state: ChoiceState, envelope: Json, choice: Json, toolCall: Json): void {
+  private holdDelta(choiceIndex: number, state: ChoiceState, envelope: Json, choice: Json, toolCall: Json): void {
     const index = typeof toolCall.index === 'number' ? toolCall.index : 0;
     if (state.open && state.open.index !== index) this.complete(choiceIndex, state);
     if (!state.open) state.open = { index, name: '', arguments: '', held: [] };

@@ -1,0 +1,33 @@
+/** The contract every SessionStore driver must pass (console sign-ins). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SessionStore } from '../../src/stores/sessions.js';
+
+export function sessionStoreContract(driver: string, open: () => Promise<SessionStore>): void {
+  describe(`SessionStore contract: ${driver}`, () => {
+    it('a session is found until it expires, then gone; delete ends it; sweep removes the expired', async () => {
+      const store = await open();
+      await store.create('h1', { username: 'priya', expiresAt: 1000 });
+      await store.create('h2', { username: 'omar', expiresAt: 5000 });
+      assert.deepEqual(await store.get('h1', 999), { username: 'priya', expiresAt: 1000 });
+      assert.equal(await store.get('h1', 1000), undefined, 'expired at its expiry time');
+      assert.equal(await store.get('h1', 10), undefined, 'and removed');
+      assert.equal(await store.get('nope', 10), undefined);
+      await store.delete('h2');
+      assert.equal(await store.get('h2', 10), undefined);
+      await store.create('h3', { username: 'a', expiresAt: 10 });
+      await store.create('h4', { username: 'b', expiresAt: 20 });
+      assert.equal(await store.sweep(15), 1);
+      assert.deepEqual(await store.get('h4', 15), { username: 'b', expiresAt: 20 });
+      await store.close();
+    });
+
+    it('a token hash names one session', async () => {
+      const store = await open();
+      await store.create('h', { username: 'priya', expiresAt: 1000 });
+      await assert.rejects(store.create('h', { username: 'mallory', expiresAt: 2000 }));
+      assert.equal((await store.get('h', 1))!.username, 'priya');
+      await store.close();
+    });
+  });
+}
