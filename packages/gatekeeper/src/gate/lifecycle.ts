@@ -27,6 +27,11 @@ export interface Executed<T> {
   settlement: Settlement;
   /** Facts for the outcome record: upstream status, usage, ... (never secrets). */
   facts?: Record<string, unknown>;
+  /**
+   * False when carrying the action out is only handing it on inside another recorded action (a tool call released
+   * in its response: the response's own outcome says what came of it), so it needs no outcome record of its own.
+   */
+  record?: boolean;
 }
 
 export type Execute<T> = (ctx: ExecutionContext) => Promise<Executed<T>>;
@@ -80,12 +85,12 @@ export async function runLifecycle<T>(gate: Decider, attempt: ActionAttempt, exe
     throw err;
   }
   const { settlement } = executed;
-  if ('settle' in settlement) {
-    await close(gate, () => escrow.settle(settlement.settle));
-    recordOutcome(gate, outcome, { result: 'completed', ...executed.facts }, started);
-  } else {
-    await close(gate, () => escrow.release(settlement.release, settlement.progress));
-    recordOutcome(gate, outcome, { result: 'released', reason: settlement.release, ...executed.facts }, started);
+  const completed = 'settle' in settlement;
+  if (completed) await close(gate, () => escrow.settle(settlement.settle));
+  else await close(gate, () => escrow.release(settlement.release, settlement.progress));
+  if (executed.record !== false) {
+    const data = completed ? { result: 'completed' } : { result: 'released', reason: settlement.release };
+    recordOutcome(gate, outcome, { ...data, ...executed.facts }, started);
   }
   return { ok: true, value: executed.value, outcome, decision };
 }

@@ -52,8 +52,8 @@ export async function judgeToolCall(scope: ToolJudgeScope, call: ProposedToolCal
   const attempt = attemptOf(scope.base, 'openai', action, { context, trace: scope.trace() });
   const result = await scope.gate.run(attempt, async (judged) => {
     // Fail closed: arguments no policy could read unambiguously are never passed on, whatever the outcome.
-    if (parsed.ok) return { value: { kind: 'release' as const }, settlement: { settle: { delivered: true } }, facts: { delivered: true } };
-    return { value: withheld(scope.policy, call, judged.recordId, parsed.problem), settlement: { release: 'tool call withheld' }, facts: { delivered: false } };
+    if (parsed.ok) return { value: { kind: 'release' as const }, settlement: { settle: { delivered: true } }, record: false };
+    return { value: withheld(scope.policy, call, judged.recordId, parsed.problem), settlement: { release: 'tool call withheld' }, record: false };
   });
   return result.ok ? result.value : refused(scope.policy, call, result.refusal);
 }
