@@ -14,6 +14,8 @@ export const SANDBOX_PATHS = {
 } as const;
 
 export const SANDBOX_UID_INSIDE = 1000;
+/** The wrapper needs bash: POSIX sh cannot close descriptors above 9. */
+export const WRAPPER_SHELL = '/usr/bin/bash';
 export const SANDBOX_GID_INSIDE = 1000;
 
 export interface ReadOnlyMount {
@@ -94,7 +96,9 @@ export function sandboxEnv(request: NormalizedRequest, withNetwork: boolean): Re
 }
 
 /**
- * The in-sandbox wrapper (POSIX sh, pid 2 under bwrap's reaper). It sets the per-process limits, starts the egress
+ * The in-sandbox wrapper (bash, pid 2 under bwrap's reaper). It first closes every descriptor but 0-3: bwrap passes
+ * on whatever this process inherited without close-on-exec, and the code could reach those through /proc/2/fd. It
+ * then sets the per-process limits, starts the egress
  * forwarder, says `ready` on fd 3 and waits for `go` (sent once the host has moved every process into the
  * execution's cgroup), runs the program without fd 3, kills whatever the program left behind, reports `exit N` and
  * waits, so the host can read the work dir while the sandbox still exists.
@@ -104,6 +108,7 @@ export function wrapperScript(request: NormalizedRequest, runtimes: Runtimes): s
   const cpuSeconds = Math.ceil(limits.cpuTimeMs / 1000) + 1;
   const fileBlocks = Math.ceil(limits.diskBytes / 512);
   return [
+    'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|3) ;; *) [ -e "$f" ] && exec {n}>&- ;; esac; done',
     'net=$1; shift',
     'ulimit -c 0',
     `ulimit -H -S -n ${limits.openFiles}`,
@@ -170,6 +175,6 @@ export function bwrapArgs(input: ArgsInput): string[] {
   args.push('--clearenv');
   for (const [name, value] of Object.entries(sandboxEnv(request, withNetwork))) args.push('--setenv', name, value);
   args.push('--seccomp', String(input.fds.seccomp));
-  args.push('--', '/bin/sh', '-c', wrapperScript(request, input.runtimes), 'sandbox-init', withNetwork ? '1' : '0', ...programArgv(request, input.runtimes));
+  args.push('--', WRAPPER_SHELL, '-c', wrapperScript(request, input.runtimes), 'sandbox-init', withNetwork ? '1' : '0', ...programArgv(request, input.runtimes));
   return args;
 }

@@ -12,7 +12,7 @@ import { processTree } from '../procs.js';
 import type { Runtimes } from '../runtimes.js';
 import { seccompFilter, seccompSupported } from '../seccomp.js';
 import type { DriverStatus, ExecutionOutcome, ExecutionStatus, LimitName } from '../types.js';
-import { bwrapArgs, rootFilesystemArgs, SANDBOX_PATHS, type HostFiles, type ReadOnlyMount } from './bwrap-args.js';
+import { bwrapArgs, rootFilesystemArgs, SANDBOX_PATHS, WRAPPER_SHELL, type HostFiles, type ReadOnlyMount } from './bwrap-args.js';
 import type { Driver, RunContext } from './driver.js';
 
 export interface BwrapDriverOptions {
@@ -112,6 +112,11 @@ export class BwrapDriver implements Driver {
       accessSync(this.options.bwrapPath, constants.X_OK);
     } catch {
       return { name: this.name, available: false, reason: `${this.options.bwrapPath} not found (install bubblewrap)` };
+    }
+    try {
+      accessSync(WRAPPER_SHELL, constants.X_OK);
+    } catch {
+      return { name: this.name, available: false, reason: `${WRAPPER_SHELL} not found (the in-sandbox wrapper needs bash)` };
     }
     const asRoot = process.getuid?.() === 0;
     const result = spawnSync(this.options.bwrapPath, ['--unshare-all', '--unshare-user', '--disable-userns', ...rootFilesystemArgs([]), '--', '/usr/bin/true'], {
