@@ -16,13 +16,17 @@ function isHostName(host: string): boolean {
   return host.length <= 253 && host.split('.').every((l) => LABEL.test(l));
 }
 
-/** Lower-case, without the trailing dot and IPv6 brackets; IPv4-mapped IPv6 literals become IPv4. */
+/** Lower-case, without the trailing dot and IPv6 brackets; IPv6 compressed; IPv4-mapped IPv6 literals become IPv4. */
 export function canonicalHost(host: string): string {
   let h = host.trim().toLowerCase();
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
   if (h.endsWith('.')) h = h.slice(0, -1);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  return mapped ? mapped[1]! : h;
+  if (isIP(h) !== 6) return h;
+  h = new URL(`http://[${h}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (!mapped) return h;
+  const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 export function parseAllowRule(text: string): AllowRule {
@@ -70,7 +74,9 @@ export function parseCidr(text: string): Cidr {
 /**
  * Addresses a sandbox never reaches unless a range is allowed explicitly: "this network", private, shared (CGNAT),
  * loopback, link-local (cloud metadata at 169.254.169.254 and fd00:ec2::254), benchmarking, documentation,
- * multicast and reserved ranges, plus IPv6 forms that can embed IPv4 (mapped, NAT64, 6to4, Teredo).
+ * multicast and reserved ranges, plus IPv6 forms that can embed IPv4 (NAT64, 6to4, Teredo). IPv4-mapped IPv6
+ * addresses are checked as the IPv4 address they carry (canonicalHost), not as a range: Node's BlockList matches
+ * every IPv4 address against an ::ffff:0:0/96 rule.
  */
 const SPECIAL_RANGES: [string, number, 'ipv4' | 'ipv6'][] = [
   ['0.0.0.0', 8, 'ipv4'],
@@ -90,7 +96,6 @@ const SPECIAL_RANGES: [string, number, 'ipv4' | 'ipv6'][] = [
   ['240.0.0.0', 4, 'ipv4'],
   ['::', 128, 'ipv6'],
   ['::1', 128, 'ipv6'],
-  ['::ffff:0:0', 96, 'ipv6'],
   ['64:ff9b::', 96, 'ipv6'],
   ['64:ff9b:1::', 48, 'ipv6'],
   ['100::', 64, 'ipv6'],
