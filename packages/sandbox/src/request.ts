@@ -83,7 +83,7 @@ const requestSchema = z
       .max(MAX_FILES)
       .optional(),
     outputs: z.array(outputPath).max(MAX_FILES).optional(),
-    cwd: relativePath.optional(),
+    cwd: z.union([z.literal('.'), relativePath]).optional(),
     limits: limitsSchema.optional(),
     network: z
       .object({

@@ -109,7 +109,7 @@ export function wrapperScript(request: NormalizedRequest, runtimes: Runtimes): s
   const fileBlocks = Math.ceil(limits.diskBytes / 512);
   return [
     'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|3) ;; *) [ -e "$f" ] && exec {n}>&- ;; esac; done',
-    'net=$1; shift',
+    'net=$1; shift; unset SHLVL',
     'ulimit -c 0',
     `ulimit -H -S -n ${limits.openFiles}`,
     `ulimit -H -S -f ${fileBlocks}`,
