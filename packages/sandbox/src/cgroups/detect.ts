@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { CgroupManager } from './cgroup.js';
 import { CgroupV1Manager, V1_CONTROLLERS, type V1Parents } from './v1.js';
@@ -69,9 +70,12 @@ async function detectV1(mounts: CgroupMount[], own: Map<string, string>, parent:
     parents[controller] = within(mount, base);
   }
   try {
-    for (const dir of new Set(Object.values(parents))) await mkdir(dir, { recursive: true });
+    for (const dir of new Set(Object.values(parents))) {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.W_OK);
+    }
   } catch (error) {
-    return { manager: null, reason: `cgroup v1: cannot create ${(error as NodeJS.ErrnoException).path ?? 'the parent cgroup'} (${(error as NodeJS.ErrnoException).code}); run as root or delegate a cgroup (chown) and set cgroupParent` };
+    return { manager: null, reason: `cgroup v1: cannot create or write ${(error as NodeJS.ErrnoException).path ?? 'the parent cgroup'} (${(error as NodeJS.ErrnoException).code}); run as root or delegate a cgroup (chown) and set cgroupParent` };
   }
   const manager = new CgroupV1Manager(parents as V1Parents);
   return { manager, detail: `cgroup v1 under ${parents.memory}` };
@@ -84,6 +88,7 @@ async function detectV2(mounts: CgroupMount[], own: Map<string, string>, parent:
   const dir = within(mount, base);
   try {
     await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
     const manager = new CgroupV2Manager(dir);
     await manager.prepare();
     return { manager, detail: `cgroup v2 under ${dir}` };
