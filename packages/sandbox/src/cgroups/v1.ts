@@ -61,7 +61,7 @@ class V1Cgroup implements ExecutionCgroup {
   async freeze(): Promise<void> {
     const state = join(this.dirs.freezer, 'freezer.state');
     await writeFile(state, 'FROZEN');
-    for (let i = 0; i < 200 && (await readText(state)).trim() !== 'FROZEN'; i++) await sleep(5);
+    for (let i = 0; i < 1000 && (await readText(state)).trim() !== 'FROZEN'; i++) await sleep(1);
   }
 
   private async pidsInside(): Promise<number[]> {
@@ -82,7 +82,7 @@ class V1Cgroup implements ExecutionCgroup {
         }
       }
       await writeFile(join(this.dirs.freezer, 'freezer.state'), 'THAWED').catch(() => undefined);
-      await sleep(round < 20 ? 2 : 10);
+      await sleep(round < 50 ? 1 : 10);
     }
     throw new Error(`cgroup ${this.dirs.pids} still has processes after SIGKILL`);
   }
@@ -97,7 +97,7 @@ class V1Cgroup implements ExecutionCgroup {
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT') break;
-          await sleep(10);
+          await sleep(2);
         }
       }
     }

@@ -75,7 +75,7 @@ class V2Cgroup implements ExecutionCgroup {
       }
       // Frozen tasks die on SIGKILL in v2, but thawing does no harm and covers older kernels.
       await writeFile(join(this.dir, 'cgroup.freeze'), '0').catch(() => undefined);
-      await sleep(round < 20 ? 2 : 10);
+      await sleep(round < 50 ? 1 : 10);
     }
     throw new Error(`cgroup ${this.dir} still has processes after SIGKILL`);
   }
@@ -88,7 +88,7 @@ class V2Cgroup implements ExecutionCgroup {
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        await sleep(10);
+        await sleep(2);
       }
     }
   }

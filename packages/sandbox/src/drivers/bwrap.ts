@@ -201,7 +201,8 @@ class BwrapExecution {
         this.endedAt = performance.now();
         if (report !== null) {
           exitCode = report;
-          await this.cgroup?.freeze();
+          // Frozen, nothing in the sandbox can swap a file for a link while the host reads outputs.
+          if (request.outputs.length > 0) await this.cgroup?.freeze();
           const root = `/proc/${insidePid}/root`;
           diskFull = await fullFilesystems(root);
           collected = await collectOutputs(join(root, SANDBOX_PATHS.work), request.outputs, request.limits.outputFilesBytes);
