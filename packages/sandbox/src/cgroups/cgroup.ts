@@ -1,0 +1,53 @@
+import type { Limits } from '../types.js';
+
+/** The limits a cgroup enforces; the rest (wall time, disk, output, open files) are enforced elsewhere. */
+export type CgroupLimits = Pick<Limits, 'memoryBytes' | 'pids' | 'cpuCores'>;
+
+export interface CgroupUsage {
+  cpuMs: number;
+  maxMemoryBytes: number | null;
+  /** Processes the kernel's OOM killer ended in this cgroup. */
+  oomKills: number;
+  /** Forks refused at pids.max. */
+  pidsLimitHits: number;
+}
+
+/** One execution's cgroup (on v1: one directory per controller hierarchy). */
+export interface ExecutionCgroup {
+  readonly version: 1 | 2;
+  /** Moves the processes (host pids) in; they must not be running untrusted code yet. */
+  addProcesses(pids: number[]): Promise<void>;
+  usage(): Promise<CgroupUsage>;
+  freeze(): Promise<void>;
+  /** Kills every process inside and waits until the cgroup is empty. */
+  killAll(): Promise<void>;
+  /** killAll, then removes the directories. Never throws: cleanup must not hide the outcome. */
+  destroy(): Promise<void>;
+}
+
+export interface CgroupManager {
+  readonly version: 1 | 2;
+  /** Where executions' cgroups are created (v1: per controller). */
+  readonly parents: string[];
+  create(id: string, limits: CgroupLimits): Promise<ExecutionCgroup>;
+}
+
+export const CPU_PERIOD_US = 100_000;
+
+export function cpuQuotaUs(cores: number): number {
+  return Math.max(1000, Math.round(cores * CPU_PERIOD_US));
+}
+
+/** `key value` lines (memory.events, pids.events, cpu.stat, memory.oom_control) to a map. */
+export function parseFlatKeyed(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key && value !== undefined && /^\d+$/.test(value)) out.set(key, Number(value));
+  }
+  return out;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,18 @@
+import type { NormalizedRequest } from '../request.js';
+import type { DriverName, DriverStatus, ExecutionDescription, ExecutionOutcome } from '../types.js';
+
+export interface RunContext {
+  id: string;
+  request: NormalizedRequest;
+  description: ExecutionDescription;
+  signal: AbortSignal;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+/** One isolation technology. `probe` says honestly whether it can run here; `run` never throws for the code's faults. */
+export interface Driver {
+  readonly name: DriverName;
+  probe(): Promise<DriverStatus>;
+  run(context: RunContext): Promise<ExecutionOutcome>;
+}
