@@ -153,7 +153,8 @@ print(libc.umount2(b"/usr", 0), ctypes.get_errno())`);
 
   test('a fork bomb hits the pids limit and leaves nothing behind', async () => {
     const marker = `oagf-bomb-${randomBytes(4).toString('hex')}`;
-    const o = await sh(`bomb() { bomb | bomb & }; exec -a ${marker} bash -c "$(declare -f bomb); bomb"`, { limits: { pids: 32, wallTimeMs: 20_000 } });
+    // The bomb waits for its children: a parent that returns at once ends the run (and the sandbox kills the rest) before any fork fails.
+    const o = await sh(`bomb() { bomb | bomb & wait; }; exec -a ${marker} bash -c "$(declare -f bomb); bomb"`, { limits: { pids: 32, wallTimeMs: 20_000 } });
     assert.equal(o.status, 'pids_limit');
     assert.ok(o.limitsReached.includes('pids'));
     assert.deepEqual(hostProcessesWith(marker), []);
