@@ -59,7 +59,7 @@ export { approvalsModule, type ApprovalsModuleOptions } from './approvals/module
 export { ApprovalService, describeRequirement, type ApprovalEvents, type ApprovalServiceOptions, type Escalation } from './approvals/service.js';
 export { hashPassword, verifyPassword } from './approvals/accounts.js';
 export { ApprovalSigner, verifyVerdict, type VerdictStatement } from './approvals/signing.js';
-export { Redactor } from './approvals/redact.js';
+export { Redactor } from './redact.js';
 export { TraceRecorder, type ReasoningTrace, type TraceStep } from './approvals/trace.js';
 export { ApprovalsConfig, parseApprovalsConfig } from './approvals/config.js';
 export { approvalsCommand } from './approvals/cli.js';

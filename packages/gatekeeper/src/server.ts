@@ -20,6 +20,7 @@ import type { JsonLimits } from './json/strict.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
+import { Redactor } from './redact.js';
 import { WatchedBundle } from './policy/source.js';
 import { ledgerDecisionLog, openConfiguredLedger, type DecisionLog } from './stores/ledger.js';
 import { MemoryNotifier } from './stores/memory/notifier.js';
@@ -78,7 +79,8 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     const notifier = options.notifier ?? new MemoryNotifier();
     closers.push(() => notifier.close());
 
-    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, notifier, clock, env: options.env ?? process.env };
+    const redactor = redactorOf(config);
+    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, notifier, redactor, clock, env: options.env ?? process.env };
     const parts: ModuleParts[] = [];
     const plugins: NamedHooks[] = [];
     for (const module of options.modules ?? MODULES) {
@@ -89,7 +91,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     }
 
     const ledgerState: { problem?: string } = {};
-    const gate = createGate({ policy, log, plugins, amounts: config.amounts, clock, observer: observer(metrics, logger, ledgerState) });
+    const gate = createGate({ policy, log, plugins, amounts: config.amounts, redactor, clock, observer: observer(metrics, logger, ledgerState) });
     const deps: SurfaceDeps = {
       ...core,
       gate,
@@ -161,6 +163,12 @@ function observer(metrics: Metrics, logger: Logger, ledgerState: { problem?: str
       logger.error({ err, stage }, 'gatekeeper plug-in failed');
     },
   };
+}
+
+/** One redactor for everything: `redact.patterns`, plus the approvals section's own (kept for older configurations). */
+function redactorOf(config: LoadedConfig['config']): Redactor {
+  const approvals = (config.approvals as { redact?: { patterns?: unknown } } | undefined)?.redact?.patterns;
+  return new Redactor([...config.redact.patterns, ...(Array.isArray(approvals) ? approvals.filter((p): p is string => typeof p === 'string') : [])]);
 }
 
 function jsonLimits(limits: LimitsConfig): JsonLimits {

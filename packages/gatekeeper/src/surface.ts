@@ -15,6 +15,7 @@ import type { JsonLimits } from './json/strict.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
+import type { Redactor } from './redact.js';
 import type { Notifier } from './stores/notifier.js';
 
 export interface CoreDeps {
@@ -27,6 +28,8 @@ export interface CoreDeps {
   ledger?: Ledger;
   policy: PolicySource;
   notifier: Notifier;
+  /** Removes secrets from whatever is persisted or shown. */
+  redactor: Redactor;
   clock: () => Date;
   env: NodeJS.ProcessEnv;
 }

@@ -5,7 +5,7 @@ import type { DecisionLog, DecisionRecord } from '../src/stores/ledger.js';
 import { ApprovalService } from '../src/approvals/service.js';
 import { SqliteApprovalStore } from '../src/stores/sqlite/approvals.js';
 import { ApprovalSigner } from '../src/approvals/signing.js';
-import { Redactor } from '../src/approvals/redact.js';
+import { Redactor } from '../src/redact.js';
 import { TraceRecorder } from '../src/approvals/trace.js';
 import { approvalHooks } from '../src/approvals/hooks.js';
 import { MemoryNotifier } from '../src/stores/memory/notifier.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redactor } from '../src/approvals/redact.js';
+import { Redactor } from '../src/redact.js';
 
 test('built-in secret formats are redacted wherever they appear in text', () => {
   const r = new Redactor();

@@ -13,7 +13,6 @@ import { parseApprovalsConfig, resolveUrl, type ApprovalsConfig } from './config
 import { approvalHooks } from './hooks.js';
 import { registerApprovalMetrics } from './metrics.js';
 import { NoticeDispatcher, slackChannel, teamsChannel, webhookChannel, type NoticeChannel } from './notices/dispatcher.js';
-import { Redactor } from './redact.js';
 import { ApprovalService } from './service.js';
 import { ApprovalSigner } from './signing.js';
 import { SqliteApprovalStore } from '../stores/sqlite/approvals.js';
@@ -40,7 +39,7 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
       if (config.database !== ':memory:') mkdirSync(dirname(config.database), { recursive: true });
       const store = new SqliteApprovalStore(config.database);
       const sessions = new SqliteSessionStore(config.database);
-      const redactor = new Redactor(config.redact.patterns);
+      const redactor = core.redactor;
       const service = new ApprovalService({
         store,
         notifier: core.notifier,

@@ -10,7 +10,7 @@ import { canDecide } from './accounts.js';
 import type { ApprovalSigner, VerdictStatement } from './signing.js';
 import type { ApprovalQuery, ApprovalStore } from '../stores/approvals.js';
 import type { Notifier } from '../stores/notifier.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../redact.js';
 import { sessionOf, type ReasoningTrace } from './trace.js';
 import {
   ApprovalError,

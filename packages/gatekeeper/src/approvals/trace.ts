@@ -5,7 +5,7 @@
  * and stored as a ledger payload next to the approval request.
  */
 import type { OagfInput } from '../spec/index.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../redact.js';
 
 export interface TraceStep {
   kind: 'message' | 'tool_call' | 'tool_result' | 'action';

@@ -149,6 +149,8 @@ export const GatekeeperConfig = z.strictObject({
   ledger: LedgerConfig,
   limits: LimitsConfig.prefault({}),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  /** Secrets replaced by "[REDACTED]" in everything kept or shown (ledger, logs, notices, console), beyond the built-in formats. */
+  redact: z.strictObject({ patterns: z.array(z.string()).default([]) }).prefault({}),
   /** Owned by the approvals plug-in, which validates it. */
   approvals: z.unknown().optional(),
   /** Spending caps with escrow (src/budgets/config.ts). */

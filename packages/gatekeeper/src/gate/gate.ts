@@ -19,6 +19,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AmountLocation } from '../config/schema.js';
 import { digestOf } from '../digest.js';
 import type { PolicySource } from '../policy/engine.js';
+import type { Redactor } from '../redact.js';
 import { timeOf, type Decision, type GateFault, type OagfInput } from '../spec/index.js';
 import type { DecisionLog, DecisionRecord, RecordLink } from '../stores/ledger.js';
 import { withAmount } from './amounts.js';
@@ -58,6 +59,8 @@ export interface GateOptions {
   plugins?: NamedHooks[];
   /** Where actions carry their amount (gatekeeper.yaml `amounts:`). */
   amounts?: AmountLocation[];
+  /** Secrets are removed from records and payloads before they are appended (the digest still covers the exact action). */
+  redactor?: Redactor;
   clock?: () => Date;
   observer?: GateObserver;
 }
@@ -67,6 +70,7 @@ export interface Decider {
   decide(attempt: ActionAttempt): Promise<GateOutcome>;
   /** Admits an action a reviewer approved after it was held (budgets reserve now); a refusal is a deny. */
   admitApproved(outcome: GateOutcome, decision: Decision): Promise<{ decision: Decision; reservation?: Reservation }>;
+  /** The ledger, with secrets removed from every record and payload before it is appended. */
   readonly log: DecisionLog;
   readonly clock: () => Date;
   readonly observer: GateObserver | undefined;
@@ -82,7 +86,8 @@ interface Pending {
 }
 
 export function createDecider(options: GateOptions): Decider {
-  const { policy, log, amounts = [], clock = () => new Date(), observer } = options;
+  const { policy, amounts = [], clock = () => new Date(), observer } = options;
+  const log = options.redactor ? redactingLog(options.log, options.redactor) : options.log;
   const hooks: GateHooks[] = orderHooks(options.plugins ?? []).map((p) => p.hooks);
 
   /** Last line of defence for "never throws": an unexpected error still yields a fail-closed deny. */
@@ -252,6 +257,27 @@ export function createDecider(options: GateOptions): Decider {
 }
 
 class HookError extends Error {}
+
+/**
+ * Secrets never reach the ledger: the record's data and every payload are redacted first, and the record says how
+ * many values were replaced (`data.redactions`). The action digest was computed over the exact action before.
+ */
+function redactingLog(log: DecisionLog, redactor: Redactor): DecisionLog {
+  return {
+    append(record, payloads = {}) {
+      const data = redactor.scrub(record.data);
+      let count = data.count;
+      const kept: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(payloads)) {
+        const scrubbed = redactor.scrub(value);
+        count += scrubbed.count;
+        kept[name] = scrubbed.value;
+      }
+      const clean = { ...record, ...(record.type === 'decision' ? { reasons: record.reasons.map((r) => redactor.text(r)) } : {}), data: count ? { ...data.value, redactions: count } : data.value };
+      return log.append(clean, kept);
+    },
+  };
+}
 
 /** The verdict of a held escalation; any failure while waiting is a deny, never a throw. */
 function holdOf(verdict: () => Promise<Decision>, escalated: Decision): Promise<Decision> {

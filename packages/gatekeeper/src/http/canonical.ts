@@ -4,8 +4,10 @@
  *
  * A path is split on "/", each segment percent-decoded, and dot segments removed (RFC 3986 §5.2.4). What has no
  * safe canonical form is refused: a malformed escape, an encoded "/" or "\", NUL or other control characters,
- * "?" or "#" inside a segment, empty segments ("//" — also how a request could name another host), text that
- * Unicode NFKC would turn into something else (full-width dots and slashes), and ".." climbing above the base.
+ * "?" or "#" inside a segment, empty segments ("//" — also how a request could name another host), a segment that
+ * still holds a percent-escape once decoded (double encoding: a server that decodes twice would read another path),
+ * a dot segment carrying path parameters ("..;x", which some servers treat as ".."), text that Unicode NFKC would
+ * turn into something else (full-width dots and slashes), and ".." climbing above the base.
  * The upstream gets the canonical path re-encoded segment by segment, joined under its base path, never resolved.
  */
 
@@ -68,6 +70,9 @@ function decodeSegment(part: string): string {
   if (segment.includes('/') || segment.includes('\\')) throw new CanonicalError(`encoded "/" or "\\" in path segment "${part}"`);
   if (segment.includes('?') || segment.includes('#')) throw new CanonicalError(`"?" or "#" inside path segment "${part}"`);
   if (segment.normalize('NFKC') !== segment) throw new CanonicalError(`path segment "${part}" is not in Unicode normal form NFKC`);
+  if (/%[0-9A-Fa-f]{2}/.test(segment)) throw new CanonicalError(`path segment "${part}" is percent-encoded twice`);
+  const bare = segment.split(';')[0];
+  if (segment.includes(';') && (bare === '.' || bare === '..')) throw new CanonicalError(`dot segment with path parameters "${part}"`);
   return segment;
 }
 

@@ -1,6 +1,7 @@
 /**
- * Secret redaction for everything a reviewer will read or the ledger will keep: well-known credential formats,
- * values under credential-looking keys, and the operator's own patterns from configuration.
+ * Secret redaction for everything the gatekeeper keeps or shows — ledger payloads and records, logs, notices, the
+ * console: well-known credential formats, values under credential-looking keys, and the operator's own patterns
+ * from configuration (`redact.patterns`). Secrets are replaced by "[REDACTED]" before anything is persisted.
  */
 
 const MARK = '[REDACTED]';
@@ -20,14 +21,14 @@ export class Redactor {
   private readonly patterns: RegExp[];
 
   /** `extra` are regular expressions (as strings) from configuration; a bad one is a start-up error naming it. */
-  constructor(extra: string[] = []) {
+  constructor(extra: string[] = [], where = 'redact.patterns') {
     this.patterns = [
       ...BUILT_IN,
       ...extra.map((source) => {
         try {
           return new RegExp(source, 'g');
         } catch (err) {
-          throw new Error(`approvals.redact.patterns: invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`);
+          throw new Error(`${where}: invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`);
         }
       }),
     ];
@@ -41,15 +42,31 @@ export class Redactor {
 
   /** A deep copy with secrets replaced; the input is not changed. */
   value<T>(v: T): T {
-    return this.walk(v) as T;
+    return this.scrub(v).value;
   }
 
-  private walk(v: unknown): unknown {
-    if (typeof v === 'string') return this.text(v);
-    if (Array.isArray(v)) return v.map((x) => this.walk(x));
+  /** Like `value`, and how many secrets were replaced (0: the very same value comes back, nothing copied). */
+  scrub<T>(v: T): { value: T; count: number } {
+    const counter = { n: 0 };
+    const value = this.walk(v, counter) as T;
+    return { value: counter.n === 0 ? v : value, count: counter.n };
+  }
+
+  private walk(v: unknown, counter: { n: number }): unknown {
+    if (typeof v === 'string') {
+      const out = this.text(v);
+      if (out !== v) counter.n++;
+      return out;
+    }
+    if (Array.isArray(v)) return v.map((x) => this.walk(x, counter));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) && x !== null && x !== '' ? MARK : this.walk(x);
+      for (const [k, x] of Object.entries(v)) {
+        if (SECRET_KEY.test(k) && x !== null && x !== '' && x !== MARK) {
+          counter.n++;
+          out[k] = MARK;
+        } else out[k] = this.walk(x, counter);
+      }
       return out;
     }
     return v;
