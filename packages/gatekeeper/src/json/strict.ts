@@ -36,13 +36,15 @@ export class StrictJsonError extends Error {
 
 /** Parses `text`; throws StrictJsonError naming the problem. `where` prefixes paths in messages (e.g. "body"). */
 export function parseStrictJson(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS, where = '$'): unknown {
+  // The scan runs first: a document over the limits is refused before the (blocking) parse of all of it.
+  const { members, unsafe } = scan(text, limits, where);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     throw new StrictJsonError({ kind: 'syntax', message: `${where} is not valid JSON: ${(err as Error).message}` });
   }
-  const members = scan(text, limits, where);
+  if (unsafe) throw new StrictJsonError({ kind: 'unsafe_number', message: `${where} holds the integer ${unsafe}, beyond what every JSON reader sees the same (±2^53)` });
   if (members !== countMembers(value)) {
     const path = duplicatePath(text, where) ?? where;
     throw new StrictJsonError({ kind: 'duplicate_key', path, message: `duplicate key ${path} in JSON: the same key twice can be read two ways` });
@@ -50,8 +52,9 @@ export function parseStrictJson(text: string, limits: JsonLimits = DEFAULT_JSON_
   return value;
 }
 
-/** Checks shape limits and numbers on the raw text; returns the number of object members it holds. */
-function scan(text: string, limits: JsonLimits, where: string): number {
+/** Checks shape limits on the raw text; returns the number of object members it holds and the first unsafe integer. */
+function scan(text: string, limits: JsonLimits, where: string): { members: number; unsafe?: string } {
+  let unsafe: string | undefined;
   const arrays: number[] = []; // per open container: -1 for an object, else the array's element count so far
   const keys: number[] = [];
   let members = 0;
@@ -94,9 +97,7 @@ function scan(text: string, limits: JsonLimits, where: string): number {
         else if (!(d >= 0x30 && d <= 0x39) && d !== 0x2b && d !== 0x2d) break;
       }
       const token = text.slice(i, j);
-      if (integer && token.length > 15 && !Number.isSafeInteger(Number(token))) {
-        throw new StrictJsonError({ kind: 'unsafe_number', message: `${where} holds the integer ${token}, beyond what every JSON reader sees the same (±2^53)` });
-      }
+      if (integer && token.length > 15 && unsafe === undefined && !Number.isSafeInteger(Number(token))) unsafe = token;
       values++;
       i = j - 1;
     } else if (c === 0x74 || c === 0x66 || c === 0x6e /* t f n */) {
@@ -105,7 +106,7 @@ function scan(text: string, limits: JsonLimits, where: string): number {
     }
     if (values > limits.values) over('values', `more than ${limits.values} values`);
   }
-  return members;
+  return { members, ...(unsafe !== undefined ? { unsafe } : {}) };
 }
 
 function firstNonSpace(text: string, from: number): number {
