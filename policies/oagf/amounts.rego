@@ -5,7 +5,9 @@
 #       escalate_above: 1000000  # a human approves anything above
 #       deny_above: 5000000      # hard ceiling: refused outright
 #       approvers: {groups: [procurement-leads], min: 1}
-# A limit that applies to an action whose amount is unknown, or in another currency, refuses it (fail closed).
+# Fail closed: money moves only under a limit. An action with an amount that no limit of the agent covers is refused,
+# so is one whose amount the gatekeeper could not read where `amounts:` says it lives (action.amount_expected), and
+# one a limit applies to whose amount is unknown or in another currency.
 package oagf
 
 applicable_limits contains l if {
@@ -36,6 +38,27 @@ deny contains msg if {
 	not input.action.amount
 	msg := sprintf("the amount of this action could not be determined, but a limit applies to it (%s)", [limit_name(l)])
 }
+
+deny contains msg if {
+	input.action.amount_expected
+	not input.action.amount
+	msg := sprintf("the amount of this %s could not be read where the configuration says it is: an action that moves money must state it", [action_name])
+}
+
+deny contains msg if {
+	input.action.amount
+	count(applicable_limits) == 0
+	msg := sprintf("no spending limit covers agent %s for %s: an action that moves money needs one (config limits)", [input.agent.id, action_name])
+}
+
+action_name := sprintf("%s %s on API %s", [target.method, target.path, target.api]) if input.action.kind == "http.request"
+
+action_name := sprintf("tool %s", [target.tool]) if {
+	input.action.kind != "http.request"
+	target.tool
+}
+
+default action_name := sprintf("%s action", [input.action.kind])
 
 deny contains msg if {
 	some l in applicable_limits

@@ -155,6 +155,41 @@ test_order_in_other_currency_denied if {
 	decide(input_for(planner, action)).outcome == "deny"
 }
 
+# --- money moves only under a limit ---
+
+test_amount_without_a_covering_limit_denied if {
+	other := {"id": "other", "team": "supply-chain", "labels": {}, "delegation": []}
+	d := decide(input_for(other, order(10)))
+	d.outcome == "deny"
+	d.reasons == ["no spending limit covers agent other for tool place_order: an action that moves money needs one (config limits)"]
+}
+
+test_api_order_without_a_covering_limit_denied if {
+	action := {"kind": "http.request", "target": {"api": "erp", "method": "POST", "path": "/orders"}, "body": {"total": 4900000}, "amount": {"value": 4900000, "currency": "USD"}}
+	d := decide(input_for(planner, action))
+	d.outcome == "deny"
+	d.reasons == ["no spending limit covers agent planner for POST /orders on API erp: an action that moves money needs one (config limits)"]
+}
+
+test_unreadable_amount_denied_without_any_limit if {
+	action := {"kind": "http.request", "target": {"api": "erp", "method": "POST", "path": "/orders"}, "body": {"qty": 1}, "amount_expected": true}
+	d := decide(input_for(planner, action))
+	d.outcome == "deny"
+	some r in d.reasons
+	startswith(r, "the amount of this POST /orders on API erp could not be read")
+}
+
+test_unreadable_body_denied_unless_the_route_allows_raw_bodies if {
+	content := {"type": "text/plain", "bytes": 13, "digest": "sha256:00"}
+	post := {"kind": "http.request", "target": {"api": "erp", "method": "POST", "path": "/orders"}, "content": content}
+	d := decide(input_for(planner, post))
+	d.outcome == "deny"
+	some r in d.reasons
+	contains(r, "body the policy cannot read")
+	raw := object.union(settings, {"teams": {"supply-chain": object.union(settings.teams["supply-chain"], {"raw_bodies": {"erp": ["POST /orders"]}})}})
+	data.oagf.decision.outcome == "allow" with input as input_for(planner, post) with data.config as raw
+}
+
 # --- time windows ---
 
 test_tool_call_outside_weekdays_denied if {

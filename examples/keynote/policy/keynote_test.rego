@@ -54,9 +54,27 @@ test_the_planner_does_not_buy if {
 	d.outcome == "deny"
 }
 
+# The red-team finding: the $1M/$5M limits named only the buyer, while POST /orders is allowed for the whole team,
+# so the planner could book $4.9M with no approval. Money moves only under a limit that covers the caller.
+test_the_planner_cannot_book_an_order_with_the_erp_directly if {
+	planner := {"id": "planner", "owner": "dana@acme.example", "team": "supply-chain", "labels": {}, "delegation": []}
+	d := data.oagf.decision with input as object.union(erp_order(4900000), {"agent": planner})
+	d.outcome == "deny"
+	contains(d.reasons[0], "no spending limit covers agent planner")
+	small := data.oagf.decision with input as object.union(erp_order(10), {"agent": planner})
+	small.outcome == "deny"
+}
+
+test_an_order_whose_amount_cannot_be_read_is_refused if {
+	i := object.union(erp_order(0), {"action": {"kind": "http.request", "target": {"api": "erp", "method": "POST", "path": "/orders"}, "body": {"sku": "X"}, "amount_expected": true}})
+	unread := json.remove(i, ["action/amount"])
+	d := data.oagf.decision with input as unread
+	d.outcome == "deny"
+}
+
 test_erp_reads_are_redacted if {
 	i := object.union(erp_order(0), {"action": {"kind": "http.request", "target": {"api": "erp", "method": "GET", "path": "/suppliers/42"}}})
-	d := data.oagf.decision with input as i
+	d := data.oagf.decision with input as json.remove(i, ["action/amount", "action/body"])
 	d.outcome == "allow"
 	d.obligations == [{"type": "redact", "fields": ["supplier.bank_account"]}]
 }

@@ -66,6 +66,10 @@ export const Action = z
       .optional()
       .describe('http.request: a body the policy cannot read (not JSON): what it is, its size and digest'),
     amount: Amount.optional(),
+    amount_expected: z
+      .literal(true)
+      .optional()
+      .describe('Set when an `amounts:` location matches this action but its value or currency could not be read: it moves money of unknown size'),
   })
   .describe('The action the agent attempts');
 
