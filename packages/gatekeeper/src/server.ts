@@ -14,6 +14,7 @@ import { createAuthenticator } from './auth/agents.js';
 import type { LoadedConfig } from './config/load.js';
 import type { LimitsConfig } from './config/schema.js';
 import { createGate, type Gate, type GateObserver, type NamedHooks } from './gate/index.js';
+import { AdminRoutes } from './http/admin.js';
 import { Router } from './http/router.js';
 import { GateHttpError } from './http/errors.js';
 import type { JsonLimits } from './json/strict.js';
@@ -54,10 +55,14 @@ export interface BuildOptions {
 export interface Gatekeeper {
   server: Server;
   router: Router;
+  /** The separate admin listener, when `admin.listen` is configured. */
+  adminServer?: Server;
   gate: Gate;
   deps: SurfaceDeps;
   /** Starts listening on the configured address (port 0 picks one); resolves to the base URL. */
   listen(): Promise<string>;
+  /** The admin listener's base URL once listening (undefined without `admin.listen`). */
+  adminUrl?: string;
   close(): Promise<void>;
 }
 
@@ -91,6 +96,8 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     }
 
     const ledgerState: { problem?: string } = {};
+    const router = new Router();
+    const adminRouter = config.admin.listen ? new Router() : undefined;
     const gate = createGate({ policy, log, plugins, amounts: config.amounts, redactor, clock, observer: observer(metrics, logger, ledgerState) });
     const deps: SurfaceDeps = {
       ...core,
@@ -99,13 +106,15 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       limits: jsonLimits(config.limits),
       bodyLimit: config.limits.body_bytes,
       problems: () => [ledgerState.problem, ...parts.map((p) => p.notReady?.())].filter((p): p is string => !!p),
+      admin: new AdminRoutes(router, { keyHashes: config.admin.api_keys, ...(adminRouter ? { router: adminRouter } : {}) }),
     };
-    const router = new Router();
-    router.onError = (err) => {
+    const onError = (err: unknown) => {
       const kind = err instanceof GateHttpError ? err.kind : 'internal';
       metrics.errors.inc({ kind });
       if (!(err instanceof GateHttpError)) logger.error({ err }, 'unhandled error in a handler');
     };
+    router.onError = onError;
+    if (adminRouter) adminRouter.onError = onError;
     for (const surface of [...SURFACES, ...(options.surfaces ?? [])]) {
       const registered = surface.register(router, deps);
       if (registered) closers.push(() => registered.close());
@@ -113,34 +122,48 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     for (const part of parts) part.routes?.(router, deps);
 
     const server = createServer({ keepAliveTimeout: 65_000 }, router.handle);
-    return {
+    const adminServer = adminRouter ? createServer({ keepAliveTimeout: 65_000 }, adminRouter.handle) : undefined;
+    const gatekeeper: Gatekeeper = {
       server,
       router,
+      ...(adminServer ? { adminServer } : {}),
       gate,
       deps,
-      listen: () =>
-        new Promise((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(config.listen.port, config.listen.host, () => {
-            const { address, port } = server.address() as AddressInfo;
-            const host = address.includes(':') ? `[${address}]` : address;
-            logger.info({ address, port }, 'gatekeeper listening');
-            resolve(`http://${host}:${port}`);
-          });
-        }),
+      listen: async () => {
+        if (adminServer) gatekeeper.adminUrl = await listenOn(adminServer, config.admin.listen!, logger, 'admin endpoints listening');
+        return listenOn(server, config.listen, logger, 'gatekeeper listening');
+      },
       close: async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await Promise.all([server, adminServer].map((s) => s && stopServer(s)));
         await closeAll(closers);
         logger.flush?.();
       },
     };
+    return gatekeeper;
   } catch (err) {
     await closeAll(closers);
     throw err;
   }
+}
+
+function listenOn(server: Server, at: { host: string; port: number }, logger: Logger, message: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      const { address, port } = server.address() as AddressInfo;
+      const host = address.includes(':') ? `[${address}]` : address;
+      logger.info({ address, port }, message);
+      resolve(`http://${host}:${port}`);
+    });
+  });
+}
+
+function stopServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 function observer(metrics: Metrics, logger: Logger, ledgerState: { problem?: string }): GateObserver {

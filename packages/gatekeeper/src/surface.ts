@@ -10,6 +10,7 @@ import type { Ledger } from '@oagf/ledger';
 import type { Authenticator } from './auth/agents.js';
 import type { GatekeeperConfig } from './config/schema.js';
 import type { Gate, GateHooks } from './gate/index.js';
+import type { AdminRoutes } from './http/admin.js';
 import type { Router } from './http/router.js';
 import type { JsonLimits } from './json/strict.js';
 import type { Logger } from './logger.js';
@@ -43,6 +44,8 @@ export interface SurfaceDeps extends CoreDeps {
   bodyLimit: number;
   /** Readiness problems of the ledger and every plug-in (empty when ready). */
   problems(): string[];
+  /** Where admin endpoints register (a separate listener, or the main one behind an admin key). */
+  admin: AdminRoutes;
 }
 
 export interface SurfaceModule {

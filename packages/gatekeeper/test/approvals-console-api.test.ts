@@ -24,6 +24,7 @@ before(async () => {
   const password_hash = await hashPassword('pw', { N: 1024, r: 8, p: 1 });
   const config = GatekeeperConfig.parse({
     listen: { host: '127.0.0.1', port: 0 },
+    admin: { listen: { host: '127.0.0.1', port: 0 } },
     policy: { bundle: 'unused' },
     ledger: { path: 'unused', signing_key_file: 'unused' },
     approvals: {
@@ -137,8 +138,9 @@ test('a cross-site decision is refused; the JSON API wants credentials; an audit
   assert.equal(again.status, 409);
 });
 
-test('/metrics counts pending approvals and verdicts', async () => {
-  const text = await (await fetch(`${url}/metrics`)).text();
+test('/metrics (on the separate admin address) counts pending approvals and verdicts', async () => {
+  assert.equal((await fetch(`${url}/metrics`)).status, 404, 'not on the agents\' address');
+  const text = await (await fetch(`${gk.adminUrl}/metrics`)).text();
   assert.match(text, /^gatekeeper_approvals_pending 0$/m);
   assert.match(text, /^gatekeeper_approval_verdicts_total\{status="approved"\} 1$/m);
 });

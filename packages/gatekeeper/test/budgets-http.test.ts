@@ -22,6 +22,8 @@ import { MemoryLog, functionPolicy } from './support/openai-gatekeeper.js';
 import { ScriptedUpstream, chatChunks, chatCompletion } from './support/scripted-upstream.js';
 
 const AGENT_KEY = 'sk-budget-test-agent';
+const ADMIN_KEY = 'admin-test-key';
+const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
 const dir = mkdtempSync(join(tmpdir(), 'gk-budgets-http-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let dbs = 0;
@@ -41,6 +43,7 @@ async function startGatekeeper(opts: { llmUrl: string; erpUrl?: string; budgets:
     apis: opts.erpUrl ? { erp: { base_url: opts.erpUrl } } : {},
     amounts: [{ match: { api: 'erp', method: 'POST', path: '/orders' }, value: 'body.total', currency: 'USD' }],
     listen: { host: '127.0.0.1', port: 0 },
+    admin: { api_keys: [hashApiKey(ADMIN_KEY)] },
     policy: { bundle: 'unused' },
     ledger: { path: 'unused', signing_key_file: 'unused' },
     // WORST and the other expected amounts are worked out with the chars/4 estimate.
@@ -55,7 +58,7 @@ async function startGatekeeper(opts: { llmUrl: string; erpUrl?: string; budgets:
   );
   const url = await gk.listen();
   const budgets = async (): Promise<BudgetView[]> => {
-    const res = await fetch(`${url}/v1/budgets`);
+    const res = await fetch(`${url}/v1/budgets`, { headers: ADMIN });
     assert.equal(res.status, 200);
     return ((await res.json()) as { budgets: BudgetView[] }).budgets;
   };
@@ -412,7 +415,7 @@ describe('budgets through the gatekeeper', () => {
     try {
       llm.enqueue({ json: chatCompletion({ content: 'hi' }) });
       assert.equal((await chat(gk.url, { max_tokens: 10 })).status, 200);
-      const text = await (await fetch(`${gk.url}/metrics`)).text();
+      const text = await (await fetch(`${gk.url}/metrics`, { headers: ADMIN })).text();
       const labels = 'budget="d",subject="planner",meter="llm_spend",window="day",currency="USD"';
       assert.ok(text.includes(`gatekeeper_budget_spent{${labels}} 0.000092`), text.split('\n').filter((l) => l.includes('budget')).join('\n'));
       assert.ok(text.includes(`gatekeeper_budget_remaining{${labels}} 0.999908`));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { hashApiKey } from '../src/auth/agents.js';
 import { KEYS, post, startGatekeeper, startUpstream, type Fixture } from './core/fixture.js';
 
 const order = (total: number) => ({ kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { sku: 'STEEL-7', total } });
@@ -23,6 +24,7 @@ describe('decision API and API proxy on the real engine and ledger', () => {
           erp: { base_url: `${erp.url}/v2`, headers: { authorization: { env: 'GK_TEST_ERP_TOKEN', prefix: 'Bearer ' } } },
           dead: { base_url: 'http://127.0.0.1:9', timeout_ms: 2000 },
         },
+        admin: { api_keys: [hashApiKey('admin-key')] },
       },
     });
   });
@@ -154,13 +156,14 @@ describe('decision API and API proxy on the real engine and ledger', () => {
     assert.equal((await fetch(`${fx.url}/healthz`)).status, 200);
     const ready = await fetch(`${fx.url}/readyz`);
     assert.equal(ready.status, 200);
-    const metrics = await (await fetch(`${fx.url}/metrics`)).text();
+    const admin = { authorization: 'Bearer admin-key' };
+    const metrics = await (await fetch(`${fx.url}/metrics`, { headers: admin })).text();
     assert.match(metrics, /gatekeeper_decisions_total\{outcome="allow",surface="decision",fault=""\} \d+/);
     assert.match(metrics, /gatekeeper_decisions_total\{outcome="deny",surface="decision",fault="unknown_agent"\} \d+/);
     assert.match(metrics, /gatekeeper_decision_duration_seconds_bucket/);
     assert.match(metrics, /gatekeeper_upstream_duration_seconds_bucket\{le="[^"]+",upstream="erp",status="200"\}/);
     await fx.gk.deps.ledger!.checkpointNow();
-    const checkpoint = await fetch(`${fx.url}/ledger/checkpoint`);
+    const checkpoint = await fetch(`${fx.url}/ledger/checkpoint`, { headers: admin });
     assert.equal(checkpoint.status, 200);
     assert.match(await checkpoint.text(), /^test\.local\/ledger\n\d+\n/);
   });

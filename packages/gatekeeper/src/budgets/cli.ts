@@ -9,10 +9,11 @@ export function budgetsCommand(): Command {
   return new Command('budgets')
     .description('show spend, reservations and remaining budget per budget in the current windows')
     .option('-c, --config <file>', 'configuration file (reads the budget store directly)', 'gatekeeper.yaml')
-    .option('--url <url>', 'ask a running gatekeeper instead (GET <url>/v1/budgets)')
+    .option('--url <url>', 'ask a running gatekeeper instead (GET <url>/v1/budgets, an admin endpoint)')
+    .option('--key <key>', 'admin key for --url (default: $GATEKEEPER_ADMIN_KEY; not needed on the admin.listen address)')
     .option('--json', 'print JSON instead of a table')
-    .action(async (options: { config: string; url?: string; json?: boolean }) => {
-      const views = options.url ? await fromServer(options.url) : await fromStore(options.config);
+    .action(async (options: { config: string; url?: string; key?: string; json?: boolean }) => {
+      const views = options.url ? await fromServer(options.url, options.key ?? process.env.GATEKEEPER_ADMIN_KEY) : await fromStore(options.config);
       process.stdout.write(options.json ? `${JSON.stringify({ budgets: views }, null, 2)}\n` : formatBudgetTable(views));
     });
 }
@@ -29,11 +30,11 @@ async function fromStore(configFile: string): Promise<BudgetView[]> {
   }
 }
 
-async function fromServer(url: string): Promise<BudgetView[]> {
+async function fromServer(url: string, key: string | undefined): Promise<BudgetView[]> {
   const target = `${url.replace(/\/+$/, '')}/v1/budgets`;
   let res: Response;
   try {
-    res = await fetch(target);
+    res = await fetch(target, key ? { headers: { authorization: `Bearer ${key}` } } : {});
   } catch (err) {
     throw new Error(`cannot reach ${target}: ${(err as Error).message}`);
   }

@@ -31,8 +31,8 @@ export const budgetsModule: GatekeeperModule = {
     registerBudgetMetrics(budgets, deps.metrics.registry);
     return {
       hooks: budgetHooks(budgets),
-      routes(router) {
-        router.add('GET', '/v1/budgets', async (_req, res) => {
+      routes(_router, surface) {
+        surface.admin.add('GET', '/v1/budgets', async (_req, res) => {
           sendJson(res, 200, { budgets: await budgets.overview() });
         });
       },

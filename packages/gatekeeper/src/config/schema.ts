@@ -138,8 +138,19 @@ export const LimitsConfig = z.strictObject({
     .prefault({}),
 });
 
+/** Who may read the admin endpoints (/metrics, /v1/budgets, the ledger's tiles). */
+export const AdminConfig = z.strictObject({
+  /** sha256 of keys presented as `Authorization: Bearer <key>` (see `gatekeeper hash-key`). */
+  api_keys: z.array(z.string().regex(SHA256, 'admin keys are stored only as "sha256:<64 hex>" (see `gatekeeper hash-key`)')).default([]),
+  /** Serve the admin endpoints on this address instead, without a key (bind it where only operators reach it). */
+  listen: Listen.optional(),
+  /** Serve the ledger's tlog-tiles (checkpoint, tiles, entries) to anyone, e.g. witnesses and auditors. */
+  public_ledger: z.boolean().default(false),
+});
+
 export const GatekeeperConfig = z.strictObject({
   listen: Listen.default({ host: '127.0.0.1', port: 8787 }),
+  admin: AdminConfig.prefault({}),
   agents: z.array(AgentConfig).default([]),
   auth: z.strictObject({ jwt: JwtConfig.optional() }).default({}),
   llm: LlmConfig.optional(),

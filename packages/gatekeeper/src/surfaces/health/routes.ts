@@ -1,4 +1,4 @@
-/** /healthz (process is up), /readyz (policy loaded, ledger open, plug-ins ready), /metrics, /ledger/* tiles. */
+/** /healthz (process is up), /readyz (policy loaded, ledger open, plug-ins ready); admin: /metrics, /ledger/* tiles. */
 import { GateHttpError } from '../../http/errors.js';
 import { sendJson, type Router } from '../../http/router.js';
 import type { SurfaceDeps } from '../../surface.js';
@@ -15,7 +15,7 @@ export function registerHealthRoutes(router: Router, deps: SurfaceDeps): void {
     });
   });
 
-  router.add('GET', '/metrics', async (_req, res) => {
+  deps.admin.add('GET', '/metrics', async (_req, res) => {
     const text = await deps.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
     res.end(text);
@@ -24,7 +24,8 @@ export function registerHealthRoutes(router: Router, deps: SurfaceDeps): void {
   const ledger = deps.ledger;
   if (ledger) {
     const tiles = ledger.tiles();
-    router.add('GET', '/ledger/*', async (_req, res, ctx) => {
+    const serveTiles = deps.config.admin.public_ledger ? router.add.bind(router) : deps.admin.add.bind(deps.admin);
+    serveTiles('GET', '/ledger/*', async (_req, res, ctx) => {
       const found = await tiles(`/${ctx.params['*']}`);
       if (!found) throw new GateHttpError('not_found', `no ledger resource ${ctx.params['*']}`);
       res.writeHead(found.status, found.headers);
