@@ -21,6 +21,7 @@ settings := {
 		"night-bot": {"tools": ["*"], "hours": {"from": 22, "to": 24, "outside": "escalate"}},
 		"spender": {"models": ["gpt-4o-mini"], "budget_escalate_below": 0.1},
 		"contracts-bot": {"tools": ["cancel_contract"], "escalate_tools": ["cancel_contract"]},
+		"analyst": {"sandbox_languages": ["python", "shell"], "sandbox_hosts": ["pypi.org:443"], "sandbox_max_code_bytes": 500},
 	},
 }
 
@@ -188,6 +189,36 @@ test_unreadable_body_denied_unless_the_route_allows_raw_bodies if {
 	contains(r, "body the policy cannot read")
 	raw := object.union(settings, {"teams": {"supply-chain": object.union(settings.teams["supply-chain"], {"raw_bodies": {"erp": ["POST /orders"]}})}})
 	data.oagf.decision.outcome == "allow" with input as input_for(planner, post) with data.config as raw
+}
+
+# --- sandbox ---
+
+analyst := {"id": "analyst", "labels": {}, "delegation": []}
+
+run(language, bytes, hosts) := {"kind": "sandbox.exec", "target": {"language": language, "driver": "bwrap"}, "arguments": {"code": "print(1)", "code_bytes": bytes, "network": {"allow": hosts}}}
+
+test_sandbox_allowed_language_without_network_allowed if {
+	decide(input_for(analyst, run("python", 10, []))).outcome == "allow"
+}
+
+test_sandbox_language_not_listed_denied if {
+	d := decide(input_for(analyst, run("binary", 10, [])))
+	d.outcome == "deny"
+	d.reasons == ["running binary code in the sandbox is not allowed for agent analyst"]
+	decide(input_for(planner, run("python", 10, []))).outcome == "deny"
+}
+
+test_sandbox_large_code_denied if {
+	d := decide(input_for(analyst, run("python", 501, [])))
+	d.outcome == "deny"
+	contains(d.reasons[0], "over the 500 bytes")
+}
+
+test_sandbox_network_escalates_unless_the_host_is_listed if {
+	decide(input_for(analyst, run("python", 10, ["pypi.org:443"]))).outcome == "allow"
+	d := decide(input_for(analyst, run("python", 10, ["pypi.org:443", "evil.example:443"])))
+	d.outcome == "escalate"
+	d.reasons == ["the code asks to reach evil.example:443, which needs human approval"]
 }
 
 # --- time windows ---

@@ -7,6 +7,7 @@ import { hashApiKey } from './auth/agents.js';
 import { budgetsCommand } from './budgets/cli.js';
 import { policyCommand } from './cli/policy.js';
 import { replayCommand } from './cli/replay.js';
+import { sandboxCommand } from './cli/sandbox.js';
 import { serveCommand } from './cli/serve.js';
 import { ConfigError } from './config/load.js';
 import { demoCommand } from './demo/run.js';
@@ -23,6 +24,7 @@ const COMMANDS: Command[] = [
   approvalsCommand(),
   demoCommand(),
   budgetsCommand(),
+  sandboxCommand(),
 ];
 
 const program = new Command('gatekeeper')

@@ -30,13 +30,14 @@ import { apisSurface } from './surfaces/apis/index.js';
 import { decisionsSurface } from './surfaces/decisions/index.js';
 import { healthSurface } from './surfaces/health/index.js';
 import { openaiSurface } from './surfaces/openai/index.js';
-import type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps, SurfaceModule } from './surface.js';
+import { sandboxSurface } from './surfaces/sandbox/index.js';
+import type { CoreDeps, GatekeeperModule, ModuleParts, RegisteredSurface, SurfaceDeps, SurfaceModule } from './surface.js';
 
 /** Plug-in modules. */
 export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule];
 
 /** Surfaces: each reads its requests into actions and runs them through the gate's lifecycle. */
-export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface];
+export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface, sandboxSurface];
 
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */
@@ -96,6 +97,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     }
 
     const ledgerState: { problem?: string } = {};
+    const surfaces: RegisteredSurface[] = [];
     const router = new Router();
     const adminRouter = config.admin.listen ? new Router() : undefined;
     const gate = createGate({ policy, log, plugins, amounts: config.amounts, redactor, clock, observer: observer(metrics, logger, ledgerState) });
@@ -105,7 +107,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       auth: createAuthenticator(config),
       limits: jsonLimits(config.limits),
       bodyLimit: config.limits.body_bytes,
-      problems: () => [ledgerState.problem, ...parts.map((p) => p.notReady?.())].filter((p): p is string => !!p),
+      problems: () => [ledgerState.problem, ...[...parts, ...surfaces].map((p) => p.notReady?.())].filter((p): p is string => !!p),
       admin: new AdminRoutes(router, { keyHashes: config.admin.api_keys, ...(adminRouter ? { router: adminRouter } : {}) }),
     };
     const onError = (err: unknown) => {
@@ -116,8 +118,10 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     router.onError = onError;
     if (adminRouter) adminRouter.onError = onError;
     for (const surface of [...SURFACES, ...(options.surfaces ?? [])]) {
-      const registered = surface.register(router, deps);
-      if (registered) closers.push(() => registered.close());
+      const registered = await surface.register(router, deps);
+      if (!registered) continue;
+      surfaces.push(registered);
+      if (registered.close) closers.push(() => registered.close!());
     }
     for (const part of parts) part.routes?.(router, deps);
 

@@ -50,8 +50,14 @@ export interface SurfaceDeps extends CoreDeps {
 
 export interface SurfaceModule {
   name: string;
-  /** Registers the surface's routes; may return what to close at shutdown (upstream pools, child processes). */
-  register(router: Router, deps: SurfaceDeps): void | { close(): Promise<void> | void };
+  /** Registers the surface's routes; may return what to close at shutdown (pools, processes) and a readiness check. */
+  register(router: Router, deps: SurfaceDeps): RegisteredSurface | void | Promise<RegisteredSurface | void>;
+}
+
+export interface RegisteredSurface {
+  close?(): Promise<void> | void;
+  /** Readiness problem, if any (shown by /readyz). */
+  notReady?(): string | undefined;
 }
 
 export interface ModuleParts {

@@ -28,8 +28,8 @@ export const ApprovalsConfig = z.strictObject({
   retry_after_s: z.number().int().positive().default(5),
   /** What the agent experiences on each surface: its request held open, or an HTTP 202 to retry with. */
   modes: z
-    .strictObject({ openai: Mode.default('hold'), api: Mode.default('hold'), decision: Mode.default('async'), mcp: Mode.default('hold') })
-    .default({ openai: 'hold', api: 'hold', decision: 'async', mcp: 'hold' }),
+    .strictObject({ openai: Mode.default('hold'), api: Mode.default('hold'), decision: Mode.default('async'), mcp: Mode.default('hold'), sandbox: Mode.default('hold') })
+    .prefault({}),
   console: z
     .strictObject({
       /** Where reviewers reach the console (used in notice links); defaults to the listen address. */

@@ -124,6 +124,35 @@ export const LedgerConfig = z.strictObject({
   durability: z.enum(['fsync', 'buffered']).default('fsync'),
 });
 
+const SandboxLimits = z.strictObject({
+  wallTimeMs: z.number().int().positive().optional(),
+  cpuTimeMs: z.number().int().positive().optional(),
+  cpuCores: z.number().positive().optional(),
+  memoryBytes: z.number().int().positive().optional(),
+  pids: z.number().int().positive().optional(),
+  diskBytes: z.number().int().positive().optional(),
+  outputBytes: z.number().int().positive().optional(),
+  openFiles: z.number().int().positive().optional(),
+  outputFilesBytes: z.number().int().nonnegative().optional(),
+});
+
+/** Agent code execution (`POST /v1/sandbox/executions`, packages/sandbox): off unless configured. */
+export const SandboxConfig = z.strictObject({
+  driver: z.enum(['bwrap', 'gvisor', 'microvm']).default('bwrap'),
+  concurrency: z.number().int().positive().optional(),
+  max_queued: z.number().int().nonnegative().default(100),
+  /** Host uid/gid of the sandboxed code when the gatekeeper runs as root (never 0). */
+  uid: z.number().int().positive().default(65534),
+  gid: z.number().int().positive().default(65534),
+  cgroups: z.strictObject({ mode: z.enum(['auto', 'v1', 'v2', 'none']).default('auto'), parent: z.string().optional() }).prefault({}),
+  /** Run although memory/pids/CPU limits cannot be enforced (no usable cgroup); every outcome then says so. */
+  allow_unenforced_limits: z.boolean().default(false),
+  default_limits: SandboxLimits.default({}),
+  max_limits: SandboxLimits.default({}),
+  /** Total bytes of code and input files per execution. */
+  max_input_bytes: z.number().int().positive().default(16 * 1024 * 1024),
+});
+
 /** Shape limits on JSON the policy reads, checked before it is decided (413 naming the limit). */
 export const LimitsConfig = z.strictObject({
   body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
@@ -164,6 +193,7 @@ export const GatekeeperConfig = z.strictObject({
   redact: z.strictObject({ patterns: z.array(z.string()).default([]) }).prefault({}),
   /** Owned by the approvals plug-in, which validates it. */
   approvals: z.unknown().optional(),
+  sandbox: SandboxConfig.optional(),
   /** Spending caps with escrow (src/budgets/config.ts). */
   budgets: BudgetsConfig.optional(),
 });
@@ -175,5 +205,6 @@ export type LlmConfig = z.output<typeof LlmConfig>;
 export type LlmUpstream = z.output<typeof LlmUpstream>;
 export type ApiConfig = z.output<typeof ApiConfig>;
 export type LimitsConfig = z.output<typeof LimitsConfig>;
+export type SandboxConfig = z.output<typeof SandboxConfig>;
 export type AmountLocation = z.output<typeof AmountLocation>;
 export type EnvSecret = z.output<typeof EnvSecret>;

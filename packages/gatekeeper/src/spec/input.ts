@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { InputBudgets } from '../budgets/schema.js';
 
-export const KNOWN_ACTION_KINDS = ['llm.request', 'llm.tool_call', 'http.request', 'mcp.tool_call'] as const;
+export const KNOWN_ACTION_KINDS = ['llm.request', 'llm.tool_call', 'http.request', 'mcp.tool_call', 'sandbox.exec'] as const;
 
 export const DelegationHop = z
   .object({
@@ -35,6 +35,8 @@ export const Target = z
     api: z.string().optional().describe('http.request: configured business API name'),
     method: z.string().optional().describe('http.request: HTTP method, upper case'),
     path: z.string().optional().describe('http.request / llm.request: path below the API base, leading slash'),
+    language: z.enum(['python', 'javascript', 'shell', 'binary']).optional().describe('sandbox.exec: language of the code'),
+    driver: z.string().optional().describe('sandbox.exec: isolation driver (bwrap, gvisor, microvm)'),
   })
   .loose()
   .describe('What the action is aimed at');
@@ -75,7 +77,7 @@ export const Action = z
 
 export const Context = z
   .object({
-    surface: z.enum(['openai', 'api', 'decision', 'mcp']).optional().describe('Gatekeeper surface the action arrived on'),
+    surface: z.enum(['openai', 'api', 'decision', 'mcp', 'sandbox']).optional().describe('Gatekeeper surface the action arrived on'),
     session_id: z.string().optional(),
     trace_id: z.string().optional().describe('W3C trace id (32 hex) of the request'),
     request_id: z.string().optional(),

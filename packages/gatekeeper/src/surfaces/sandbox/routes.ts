@@ -1,0 +1,37 @@
+/**
+ * `POST /v1/sandbox/executions`: agent-written code, decided as a `sandbox.exec` action before anything runs, then
+ * run in the sandbox (packages/sandbox) and recorded with its outcome. A refusal is answered like on the decision
+ * API's siblings: 403 denied, 202 pending approval (retry with OAGF-Approval), 401, 503.
+ */
+import { SandboxError, type Sandbox } from '@oagf/sandbox';
+import type { Counter } from 'prom-client';
+import { attemptOf, beginAttempt } from '../../http/attempt.js';
+import { GateHttpError, refusalError } from '../../http/errors.js';
+import { readJson, type Router } from '../../http/router.js';
+import type { SurfaceDeps } from '../../surface.js';
+import { ExecutionBody, readExecution } from './request.js';
+import { runJudged } from './run.js';
+
+export function registerSandboxRoutes(router: Router, deps: SurfaceDeps, sandbox: Sandbox, driver: string, executions: Counter<'status'>): void {
+  router.add('POST', '/v1/sandbox/executions', async (req, res) => {
+    const body = await readJson(req, ExecutionBody, deps.limits, deps.bodyLimit);
+    let request;
+    try {
+      request = readExecution(body, sandbox, driver);
+    } catch (err) {
+      if (err instanceof SandboxError) throw new GateHttpError('bad_request', `invalid execution: ${err.message}`);
+      throw err;
+    }
+    const base = await beginAttempt(req, deps.auth);
+    const stream = String(req.headers.accept ?? '').includes('text/event-stream');
+    let result;
+    try {
+      result = await deps.gate.run(attemptOf(base, 'sandbox', request.action), (judged) => runJudged(sandbox, request, judged, res, stream, executions));
+    } catch (err) {
+      if (!(err instanceof SandboxError)) throw err;
+      const kind = err.code === 'queue_full' ? 'too_many_requests' : err.code === 'invalid_request' ? 'bad_request' : 'gatekeeper_fault';
+      throw new GateHttpError(kind, `the sandbox could not run it: ${err.message}`, undefined, undefined, err.code);
+    }
+    if (!result.ok) throw refusalError(result.refusal);
+  });
+}
