@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `gatekeeper` command. Plug-in helpers add their commands to COMMANDS (one line each). */
+import { readFileSync } from 'node:fs';
 import { ledgerCommand } from '@oagf/ledger';
 import { Command } from 'commander';
 import { approvalsCommand } from './approvals/cli.js';
@@ -27,14 +28,18 @@ const COMMANDS: Command[] = [
   sandboxCommand(),
 ];
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('gatekeeper')
   .description('OAGF gatekeeper: every agent action decided by policy, recorded in a signed ledger, then carried out')
+  .version(version, '-V, --version')
   .showHelpAfterError();
 for (const command of COMMANDS) program.addCommand(command);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  // Expected failures (bad config, bundle that does not compile, unreadable file) print their message, not a stack.
+  // Expected failures (bad config, bundle that does not compile, unreadable file) print their message, not a stack,
+  // and end the process: nothing left open (a timer, a watcher) may keep a failed command alive.
   const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
   console.error(`gatekeeper: ${message}`);
-  process.exitCode = 1;
+  process.exit(1);
 });
