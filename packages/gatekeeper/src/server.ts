@@ -15,6 +15,7 @@ import type { LoadedConfig } from './config/load.js';
 import type { LimitsConfig } from './config/schema.js';
 import { createGate, type Gate, type GateObserver, type NamedHooks } from './gate/index.js';
 import { AdminRoutes } from './http/admin.js';
+import { noteDecision, withRequestLog } from './http/request-log.js';
 import { Router } from './http/router.js';
 import { GateHttpError } from './http/errors.js';
 import type { JsonLimits } from './json/strict.js';
@@ -125,7 +126,8 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     }
     for (const part of parts) part.routes?.(router, deps);
 
-    const server = createServer({ keepAliveTimeout: 65_000 }, router.handle);
+    const listener = config.logging.requests ? withRequestLog(router.handle, logger, redactor) : router.handle;
+    const server = createServer({ keepAliveTimeout: 65_000 }, listener);
     const adminServer = adminRouter ? createServer({ keepAliveTimeout: 65_000 }, adminRouter.handle) : undefined;
     const gatekeeper: Gatekeeper = {
       server,
@@ -173,6 +175,7 @@ function stopServer(server: Server): Promise<void> {
 function observer(metrics: Metrics, logger: Logger, ledgerState: { problem?: string }): GateObserver {
   return {
     decided(outcome, ms) {
+      noteDecision(outcome);
       // Readiness follows the ledger: after a failed append the gatekeeper can only refuse, until one succeeds.
       if (outcome.fault?.code === 'ledger_failure') ledgerState.problem = outcome.fault.message;
       else if (outcome.index !== undefined) ledgerState.problem = undefined;

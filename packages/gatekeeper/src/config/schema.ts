@@ -188,7 +188,13 @@ export const GatekeeperConfig = z.strictObject({
   policy: PolicyConfig,
   ledger: LedgerConfig,
   limits: LimitsConfig.prefault({}),
-  logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  logging: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** One line per request (method, path, status, latency, agent, decision, rule, ledger index): info level. */
+      requests: z.boolean().default(true),
+    })
+    .prefault({}),
   /** Secrets replaced by "[REDACTED]" in everything kept or shown (ledger, logs, notices, console), beyond the built-in formats. */
   redact: z.strictObject({ patterns: z.array(z.string()).default([]) }).prefault({}),
   /** Owned by the approvals plug-in, which validates it. */
