@@ -153,6 +153,28 @@ export const SandboxConfig = z.strictObject({
   max_input_bytes: z.number().int().positive().default(16 * 1024 * 1024),
 });
 
+/** The `decision_logs:` section: OPA-compatible decision-log events to the console and/or an HTTP service. */
+export const DecisionLogsConfig = z.strictObject({
+  /** One JSON line per decision through the gatekeeper's logger, as OPA's console decision logger writes them. */
+  console: z.boolean().default(false),
+  /** An OPA-compatible decision-log service: batches POSTed gzip-compressed to `url` + `resource`. */
+  service: z
+    .strictObject({
+      url: z.url(),
+      resource: z.string().startsWith('/').default('/logs'),
+      headers: z.record(z.string(), EnvSecret).default({}),
+      timeout_ms: z.number().int().positive().default(10_000),
+    })
+    .optional(),
+  /** A batch goes out when it holds max_events, or max_delay_ms after its first event. */
+  batch: z.strictObject({ max_events: z.number().int().positive().default(100), max_delay_ms: z.number().int().positive().default(1000) }).prefault({}),
+  /** Events waiting for the service; past this the oldest are dropped (counted): the ledger, not the sink, is the record. */
+  buffer_events: z.number().int().positive().default(10_000),
+  /** Failed batches are retried with exponential back-off up to this delay. */
+  max_retry_delay_ms: z.number().int().positive().default(30_000),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
 /** Shape limits on JSON the policy reads, checked before it is decided (413 naming the limit). */
 export const LimitsConfig = z.strictObject({
   body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
@@ -199,6 +221,8 @@ export const GatekeeperConfig = z.strictObject({
   redact: z.strictObject({ patterns: z.array(z.string()).default([]) }).prefault({}),
   /** Owned by the approvals plug-in, which validates it. */
   approvals: z.unknown().optional(),
+  /** OPA-compatible decision-log events (src/decision-logs/). */
+  decision_logs: DecisionLogsConfig.optional(),
   sandbox: SandboxConfig.optional(),
   /** Spending caps with escrow (src/budgets/config.ts). */
   budgets: BudgetsConfig.optional(),
@@ -212,5 +236,6 @@ export type LlmUpstream = z.output<typeof LlmUpstream>;
 export type ApiConfig = z.output<typeof ApiConfig>;
 export type LimitsConfig = z.output<typeof LimitsConfig>;
 export type SandboxConfig = z.output<typeof SandboxConfig>;
+export type DecisionLogsConfig = z.output<typeof DecisionLogsConfig>;
 export type AmountLocation = z.output<typeof AmountLocation>;
 export type EnvSecret = z.output<typeof EnvSecret>;
