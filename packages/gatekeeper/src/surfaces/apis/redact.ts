@@ -13,11 +13,16 @@ export function redactJson(text: string, fields: string[]): string | undefined {
   } catch {
     return undefined;
   }
+  removeFields(doc, fields);
+  return JSON.stringify(doc);
+}
+
+/** Removes `fields` (dotted paths) from a parsed JSON document in place. */
+export function removeFields(doc: unknown, fields: string[]): void {
   for (const field of fields) {
     const keys = field.split('.');
     let node = doc as Record<string, unknown> | undefined;
     for (const k of keys.slice(0, -1)) node = node && typeof node === 'object' ? (node[k] as Record<string, unknown>) : undefined;
     if (node && typeof node === 'object') delete node[keys[keys.length - 1]!];
   }
-  return JSON.stringify(doc);
 }
