@@ -48,6 +48,8 @@ export interface FixtureOptions {
   config?: Record<string, unknown>;
   /** Policy modules instead of the standard library + SETTINGS. */
   modules?: Record<string, string>;
+  /** data.yaml for the standard library instead of SETTINGS. */
+  settings?: unknown;
   build?: BuildOptions;
 }
 
@@ -56,7 +58,7 @@ export async function startGatekeeper(options: FixtureOptions = {}): Promise<Fix
   const policyDir = join(dir, 'policy');
   mkdirSync(policyDir);
   if (options.modules) for (const [name, src] of Object.entries(options.modules)) writeFileSync(join(policyDir, name), src);
-  else writeFileSync(join(policyDir, 'data.yaml'), stringify(SETTINGS));
+  else writeFileSync(join(policyDir, 'data.yaml'), stringify(options.settings ?? SETTINGS));
   writeFileSync(join(dir, 'ledger.skey'), generateKey('test.local/ledger').skey);
   const config = {
     listen: '127.0.0.1:0',

@@ -25,7 +25,7 @@ export class ToolCatalog {
   }
 
   async list(): Promise<CatalogTool[]> {
-    const { tools } = await this.upstream.connected().listTools();
+    const { tools } = await (await this.upstream.ready()).listTools();
     const checked = await Promise.all(tools.map(async (definition) => ({ server: this.upstream.name, definition, ...(await this.pins.check(this.upstream.name, definition)) })));
     this.known = new Map(checked.map((t) => [t.definition.name, t]));
     return checked;

@@ -100,7 +100,7 @@ export async function callTool(g: Governance, r: McpRequest, name: string, args:
     // What was judged is what is called: the tool as judged (same definition digest), the judged arguments.
     const current = await catalogTool(entry, judged.action.target.tool!);
     if (current.digest !== judged.action.tool?.definition.digest) throw new McpUnavailable(`the definition of tool ${judged.action.target.tool} changed while the call was decided; list the tools again`);
-    const called = await entry.upstream.connected().callTool(
+    const called = await (await entry.upstream.ready()).callTool(
       { name: judged.action.target.tool!, arguments: judged.action.arguments as Record<string, unknown> },
       { signal: r.signal, timeout: entry.timeoutMs, ...(r.progress ? { onprogress: r.progress } : {}) },
     );
@@ -119,7 +119,7 @@ export async function readResource(g: Governance, r: McpRequest, uri: string): P
   const entry = resourceOwner(r.endpoint, uri);
   const action: OagfAction = { kind: 'mcp.resource_read', target: { server: entry.name, uri } };
   const result = await run(g, r, action, async (judged) => {
-    const read = await entry.upstream.connected().readResource({ uri: judged.action.target.uri! }, { signal: r.signal, timeout: entry.timeoutMs });
+    const read = await (await entry.upstream.ready()).readResource({ uri: judged.action.target.uri! }, { signal: r.signal, timeout: entry.timeoutMs });
     return carriedOut(g, judged, read as ReadResourceResult);
   });
   if (!result.ok) throw refusalError(result.refusal);
@@ -143,9 +143,7 @@ export async function getPrompt(g: Governance, r: McpRequest, name: string, args
   const { entry } = resolved;
   const action: OagfAction = { kind: 'mcp.prompt_get', target: { server: entry.name, prompt: resolved.name }, arguments: args };
   const result = await run(g, r, action, async (judged) => {
-    const prompt = await entry.upstream
-      .connected()
-      .getPrompt({ name: judged.action.target.prompt!, arguments: judged.action.arguments as Record<string, string> }, { signal: r.signal, timeout: entry.timeoutMs });
+    const prompt = await (await entry.upstream.ready()).getPrompt({ name: judged.action.target.prompt!, arguments: judged.action.arguments as Record<string, string> }, { signal: r.signal, timeout: entry.timeoutMs });
     return carriedOut(g, judged, prompt as GetPromptResult);
   });
   if (!result.ok) throw refusalError(result.refusal);

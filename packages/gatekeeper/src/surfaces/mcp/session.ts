@@ -65,7 +65,7 @@ export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Se
   server.setRequestHandler('resources/list', async (_req, ctx) => {
     request(ctx);
     const resources = await gather(endpoint, async (entry) => {
-      const { resources } = await entry.upstream.connected().listResources();
+      const { resources } = await (await entry.upstream.ready()).listResources();
       endpoint.noteResources(entry, resources.map((r) => r.uri));
       return resources;
     });
@@ -74,7 +74,7 @@ export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Se
 
   server.setRequestHandler('resources/templates/list', async (_req, ctx) => {
     request(ctx);
-    return { resourceTemplates: await gather(endpoint, async (entry) => (await entry.upstream.connected().listResourceTemplates()).resourceTemplates) };
+    return { resourceTemplates: await gather(endpoint, async (entry) => (await (await entry.upstream.ready()).listResourceTemplates()).resourceTemplates) };
   });
 
   server.setRequestHandler('resources/read', async (req, ctx) => readResource(g, request(ctx), req.params.uri));
@@ -92,7 +92,7 @@ export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Se
 
   server.setRequestHandler('prompts/list', async (_req, ctx) => {
     request(ctx);
-    const prompts = await gather(endpoint, async (entry) => (await entry.upstream.connected().listPrompts()).prompts.map((p) => ({ ...p, name: endpoint.exposed(entry, p.name) })));
+    const prompts = await gather(endpoint, async (entry) => (await (await entry.upstream.ready()).listPrompts()).prompts.map((p) => ({ ...p, name: endpoint.exposed(entry, p.name) })));
     return { prompts };
   });
 

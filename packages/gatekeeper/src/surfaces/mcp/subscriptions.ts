@@ -14,7 +14,7 @@ export class Subscriptions {
     const key = `${entry.name}\n${uri}`;
     let sessions = this.byResource.get(key);
     if (!sessions) {
-      await entry.upstream.connected().subscribeResource({ uri });
+      await (await entry.upstream.ready()).subscribeResource({ uri });
       sessions = new Set();
       this.byResource.set(key, sessions);
     }
@@ -30,7 +30,7 @@ export class Subscriptions {
     const sessions = this.byResource.get(key);
     if (!sessions?.delete(session) || sessions.size) return;
     this.byResource.delete(key);
-    await entry.upstream.connected().unsubscribeResource({ uri }).catch(() => {});
+    await (await entry.upstream.ready()).unsubscribeResource({ uri }).catch(() => {});
   }
 
   /** A closed session stops receiving notices. */

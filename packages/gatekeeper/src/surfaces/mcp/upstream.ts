@@ -72,8 +72,16 @@ export class McpUpstream {
     return this.starting;
   }
 
-  /** The connected client, or McpUnavailable naming why there is none. */
-  connected(): Client {
+  /**
+   * The connected client. While the first connection is being made a call waits for it; a server that crashed
+   * and is waiting to restart fails at once with McpUnavailable naming why (nothing queues behind a dead server).
+   */
+  async ready(): Promise<Client> {
+    if (this.state === 'connecting' && this.starting) await this.starting;
+    return this.connected();
+  }
+
+  private connected(): Client {
     if (this.state === 'ready' && this.client) return this.client;
     if (this.state === 'closed') throw new McpUnavailable(`MCP server "${this.name}" is shut down`);
     throw new McpUnavailable(`MCP server "${this.name}" is unavailable: ${this.problem}`);
