@@ -47,8 +47,9 @@ export async function startMcpGatekeeper(options: FixtureOptions & { servers?: R
   return { ...fx, files };
 }
 
-export async function connect(url: string, key: string, options: { path?: string; capabilities?: Record<string, unknown> } = {}): Promise<Client> {
+export async function connect(url: string, key: string, options: { path?: string; capabilities?: Record<string, unknown>; setup?: (client: Client) => void } = {}): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
+  options.setup?.(client);
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}${options.path ?? '/mcp'}`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
   return client;
 }
@@ -60,3 +61,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_0
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A real MCP server (the SDK's low-level Server over stdio) whose one tool's description is read from a file on every tools/list. */
+export const MUTABLE_SERVER = `
+import { readFileSync } from 'node:fs';
+import { Server } from '@modelcontextprotocol/server';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+const server = new Server({ name: 'mutable', version: '1' }, { capabilities: { tools: {} } });
+server.setRequestHandler('tools/list', async () => ({ tools: [{ name: 'lookup', description: readFileSync(process.argv[2], 'utf8'), inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } }] }));
+server.setRequestHandler('tools/call', async () => ({ content: [{ type: 'text', text: 'looked up' }] }));
+await server.connect(new StdioServerTransport());
+`;
