@@ -52,6 +52,7 @@ test('held escalation: the call waits, the agent is told why, and runs once when
     const [pending] = await service().list({ status: ['pending'] });
     assert.equal(existsSync(target), false, 'nothing written before the verdict');
     assert.equal(pending!.surface, 'mcp');
+    assert.equal(pending!.summary, 'fs/write_file', 'the console names server and tool');
     await waitFor(() => messages.length > 0);
     assert.match(messages[0]!, /Waiting for a human reviewer .*may change or destroy data/);
     await service().decide(pending!.id, rita, 'approve', 'fine');
