@@ -2,7 +2,7 @@
 # reads (spec/decision.schema.json). Rule modules add to three sets in this package:
 #   deny      reasons the action is refused (any one refuses it)
 #   escalate  reasons a human must approve it (only when nothing denies)
-#   redact    fields to remove from the response (an obligation)
+#   redact    fields to remove from the response (an obligation); mcp.rego adds its own obligations
 # and approver_groups / approvals_required for escalations.
 package oagf
 
@@ -31,9 +31,11 @@ deny contains msg if {
 	msg := sprintf("action kind %s is not governed by this policy", [input.action.kind])
 }
 
-obligations := [{"type": "redact", "fields": sort(redact)}] if count(redact) > 0
+redact_obligations := [{"type": "redact", "fields": sort(redact)}] if count(redact) > 0
 
-default obligations := []
+default redact_obligations := []
+
+obligations := array.concat(redact_obligations, mcp_obligations)
 
 approvers := {"groups": sort(approver_groups), "users": [], "min": approvals_min} if count(approver_groups) > 0
 

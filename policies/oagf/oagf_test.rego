@@ -87,7 +87,7 @@ test_tool_outside_team_list_denied if {
 }
 
 test_mcp_tool_uses_the_same_allowlist if {
-	d := decide(input_for(planner, {"kind": "mcp.tool_call", "target": {"server": "erp", "tool": "check_inventory"}, "arguments": {}}))
+	d := decide(input_for(planner, {"kind": "mcp.tool_call", "target": {"server": "erp", "tool": "check_inventory"}, "arguments": {}, "tool": {"annotations": {"readOnlyHint": true}}}))
 	d.outcome == "allow"
 }
 

@@ -34,7 +34,7 @@ matches(pattern, value) if {
 	startswith(value, trim_suffix(pattern, "*"))
 }
 
-governed_kinds := {"llm.request", "llm.tool_call", "mcp.tool_call", "http.request", "sandbox.exec"}
+governed_kinds := {"llm.request", "llm.tool_call", "http.request", "sandbox.exec"} | mcp_kinds
 
 target := object.get(input.action, "target", {})
 

@@ -1,4 +1,5 @@
-# OAGF standard library: tool calls proposed by a model (llm.tool_call) and MCP tools/call (mcp.tool_call).
+# OAGF standard library: tool calls proposed by a model (llm.tool_call) and MCP tools/call (mcp.tool_call;
+# mcp.rego adds per-server allowlists, which the global `tools` list joins).
 #   tools:           ["check_inventory", "place_order"]   allowed tools (patterns)
 #   escalate_tools:  ["wire_transfer"]                    always need a human
 package oagf
@@ -11,7 +12,7 @@ tool_allowed(tool) if {
 }
 
 deny contains msg if {
-	input.action.kind in tool_kinds
+	input.action.kind == "llm.tool_call"
 	not tool_allowed(object.get(target, "tool", ""))
 	msg := sprintf("tool %s is not allowed for agent %s", [object.get(target, "tool", ""), input.agent.id])
 }

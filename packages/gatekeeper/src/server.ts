@@ -31,6 +31,7 @@ import type { Notifier } from './stores/notifier.js';
 import { apisSurface } from './surfaces/apis/index.js';
 import { decisionsSurface } from './surfaces/decisions/index.js';
 import { healthSurface } from './surfaces/health/index.js';
+import { mcpSurface } from './surfaces/mcp/index.js';
 import { openaiSurface } from './surfaces/openai/index.js';
 import { sandboxSurface } from './surfaces/sandbox/index.js';
 import type { CoreDeps, GatekeeperModule, ModuleParts, RegisteredSurface, SurfaceDeps, SurfaceModule } from './surface.js';
@@ -39,7 +40,7 @@ import type { CoreDeps, GatekeeperModule, ModuleParts, RegisteredSurface, Surfac
 export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule, decisionLogsModule];
 
 /** Surfaces: each reads its requests into actions and runs them through the gate's lifecycle. */
-export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface, sandboxSurface];
+export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface, mcpSurface, sandboxSurface];
 
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */

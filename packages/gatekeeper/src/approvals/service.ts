@@ -313,7 +313,9 @@ export function formatAmount(amount: { value: number; currency: string }): strin
 /** One line naming the action, e.g. "place_order · $2,400,000.00 · agent buyer". */
 function summarize(input: OagfInput): string {
   const t = input.action.target;
-  const what = t.tool ?? (t.api ? `${t.method ?? ''} ${t.api}${t.path ?? ''}`.trim() : t.model ?? input.action.kind);
+  // MCP actions name their server: "fs/write_file", "docs/file:///a.md", "everything/simple-prompt".
+  const mcp = t.server && (t.tool ?? t.uri ?? t.prompt);
+  const what = mcp ? `${t.server}/${mcp}` : t.tool ?? (t.api ? `${t.method ?? ''} ${t.api}${t.path ?? ''}`.trim() : t.model ?? input.action.kind);
   const amount = input.action.amount ? ` · ${formatAmount(input.action.amount)}` : '';
   return `${what}${amount}`;
 }

@@ -87,7 +87,7 @@ export class TraceRecorder {
         kind: action.kind === 'llm.tool_call' || action.kind === 'mcp.tool_call' ? 'tool_call' : 'action',
         agent,
         time,
-        tool: action.target.tool ?? describeTarget(input),
+        tool: action.target.server && action.target.tool ? `${action.target.server}/${action.target.tool}` : action.target.tool ?? describeTarget(input),
         ...(args !== undefined ? { arguments: args } : {}),
         outcome,
       });

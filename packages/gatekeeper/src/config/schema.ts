@@ -73,6 +73,60 @@ export const ApiConfig = z.strictObject({
   timeout_ms: z.number().int().positive().default(30_000),
 });
 
+const SERVER_NAME = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
+
+/** An MCP server the gatekeeper spawns and supervises, speaking MCP over its stdin/stdout. */
+export const McpStdioServer = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  /** The child's environment: literal values or credentials taken from the gatekeeper's environment. Nothing else is inherited but PATH, HOME and the like. */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), EnvSecret])).default({}),
+  cwd: z.string().optional(),
+  /** Restart after an exit: wait initial_ms, doubling up to max_ms; the wait resets once the process has run stable_ms. */
+  restart: z
+    .strictObject({
+      initial_ms: z.number().int().positive().default(250),
+      max_ms: z.number().int().positive().default(30_000),
+      stable_ms: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
+});
+
+/** An MCP server reached over Streamable HTTP; credentials are added by the gatekeeper, never held by the agent. */
+export const McpHttpServer = z.strictObject({
+  url: z.url(),
+  headers: z.record(z.string(), EnvSecret).default({}),
+});
+
+export const McpServerConfig = z
+  .strictObject({
+    stdio: McpStdioServer.optional(),
+    http: McpHttpServer.optional(),
+    /** Longest a tools/call, resources/read or prompts/get may take upstream (then it is cancelled and fails). */
+    timeout_ms: z.number().int().positive().default(60_000),
+    /** Tool name prefix on the aggregate endpoint (`<prefix><separator><tool>`); the server name by default. */
+    prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').optional(),
+  })
+  .refine((s) => (s.stdio ? 1 : 0) + (s.http ? 1 : 0) === 1, 'set exactly one of stdio or http');
+
+export const McpConfig = z
+  .strictObject({
+    servers: z.record(z.string().regex(SERVER_NAME, 'server names are lower-case letters and digits, single - or _ between them'), McpServerConfig),
+    /** Between prefix and tool name on the aggregate endpoint `/mcp`. */
+    separator: z.string().min(1).default('__'),
+    /** Public URL of the `/mcp` endpoint, named in the RFC 9728 protected-resource metadata (default: from `listen`). */
+    resource_url: z.url().optional(),
+    /** Authorization servers clients may get gatekeeper tokens from (RFC 9728 `authorization_servers`); none: API keys. */
+    authorization_servers: z.array(z.url()).default([]),
+    sessions: z
+      .strictObject({ idle_timeout_s: z.number().int().positive().default(3600), max: z.number().int().positive().default(10_000) })
+      .prefault({}),
+  })
+  .refine((m) => Object.keys(m.servers).every((name) => !name.includes(m.separator)), {
+    message: 'a server name must not contain the separator',
+    path: ['servers'],
+  });
+
 /** Where an action's monetary amount lives. The first rule whose `match` fits the action is used. */
 export const AmountLocation = z
   .strictObject({
@@ -224,6 +278,8 @@ export const GatekeeperConfig = z.strictObject({
   /** OPA-compatible decision-log events (src/decision-logs/). */
   decision_logs: DecisionLogsConfig.optional(),
   sandbox: SandboxConfig.optional(),
+  /** MCP servers behind `/mcp` (src/surfaces/mcp/). */
+  mcp: McpConfig.optional(),
   /** Spending caps with escrow (src/budgets/config.ts). */
   budgets: BudgetsConfig.optional(),
 });
@@ -239,3 +295,5 @@ export type SandboxConfig = z.output<typeof SandboxConfig>;
 export type DecisionLogsConfig = z.output<typeof DecisionLogsConfig>;
 export type AmountLocation = z.output<typeof AmountLocation>;
 export type EnvSecret = z.output<typeof EnvSecret>;
+export type McpConfig = z.output<typeof McpConfig>;
+export type McpServerConfig = z.output<typeof McpServerConfig>;

@@ -36,6 +36,12 @@ export interface Executed<T> {
 
 export type Execute<T> = (ctx: ExecutionContext) => Promise<Executed<T>>;
 
+/** What a surface may learn while the lifecycle runs, to keep its client informed (it cannot change the course). */
+export interface RunWatch {
+  /** The escalation is recorded and held for a reviewer; called once, before the wait. */
+  held?(escalation: { decision: Decision; recordId: string; actionDigest: string }): void;
+}
+
 export type RunResult<T> =
   | { ok: true; value: T; outcome: GateOutcome; decision: Decision }
   | { ok: false; refusal: Refusal; outcome: GateOutcome; decision: Decision };
@@ -45,11 +51,16 @@ export type RunResult<T> =
  * allowed action's escrow is settled at once for what was reserved, and no outcome is recorded. An `execute` that
  * throws releases the escrow, records a failed outcome, and rethrows for the surface to map.
  */
-export async function runLifecycle<T>(gate: Decider, attempt: ActionAttempt, execute?: Execute<T>): Promise<RunResult<T | undefined>> {
+export async function runLifecycle<T>(gate: Decider, attempt: ActionAttempt, execute?: Execute<T>, watch?: RunWatch): Promise<RunResult<T | undefined>> {
   const outcome = await gate.decide(attempt);
   let decision = outcome.decision;
   let escrow = new Escrow(outcome.reservation);
   if (outcome.hold && decision.outcome === 'escalate') {
+    try {
+      watch?.held?.({ decision, recordId: outcome.recordId, actionDigest: outcome.actionDigest });
+    } catch (err) {
+      gate.observer?.hookFailed('held', err);
+    }
     decision = await outcome.hold;
     if (decision.outcome === 'allow') {
       const admitted = await gate.admitApproved(outcome, decision);

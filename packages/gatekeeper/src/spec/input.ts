@@ -5,7 +5,17 @@
 import { z } from 'zod';
 import { InputBudgets } from '../budgets/schema.js';
 
-export const KNOWN_ACTION_KINDS = ['llm.request', 'llm.tool_call', 'http.request', 'mcp.tool_call', 'sandbox.exec'] as const;
+export const KNOWN_ACTION_KINDS = [
+  'llm.request',
+  'llm.tool_call',
+  'http.request',
+  'mcp.tool_call',
+  'mcp.tools_list',
+  'mcp.resource_read',
+  'mcp.resource_subscribe',
+  'mcp.prompt_get',
+  'sandbox.exec',
+] as const;
 
 export const DelegationHop = z
   .object({
@@ -30,8 +40,10 @@ export const Agent = z
 export const Target = z
   .object({
     model: z.string().optional().describe('llm.request: requested model'),
-    tool: z.string().optional().describe('llm.tool_call / mcp.tool_call: tool (function) name'),
-    server: z.string().optional().describe('mcp.tool_call: MCP server name'),
+    tool: z.string().optional().describe('llm.tool_call / mcp.tool_call: tool (function) name, as the MCP server names it'),
+    server: z.string().optional().describe('mcp.*: MCP server name from gatekeeper.yaml (absent for mcp.tools_list on the aggregate endpoint)'),
+    uri: z.string().optional().describe('mcp.resource_read / mcp.resource_subscribe: resource URI'),
+    prompt: z.string().optional().describe('mcp.prompt_get: prompt name'),
     api: z.string().optional().describe('http.request: configured business API name'),
     method: z.string().optional().describe('http.request: HTTP method, upper case'),
     path: z.string().optional().describe('http.request / llm.request: path below the API base, leading slash'),
@@ -48,6 +60,31 @@ export const Amount = z
     source: z.string().optional().describe('Where in the action the amount was found (configured location)'),
   })
   .describe('Monetary value of the action, where configuration declares where it lives');
+
+export const McpDefinition = z
+  .object({
+    digest: z.string().describe('sha256:<hex> of the canonical JSON of the tool definition (name, title, description, schemas, annotations)'),
+    pinned_digest: z.string().describe('The digest recorded in the ledger when the gatekeeper first saw this tool'),
+    changed: z.boolean().describe('true when the definition differs from the pinned one ("rug pull")'),
+    pinned_at: z.string().optional().describe('When the pin was recorded (RFC 3339)'),
+  })
+  .describe('Tool-definition pinning');
+
+export const McpToolFacts = z
+  .object({
+    annotations: z.record(z.string(), z.unknown()).default({}).describe('Declared hints: readOnlyHint, destructiveHint, idempotentHint, openWorldHint, title'),
+    definition: McpDefinition,
+  })
+  .loose();
+
+export const McpListedTool = z
+  .object({
+    server: z.string(),
+    tool: z.string(),
+    annotations: z.record(z.string(), z.unknown()).default({}),
+    definition: McpDefinition,
+  })
+  .loose();
 
 export const Action = z
   .object({
@@ -72,13 +109,25 @@ export const Action = z
       .literal(true)
       .optional()
       .describe('Set when an `amounts:` location matches this action but its value or currency could not be read: it moves money of unknown size'),
+    tool: McpToolFacts.optional().describe('mcp.tool_call: what the MCP server declares about the tool'),
+    tools: z.array(McpListedTool).optional().describe('mcp.tools_list: every tool the upstream servers offer, before filtering'),
   })
   .describe('The action the agent attempts');
 
 export const Context = z
   .object({
     surface: z.enum(['openai', 'api', 'decision', 'mcp', 'sandbox']).optional().describe('Gatekeeper surface the action arrived on'),
-    session_id: z.string().optional(),
+    session_id: z.string().optional().describe('OAGF-Session header, else the MCP session (Mcp-Session-Id)'),
+    mcp: z
+      .object({
+        session: z.string().optional().describe('Mcp-Session-Id (absent on the stateless 2026 revision)'),
+        protocol_version: z.string().optional().describe('Negotiated MCP protocol revision'),
+        client: z.object({ name: z.string(), version: z.string() }).loose().optional().describe('clientInfo the MCP client declared (not authenticated)'),
+        endpoint: z.string().optional().describe('/mcp (aggregate) or /mcp/<server>'),
+      })
+      .loose()
+      .optional()
+      .describe('mcp surface: the MCP connection the action arrived on'),
     trace_id: z.string().optional().describe('W3C trace id (32 hex) of the request'),
     request_id: z.string().optional(),
     conversation: z

@@ -13,7 +13,7 @@ import { GateHttpError } from '../../http/errors.js';
 import type { TraceContext } from '../../http/trace.js';
 import { forwardedRequestHeaders, passedResponseHeaders, upstreamErrorOf } from '../../upstream/index.js';
 import type { ResolvedApi } from './config.js';
-import { redactJson, redactions } from './redact-obligation.js';
+import { redactJson, redactions } from '../../obligations.js';
 
 /** What the handler still has to do once the lifecycle is over: nothing, or answer with this error. */
 export type Forwarded = GateHttpError | undefined;

@@ -1,5 +1,5 @@
-/** The policy's `redact` obligations on an API's JSON response: the named fields are removed before the agent sees it. */
-import type { Obligation } from '../../spec/index.js';
+/** The policy's `redact` obligations on a response (an API's JSON, an MCP tool result): the named fields are removed before the agent sees it. */
+import type { Obligation } from './spec/index.js';
 
 export function redactions(obligations: Obligation[]): string[] {
   return obligations.filter((o) => o.type === 'redact').flatMap((o) => (o.fields ?? []).map((f) => f.replace(/^response\./, '')));
@@ -13,11 +13,16 @@ export function redactJson(text: string, fields: string[]): string | undefined {
   } catch {
     return undefined;
   }
+  removeFields(doc, fields);
+  return JSON.stringify(doc);
+}
+
+/** Removes `fields` (dotted paths) from a parsed JSON document in place. */
+export function removeFields(doc: unknown, fields: string[]): void {
   for (const field of fields) {
     const keys = field.split('.');
     let node = doc as Record<string, unknown> | undefined;
     for (const k of keys.slice(0, -1)) node = node && typeof node === 'object' ? (node[k] as Record<string, unknown>) : undefined;
     if (node && typeof node === 'object') delete node[keys[keys.length - 1]!];
   }
-  return JSON.stringify(doc);
 }

@@ -1,0 +1,116 @@
+/**
+ * The MCP server the agent talks to: one SDK `Server` per session (2025 revisions) or per request (the stateless
+ * 2026 revision), built on the low-level `Server` because the gatekeeper owns dispatch. Every method that reaches an
+ * upstream goes through governed.ts; listings of resources and prompts pass through (their reads are decided).
+ */
+import { ProtocolError, ProtocolErrorCode, Server, type ServerContext } from '@modelcontextprotocol/server';
+import type { Endpoint, UpstreamEntry } from './endpoint.js';
+import { APPROVAL_META, callTool, getPrompt, listTools, readResource, subscribeResource, type Caller, type Governance, type McpRequest } from './governed.js';
+import type { Subscriptions } from './subscriptions.js';
+
+export const SERVER_INFO = { name: 'oagf-gatekeeper', version: '0.1.0' };
+
+export interface SessionParts {
+  governance: Governance;
+  subscriptions: Subscriptions;
+}
+
+export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Server {
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, prompts: { listChanged: true }, logging: {} },
+    instructions: `Tools are served through the OAGF gatekeeper: every call is decided by policy and recorded${endpoint.aggregate ? '; tool names are <server>__<tool>' : ''}.`,
+  });
+  const g = parts.governance;
+  const request = (ctx: ServerContext, extra: Partial<McpRequest> = {}): McpRequest => {
+    const caller = (ctx.http?.authInfo?.extra as { caller?: Caller } | undefined)?.caller;
+    // The HTTP edge authenticates every request; a request without a caller never reaches an upstream.
+    if (!caller) throw new ProtocolError(ProtocolErrorCode.InvalidRequest, 'unauthenticated request');
+    const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+    const version = server.getNegotiatedProtocolVersion() ?? (envelope['io.modelcontextprotocol/protocolVersion'] as string | undefined);
+    const client = server.getClientVersion() ?? (envelope['io.modelcontextprotocol/clientInfo'] as { name: string; version: string } | undefined);
+    return {
+      caller,
+      endpoint,
+      ...(ctx.sessionId ? { session: ctx.sessionId } : {}),
+      ...(version ? { protocolVersion: version } : {}),
+      ...(client ? { client } : {}),
+      signal: ctx.mcpReq.signal,
+      ...extra,
+    };
+  };
+
+  server.setRequestHandler('tools/list', async (_req, ctx) => listTools(g, request(ctx)));
+
+  server.setRequestHandler('tools/call', async (req, ctx) => {
+    const token = req.params._meta?.progressToken;
+    const approval = req.params._meta?.[APPROVAL_META];
+    let step = 0;
+    const progress = (p: { progress: number; total?: number; message?: string }) =>
+      void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token!, ...p } }).catch(() => {});
+    const r = request(ctx, {
+      ...(token !== undefined ? { progress } : {}),
+      ...(typeof approval === 'string' ? { approval } : {}),
+      waiting: (message) => {
+        if (token !== undefined) progress({ progress: step++, message });
+        void ctx.mcpReq.log('notice', message, 'oagf-gatekeeper').catch(() => {});
+        // A client that can ask its user shows why the call waits; the answer changes nothing (a reviewer decides).
+        if (server.getClientCapabilities()?.elicitation && !ctx.mcpReq.envelope) {
+          void ctx.mcpReq.elicitInput({ message, requestedSchema: { type: 'object', properties: {} } }).catch(() => {});
+        }
+      },
+    });
+    return callTool(g, r, req.params.name, (req.params.arguments ?? {}) as Record<string, unknown>);
+  });
+
+  server.setRequestHandler('resources/list', async (_req, ctx) => {
+    request(ctx);
+    const resources = await gather(endpoint, async (entry) => {
+      const { resources } = await (await entry.upstream.ready()).listResources();
+      endpoint.noteResources(entry, resources.map((r) => r.uri));
+      return resources;
+    });
+    return { resources };
+  });
+
+  server.setRequestHandler('resources/templates/list', async (_req, ctx) => {
+    request(ctx);
+    return { resourceTemplates: await gather(endpoint, async (entry) => (await (await entry.upstream.ready()).listResourceTemplates()).resourceTemplates) };
+  });
+
+  server.setRequestHandler('resources/read', async (req, ctx) => readResource(g, request(ctx), req.params.uri));
+
+  server.setRequestHandler('resources/subscribe', async (req, ctx) =>
+    subscribeResource(g, request(ctx), req.params.uri, (entry, uri) => parts.subscriptions.subscribe(entry, uri, server)),
+  );
+
+  server.setRequestHandler('resources/unsubscribe', async (req, ctx) => {
+    request(ctx);
+    const entry = endpoint.resourceOwner(req.params.uri);
+    if (entry) await parts.subscriptions.unsubscribe(entry, req.params.uri, server);
+    return {};
+  });
+
+  server.setRequestHandler('prompts/list', async (_req, ctx) => {
+    request(ctx);
+    const prompts = await gather(endpoint, async (entry) => (await (await entry.upstream.ready()).listPrompts()).prompts.map((p) => ({ ...p, name: endpoint.exposed(entry, p.name) })));
+    return { prompts };
+  });
+
+  server.setRequestHandler('prompts/get', async (req, ctx) => getPrompt(g, request(ctx), req.params.name, (req.params.arguments ?? {}) as Record<string, string>));
+
+  server.onclose = () => parts.subscriptions.drop(server);
+  return server;
+}
+
+/** Items from every server of the endpoint; on `/mcp` a server that is down is skipped, on its own endpoint it fails. */
+async function gather<T>(endpoint: Endpoint, list: (entry: UpstreamEntry) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (const entry of endpoint.entries) {
+    try {
+      out.push(...(await list(entry)));
+    } catch (err) {
+      if (!endpoint.aggregate) throw new ProtocolError(ProtocolErrorCode.InternalError, (err as Error).message);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,187 @@
+/**
+ * The MCP surface against real MCP parts: the SDK Client over Streamable HTTP → the gatekeeper → server-everything
+ * and server-filesystem over stdio.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { KEYS } from './core/fixture.js';
+import { connect, startMcpGatekeeper, waitFor, type McpFixture } from './support/mcp.js';
+
+let fx: McpFixture;
+
+before(async () => {
+  fx = await startMcpGatekeeper();
+});
+after(() => fx.close());
+
+function records(type?: string) {
+  const ledger = fx.gk.deps.ledger!;
+  return Array.from({ length: ledger.size() }, (_, i) => ledger.getRecord(i)!).filter((r) => !type || r.type === type);
+}
+
+test('an allowed tools/call reaches the upstream and is recorded as decision and outcome', async () => {
+  const client = await connect(fx.url, KEYS.buyer);
+  try {
+    const result = await client.callTool({ name: 'everything__echo', arguments: { message: 'hello' } });
+    assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: hello' }]);
+    const decision = records('decision').findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
+    assert.equal(decision.outcome, 'allow');
+    assert.deepEqual((decision.data as { target: unknown }).target, { server: 'everything', tool: 'echo' });
+    await waitFor(() => records('outcome').some((r) => r.links![0]!.id === decision.id));
+    const outcome = records('outcome').find((r) => r.links![0]!.id === decision.id)!;
+    assert.equal((outcome.data as { text: string }).text, 'Echo: hello');
+  } finally {
+    await client.close();
+  }
+});
+
+test('tools/list is one recorded mcp.tools_list decision; the agent sees only the tools it may call', async () => {
+  const buyer = await connect(fx.url, KEYS.buyer);
+  const planner = await connect(fx.url, KEYS.planner);
+  try {
+    const names = (await planner.listTools()).tools.map((t) => t.name);
+    assert.deepEqual(names, ['everything__echo']);
+    const all = (await buyer.listTools()).tools.map((t) => t.name);
+    assert.ok(all.includes('everything__get-sum') && all.includes('fs__write_file') && !all.includes('fs__move_file'), all.join());
+    const single = await connect(fx.url, KEYS.buyer, { path: '/mcp/fs' });
+    assert.ok((await single.listTools()).tools.some((t) => t.name === 'read_text_file'));
+    await single.close();
+    const list = records('decision').find((r) => (r.data as { kind: string }).kind === 'mcp.tools_list' && r.agent === 'planner')!;
+    const hidden = ((list.data as { obligations: { type: string; tools: { tool: string }[] }[] }).obligations[0]!).tools.map((t) => t.tool);
+    assert.ok(hidden.includes('get-sum') && hidden.includes('write_file'));
+    // Every tool was pinned in the ledger the first time it was seen.
+    assert.ok(records('mcp.tool_pinned').some((r) => r.id === 'mcp.pin/fs/write_file'));
+  } finally {
+    await buyer.close();
+    await planner.close();
+  }
+});
+
+test('a denied call never reaches the upstream: the file is not written', async () => {
+  const planner = await connect(fx.url, KEYS.planner, { path: '/mcp/fs' });
+  try {
+    const target = join(fx.files, 'denied.txt');
+    const result = await planner.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } });
+    assert.equal(result.isError, true);
+    assert.match((result.content as { text: string }[])[0]!.text, /not allowed for agent planner/);
+    assert.equal(existsSync(target), false);
+  } finally {
+    await planner.close();
+  }
+});
+
+test('a destructive tool escalates; without approvals configured it is refused and nothing is written', async () => {
+  const buyer = await connect(fx.url, KEYS.buyer);
+  try {
+    const target = join(fx.files, 'escalated.txt');
+    const result = await buyer.callTool({ name: 'fs__write_file', arguments: { path: target, content: 'x' } });
+    assert.equal(result.isError, true);
+    assert.match((result.content as { text: string }[])[0]!.text, /approval required: MCP tool write_file on server fs may change or destroy data/);
+    assert.equal(existsSync(target), false);
+  } finally {
+    await buyer.close();
+  }
+});
+
+test('read-only filesystem tools work against the temp directory', async () => {
+  writeFileSync(join(fx.files, 'note.txt'), 'the note');
+  const buyer = await connect(fx.url, KEYS.buyer);
+  try {
+    const result = await buyer.callTool({ name: 'fs__read_text_file', arguments: { path: join(fx.files, 'note.txt') } });
+    assert.deepEqual(result.content, [{ type: 'text', text: 'the note' }]);
+  } finally {
+    await buyer.close();
+  }
+});
+
+test('resources/read and prompts/get are their own decided kinds', async () => {
+  const buyer = await connect(fx.url, KEYS.buyer, { path: '/mcp/everything' });
+  const planner = await connect(fx.url, KEYS.planner, { path: '/mcp/everything' });
+  try {
+    const read = await buyer.readResource({ uri: 'demo://resource/static/document/architecture.md' });
+    assert.ok(read.contents.length > 0);
+    await assert.rejects(planner.readResource({ uri: 'demo://resource/static/document/architecture.md' }), /not allowed for agent planner/);
+    const prompt = await buyer.getPrompt({ name: 'simple-prompt' });
+    assert.ok(prompt.messages.length > 0);
+    await assert.rejects(planner.getPrompt({ name: 'simple-prompt' }), /MCP prompt simple-prompt on server everything is not allowed/);
+    const kinds = new Set(records('decision').map((r) => (r.data as { kind: string }).kind));
+    assert.ok(kinds.has('mcp.resource_read') && kinds.has('mcp.prompt_get'));
+  } finally {
+    await buyer.close();
+    await planner.close();
+  }
+});
+
+test('outcome records redact secrets in tool results', async () => {
+  const buyer = await connect(fx.url, KEYS.buyer);
+  try {
+    const result = await buyer.callTool({ name: 'everything__echo', arguments: { message: 'token sk-abcdefghijklmnopqrstuvwxyz123456' } });
+    assert.match((result.content as { text: string }[])[0]!.text, /sk-abcdefghij/);
+    const decision = records('decision').findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
+    await waitFor(() => records('outcome').some((r) => r.links![0]!.id === decision.id));
+    const outcome = records('outcome').find((r) => r.links![0]!.id === decision.id)!;
+    assert.equal((outcome.data as { text: string }).text, 'Echo: token [REDACTED]');
+  } finally {
+    await buyer.close();
+  }
+});
+
+test('without a key: 401 with RFC 9728 resource metadata; malformed JSON-RPC gets a JSON-RPC error', async () => {
+  const res = await fetch(`${fx.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+  assert.equal(res.status, 401);
+  const challenge = res.headers.get('www-authenticate')!;
+  const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)![1]!;
+  const metadata = (await (await fetch(metadataUrl)).json()) as { resource: string; bearer_methods_supported: string[] };
+  assert.equal(metadata.resource, `${fx.url}/mcp`);
+  assert.deepEqual(metadata.bearer_methods_supported, ['header']);
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${KEYS.buyer}` };
+  for (const body of ['{"jsonrpc":"2.0","id":1,"method":', '{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}', '[]', '{"id":1}']) {
+    const bad = await fetch(`${fx.url}/mcp`, { method: 'POST', headers, body });
+    assert.equal(bad.status, 400, body);
+    const error = ((await bad.json()) as { error: { code: number } }).error;
+    assert.ok(error.code === -32700 || error.code === -32600, body);
+  }
+  // Still serving.
+  const client = await connect(fx.url, KEYS.buyer);
+  assert.deepEqual(await client.ping(), {});
+  await client.close();
+});
+
+test('a session belongs to the agent that opened it', async () => {
+  const buyer = await connect(fx.url, KEYS.buyer);
+  try {
+    const sessionId = (buyer.transport as unknown as { sessionId: string }).sessionId;
+    const res = await fetch(`${fx.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${KEYS.planner}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(res.status, 404);
+  } finally {
+    await buyer.close();
+  }
+});
+
+test('protocol versions: 2025-06-18 and 2025-11-25 with sessions, 2026-07-28 stateless', async () => {
+  const { Client, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
+  for (const version of ['2025-06-18', '2025-11-25']) {
+    const client = new Client({ name: 'old', version: '1' }, { supportedProtocolVersions: [version] });
+    const transport = new StreamableHTTPClientTransport(new URL(`${fx.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${KEYS.planner}` } } });
+    await client.connect(transport);
+    assert.equal(client.getNegotiatedProtocolVersion(), version);
+    assert.ok(transport.sessionId);
+    assert.deepEqual((await client.callTool({ name: 'everything__echo', arguments: { message: version } })).content, [{ type: 'text', text: `Echo: ${version}` }]);
+    await transport.terminateSession();
+    await client.close();
+  }
+  const modern = new Client({ name: 'new', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+  await modern.connect(new StreamableHTTPClientTransport(new URL(`${fx.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${KEYS.planner}` } } }));
+  assert.equal(modern.getProtocolEra(), 'modern');
+  assert.deepEqual((await modern.callTool({ name: 'everything__echo', arguments: { message: 'stateless' } })).content, [{ type: 'text', text: 'Echo: stateless' }]);
+  const decision = records('decision').findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
+  const input = JSON.parse(Buffer.from(fx.gk.deps.ledger!.getPayload(decision.payloads!.input!)!).toString());
+  assert.equal(input.context.mcp.protocol_version, '2026-07-28');
+  await modern.close();
+});

@@ -1,0 +1,74 @@
+/**
+ * MCP test parts: a gatekeeper (core fixture) with real MCP servers behind it — server-everything over stdio and
+ * server-filesystem over stdio on a temp directory — and the official SDK Client over Streamable HTTP.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { startGatekeeper, type Fixture, type FixtureOptions } from '../core/fixture.js';
+
+const require = createRequire(import.meta.url);
+export const EVERYTHING = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+export const FILESYSTEM = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
+
+export const MCP_SETTINGS = {
+  defaults: { models: ['gpt-4o-mini'] },
+  approvers: { groups: ['reviewers'] },
+  agents: {
+    buyer: {
+      mcp: {
+        servers: {
+          everything: { tools: ['echo', 'get-sum', 'get-env', 'get-structured-content', 'trigger-long-running-operation'], resources: ['demo://resource/static/*'], prompts: ['simple-prompt'] },
+          fs: { tools: ['read_text_file', 'list_directory', 'list_allowed_directories', 'write_file'] },
+        },
+      },
+    },
+    planner: { mcp: { servers: { everything: { tools: ['echo'] } } } },
+  },
+};
+
+export interface McpFixture extends Fixture {
+  files: string;
+}
+
+export async function startMcpGatekeeper(options: FixtureOptions & { servers?: Record<string, unknown> } = {}): Promise<McpFixture> {
+  const files = mkdtempSync(join(tmpdir(), 'gk-mcp-files-'));
+  const servers = options.servers ?? {
+    everything: { stdio: { command: process.execPath, args: [EVERYTHING, 'stdio'] } },
+    fs: { stdio: { command: process.execPath, args: [FILESYSTEM, files] } },
+  };
+  const fx = await startGatekeeper({
+    settings: { config: MCP_SETTINGS },
+    ...options,
+    config: { mcp: { servers }, ...options.config },
+  });
+  return { ...fx, files };
+}
+
+export async function connect(url: string, key: string, options: { path?: string; capabilities?: Record<string, unknown>; setup?: (client: Client) => void } = {}): Promise<Client> {
+  const client = new Client({ name: 'test-agent', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
+  options.setup?.(client);
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}${options.path ?? '/mcp'}`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+  return client;
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A real MCP server (the SDK's low-level Server over stdio) whose one tool's description is read from a file on every tools/list. */
+export const MUTABLE_SERVER = `
+import { readFileSync } from 'node:fs';
+import { Server } from '@modelcontextprotocol/server';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+const server = new Server({ name: 'mutable', version: '1' }, { capabilities: { tools: {} } });
+server.setRequestHandler('tools/list', async () => ({ tools: [{ name: 'lookup', description: readFileSync(process.argv[2], 'utf8'), inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } }] }));
+server.setRequestHandler('tools/call', async () => ({ content: [{ type: 'text', text: 'looked up' }] }));
+await server.connect(new StdioServerTransport());
+`;
