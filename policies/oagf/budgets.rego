@@ -4,7 +4,8 @@
 # reason and put a human in front of the last part of a budget.
 package oagf
 
-budget_views := object.get(object.get(input, "budgets", {}), "limits", [])
+# Rate limits (meters requests and llm_tokens) are left to the gatekeeper, which answers 429 with Retry-After.
+budget_views := [b | some b in object.get(object.get(input, "budgets", {}), "limits", []); not b.meter in {"requests", "llm_tokens"}]
 
 deny contains msg if {
 	some b in budget_views

@@ -34,7 +34,9 @@ export const BudgetLimit = z
     id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only'),
     scope: z.enum(['agent', 'team', 'chain']).describe('chain: counted for the root agent of the delegation chain'),
     subject: z.string().min(1).optional().describe('Only this agent/team/chain root; omit to count each one separately'),
-    meter: z.enum(['llm_spend', 'action_amount']),
+    meter: z
+      .enum(['llm_spend', 'action_amount', 'requests', 'llm_tokens'])
+      .describe('requests and llm_tokens are rate limits: the cap is a count, and a refusal is 429 with Retry-After'),
     window: z.enum(WINDOWS),
     cap: decimal('cap'),
     currency: currency.optional().describe('Defaults to budgets.currency'),
@@ -43,7 +45,7 @@ export const BudgetLimit = z
       .min(1)
       .optional()
       .describe(
-        'Only actions of these kinds count (e.g. [http.request] so a proposed place_order tool call and the ERP call that carries it out are not counted twice); omit for every kind',
+        'Only actions of these kinds count (e.g. [http.request] so a proposed place_order tool call and the ERP call that carries it out are not counted twice); omit for every kind (for requests: every kind an agent sends itself, not the tool calls a model proposes)',
       ),
   })
   .strict();

@@ -26,7 +26,15 @@ export interface AppliedBudget {
 interface Requested {
   llm_spend?: { micros: bigint; price: ModelPrice; prompt: TokenUsage; model: string } | { error: string };
   action_amount?: { micros: bigint; currency: string } | { error: string };
+  requests?: { micros: bigint };
+  llm_tokens?: { micros: bigint; prompt: TokenUsage };
 }
+
+/** Rate-limit meters count requests and tokens (not money); exceeding one is "too many requests", not a denial. */
+export const RATE_METERS: ReadonlySet<Meter> = new Set(['requests', 'llm_tokens']);
+
+/** One request or one token, in the store's millionths. */
+const UNIT = 1_000_000n;
 
 export interface SettleInput {
   /** The response's `usage` object (chat completions, responses, embeddings, or a stream's final chunk). */
@@ -53,7 +61,8 @@ export interface BudgetReservation {
 
 export type ReserveOutcome =
   | { ok: true; reservation: BudgetReservation | undefined }
-  | { ok: false; reason: string };
+  /** `retryAfterSeconds`: a rate limit was hit; its window ends then. */
+  | { ok: false; reason: string; retryAfterSeconds?: number };
 
 export interface BudgetsOptions {
   clock?: Clock;
@@ -80,7 +89,7 @@ export class Budgets {
     const out: AppliedBudget[] = [];
     for (const limit of this.config.limits) {
       if (!meters.has(limit.meter)) continue;
-      if (limit.kinds && !limit.kinds.includes(input.action.kind)) continue;
+      if (limit.kinds ? !limit.kinds.includes(input.action.kind) : !countsByDefault(limit, input.action.kind)) continue;
       const subject = subjectOf(limit, input);
       if (subject === undefined) continue;
       if (limit.subject !== undefined && limit.subject !== subject) continue;
@@ -126,7 +135,7 @@ export class Budgets {
         };
       }
       if (!isAccumulating(a.limit.window)) {
-        if (need.micros > a.limit.cap) return { ok: false, reason: exceeded(a, 0n, 0n, need.micros) };
+        if (need.micros > a.limit.cap) return { ok: false, reason: exceeded(a, 0n, 0n, need.micros, now) };
         continue;
       }
       lines.push({ ...counterKey(a), meter: a.limit.meter, cap: a.limit.cap, amount: need.micros });
@@ -141,15 +150,17 @@ export class Budgets {
     });
     if (!result.ok) {
       const a = applied.find((x) => x.limit.id === result.line.budgetId)!;
-      return { ok: false, reason: exceeded(a, result.counter.committed, result.counter.reserved, result.line.amount) };
+      const reason = exceeded(a, result.counter.committed, result.counter.reserved, result.line.amount, now);
+      if (!RATE_METERS.has(a.limit.meter) || a.bounds.end === null) return { ok: false, reason };
+      return { ok: false, reason, retryAfterSeconds: Math.max(1, Math.ceil((a.bounds.end - now) / 1000)) };
     }
     const held: ActualByMeter = {};
     for (const line of lines) held[line.meter] = line.amount;
     const llm = requested.llm_spend && !('error' in requested.llm_spend) ? requested.llm_spend : undefined;
-    return { ok: true, reservation: this.handle(id, held, llm) };
+    return { ok: true, reservation: this.handle(id, held, llm, held.llm_tokens !== undefined ? requested.llm_tokens!.prompt : undefined) };
   }
 
-  private handle(id: string, held: ActualByMeter, llm: { price: ModelPrice; prompt: TokenUsage } | undefined): BudgetReservation {
+  private handle(id: string, held: ActualByMeter, llm: { price: ModelPrice; prompt: TokenUsage } | undefined, tokens: TokenUsage | undefined): BudgetReservation {
     let closed = false;
     const once = async (fn: () => Promise<unknown>) => {
       if (closed) return;
@@ -162,11 +173,20 @@ export class Budgets {
         this.onWarning('budget reservation was no longer open when settled', { reservation: id, ...r, ...detail });
       }
     };
-    const estimateOrHeld = (outputChars: number | undefined): ActualByMeter => {
-      if (!llm || outputChars === undefined) return {};
-      const usage = { ...llm.prompt, output: estimateTextTokens(this.config, outputChars) };
-      return { llm_spend: minBig(costMicros(llm.price, usage), held.llm_spend ?? 0n) };
+    /** What the LLM meters are charged for a call with this usage (the other meters: what was reserved). */
+    const forUsage = (usage: TokenUsage, price: ModelPrice | undefined, capAtHeld: boolean): ActualByMeter => {
+      const out: ActualByMeter = {};
+      const cap = (v: bigint, h: bigint | undefined) => (capAtHeld ? minBig(v, h ?? 0n) : v);
+      if (llm && price) out.llm_spend = cap(costMicros(price, usage), held.llm_spend);
+      if (tokens) out.llm_tokens = cap(BigInt(usage.input + usage.cachedInput + usage.output) * UNIT, held.llm_tokens);
+      return out;
     };
+    const estimateOrHeld = (outputChars: number | undefined): ActualByMeter => {
+      const prompt = llm?.prompt ?? tokens;
+      if (!prompt || outputChars === undefined) return {};
+      return forUsage({ ...prompt, output: estimateTextTokens(this.config, outputChars) }, llm?.price, true);
+    };
+    const metered = llm !== undefined || tokens !== undefined;
     return {
       id,
       held,
@@ -175,19 +195,19 @@ export class Budgets {
           // Surfaces pass what they have ({usage, model}, {} or {delivered: true}); anything else counts as no usage.
           const actual: SettleInput = isRecord(given) ? given : {};
           const usage = readUsage(actual.usage);
-          if (llm && usage) {
-            const price = (actual.model && priceFor(this.config, actual.model)) || llm.price;
-            await charge({ llm_spend: costMicros(price, usage) }, {});
-          } else if (llm && this.config.stream_cut === 'charge_estimate') {
+          if (metered && usage) {
+            const price = (actual.model && priceFor(this.config, actual.model)) || llm?.price;
+            await charge(forUsage(usage, price, false), {});
+          } else if (metered && this.config.stream_cut === 'charge_estimate') {
             await charge(estimateOrHeld(actual.outputChars), { missing: 'usage' });
           } else {
             // No usage to go by: charge the worst case held rather than guess low.
-            await charge({}, llm ? { missing: 'usage' } : {});
+            await charge({}, metered ? { missing: 'usage' } : {});
           }
         }),
       release: (reason, progress) =>
         once(async () => {
-          if (!progress?.streamed || !llm || this.config.stream_cut === 'release') {
+          if (!progress?.streamed || !metered || this.config.stream_cut === 'release') {
             await this.store.release(id, reason, this.clock());
           } else if (this.config.stream_cut === 'charge_estimate') {
             await charge(estimateOrHeld(progress.outputChars ?? 0), { cut: reason });
@@ -203,6 +223,14 @@ export class Budgets {
     const meters = metersOf(input);
     if (meters.has('llm_spend')) out.llm_spend = this.llmWorstCase(input, llmRequest);
     if (meters.has('action_amount')) out.action_amount = actionAmount(input);
+    out.requests = { micros: UNIT };
+    if (meters.has('llm_tokens')) {
+      const body = { ...(isRecord(input.action.arguments) ? input.action.arguments : {}), ...llmRequest };
+      const model = input.action.target.model ?? (typeof body.model === 'string' ? body.model : '');
+      const embeddings = /embeddings$/.test(input.action.target.path ?? '');
+      const worst = worstCaseUsage(this.config, body, priceFor(this.config, model)?.max_output_tokens, embeddings);
+      out.llm_tokens = { micros: BigInt(worst.input + worst.output) * UNIT, prompt: { ...worst, output: 0 } };
+    }
     return out;
   }
 
@@ -241,10 +269,18 @@ export class Budgets {
 }
 
 function metersOf(input: OagfInput): Set<Meter> {
-  const meters = new Set<Meter>();
-  if (input.action.kind === 'llm.request') meters.add('llm_spend');
+  const meters = new Set<Meter>(['requests']);
+  if (input.action.kind === 'llm.request') {
+    meters.add('llm_spend');
+    meters.add('llm_tokens');
+  }
   if (input.action.amount) meters.add('action_amount');
   return meters;
+}
+
+/** A requests limit without `kinds` counts what agents send, not the calls a model proposes inside a response. */
+function countsByDefault(limit: BudgetLimit, kind: string): boolean {
+  return limit.meter !== 'requests' || kind === 'llm.request' || !kind.startsWith('llm.');
 }
 
 function subjectOf(limit: BudgetLimit, input: OagfInput): string | undefined {
@@ -281,12 +317,22 @@ function requestedMicros(requested: Requested, a: AppliedBudget): bigint | null 
   return need.micros;
 }
 
-function exceeded(a: AppliedBudget, spent: bigint, reserved: bigint, needed: bigint): string {
+function exceeded(a: AppliedBudget, spent: bigint, reserved: bigint, needed: bigint, now: number): string {
   const who = a.limit.subject === undefined ? ` for ${a.limit.scope} ${a.subject}` : '';
+  if (RATE_METERS.has(a.limit.meter)) {
+    const what = a.limit.meter === 'requests' ? 'requests' : 'LLM tokens';
+    const retry = a.bounds.end === null ? '' : `; the ${a.limit.window} window ends in ${Math.max(1, Math.ceil((a.bounds.end - now) / 1000))} s`;
+    return `rate limit ${a.limit.id} exceeded${who}: ${formatCount(a.limit.cap)} ${what} per ${a.limit.window}, ${formatCount(spent + reserved)} used${retry}`;
+  }
   return (
     `budget ${a.limit.id} (${a.limit.window}) exceeded${who}: cap ${formatMicros(a.limit.cap)} ${a.currency}, ` +
     `spent ${formatMicros(spent)}, reserved ${formatMicros(reserved)}, needed ${formatMicros(needed)}`
   );
+}
+
+/** A count meter's millionths as a whole count (requests, tokens). */
+function formatCount(micros: bigint): string {
+  return (micros / 1_000_000n).toString();
 }
 
 function toView(a: AppliedBudget, state: CounterState | undefined, requested: bigint | null): BudgetView {

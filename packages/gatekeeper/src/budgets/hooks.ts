@@ -17,7 +17,16 @@ export function budgetHooks(budgets: Budgets): GateHooks {
 
     async admit(view): Promise<Admission | undefined> {
       const result = await budgets.reserve(view.input, promptOf(view.attempt));
-      if (!result.ok) return { kind: 'refused', reason: result.reason, rule: 'gatekeeper.budgets', record: { data: { budget: { refused: result.reason } } } };
+      if (!result.ok) {
+        const rate = result.retryAfterSeconds !== undefined;
+        return {
+          kind: 'refused',
+          reason: result.reason,
+          rule: rate ? 'gatekeeper.rate_limits' : 'gatekeeper.budgets',
+          ...(rate ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
+          record: { data: { budget: { refused: result.reason, ...(rate ? { retry_after_s: result.retryAfterSeconds } : {}) } } },
+        };
+      }
       if (!result.reservation) return undefined;
       const { id, held } = result.reservation;
       const shown = Object.fromEntries(Object.entries(held).map(([meter, micros]) => [meter, formatMicros(micros)]));

@@ -12,7 +12,7 @@ export const BudgetView = z
     budget: z.string().describe('Budget id from configuration'),
     scope: z.enum(['agent', 'team', 'chain']),
     subject: z.string().describe('Agent id, team id or delegation-chain root agent id the budget counts for'),
-    meter: z.enum(['llm_spend', 'action_amount']),
+    meter: z.enum(['llm_spend', 'action_amount', 'requests', 'llm_tokens']),
     window: z.enum(WINDOWS),
     window_start: z.string().nullable().describe('RFC 3339 start of the current window (null for call and lifetime)'),
     window_end: z.string().nullable().describe('RFC 3339 end of the current window (null for call and lifetime)'),
@@ -39,6 +39,8 @@ export const InputBudgets = z
   .object({
     llm_spend: PerWindow.optional().describe('Present when an llm_spend budget applies to this action'),
     action_amount: PerWindow.optional().describe('Present when an action_amount budget applies to this action'),
+    requests: PerWindow.optional().describe('Present when a requests rate limit applies to this action'),
+    llm_tokens: PerWindow.optional().describe('Present when an llm_tokens rate limit applies to this action'),
     limits: z.array(BudgetView).optional().describe('Every budget that applies to this action'),
   })
   .describe('Budget state before this action (filled by the gatekeeper; see spec/README.md)');

@@ -2,7 +2,7 @@
  * Budget windows. All boundaries are UTC so every replica of the gatekeeper agrees on
  * which window a call falls into, whatever the host's time zone.
  */
-export const WINDOWS = ['call', 'hour', 'day', 'month', 'lifetime'] as const;
+export const WINDOWS = ['call', 'minute', 'hour', 'day', 'month', 'lifetime'] as const;
 export type WindowKind = (typeof WINDOWS)[number];
 
 export interface WindowBounds {
@@ -12,6 +12,7 @@ export interface WindowBounds {
   end: number | null;
 }
 
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -19,6 +20,10 @@ export function windowBounds(kind: WindowKind, nowMs: number): WindowBounds {
   switch (kind) {
     case 'call':
       return { start: nowMs, end: nowMs };
+    case 'minute': {
+      const start = Math.floor(nowMs / MINUTE) * MINUTE;
+      return { start, end: start + MINUTE };
+    }
     case 'hour': {
       const start = Math.floor(nowMs / HOUR) * HOUR;
       return { start, end: start + HOUR };

@@ -45,6 +45,8 @@ export interface GateOutcome {
   approval?: PendingApproval;
   /** Escrow taken for an allowed action; the lifecycle settles or releases it. */
   reservation?: Reservation;
+  /** Set when a rate limit refused the action: the agent may retry after this many seconds. */
+  retryAfterSeconds?: number;
 }
 
 export interface GateObserver {
@@ -78,6 +80,7 @@ export interface Decider {
 
 interface Pending {
   decision: Decision;
+  retryAfterSeconds?: number;
   record: Required<RecordAdditions>;
   approval?: PendingApproval;
   verdict?: () => Promise<Decision>;
@@ -163,6 +166,7 @@ export function createDecider(options: GateOptions): Decider {
     }
     if (state.reservation) outcome.reservation = state.reservation;
     if (state.approval && !state.verdict) outcome.approval = state.approval;
+    if (state.retryAfterSeconds !== undefined) outcome.retryAfterSeconds = state.retryAfterSeconds;
 
     const committed = { ...view(), index: outcome.index!, payloads: state.record.payloads, ...(state.approval ? { pending: state.approval } : {}) };
     for (const h of hooks) {
@@ -201,7 +205,7 @@ export function createDecider(options: GateOptions): Decider {
   }
 
   /** Every plug-in admits the action or the first refusal wins; holds taken before a refusal are released. */
-  async function admit(view: DecisionView, when: AdmitWhen, state: Pick<Pending, 'decision' | 'record' | 'reservation'>): Promise<void> {
+  async function admit(view: DecisionView, when: AdmitWhen, state: Pick<Pending, 'decision' | 'record' | 'reservation' | 'retryAfterSeconds'>): Promise<void> {
     const taken: Reservation[] = [];
     for (const h of hooks) {
       let result;
@@ -216,6 +220,7 @@ export function createDecider(options: GateOptions): Decider {
       if (result.kind === 'refused') {
         await Promise.all(taken.map((r) => releaseQuietly(r, `not carried out: ${result.reason}`)));
         state.decision = refusedAdmission(state.decision, result.reason, result.rule);
+        if (result.retryAfterSeconds !== undefined) state.retryAfterSeconds = result.retryAfterSeconds;
         return;
       }
       if (result.reservation) taken.push(result.reservation);

@@ -82,8 +82,11 @@ export interface PendingApproval {
 
 export type Admission =
   | { kind: 'admitted'; reservation?: Reservation; record?: RecordAdditions }
-  /** The allow turns into a deny with this reason, attributed to `rule` in the explanation. */
-  | { kind: 'refused'; reason: string; rule: string; record?: RecordAdditions };
+  /**
+   * The allow turns into a deny with this reason, attributed to `rule` in the explanation. `retryAfterSeconds`:
+   * a rate limit, not a denial — the agent may retry then (429 with Retry-After).
+   */
+  | { kind: 'refused'; reason: string; rule: string; retryAfterSeconds?: number; record?: RecordAdditions };
 
 /** When an action is admitted: right after the policy allowed it, or once a reviewer approved a held one. */
 export type AdmitWhen = 'decision' | 'approval';

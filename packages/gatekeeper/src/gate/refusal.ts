@@ -16,7 +16,9 @@ export type RefusalKind =
   /** A reviewer must decide; the agent retries with the approval id. */
   | 'approval_pending'
   /** The policy escalated but nothing can approve it (approvals are off on this surface). */
-  | 'approval_required';
+  | 'approval_required'
+  /** A rate limit: the agent may retry after `retryAfterSeconds`. */
+  | 'rate_limited';
 
 export interface Refusal {
   kind: RefusalKind;
@@ -25,6 +27,7 @@ export interface Refusal {
   recordId: string;
   index?: number;
   approval?: PendingApproval;
+  retryAfterSeconds?: number;
 }
 
 /** Undefined when the action may proceed under `decision` (the final one, after any hold). */
@@ -34,6 +37,9 @@ export function refusalOf(outcome: GateOutcome, decision: Decision): Refusal | u
   const fault = decision.fault;
   if (fault) return { ...base, kind: fault.code === 'unknown_agent' ? 'unauthenticated' : 'fault', message: fault.message };
   const reason = reasonText(decision);
+  if (outcome.retryAfterSeconds !== undefined && decision.outcome === 'deny') {
+    return { ...base, kind: 'rate_limited', message: reason, retryAfterSeconds: outcome.retryAfterSeconds };
+  }
   if (decision.outcome === 'escalate' && outcome.approval) {
     return { ...base, kind: 'approval_pending', message: `approval required: ${reason}`, approval: outcome.approval };
   }

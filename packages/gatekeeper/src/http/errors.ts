@@ -79,6 +79,8 @@ export function refusalError(r: Refusal): GateHttpError {
       const retry = r.approval!.retryAfterSeconds;
       return new GateHttpError('approval_pending', r.message, { ...details, approval_id: r.approval!.id }, retry !== undefined ? { 'retry-after': String(retry) } : undefined);
     }
+    case 'rate_limited':
+      return new GateHttpError('too_many_requests', r.message, details, { 'retry-after': String(r.retryAfterSeconds ?? 1) }, 'rate_limit_exceeded');
     case 'denied':
     case 'approval_required':
       return new GateHttpError('policy_denied', r.message, details);

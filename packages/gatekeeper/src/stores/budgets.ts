@@ -2,7 +2,11 @@
  * Persistence for budget counters and reservations. Methods are async so a networked
  * backend (PostgreSQL) can implement the same contract; each method is one atomic step.
  */
-export type Meter = 'llm_spend' | 'action_amount';
+/**
+ * What a budget counts: LLM spend and action amounts (money, in micro-units), or — as rate limits — requests and
+ * LLM tokens (counts, in millionths, so every meter is an integer amount of micro-units).
+ */
+export type Meter = 'llm_spend' | 'action_amount' | 'requests' | 'llm_tokens';
 
 /** Identifies one running total: a budget, the subject it is counted for, and a window. */
 export interface CounterKey {

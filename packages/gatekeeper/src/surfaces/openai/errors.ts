@@ -3,7 +3,7 @@ import { GateHttpError } from '../../http/errors.js';
 import { encodeSse } from './sse.js';
 
 export function openAIErrorBody(err: GateHttpError): { error: Record<string, unknown> } {
-  return { error: { message: err.message, type: err.kind, code: err.kind, param: null, ...err.details } };
+  return { error: { message: err.message, type: err.kind, code: err.code ?? err.kind, param: null, ...err.details } };
 }
 
 /**
