@@ -62,6 +62,11 @@ export const LlmConfig = z.strictObject({
   default: z.string().optional(),
   /** What the agent receives when a proposed tool call is denied. */
   denied_tool_call: z.enum(['message', 'error']).default('message'),
+  /**
+   * Output items (and chat tool-call types) the gatekeeper does not know. Each is decided as `llm.unknown_item`
+   * and recorded; `withhold` (default) keeps it from the agent whatever the outcome, `decide` releases it on an allow.
+   */
+  unknown_items: z.enum(['withhold', 'decide']).default('withhold'),
 });
 
 export const ApiConfig = z.strictObject({

@@ -17,6 +17,7 @@ import { ChatStreamGate } from './chat-stream.js';
 import { gateChatCompletion } from './chat-json.js';
 import { asGateHttpError, sseErrorEvent } from './errors.js';
 import { summarizeRequest, type LlmRequestSummary } from './request-action.js';
+import { ItemClassifier, offeredTools } from './output-items.js';
 import { gateResponseObject } from './responses-json.js';
 import { ResponsesStreamGate } from './responses-stream.js';
 import { SseParser } from './sse.js';
@@ -72,6 +73,7 @@ interface CallState {
 
 class LlmCall {
   private readonly abort = new AbortController();
+  private readonly classifier: ItemClassifier;
   private clientGone = false;
 
   constructor(
@@ -81,6 +83,7 @@ class LlmCall {
     private readonly res: ServerResponse,
     private readonly s: CallState,
   ) {
+    this.classifier = new ItemClassifier(offeredTools(s.request), deps.toolCalls.unknownItems ?? 'withhold');
     res.on('close', () => {
       if (res.writableFinished) return;
       this.clientGone = true;
@@ -151,8 +154,8 @@ class LlmCall {
     }
     const verdictOf = this.judge(() => ({ request: this.s.summary.transcript, response: payload }));
     let failure: GateHttpError | undefined;
-    if (this.target.endpoint === 'chat/completions') failure = await gateChatCompletion(payload, verdictOf);
-    else if (this.target.endpoint === 'responses') failure = await gateResponseObject(payload, verdictOf);
+    if (this.target.endpoint === 'chat/completions') failure = await gateChatCompletion(payload, verdictOf, this.classifier);
+    else if (this.target.endpoint === 'responses') failure = await gateResponseObject(payload, verdictOf, this.classifier);
     const settlement = { settle: { usage: payload.usage, model: payload.model ?? this.s.model } };
     if (failure) return { value: failure, settlement, facts };
     // Re-serialized even when nothing was withheld: the agent gets exactly the document whose calls were decided.
@@ -173,8 +176,8 @@ class LlmCall {
     const trace = () => ({ request: this.s.summary.transcript, response: streamGate.assistantSoFar() });
     const streamGate: ChatStreamGate | ResponsesStreamGate =
       this.target.endpoint === 'chat/completions'
-        ? new ChatStreamGate({ ...common, stripUsageChunk, judge: this.judge(trace) })
-        : new ResponsesStreamGate({ ...common, judge: this.judge(trace) });
+        ? new ChatStreamGate({ ...common, stripUsageChunk, judge: this.judge(trace), classifier: this.classifier })
+        : new ResponsesStreamGate({ ...common, judge: this.judge(trace), classifier: this.classifier });
     // Once a stream has started, the upstream has charged for output: a release says how far it got.
     const cut = (reason: string): Settlement => ({ release: reason, progress: { streamed: true, outputChars: outputChars(streamGate.assistantSoFar()) } });
     const parser = new SseParser();
