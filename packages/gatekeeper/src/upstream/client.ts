@@ -7,6 +7,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Metrics } from '../metrics.js';
 import { UpstreamError, upstreamErrorOf } from './errors.js';
+import { Scrubber } from './scrub.js';
 
 export interface UpstreamTarget {
   /** Name in the configuration, used in errors and metrics. */
@@ -18,6 +19,8 @@ export interface UpstreamTarget {
   credentials?: Record<string, string>;
   /** Largest response body read into memory (JSON to inspect). */
   maxResponseBytes?: number;
+  /** The operator's secret patterns, scrubbed from error responses with the credentials (error-body.ts). */
+  secretPatterns?: readonly string[];
   connections?: number;
 }
 
@@ -48,6 +51,8 @@ export class UpstreamClient {
   readonly timeoutMs: number;
   readonly origin: string;
   readonly basePath: string;
+  /** Scrubs this upstream's credentials (and secret patterns) from what it says back. */
+  readonly scrubber: Scrubber;
   private readonly pool: Pool;
   private readonly credentials: Record<string, string>;
   private readonly maxResponseBytes: number;
@@ -64,6 +69,7 @@ export class UpstreamClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.credentials = Object.fromEntries(Object.entries(target.credentials ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
+    this.scrubber = new Scrubber(Object.values(this.credentials), target.secretPatterns);
     this.pool = new Pool(url.origin, {
       connections: target.connections ?? 256,
       keepAliveTimeout: 30_000,

@@ -6,6 +6,7 @@ import { GateHttpError } from '../../http/errors.js';
 import { sendJson, type Handler, type Router } from '../../http/router.js';
 import type { SurfaceDeps } from '../../surface.js';
 import { openAIErrorBody } from './errors.js';
+import { configuredSecretPatterns } from '../../upstream/index.js';
 import { handleLlmCall, type LlmCallDeps } from './llm-call.js';
 import { ModelRouter, type Endpoint } from './upstreams.js';
 
@@ -19,7 +20,7 @@ export interface OpenAISurface {
 export function registerOpenAIRoutes(router: Router, deps: SurfaceDeps, env: NodeJS.ProcessEnv = process.env): OpenAISurface | undefined {
   const llm = deps.config.llm;
   if (!llm) return undefined;
-  const models = new ModelRouter(llm, env, deps.metrics);
+  const models = new ModelRouter(llm, env, deps.metrics, configuredSecretPatterns(deps.config));
   const call: LlmCallDeps = { surface: deps, models, toolCalls: { onDeny: llm.denied_tool_call, unknownItems: llm.unknown_items }, limits: deps.limits, bodyLimit: deps.bodyLimit };
   const options = { errorFormat: openAIErrorBody };
   const endpoints: Endpoint[] = ['chat/completions', 'responses', 'embeddings'];
