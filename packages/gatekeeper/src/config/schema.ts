@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BudgetsConfig } from '../budgets/config.js';
+import { identityConflicts } from '../identity.js';
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
 
@@ -145,7 +146,14 @@ export const LimitsConfig = z.strictObject({
 
 export const GatekeeperConfig = z.strictObject({
   listen: Listen.default({ host: '127.0.0.1', port: 8787 }),
-  agents: z.array(AgentConfig).default([]),
+  agents: z
+    .array(AgentConfig)
+    .default([])
+    .superRefine((agents, ctx) => {
+      // Owners are compared as canonical identities (four eyes): one spelling each, nothing that looks like another.
+      const owners = agents.flatMap((a, i) => (a.owner === undefined ? [] : [{ path: [i, 'owner'], value: a.owner }]));
+      for (const p of identityConflicts(owners, false, 'agents')) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    }),
   auth: z.strictObject({ jwt: JwtConfig.optional() }).default({}),
   llm: LlmConfig.optional(),
   apis: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'API names are lower-case url-safe'), ApiConfig).default({}),

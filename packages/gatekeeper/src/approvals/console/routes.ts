@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { canonicalJson, parseCheckpoint, type Ledger } from '@oagf/ledger';
 import type { Accounts } from '../accounts.js';
 import { canDecide } from '../accounts.js';
-import { APPROVALS_TOPIC, ownersOf, type ApprovalService } from '../service.js';
+import { APPROVALS_TOPIC, hasVoted, ownsRequest, type ApprovalService } from '../service.js';
 import { ApprovalError, type Approval, type ApprovalStatus, type Reviewer, type Verdict } from '../types.js';
 import { GateHttpError, type ErrorKind } from '../../http/errors.js';
 import { readBody, respondError, sendJson, type Router } from '../../http/router.js';
@@ -243,9 +243,9 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   async function requestView(approval: Approval, user: Reviewer, flash?: { kind: 'ok' | 'error'; text: string }) {
     const blocked = !canDecide(user)
       ? `You are signed in as ${user.roles.join(', ')}: only reviewers and admins decide.`
-      : approval.votes.some((v) => v.reviewer === user.username)
+      : hasVoted(approval, user.username)
         ? 'You have already decided on this request.'
-        : ownersOf(approval).includes(user.username)
+        : ownsRequest(approval, user.username)
           ? `You own agent ${approval.agentId} or an agent that handed it this work: someone else must approve its request (four eyes).`
           : undefined;
     const tracePayload = approval.escalation.index !== undefined ? deps.ledger?.getRecord(approval.escalation.index)?.payloads?.trace : undefined;
