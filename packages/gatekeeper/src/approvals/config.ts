@@ -36,8 +36,23 @@ export const ApprovalsConfig = z.strictObject({
       /** Where reviewers reach the console (used in notice links); defaults to the listen address. */
       public_url: z.url().optional(),
       session_ttl_s: z.number().int().positive().default(8 * 3600),
+      /** Sign-in throttling (console/throttle.ts). */
+      login: z
+        .strictObject({
+          free_failures: z.number().int().positive().default(3),
+          backoff_base_ms: z.number().int().positive().default(1000),
+          backoff_max_ms: z.number().int().positive().default(300_000),
+          lockout_after: z.number().int().positive().default(10),
+          lockout_s: z.number().int().positive().default(900),
+          address_free_failures: z.number().int().positive().default(10),
+          address_lockout_after: z.number().int().positive().default(100),
+          window_s: z.number().int().positive().default(3600),
+          max_concurrent_verifications: z.number().int().positive().default(1),
+          max_waiting_verifications: z.number().int().nonnegative().default(8),
+        })
+        .prefault({}),
     })
-    .default({ session_ttl_s: 8 * 3600 }),
+    .prefault({}),
   accounts: z
     .array(Account)
     .default([])
