@@ -40,8 +40,8 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Dispatcher.ResponseData['body'];
-  /** The whole body as text, refused past `maxResponseBytes`. */
-  text(): Promise<string>;
+  /** The whole body as text, refused (UpstreamError `too_large`) past `limit`, by default `maxResponseBytes`. */
+  text(limit?: number): Promise<string>;
 }
 
 const DEFAULT_MAX_RESPONSE = 32 * 1024 * 1024;
@@ -100,12 +100,11 @@ export class UpstreamClient {
       throw upstreamErrorOf(this, err);
     }
     this.observe(started, String(res.statusCode));
-    const limit = this.maxResponseBytes;
     return {
       status: res.statusCode,
       headers: res.headers,
       body: res.body,
-      text: async () => {
+      text: async (limit = this.maxResponseBytes) => {
         const chunks: Buffer[] = [];
         let size = 0;
         try {

@@ -5,6 +5,7 @@
  * the cap, or one in which a secret survives a decoded reading, is withheld whole.
  */
 import type { ServerResponse } from 'node:http';
+import { UpstreamError } from './errors.js';
 import { passedResponseHeaders } from './headers.js';
 import type { UpstreamClient, UpstreamResponse } from './client.js';
 
@@ -47,21 +48,12 @@ export async function scrubbedError(client: UpstreamClient, res: UpstreamRespons
 
 /** The body as text, or undefined once it passes `limit` bytes (the rest is not read). */
 async function readCapped(res: UpstreamResponse, limit: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        res.body.destroy();
-        return undefined;
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    // A body cut short is scrubbed as far as it came.
+    return await res.text(limit);
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind === 'too_large') return undefined;
+    throw err;
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Answers with a scrubbed error as it came (a withheld body becomes a JSON error saying why). */
