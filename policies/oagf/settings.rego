@@ -34,7 +34,10 @@ matches(pattern, value) if {
 	startswith(value, trim_suffix(pattern, "*"))
 }
 
-governed_kinds := {"llm.request", "llm.tool_call", "http.request", "sandbox.exec"} | mcp_kinds
+governed_kinds := {
+	"llm.request", "llm.tool_call", "http.request", "sandbox.exec",
+	"llm.shell_call", "llm.computer_call", "llm.patch_call", "llm.mcp_approval", "llm.unknown_item",
+} | mcp_kinds
 
 target := object.get(input.action, "target", {})
 

@@ -3,6 +3,7 @@
  * `scrypt$N$r$p$<salt>$<hash>` (base64url) so the cost parameters travel with the hash.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { canonicalIdentity } from '../identity.js';
 import type { Reviewer, Role } from './types.js';
 
 export interface AccountConfig {
@@ -38,25 +39,27 @@ export async function verifyPassword(password: string, encoded: string): Promise
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
+/** Accounts by canonical username (identity.ts): "Rita", "ｒｉｔａ" and "rita" sign in to the same account. */
 export class Accounts {
   private readonly byName = new Map<string, AccountConfig>();
 
   constructor(accounts: AccountConfig[]) {
     for (const a of accounts) {
-      if (this.byName.has(a.username)) throw new Error(`approvals.accounts: duplicate username '${a.username}'`);
-      this.byName.set(a.username, a);
+      const key = canonicalIdentity(a.username);
+      if (this.byName.has(key)) throw new Error(`approvals.accounts: duplicate username '${a.username}' (the same identity as '${this.byName.get(key)!.username}')`);
+      this.byName.set(key, a);
     }
   }
 
   /** The reviewer for these credentials, or undefined; unknown users cost the same scrypt as wrong passwords. */
   async authenticate(username: string, password: string): Promise<Reviewer | undefined> {
-    const account = this.byName.get(username);
+    const account = this.byName.get(canonicalIdentity(username));
     const ok = await verifyPassword(password, account?.password_hash ?? DUMMY_HASH);
     return ok && account ? toReviewer(account) : undefined;
   }
 
   get(username: string): Reviewer | undefined {
-    const account = this.byName.get(username);
+    const account = this.byName.get(canonicalIdentity(username));
     return account ? toReviewer(account) : undefined;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { identityConflicts } from '../identity.js';
 
 const Mode = z.enum(['hold', 'async']);
 
@@ -11,7 +12,7 @@ const Mode = z.enum(['hold', 'async']);
 const UrlRef = z.union([z.url(), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') })]);
 
 const Account = z.strictObject({
-  username: z.string().min(1).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only'),
+  username: z.string().min(1).regex(/^[\p{L}\p{M}\p{N}._@+-]+$/u, 'letters, digits and . _ @ + - only'),
   password_hash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, 'must be a scrypt hash (see `gatekeeper approvals hash-password`)'),
   roles: z.array(z.enum(['reviewer', 'auditor', 'admin'])).min(1),
   groups: z.array(z.string()).default([]),
@@ -35,9 +36,35 @@ export const ApprovalsConfig = z.strictObject({
       /** Where reviewers reach the console (used in notice links); defaults to the listen address. */
       public_url: z.url().optional(),
       session_ttl_s: z.number().int().positive().default(8 * 3600),
+      /** Sign-in throttling (console/throttle.ts). */
+      login: z
+        .strictObject({
+          free_failures: z.number().int().positive().default(3),
+          backoff_base_ms: z.number().int().positive().default(1000),
+          backoff_max_ms: z.number().int().positive().default(300_000),
+          lockout_after: z.number().int().positive().default(10),
+          lockout_s: z.number().int().positive().default(900),
+          address_free_failures: z.number().int().positive().default(10),
+          address_lockout_after: z.number().int().positive().default(100),
+          window_s: z.number().int().positive().default(3600),
+          max_concurrent_verifications: z.number().int().positive().default(1),
+          max_waiting_verifications: z.number().int().nonnegative().default(8),
+        })
+        .prefault({}),
     })
-    .default({ session_ttl_s: 8 * 3600 }),
-  accounts: z.array(Account).default([]),
+    .prefault({}),
+  accounts: z
+    .array(Account)
+    .default([])
+    .superRefine((accounts, ctx) => {
+      // One person, one account: usernames are distinct canonical identities, and so are each account's groups.
+      const names = accounts.map((a, i) => ({ path: [i, 'username'], value: a.username }));
+      for (const p of identityConflicts(names, true, 'approvals.accounts')) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+      accounts.forEach((a, i) => {
+        const groups = a.groups.map((g, j) => ({ path: [i, 'groups', j], value: g }));
+        for (const p of identityConflicts(groups, true, 'approvals.accounts')) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+      });
+    }),
   redact: z.strictObject({ patterns: z.array(z.string()).default([]) }).default({ patterns: [] }),
   notices: z
     .strictObject({

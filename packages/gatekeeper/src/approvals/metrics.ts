@@ -31,3 +31,36 @@ export function registerApprovalMetrics(service: ApprovalService, notices: Notic
     if (d.status !== 'pending') deliveries.inc({ channel: d.channel, status: d.status });
   });
 }
+
+export interface LoginMetrics {
+  logins: Counter<'result'>;
+  lockouts: Counter<'scope'>;
+  /** Reports the password checks running and queued when scraped. */
+  observeChecks(state: () => { active: number; waiting: number }): void;
+}
+
+/** Console sign-ins: results (success, failure, throttled, locked, busy), lockouts, password checks in flight. */
+export function loginMetrics(registry: Registry): LoginMetrics {
+  let state = () => ({ active: 0, waiting: 0 });
+  new Gauge({
+    name: 'gatekeeper_console_password_checks',
+    help: 'Console password verifications running (state="active") and queued (state="waiting")',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const s = state();
+      this.set({ state: 'active' }, s.active);
+      this.set({ state: 'waiting' }, s.waiting);
+    },
+  });
+  return {
+    logins: new Counter({
+      name: 'gatekeeper_console_logins_total',
+      help: 'Console sign-in attempts by result: success, failure (wrong credentials), throttled (back-off), locked, busy (too many checks at once)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    lockouts: new Counter({ name: 'gatekeeper_console_lockouts_total', help: 'Console accounts or client addresses locked after repeated failed sign-ins', labelNames: ['scope'] as const, registers: [registry] }),
+    observeChecks: (s) => (state = s),
+  };
+}

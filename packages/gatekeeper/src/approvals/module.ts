@@ -11,7 +11,8 @@ import { registerConsoleRoutes } from './console/routes.js';
 import { Accounts } from './accounts.js';
 import { parseApprovalsConfig, resolveUrl, type ApprovalsConfig } from './config.js';
 import { approvalHooks } from './hooks.js';
-import { registerApprovalMetrics } from './metrics.js';
+import { loginMetrics, registerApprovalMetrics } from './metrics.js';
+import { LoginThrottle } from './console/throttle.js';
 import { NoticeDispatcher, slackChannel, teamsChannel, webhookChannel, type NoticeChannel } from './notices/dispatcher.js';
 import { ApprovalService } from './service.js';
 import { ApprovalSigner } from './signing.js';
@@ -62,6 +63,10 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
       registerApprovalMetrics(service, notices, core.metrics.registry);
       if (!config.accounts.length) core.logger.warn('approvals are on but approvals.accounts is empty: nobody can sign in to decide');
       service.start();
+      const throttle = new LoginThrottle(sessions, config.console.login, loginMetrics(core.metrics.registry), core.logger);
+      // Expired sessions and stale failure counts go; a failing sweep is retried at the next one.
+      const sweeper = setInterval(() => void Promise.all([sessions.sweep(Date.now()), throttle.sweep()]).catch(() => {}), 60_000);
+      sweeper.unref();
       options.onReady?.(service);
       return {
         hooks: approvalHooks({
@@ -82,11 +87,13 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
             sessions,
             notifier: core.notifier,
             sessionTtlMs: config.console.session_ttl_s * 1000,
+            throttle,
             ...(core.ledger ? { ledger: core.ledger } : {}),
             ledgerKeys: ledgerKeys(core),
           });
         },
         async close() {
+          clearInterval(sweeper);
           service.stop();
           await notices.idle();
           await sessions.close();

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Decision, OagfInput } from '../spec/index.js';
 import { canDecide } from './accounts.js';
+import { maybeSamePerson, sameIdentity } from '../identity.js';
 import type { ApprovalSigner, VerdictStatement } from './signing.js';
 import type { ApprovalQuery, ApprovalStore } from '../stores/approvals.js';
 import type { Notifier } from '../stores/notifier.js';
@@ -124,13 +125,13 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
         throw new ApprovalError('expired', `approval ${id} expired at ${approval.expiresAt}`);
       }
       if (!canDecide(reviewer)) throw new ApprovalError('forbidden', `${reviewer.username} has no reviewer role`);
-      if (verdict === 'approve' && ownersOf(approval).includes(reviewer.username)) {
+      if (verdict === 'approve' && ownsRequest(approval, reviewer.username)) {
         throw new ApprovalError('self_approval', `${reviewer.username} owns agent ${approval.agentId} and cannot approve its request (four eyes)`);
       }
       if (!eligible(reviewer, approval.required)) {
         throw new ApprovalError('not_eligible', `${reviewer.username} is not among the approvers this request needs (${describeRequirement(approval.required)})`);
       }
-      if (approval.votes.some((v) => v.reviewer === reviewer.username)) {
+      if (hasVoted(approval, reviewer.username)) {
         throw new ApprovalError('already_voted', `${reviewer.username} has already decided on approval ${id}`);
       }
       const vote: Vote = { reviewer: reviewer.username, verdict, comment, time: this.now().toISOString() };
@@ -288,15 +289,25 @@ export function describeRequirement(r: ApproverRequirement): string {
   return `${r.min} approval${r.min === 1 ? '' : 's'}${who.length ? ` from ${who.join(', ')}` : ''}`;
 }
 
+/** Eligibility is strict: a named user or group, compared as canonical identities (never by e-mail local part). */
 function eligible(reviewer: Reviewer, r: ApproverRequirement): boolean {
   if (!r.users.length && !r.groups.length) return true;
-  return r.users.includes(reviewer.username) || reviewer.groups.some((g) => r.groups.includes(g));
+  return r.users.some((u) => sameIdentity(u, reviewer.username)) || reviewer.groups.some((g) => r.groups.some((want) => sameIdentity(g, want)));
 }
 
 /** The owners of the acting agent and of every agent that handed it the work. */
 export function ownersOf(approval: Approval): string[] {
   const agent = (approval.input as { agent?: { owner?: string; delegation?: { owner?: string }[] } }).agent;
   return [agent?.owner, ...(agent?.delegation ?? []).map((h) => h.owner)].filter((o): o is string => !!o);
+}
+
+/** Four eyes, failing safe: whoever may be an owner (identity.ts `maybeSamePerson`) counts as one. */
+export function ownsRequest(approval: Approval, username: string): boolean {
+  return ownersOf(approval).some((owner) => maybeSamePerson(owner, username));
+}
+
+export function hasVoted(approval: Approval, username: string): boolean {
+  return approval.votes.some((v) => sameIdentity(v.reviewer, username));
 }
 
 const money = (value: number, currency: string) =>

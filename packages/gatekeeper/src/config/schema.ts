@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BudgetsConfig } from '../budgets/config.js';
+import { identityConflicts } from '../identity.js';
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
 
@@ -62,6 +63,11 @@ export const LlmConfig = z.strictObject({
   default: z.string().optional(),
   /** What the agent receives when a proposed tool call is denied. */
   denied_tool_call: z.enum(['message', 'error']).default('message'),
+  /**
+   * Output items (and chat tool-call types) the gatekeeper does not know. Each is decided as `llm.unknown_item`
+   * and recorded; `withhold` (default) keeps it from the agent whatever the outcome, `decide` releases it on an allow.
+   */
+  unknown_items: z.enum(['withhold', 'decide']).default('withhold'),
 });
 
 export const ApiConfig = z.strictObject({
@@ -256,7 +262,14 @@ export const AdminConfig = z.strictObject({
 export const GatekeeperConfig = z.strictObject({
   listen: Listen.default({ host: '127.0.0.1', port: 8787 }),
   admin: AdminConfig.prefault({}),
-  agents: z.array(AgentConfig).default([]),
+  agents: z
+    .array(AgentConfig)
+    .default([])
+    .superRefine((agents, ctx) => {
+      // Owners are compared as canonical identities (four eyes): one spelling each, nothing that looks like another.
+      const owners = agents.flatMap((a, i) => (a.owner === undefined ? [] : [{ path: [i, 'owner'], value: a.owner }]));
+      for (const p of identityConflicts(owners, false, 'agents')) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    }),
   auth: z.strictObject({ jwt: JwtConfig.optional() }).default({}),
   llm: LlmConfig.optional(),
   apis: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'API names are lower-case url-safe'), ApiConfig).default({}),

@@ -8,6 +8,11 @@ import { InputBudgets } from '../budgets/schema.js';
 export const KNOWN_ACTION_KINDS = [
   'llm.request',
   'llm.tool_call',
+  'llm.shell_call',
+  'llm.computer_call',
+  'llm.patch_call',
+  'llm.mcp_approval',
+  'llm.unknown_item',
   'http.request',
   'mcp.tool_call',
   'mcp.tools_list',
@@ -40,13 +45,21 @@ export const Agent = z
 export const Target = z
   .object({
     model: z.string().optional().describe('llm.request: requested model'),
-    tool: z.string().optional().describe('llm.tool_call / mcp.tool_call: tool (function) name, as the MCP server names it'),
-    server: z.string().optional().describe('mcp.*: MCP server name from gatekeeper.yaml (absent for mcp.tools_list on the aggregate endpoint)'),
-    uri: z.string().optional().describe('mcp.resource_read / mcp.resource_subscribe: resource URI'),
-    prompt: z.string().optional().describe('mcp.prompt_get: prompt name'),
+    tool: z
+      .string()
+      .optional()
+      .describe('llm.tool_call / mcp.tool_call / llm.mcp_approval: tool (function) name; llm.shell_call: shell or local_shell; llm.computer_call: computer; llm.patch_call: apply_patch'),
+    namespace: z.string().optional().describe('llm.tool_call: the namespace of a namespaced tool'),
+    server: z.string().optional().describe('mcp.*: MCP server name from gatekeeper.yaml (absent for mcp.tools_list on the aggregate endpoint); llm.mcp_approval: the remote MCP server label'),
     api: z.string().optional().describe('http.request: configured business API name'),
     method: z.string().optional().describe('http.request: HTTP method, upper case'),
-    path: z.string().optional().describe('http.request / llm.request: path below the API base, leading slash'),
+    path: z
+      .string()
+      .optional()
+      .describe('http.request / llm.request: path below the API base, leading slash; llm.patch_call: the file the patch changes; llm.unknown_item: the endpoint it came from'),
+    type: z.string().optional().describe('llm.unknown_item: the item (or chat tool-call) type the gatekeeper does not know'),
+    uri: z.string().optional().describe('mcp.resource_read / mcp.resource_subscribe: resource URI'),
+    prompt: z.string().optional().describe('mcp.prompt_get: prompt name'),
     language: z.enum(['python', 'javascript', 'shell', 'binary']).optional().describe('sandbox.exec: language of the code'),
     driver: z.string().optional().describe('sandbox.exec: isolation driver (bwrap, gvisor, microvm)'),
   })
@@ -93,7 +106,12 @@ export const Action = z
       .regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/)
       .describe(`Action kind: ${KNOWN_ACTION_KINDS.join(', ')} or another dotted lower-case name`),
     target: Target.default({}),
-    arguments: z.unknown().optional().describe('Tool-call arguments (parsed JSON) or LLM request parameters'),
+    arguments: z
+      .unknown()
+      .optional()
+      .describe(
+        'Tool-call arguments (parsed JSON), LLM request parameters, or what an output item asks for: llm.shell_call {commands, argv?, env?, working_directory?, timeout_ms?}, llm.computer_call {actions, pending_safety_checks}, llm.patch_call {operation, path, diff?}, llm.unknown_item the item itself',
+      ),
     body: z.unknown().optional().describe('http.request: parsed JSON body (absent for non-JSON bodies)'),
     query: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional().describe('http.request: query parameters'),
     content: z

@@ -1,6 +1,7 @@
 /**
- * Console sign-in sessions: the port. Only the SHA-256 of a session token is stored, so reading the store gives
- * nobody a usable cookie. Drivers: SQLite (stores/sqlite/sessions.ts); replicas share one store to share sign-ins.
+ * Console sign-in sessions and failed sign-in counts: the port. Only the SHA-256 of a session token is stored, so
+ * reading the store gives nobody a usable cookie. Drivers: SQLite (stores/sqlite/sessions.ts); replicas share one
+ * store to share sign-ins and the login throttle's counts.
  */
 export interface StoredSession {
   username: string;
@@ -15,5 +16,21 @@ export interface SessionStore {
   delete(tokenHash: string): Promise<void>;
   /** Removes every session expired at `now`; returns how many. */
   sweep(now: number): Promise<number>;
+  /**
+   * Counts one failed sign-in for `key` (an account or a client address) at `now`, atomically; a count whose last
+   * failure is `windowMs` or more before `now` starts over at 1.
+   */
+  addLoginFailure(key: string, now: number, windowMs: number): Promise<LoginFailures>;
+  loginFailures(key: string): Promise<LoginFailures | undefined>;
+  clearLoginFailures(key: string): Promise<void>;
+  /** Forgets counts whose last failure is before `before`; returns how many. */
+  sweepLoginFailures(before: number): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface LoginFailures {
+  /** Failures in a row (within the window). */
+  failures: number;
+  /** Epoch ms of the last one. */
+  lastFailureAt: number;
 }

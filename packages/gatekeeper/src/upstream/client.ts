@@ -6,7 +6,9 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { Metrics } from '../metrics.js';
+import type { Redactor } from '../redact.js';
 import { UpstreamError, upstreamErrorOf } from './errors.js';
+import { Scrubber } from './scrub.js';
 
 export interface UpstreamTarget {
   /** Name in the configuration, used in errors and metrics. */
@@ -18,6 +20,9 @@ export interface UpstreamTarget {
   credentials?: Record<string, string>;
   /** Largest response body read into memory (JSON to inspect). */
   maxResponseBytes?: number;
+  /** The operator's secret patterns, scrubbed from error responses with the credentials (error-body.ts). */
+  /** The gatekeeper's redactor (secret formats and configured patterns), applied to error bodies with the credentials. */
+  redactor?: Redactor;
   connections?: number;
 }
 
@@ -37,8 +42,8 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Dispatcher.ResponseData['body'];
-  /** The whole body as text, refused past `maxResponseBytes`. */
-  text(): Promise<string>;
+  /** The whole body as text, refused (UpstreamError `too_large`) past `limit`, by default `maxResponseBytes`. */
+  text(limit?: number): Promise<string>;
 }
 
 const DEFAULT_MAX_RESPONSE = 32 * 1024 * 1024;
@@ -48,6 +53,8 @@ export class UpstreamClient {
   readonly timeoutMs: number;
   readonly origin: string;
   readonly basePath: string;
+  /** Scrubs this upstream's credentials (and secret patterns) from what it says back. */
+  readonly scrubber: Scrubber;
   private readonly pool: Pool;
   private readonly credentials: Record<string, string>;
   private readonly maxResponseBytes: number;
@@ -64,6 +71,7 @@ export class UpstreamClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.credentials = Object.fromEntries(Object.entries(target.credentials ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
+    this.scrubber = new Scrubber(Object.values(this.credentials), target.redactor);
     this.pool = new Pool(url.origin, {
       connections: target.connections ?? 256,
       keepAliveTimeout: 30_000,
@@ -94,12 +102,11 @@ export class UpstreamClient {
       throw upstreamErrorOf(this, err);
     }
     this.observe(started, String(res.statusCode));
-    const limit = this.maxResponseBytes;
     return {
       status: res.statusCode,
       headers: res.headers,
       body: res.body,
-      text: async () => {
+      text: async (limit = this.maxResponseBytes) => {
         const chunks: Buffer[] = [];
         let size = 0;
         try {

@@ -2,3 +2,5 @@
 export { UpstreamClient, type UpstreamRequest, type UpstreamResponse, type UpstreamTarget } from './client.js';
 export { UpstreamError, upstreamErrorOf, type UpstreamErrorKind } from './errors.js';
 export { DEFAULT_REQUEST_HEADERS, forwardedRequestHeaders, isForwardable, passedResponseHeaders, requestHeaderAllowlist } from './headers.js';
+export { ERROR_BODY_LIMIT, scrubbedError, writeScrubbedError, type ScrubbedError } from './error-body.js';
+export { Scrubber } from './scrub.js';

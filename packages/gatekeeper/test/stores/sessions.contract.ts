@@ -22,6 +22,29 @@ export function sessionStoreContract(driver: string, open: () => Promise<Session
       await store.close();
     });
 
+    it('failed sign-ins are counted per key, start over after the window, clear and sweep', async () => {
+      const store = await open();
+      assert.equal(await store.loginFailures('account:dana'), undefined);
+      assert.deepEqual(await store.addLoginFailure('account:dana', 1000, 500), { failures: 1, lastFailureAt: 1000 });
+      assert.deepEqual(await store.addLoginFailure('account:dana', 1200, 500), { failures: 2, lastFailureAt: 1200 });
+      assert.deepEqual(await store.addLoginFailure('address:10.0.0.1', 1200, 500), { failures: 1, lastFailureAt: 1200 }, 'keys count apart');
+      assert.deepEqual(await store.loginFailures('account:dana'), { failures: 2, lastFailureAt: 1200 });
+      assert.deepEqual(await store.addLoginFailure('account:dana', 1700, 500), { failures: 1, lastFailureAt: 1700 }, 'a window without failures starts over');
+      await store.clearLoginFailures('account:dana');
+      assert.equal(await store.loginFailures('account:dana'), undefined);
+      await store.addLoginFailure('account:omar', 5000, 500);
+      assert.equal(await store.sweepLoginFailures(2000), 1);
+      assert.deepEqual(await store.loginFailures('account:omar'), { failures: 1, lastFailureAt: 5000 });
+      await store.close();
+    });
+
+    it('concurrent failures are all counted', async () => {
+      const store = await open();
+      await Promise.all(Array.from({ length: 50 }, (_, i) => store.addLoginFailure('account:x', 100 + i, 60_000)));
+      assert.equal((await store.loginFailures('account:x'))!.failures, 50);
+      await store.close();
+    });
+
     it('a token hash names one session', async () => {
       const store = await open();
       await store.create('h', { username: 'priya', expiresAt: 1000 });

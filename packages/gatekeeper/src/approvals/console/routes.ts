@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { canonicalJson, parseCheckpoint, type Ledger } from '@oagf/ledger';
 import type { Accounts } from '../accounts.js';
 import { canDecide } from '../accounts.js';
-import { APPROVALS_TOPIC, ownersOf, type ApprovalService } from '../service.js';
+import { APPROVALS_TOPIC, hasVoted, ownsRequest, type ApprovalService } from '../service.js';
 import { ApprovalError, type Approval, type ApprovalStatus, type Reviewer, type Verdict } from '../types.js';
 import { GateHttpError, type ErrorKind } from '../../http/errors.js';
 import { readBody, respondError, sendJson, type Router } from '../../http/router.js';
@@ -17,6 +17,7 @@ import type { Notifier } from '../../stores/notifier.js';
 import type { SessionStore } from '../../stores/sessions.js';
 import { historyPage, layout, ledgerPage, loginPage, notFoundPage, queuePage, queueRows, requestPage, type PageFrame } from './pages.js';
 import { Sessions } from './sessions.js';
+import type { LoginThrottle } from './throttle.js';
 
 export interface ConsoleDeps {
   service: ApprovalService;
@@ -24,6 +25,7 @@ export interface ConsoleDeps {
   sessions: SessionStore;
   notifier: Notifier;
   sessionTtlMs: number;
+  throttle: LoginThrottle;
   ledger?: Ledger;
   /** Verifier keys (C2SP vkey) of the ledger's checkpoint signer, shown to the browser for the signature check. */
   ledgerKeys: string[];
@@ -54,11 +56,11 @@ const httpError = (err: ApprovalError) => new GateHttpError(KIND[err.code], err.
 
 export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   const { service } = deps;
-  const sessions = new Sessions(deps.accounts, deps.sessions, deps.sessionTtlMs);
+  const sessions = new Sessions(deps.accounts, deps.sessions, deps.sessionTtlMs, deps.throttle);
 
-  const page = async (res: ServerResponse, frame: Omit<PageFrame, 'pending'>, status = 200) => {
+  const page = async (res: ServerResponse, frame: Omit<PageFrame, 'pending'>, status = 200, headers: Record<string, string> = {}) => {
     const body = layout({ ...frame, pending: await service.store.count('pending') });
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS });
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...headers });
     res.end(body);
   };
 
@@ -87,8 +89,13 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     if (!sameOrigin(req)) return forbidden(res);
     const form = new URLSearchParams((await readBody(req, 16 * 1024)).toString('utf8'));
     const next = safeNext(form.get('next'));
-    const user = await deps.accounts.authenticate(form.get('username') ?? '', form.get('password') ?? '');
-    if (!user) return page(res, { title: 'Sign in', body: loginPage('Wrong username or password.', next) }, 401);
+    const result = await sessions.signIn(req, form.get('username') ?? '', form.get('password') ?? '');
+    if (!result.ok && result.throttled) {
+      const t = result.throttled;
+      return page(res, { title: 'Sign in', body: loginPage(`Too many sign-in attempts: ${t.message}.`, next) }, 429, { 'retry-after': String(t.retryAfterS) });
+    }
+    if (!result.ok) return page(res, { title: 'Sign in', body: loginPage('Wrong username or password.', next) }, 401);
+    const user = result.reviewer;
     const secure = (req.headers['x-forwarded-proto'] ?? '') === 'https';
     res.writeHead(303, { location: next, 'set-cookie': sessions.cookie(await sessions.create(user.username), secure) });
     res.end();
@@ -243,9 +250,9 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   async function requestView(approval: Approval, user: Reviewer, flash?: { kind: 'ok' | 'error'; text: string }) {
     const blocked = !canDecide(user)
       ? `You are signed in as ${user.roles.join(', ')}: only reviewers and admins decide.`
-      : approval.votes.some((v) => v.reviewer === user.username)
+      : hasVoted(approval, user.username)
         ? 'You have already decided on this request.'
-        : ownersOf(approval).includes(user.username)
+        : ownsRequest(approval, user.username)
           ? `You own agent ${approval.agentId} or an agent that handed it this work: someone else must approve its request (four eyes).`
           : undefined;
     const tracePayload = approval.escalation.index !== undefined ? deps.ledger?.getRecord(approval.escalation.index)?.payloads?.trace : undefined;

@@ -7,7 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Accounts } from '../accounts.js';
 import type { Reviewer } from '../types.js';
+import { GateHttpError } from '../../http/errors.js';
 import type { SessionStore } from '../../stores/sessions.js';
+import type { LoginResult, LoginThrottle } from './throttle.js';
 
 export const COOKIE = 'gk_console';
 
@@ -16,8 +18,14 @@ export class Sessions {
     private readonly accounts: Accounts,
     private readonly store: SessionStore,
     private readonly ttlMs: number,
+    private readonly throttle: LoginThrottle,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Checks a password through the login throttle (console/throttle.ts). */
+  signIn(req: IncomingMessage, username: string, password: string): Promise<LoginResult> {
+    return this.throttle.attempt(username, req.socket.remoteAddress ?? 'unknown', () => this.accounts.authenticate(username, password));
+  }
 
   async create(username: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
@@ -39,7 +47,11 @@ export class Sessions {
     if (allowBasic && auth?.startsWith('Basic ')) {
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon > 0) return this.accounts.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+      if (colon > 0) {
+        const result = await this.signIn(req, decoded.slice(0, colon), decoded.slice(colon + 1));
+        if (result.ok) return result.reviewer;
+        if (result.throttled) throw new GateHttpError('too_many_requests', result.throttled.message, undefined, { 'retry-after': String(result.throttled.retryAfterS) });
+      }
     }
     return undefined;
   }

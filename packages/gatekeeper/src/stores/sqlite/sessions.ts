@@ -1,6 +1,6 @@
 /** Console sessions on SQLite: they survive a restart and are shared by processes using the same file. */
 import Database from 'better-sqlite3';
-import type { SessionStore, StoredSession } from '../sessions.js';
+import type { LoginFailures, SessionStore, StoredSession } from '../sessions.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS console_sessions (
@@ -9,6 +9,11 @@ CREATE TABLE IF NOT EXISTS console_sessions (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS console_sessions_expiry ON console_sessions (expires_at);
+CREATE TABLE IF NOT EXISTS console_login_failures (
+  key      TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  last_at  INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 export class SqliteSessionStore implements SessionStore {
@@ -26,6 +31,15 @@ export class SqliteSessionStore implements SessionStore {
       get: this.db.prepare('SELECT username, expires_at FROM console_sessions WHERE token_hash = ?'),
       delete: this.db.prepare('DELETE FROM console_sessions WHERE token_hash = ?'),
       sweep: this.db.prepare('DELETE FROM console_sessions WHERE expires_at <= ?'),
+      // One statement, so processes sharing the file count every failure.
+      addFailure: this.db.prepare(
+        `INSERT INTO console_login_failures (key, failures, last_at) VALUES (@key, 1, @now)
+         ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN last_at <= @now - @window THEN 1 ELSE failures + 1 END, last_at = MAX(last_at, @now)
+         RETURNING failures, last_at`,
+      ),
+      failures: this.db.prepare('SELECT failures, last_at FROM console_login_failures WHERE key = ?'),
+      clearFailures: this.db.prepare('DELETE FROM console_login_failures WHERE key = ?'),
+      sweepFailures: this.db.prepare('DELETE FROM console_login_failures WHERE last_at < ?'),
     };
   }
 
@@ -49,6 +63,24 @@ export class SqliteSessionStore implements SessionStore {
 
   async sweep(now: number): Promise<number> {
     return this.stmt.sweep.run(now).changes;
+  }
+
+  async addLoginFailure(key: string, now: number, windowMs: number): Promise<LoginFailures> {
+    const row = this.stmt.addFailure.get({ key, now, window: windowMs }) as { failures: number; last_at: number };
+    return { failures: row.failures, lastFailureAt: row.last_at };
+  }
+
+  async loginFailures(key: string): Promise<LoginFailures | undefined> {
+    const row = this.stmt.failures.get(key) as { failures: number; last_at: number } | undefined;
+    return row ? { failures: row.failures, lastFailureAt: row.last_at } : undefined;
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    this.stmt.clearFailures.run(key);
+  }
+
+  async sweepLoginFailures(before: number): Promise<number> {
+    return this.stmt.sweepFailures.run(before).changes;
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ import type { Executed, ExecutionContext } from '../../gate/index.js';
 import { encodePath, encodeQuery } from '../../http/canonical.js';
 import { GateHttpError } from '../../http/errors.js';
 import type { TraceContext } from '../../http/trace.js';
-import { forwardedRequestHeaders, passedResponseHeaders, upstreamErrorOf } from '../../upstream/index.js';
+import { forwardedRequestHeaders, passedResponseHeaders, scrubbedError, upstreamErrorOf, writeScrubbedError } from '../../upstream/index.js';
 import type { ResolvedApi } from './config.js';
 import { redactJson, redactions } from '../../obligations.js';
 
@@ -50,6 +50,11 @@ export async function forward(
   const facts = { status: upstream.status };
   const fields = redactions(judged.decision.obligations);
   const decisionHeader = { 'oagf-decision-id': judged.recordId };
+  if (upstream.status >= 400) {
+    // Error bodies are buffered (capped) and scrubbed of the API's credentials and secret patterns.
+    writeScrubbedError(res, await scrubbedError(api.upstream, upstream), decisionHeader);
+    return { value: undefined, settlement, facts };
+  }
   if (fields.length) {
     const out = redactJson(await upstream.text(), fields);
     if (out === undefined) {

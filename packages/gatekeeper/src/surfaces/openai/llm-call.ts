@@ -12,14 +12,15 @@ import { GateHttpError, refusalError } from '../../http/errors.js';
 import { readJsonBody, sendJson } from '../../http/router.js';
 import type { JsonLimits } from '../../json/strict.js';
 import type { SurfaceDeps } from '../../surface.js';
-import { passedResponseHeaders, upstreamErrorOf, type UpstreamResponse } from '../../upstream/index.js';
+import { passedResponseHeaders, scrubbedError, upstreamErrorOf, type UpstreamResponse } from '../../upstream/index.js';
 import { ChatStreamGate } from './chat-stream.js';
 import { gateChatCompletion } from './chat-json.js';
-import { asGateHttpError, sseErrorEvent } from './errors.js';
+import { asGateHttpError, sseErrorData, sseErrorEvent, upstreamErrorBody } from './errors.js';
 import { summarizeRequest, type LlmRequestSummary } from './request-action.js';
+import { ItemClassifier, offeredTools } from './output-items.js';
 import { gateResponseObject } from './responses-json.js';
 import { ResponsesStreamGate } from './responses-stream.js';
-import { SseParser } from './sse.js';
+import { encodeSse, SseParser, type SseEvent } from './sse.js';
 import { judgeToolCall, type ProposedToolCall, type ToolCallPolicy, type ToolVerdict } from './tool-judge.js';
 import type { Endpoint, ModelRouter, Upstream } from './upstreams.js';
 
@@ -72,6 +73,7 @@ interface CallState {
 
 class LlmCall {
   private readonly abort = new AbortController();
+  private readonly classifier: ItemClassifier;
   private clientGone = false;
 
   constructor(
@@ -81,6 +83,7 @@ class LlmCall {
     private readonly res: ServerResponse,
     private readonly s: CallState,
   ) {
+    this.classifier = new ItemClassifier(offeredTools(s.request), deps.toolCalls.unknownItems ?? 'withhold');
     res.on('close', () => {
       if (res.writableFinished) return;
       this.clientGone = true;
@@ -102,9 +105,10 @@ class LlmCall {
     }
     const facts = { status: answer.status };
     if (answer.status >= 400) {
-      // The upstream's own error (OpenAI-shaped) reaches the agent; nothing was spent.
-      const text = await this.read(answer);
-      this.res.writeHead(answer.status, { ...passedResponseHeaders(answer.headers, true), 'content-length': Buffer.byteLength(text) });
+      // The upstream's error, scrubbed of the gatekeeper's credentials, as an OpenAI error with its status; nothing was spent.
+      const scrubbed = await scrubbedError(upstream.client, answer);
+      const text = JSON.stringify(upstreamErrorBody(scrubbed, upstream.name));
+      this.res.writeHead(answer.status, { ...scrubbed.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       this.res.end(text);
       return { value: undefined, settlement: { release: `upstream answered ${answer.status}` }, facts };
     }
@@ -151,8 +155,8 @@ class LlmCall {
     }
     const verdictOf = this.judge(() => ({ request: this.s.summary.transcript, response: payload }));
     let failure: GateHttpError | undefined;
-    if (this.target.endpoint === 'chat/completions') failure = await gateChatCompletion(payload, verdictOf);
-    else if (this.target.endpoint === 'responses') failure = await gateResponseObject(payload, verdictOf);
+    if (this.target.endpoint === 'chat/completions') failure = await gateChatCompletion(payload, verdictOf, this.classifier);
+    else if (this.target.endpoint === 'responses') failure = await gateResponseObject(payload, verdictOf, this.classifier);
     const settlement = { settle: { usage: payload.usage, model: payload.model ?? this.s.model } };
     if (failure) return { value: failure, settlement, facts };
     // Re-serialized even when nothing was withheld: the agent gets exactly the document whose calls were decided.
@@ -173,15 +177,15 @@ class LlmCall {
     const trace = () => ({ request: this.s.summary.transcript, response: streamGate.assistantSoFar() });
     const streamGate: ChatStreamGate | ResponsesStreamGate =
       this.target.endpoint === 'chat/completions'
-        ? new ChatStreamGate({ ...common, stripUsageChunk, judge: this.judge(trace) })
-        : new ResponsesStreamGate({ ...common, judge: this.judge(trace) });
+        ? new ChatStreamGate({ ...common, stripUsageChunk, judge: this.judge(trace), classifier: this.classifier })
+        : new ResponsesStreamGate({ ...common, judge: this.judge(trace), classifier: this.classifier });
     // Once a stream has started, the upstream has charged for output: a release says how far it got.
     const cut = (reason: string): Settlement => ({ release: reason, progress: { streamed: true, outputChars: outputChars(streamGate.assistantSoFar()) } });
     const parser = new SseParser();
     try {
       for await (const chunk of answer.body) {
         res.cork();
-        for (const event of parser.push(chunk as Buffer)) streamGate.push(event);
+        for (const event of parser.push(chunk as Buffer)) streamGate.push(this.scrubbedEvent(event));
         res.uncork();
         // A slow agent slows the upstream read instead of growing the gatekeeper's buffers.
         if (res.writableNeedDrain) await once(res, 'drain', { signal: abort.signal });
@@ -204,6 +208,29 @@ class LlmCall {
     if (usage) return { value: undefined, settlement: { settle: usage }, facts: { ...facts, usage: usage.usage } };
     const reason = this.clientGone ? 'client closed the connection' : abort.signal.aborted ? 'stream withheld' : 'stream ended without usage';
     return { value: undefined, settlement: cut(reason), facts };
+  }
+
+  /** An error inside a stream is scrubbed like an error response: errors are where upstreams echo requests. */
+  private scrubbedEvent(event: SseEvent): SseEvent {
+    if (event.event !== 'error' && !event.data.includes('"error"')) return event;
+    let ev: Json;
+    try {
+      ev = JSON.parse(event.data) as Json;
+    } catch {
+      return event.event === 'error' ? this.withheldError(event) : event;
+    }
+    const response = ev?.response as Json | undefined;
+    if (event.event !== 'error' && ev?.error == null && ev?.type !== 'response.failed' && response?.error == null) return event;
+    const { scrubber } = this.s.upstream.client;
+    const data = JSON.stringify(scrubber.value(ev));
+    if (scrubber.leaks(data)) return this.withheldError(event);
+    return data === JSON.stringify(ev) ? event : { ...event, data, raw: encodeSse(data, event.event) };
+  }
+
+  private withheldError(event: SseEvent): SseEvent {
+    const error = new GateHttpError('upstream_error', `upstream "${this.s.upstream.name}" sent an error in the stream; its message is withheld (it may hold the gatekeeper's credentials)`);
+    const data = sseErrorData(error);
+    return { ...event, event: 'error', data, raw: encodeSse(data, 'error') };
   }
 
   private async read(answer: UpstreamResponse): Promise<string> {

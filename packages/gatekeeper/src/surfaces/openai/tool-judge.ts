@@ -9,14 +9,27 @@ import { GateHttpError } from '../../http/errors.js';
 import { parseStrictJson, StrictJsonError, type JsonLimits } from '../../json/strict.js';
 import type { Gate } from '../../gate/index.js';
 import type { OagfAction, OagfContext } from '../../spec/index.js';
+import type { UnknownItems } from './output-items.js';
 
+/** One action a model's output proposes (output-items.ts reads them from responses and chat completions). */
 export interface ProposedToolCall {
+  /** The tool: a function or custom tool's name, a built-in tool (`shell`, `computer`, ...), an unknown item's type. */
   name: string;
   /** Arguments exactly as the model produced them (JSON text for function calls). */
   arguments: string;
   callId?: string;
   /** Free-form tool input (Responses API custom tools) is not JSON; it is passed to policy as text. */
   freeform?: boolean;
+  /** OAGF action kind; `llm.tool_call` when absent. */
+  kind?: string;
+  /** The action's target (the model is added); `{tool: name}` when absent. */
+  target?: Record<string, string>;
+  /** Arguments the gatekeeper read from the item itself (items whose input is not JSON text), instead of `arguments`. */
+  value?: unknown;
+  /** How messages name it, e.g. `the shell command`; `the call to tool "<name>"` when absent. */
+  what?: string;
+  /** Never released, whatever the outcome, for this reason (an unknown item under `llm.unknown_items: withhold`). */
+  withhold?: string;
 }
 
 export type ToolVerdict =
@@ -27,6 +40,8 @@ export type ToolVerdict =
 export interface ToolCallPolicy {
   /** What a denied tool call becomes: an assistant message stating the reason, or an HTTP/SSE error. */
   onDeny: 'message' | 'error';
+  /** Output items and tool-call types the gatekeeper does not know: withheld whatever the policy says (default), or released on an allow. */
+  unknownItems?: UnknownItems;
 }
 
 export interface ToolJudgeScope {
@@ -41,10 +56,11 @@ export interface ToolJudgeScope {
 }
 
 export async function judgeToolCall(scope: ToolJudgeScope, call: ProposedToolCall): Promise<ToolVerdict> {
-  const parsed = call.freeform ? { ok: true as const, value: call.arguments } : parseArguments(call.arguments, scope.limits);
+  const parsed = argumentsOf(call, scope.limits);
+  const target = call.target ?? { tool: call.name };
   const action: OagfAction = {
-    kind: 'llm.tool_call',
-    target: scope.model === undefined ? { tool: call.name } : { tool: call.name, model: scope.model },
+    kind: call.kind ?? 'llm.tool_call',
+    target: scope.model === undefined ? target : { ...target, model: scope.model },
     arguments: parsed.ok ? parsed.value : call.arguments,
   };
   const context = call.callId === undefined ? scope.context : { ...scope.context, tool_call_id: call.callId };
@@ -52,29 +68,52 @@ export async function judgeToolCall(scope: ToolJudgeScope, call: ProposedToolCal
   const attempt = attemptOf(scope.base, 'openai', action, { context, trace: scope.trace() });
   const result = await scope.gate.run(attempt, async (judged) => {
     // Fail closed: arguments no policy could read unambiguously are never passed on, whatever the outcome.
-    if (parsed.ok) return { value: { kind: 'release' as const }, settlement: { settle: { delivered: true } }, record: false };
-    return { value: withheld(scope.policy, call, judged.recordId, parsed.problem), settlement: { release: 'tool call withheld' }, record: false };
+    const problem = parsed.ok ? call.withhold : parsed.problem;
+    if (problem === undefined) return { value: { kind: 'release' as const }, settlement: { settle: { delivered: true } }, record: false };
+    // Allowed but not handed on: the outcome record says so, next to the allow.
+    return { value: withheld(scope.policy, call, judged.recordId, problem), settlement: { release: `withheld: ${problem}` } };
   });
   return result.ok ? result.value : refused(scope.policy, call, result.refusal);
 }
 
+/** The same sentence-initial, for messages that start with it. */
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const whatOf = (call: ProposedToolCall) => call.what ?? `the call to tool ${JSON.stringify(call.name)}`;
+
 function refused(policy: ToolCallPolicy, call: ProposedToolCall, r: Refusal): ToolVerdict {
   if (r.kind === 'fault' || r.kind === 'unauthenticated') {
-    return { kind: 'error', error: new GateHttpError('gatekeeper_fault', `gatekeeper could not decide tool call "${call.name}": ${r.message}`, { record_id: r.recordId }) };
+    return { kind: 'error', error: new GateHttpError('gatekeeper_fault', `gatekeeper could not decide ${whatOf(call)}: ${r.message}`, { record_id: r.recordId }) };
   }
   if (r.kind === 'approval_pending') {
     return {
       kind: 'replace',
-      message: `The call to tool "${call.name}" needs human approval (approval ${r.approval!.id} is pending): ${r.decision.reasons.join('; ') || 'escalated by policy'} (gatekeeper decision ${r.recordId})`,
+      message: `${capital(whatOf(call))} needs human approval (approval ${r.approval!.id} is pending): ${r.decision.reasons.join('; ') || 'escalated by policy'} (gatekeeper decision ${r.recordId})`,
     };
   }
   return withheld(policy, call, r.recordId, r.decision.reasons.join('; ') || `policy outcome ${r.decision.outcome}`);
 }
 
 function withheld(policy: ToolCallPolicy, call: ProposedToolCall, recordId: string, reason: string): ToolVerdict {
-  const message = `The gatekeeper withheld the call to tool "${call.name}": ${reason} (gatekeeper decision ${recordId})`;
-  if (policy.onDeny === 'error') return { kind: 'error', error: new GateHttpError('policy_denied', message, { record_id: recordId, tool: call.name }) };
+  const message = `The gatekeeper withheld ${whatOf(call)}: ${reason} (gatekeeper decision ${recordId})`;
+  const details = { record_id: recordId, ...(call.kind && call.kind !== 'llm.tool_call' ? { kind: call.kind } : {}), tool: call.name };
+  if (policy.onDeny === 'error') return { kind: 'error', error: new GateHttpError('policy_denied', message, details) };
   return { kind: 'replace', message };
+}
+
+function argumentsOf(call: ProposedToolCall, limits: JsonLimits): { ok: true; value: unknown } | { ok: false; problem: string } {
+  if (call.value !== undefined) return boundedValue(call.value, limits);
+  return call.freeform ? { ok: true, value: call.arguments } : parseArguments(call.arguments, limits);
+}
+
+/** A value read from the item is held to the same shape limits as arguments the policy parses from text. */
+function boundedValue(value: unknown, limits: JsonLimits): { ok: true; value: unknown } | { ok: false; problem: string } {
+  try {
+    parseStrictJson(JSON.stringify(value), limits, 'arguments');
+    return { ok: true, value };
+  } catch (err) {
+    if (!(err instanceof StrictJsonError)) throw err;
+    return { ok: false, problem: `its input is beyond what the policy reads: ${err.message}` };
+  }
 }
 
 function parseArguments(text: string, limits: JsonLimits): { ok: true; value: unknown } | { ok: false; problem: string } {
