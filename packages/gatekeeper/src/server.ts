@@ -24,6 +24,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import { Redactor } from './redact.js';
+import { telemetryOf } from './telemetry/configure.js';
 import { WatchedBundle } from './policy/source.js';
 import { ledgerDecisionLog, openConfiguredLedger, type DecisionLog } from './stores/ledger.js';
 import { MemoryNotifier } from './stores/memory/notifier.js';
@@ -89,7 +90,10 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     closers.push(() => notifier.close());
 
     const redactor = redactorOf(config);
-    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, notifier, redactor, clock, env: options.env ?? process.env };
+    const env = options.env ?? process.env;
+    const telemetry = telemetryOf(config.telemetry, env);
+    closers.push(() => telemetry.shutdown());
+    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, notifier, redactor, telemetry, clock, env };
     const parts: ModuleParts[] = [];
     const plugins: NamedHooks[] = [];
     for (const module of options.modules ?? MODULES) {
@@ -103,7 +107,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     const surfaces: RegisteredSurface[] = [];
     const router = new Router();
     const adminRouter = config.admin.listen ? new Router() : undefined;
-    const gate = createGate({ policy, log, plugins, amounts: config.amounts, redactor, clock, observer: observer(metrics, logger, ledgerState) });
+    const gate = createGate({ policy, log, plugins, amounts: config.amounts, redactor, telemetry, clock, observer: observer(metrics, logger, ledgerState) });
     const deps: SurfaceDeps = {
       ...core,
       gate,
@@ -128,7 +132,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     }
     for (const part of parts) part.routes?.(router, deps);
 
-    const listener = config.logging.requests ? withRequestLog(router.handle, logger, redactor) : router.handle;
+    const listener = telemetry.serve(config.logging.requests ? withRequestLog(router.handle, logger, redactor) : router.handle);
     const server = createServer({ keepAliveTimeout: 65_000 }, listener);
     const adminServer = adminRouter ? createServer({ keepAliveTimeout: 65_000 }, adminRouter.handle) : undefined;
     const gatekeeper: Gatekeeper = {

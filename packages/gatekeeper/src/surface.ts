@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import type { Redactor } from './redact.js';
+import type { Telemetry } from './telemetry/index.js';
 import type { Notifier } from './stores/notifier.js';
 
 export interface CoreDeps {
@@ -31,6 +32,8 @@ export interface CoreDeps {
   notifier: Notifier;
   /** Removes secrets from whatever is persisted or shown. */
   redactor: Redactor;
+  /** Traces (NO_TELEMETRY when `telemetry:` is not configured). */
+  telemetry: Telemetry;
   clock: () => Date;
   env: NodeJS.ProcessEnv;
 }

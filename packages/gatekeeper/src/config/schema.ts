@@ -235,6 +235,19 @@ export const DecisionLogsConfig = z.strictObject({
   labels: z.record(z.string(), z.string()).default({}),
 });
 
+/** Traces over OTLP/HTTP (src/telemetry/): off, at no cost, unless configured. */
+export const TelemetryConfig = z.strictObject({
+  otlp: z.strictObject({
+    /** The OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+    endpoint: z.url(),
+    headers: z.record(z.string(), EnvSecret).default({}),
+  }),
+  service_name: z.string().min(1).default('gatekeeper'),
+  /** Fraction of new traces sampled (a trace the agent sampled is always followed). */
+  sample_ratio: z.number().min(0).max(1).default(1),
+  flush_ms: z.number().int().positive().default(1000),
+});
+
 /** Shape limits on JSON the policy reads, checked before it is decided (413 naming the limit). */
 export const LimitsConfig = z.strictObject({
   body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
@@ -288,6 +301,7 @@ export const GatekeeperConfig = z.strictObject({
   redact: z.strictObject({ patterns: z.array(z.string()).default([]) }).prefault({}),
   /** Owned by the approvals plug-in, which validates it. */
   approvals: z.unknown().optional(),
+  telemetry: TelemetryConfig.optional(),
   /** OPA-compatible decision-log events (src/decision-logs/). */
   decision_logs: DecisionLogsConfig.optional(),
   sandbox: SandboxConfig.optional(),

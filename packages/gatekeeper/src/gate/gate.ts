@@ -20,6 +20,7 @@ import type { AmountLocation } from '../config/schema.js';
 import { digestOf } from '../digest.js';
 import type { PolicySource } from '../policy/engine.js';
 import type { Redactor } from '../redact.js';
+import { NO_TELEMETRY, type Telemetry } from '../telemetry/index.js';
 import { timeOf, type Decision, type GateFault, type OagfInput } from '../spec/index.js';
 import type { DecisionLog, DecisionRecord, RecordLink } from '../stores/ledger.js';
 import { withAmount } from './amounts.js';
@@ -63,6 +64,8 @@ export interface GateOptions {
   amounts?: AmountLocation[];
   /** Secrets are removed from records and payloads before they are appended (the digest still covers the exact action). */
   redactor?: Redactor;
+  /** Spans for the decision and the ledger append. */
+  telemetry?: Telemetry;
   clock?: () => Date;
   observer?: GateObserver;
 }
@@ -89,9 +92,29 @@ interface Pending {
 }
 
 export function createDecider(options: GateOptions): Decider {
-  const { policy, amounts = [], clock = () => new Date(), observer } = options;
+  const { policy, amounts = [], clock = () => new Date(), observer, telemetry = NO_TELEMETRY } = options;
   const log = options.redactor ? redactingLog(options.log, options.redactor) : options.log;
   const hooks: GateHooks[] = orderHooks(options.plugins ?? []).map((p) => p.hooks);
+
+  /** One span per decision: what was decided, by which rule, where it is in the ledger. */
+  function decideTraced(attempt: ActionAttempt): Promise<GateOutcome> {
+    if (!telemetry.enabled) return decideSafely(attempt);
+    const attributes = { 'oagf.action.kind': attempt.action.kind, 'oagf.agent.id': attempt.agent.id, 'oagf.surface': attempt.surface };
+    return telemetry.inSpan(`oagf.decide ${attempt.action.kind}`, 'internal', attributes, async (span) => {
+      const outcome = await decideSafely(attempt);
+      const rule = outcome.decision.explanation[0]?.rule;
+      span.set({
+        'oagf.decision.outcome': outcome.decision.outcome,
+        'oagf.decision.id': outcome.recordId,
+        'oagf.policy.digest': outcome.decision.policy_digest,
+        ...(rule ? { 'oagf.decision.rule': rule } : {}),
+        ...(outcome.index !== undefined ? { 'oagf.ledger.index': outcome.index } : {}),
+        ...(outcome.fault ? { 'oagf.fault': outcome.fault.code } : {}),
+      });
+      if (outcome.fault) span.fail(new Error(outcome.fault.message));
+      return outcome;
+    });
+  }
 
   /** Last line of defence for "never throws": an unexpected error still yields a fail-closed deny. */
   async function decideSafely(attempt: ActionAttempt): Promise<GateOutcome> {
@@ -137,7 +160,9 @@ export function createDecider(options: GateOptions): Decider {
     else {
       try {
         await enrich(input, attempt);
-        const evaluated = evaluate(evaluator, input);
+        const evaluated = telemetry.enabled
+          ? await telemetry.inSpan('oagf.policy.evaluate', 'internal', { 'oagf.policy.digest': digest }, async () => evaluate(evaluator, input))
+          : evaluate(evaluator, input);
         if ('fault' in evaluated) fail(evaluated.fault.code, evaluated.fault.message);
         else {
           state.decision = evaluated.decision;
@@ -155,7 +180,8 @@ export function createDecider(options: GateOptions): Decider {
 
     const outcome: GateOutcome = { attempt, decision: state.decision, input, recordId, actionDigest, ...(state.fault ? { fault: state.fault } : {}) };
     try {
-      const { index } = await log.append(recordOf(outcome, state.record, now), { ...state.record.payloads, input });
+      const append = () => log.append(recordOf(outcome, state.record, now), { ...state.record.payloads, input });
+      const { index } = telemetry.enabled ? await telemetry.inSpan('oagf.ledger.append', 'internal', { 'oagf.decision.id': recordId }, append) : await append();
       outcome.index = index;
     } catch (err) {
       await releaseQuietly(state.reservation, 'ledger failure');
@@ -258,7 +284,7 @@ export function createDecider(options: GateOptions): Decider {
     }
   }
 
-  return { decide: decideSafely, admitApproved, log, clock, observer };
+  return { decide: decideTraced, admitApproved, log, clock, observer };
 }
 
 class HookError extends Error {}

@@ -7,6 +7,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Metrics } from '../metrics.js';
 import type { Redactor } from '../redact.js';
+import { NO_TELEMETRY, type Telemetry } from '../telemetry/index.js';
 import { UpstreamError, upstreamErrorOf } from './errors.js';
 import { Scrubber } from './scrub.js';
 
@@ -21,9 +22,16 @@ export interface UpstreamTarget {
   /** Largest response body read into memory (JSON to inspect). */
   maxResponseBytes?: number;
   /** The operator's secret patterns, scrubbed from error responses with the credentials (error-body.ts). */
-  /** The gatekeeper's redactor (secret formats and configured patterns), applied to error bodies with the credentials. */
-  redactor?: Redactor;
+
   connections?: number;
+}
+
+/** What every upstream call shares: metrics, the gatekeeper's redactor (scrubbing error bodies), traces. */
+export interface UpstreamServices {
+  metrics?: Metrics;
+  /** Secret formats and configured patterns, scrubbed from error bodies along with the credentials. */
+  redactor?: Redactor;
+  telemetry?: Telemetry;
 }
 
 export interface UpstreamRequest {
@@ -59,10 +67,12 @@ export class UpstreamClient {
   private readonly credentials: Record<string, string>;
   private readonly maxResponseBytes: number;
 
-  constructor(
-    target: UpstreamTarget,
-    private readonly metrics?: Metrics,
-  ) {
+  private readonly metrics: Metrics | undefined;
+  private readonly telemetry: Telemetry;
+
+  constructor(target: UpstreamTarget, services: UpstreamServices = {}) {
+    this.metrics = services.metrics;
+    this.telemetry = services.telemetry ?? NO_TELEMETRY;
     const url = new URL(target.baseUrl);
     if (url.search || url.hash) throw new Error(`upstream ${target.name}: base URL ${target.baseUrl} must not carry a query or fragment`);
     this.name = target.name;
@@ -71,7 +81,7 @@ export class UpstreamClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.credentials = Object.fromEntries(Object.entries(target.credentials ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
-    this.scrubber = new Scrubber(Object.values(this.credentials), target.redactor);
+    this.scrubber = new Scrubber(Object.values(this.credentials), services.redactor);
     this.pool = new Pool(url.origin, {
       connections: target.connections ?? 256,
       keepAliveTimeout: 30_000,
@@ -86,7 +96,20 @@ export class UpstreamClient {
     return `${this.basePath}${path}${query ? `?${query}` : ''}`;
   }
 
-  async send(r: UpstreamRequest): Promise<UpstreamResponse> {
+  /** The call, in a CLIENT span (until the response headers) whose context the upstream continues. */
+  send(r: UpstreamRequest): Promise<UpstreamResponse> {
+    if (!this.telemetry.enabled) return this.sendTraced(r);
+    const path = this.pathFor(r.path);
+    const attributes = { 'http.request.method': r.method, 'server.address': new URL(this.origin).hostname, 'url.path': path, 'oagf.upstream': this.name };
+    return this.telemetry.inSpan(`${r.method} ${this.name}`, 'client', attributes, async (span) => {
+      const traceparent = this.telemetry.traceparent();
+      const res = await this.sendTraced(traceparent ? { ...r, headers: { ...r.headers, traceparent } } : r);
+      span.set({ 'http.response.status_code': res.status });
+      return res;
+    });
+  }
+
+  private async sendTraced(r: UpstreamRequest): Promise<UpstreamResponse> {
     const started = performance.now();
     let res: Dispatcher.ResponseData;
     try {

@@ -1,8 +1,6 @@
 /** The configured business APIs, resolved at start: credentials from the environment, one upstream client each. */
 import type { ApiConfig } from '../../config/schema.js';
-import type { Metrics } from '../../metrics.js';
-import type { Redactor } from '../../redact.js';
-import { requestHeaderAllowlist, UpstreamClient } from '../../upstream/index.js';
+import { requestHeaderAllowlist, UpstreamClient, type UpstreamServices } from '../../upstream/index.js';
 
 export interface ResolvedApi {
   name: string;
@@ -12,7 +10,7 @@ export interface ResolvedApi {
 }
 
 /** A missing environment variable or a header that may never be forwarded is a start-up error naming the config path. */
-export function resolveApis(apis: Record<string, ApiConfig>, env: NodeJS.ProcessEnv = process.env, metrics?: Metrics, redactor?: Redactor): Map<string, ResolvedApi> {
+export function resolveApis(apis: Record<string, ApiConfig>, env: NodeJS.ProcessEnv = process.env, services: UpstreamServices = {}): Map<string, ResolvedApi> {
   const out = new Map<string, ResolvedApi>();
   for (const [name, api] of Object.entries(apis)) {
     const credentials: Record<string, string> = {};
@@ -21,7 +19,7 @@ export function resolveApis(apis: Record<string, ApiConfig>, env: NodeJS.Process
       if (value === undefined) throw new Error(`apis.${name}.headers.${header}: environment variable ${secret.env} is not set`);
       credentials[header.toLowerCase()] = secret.prefix + value;
     }
-    const upstream = new UpstreamClient({ name, baseUrl: api.base_url, timeoutMs: api.timeout_ms, credentials, ...(redactor ? { redactor } : {}) }, metrics);
+    const upstream = new UpstreamClient({ name, baseUrl: api.base_url, timeoutMs: api.timeout_ms, credentials }, services);
     out.set(name, { name, upstream, forwardHeaders: requestHeaderAllowlist(api.forward_headers, `apis.${name}.forward_headers`) });
   }
   return out;

@@ -6,7 +6,7 @@ import { registerApiRoutes } from './routes.js';
 export const apisSurface: SurfaceModule = {
   name: 'apis',
   register(router, deps) {
-    const apis = resolveApis(deps.config.apis, deps.env, deps.metrics, deps.redactor);
+    const apis = resolveApis(deps.config.apis, deps.env, deps);
     registerApiRoutes(router, deps, apis);
     return { close: () => Promise.all([...apis.values()].map((a) => a.upstream.close())).then(() => undefined) };
   },

@@ -62,7 +62,7 @@ export class McpUpstream {
     if (config.http) {
       const url = new URL(config.http.url);
       const credentials = resolveHeaders(config.http.headers, deps.env, `mcp.servers.${name}.http.headers`);
-      this.http = new UpstreamClient({ name: `mcp:${name}`, baseUrl: `${url.origin}${url.pathname}`, timeoutMs: config.timeout_ms, credentials }, deps.metrics);
+      this.http = new UpstreamClient({ name: `mcp:${name}`, baseUrl: `${url.origin}${url.pathname}`, timeoutMs: config.timeout_ms, credentials }, deps);
     }
   }
 

@@ -12,6 +12,7 @@ import { GateHttpError, refusalError } from '../../http/errors.js';
 import { readJsonBody, sendJson } from '../../http/router.js';
 import type { JsonLimits } from '../../json/strict.js';
 import type { SurfaceDeps } from '../../surface.js';
+import { inGenAiSpan } from './genai-span.js';
 import { passedResponseHeaders, scrubbedError, upstreamErrorOf, type UpstreamResponse } from '../../upstream/index.js';
 import { ChatStreamGate } from './chat-stream.js';
 import { gateChatCompletion } from './chat-json.js';
@@ -27,7 +28,7 @@ import type { Endpoint, ModelRouter, Upstream } from './upstreams.js';
 type Json = Record<string, unknown>;
 
 export interface LlmCallDeps {
-  surface: Pick<SurfaceDeps, 'gate' | 'auth'>;
+  surface: Pick<SurfaceDeps, 'gate' | 'auth' | 'telemetry'>;
   models: ModelRouter;
   toolCalls: ToolCallPolicy;
   limits: JsonLimits;
@@ -57,7 +58,9 @@ export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, re
   const context = { ...base.context, conversation: summary.conversation };
   const call = new LlmCall(deps, target, req, res, { request, model, summary, upstream, base, context });
   const attempt = attemptOf(base, 'openai', summary.action, { context, trace: summary.transcript });
-  const result = await deps.surface.gate.run(attempt, (judged) => call.execute(judged));
+  const result = await deps.surface.gate.run(attempt, (judged) =>
+    inGenAiSpan(deps.surface.telemetry, target.endpoint, model, request, upstream, () => call.execute(judged)),
+  );
   if (!result.ok) throw refusalError(result.refusal);
   if (result.value) throw result.value;
 }
@@ -161,7 +164,7 @@ class LlmCall {
     if (failure) return { value: failure, settlement, facts };
     // Re-serialized even when nothing was withheld: the agent gets exactly the document whose calls were decided.
     sendJson(this.res, answer.status, payload, passedResponseHeaders(answer.headers, true) as Record<string, string>);
-    return { value: undefined, settlement, facts: { ...facts, usage: payload.usage } };
+    return { value: undefined, settlement, facts: { ...facts, ...responseFacts(payload) } };
   }
 
   private async stream(answer: UpstreamResponse, stripUsageChunk: boolean, facts: Json): Promise<Executed<CallResult>> {
@@ -205,7 +208,7 @@ class LlmCall {
       return { value: undefined, settlement: cut('gatekeeper fault while gating the stream'), facts };
     }
     if (!res.writableEnded) res.end();
-    if (usage) return { value: undefined, settlement: { settle: usage }, facts: { ...facts, usage: usage.usage } };
+    if (usage) return { value: undefined, settlement: { settle: usage }, facts: { ...facts, usage: usage.usage, ...(typeof usage.model === 'string' ? { response_model: usage.model } : {}) } };
     const reason = this.clientGone ? 'client closed the connection' : abort.signal.aborted ? 'stream withheld' : 'stream ended without usage';
     return { value: undefined, settlement: cut(reason), facts };
   }
@@ -245,6 +248,19 @@ class LlmCall {
     const scope = { gate: this.deps.surface.gate, base: this.s.base, context: this.s.context, model: this.s.model, policy: this.deps.toolCalls, limits: this.deps.limits, trace };
     return (call) => judgeToolCall(scope, call);
   }
+}
+
+/** What the outcome record and the GenAI span keep of a response: usage, the model that answered, why it stopped. */
+function responseFacts(payload: Json): Json {
+  const choices = Array.isArray(payload.choices) ? (payload.choices as Json[]) : [];
+  const reasons = choices.map((c) => c.finish_reason).filter((r): r is string => typeof r === 'string');
+  const status = typeof payload.status === 'string' ? [payload.status] : [];
+  return {
+    usage: payload.usage,
+    ...(typeof payload.model === 'string' ? { response_model: payload.model } : {}),
+    ...(typeof payload.id === 'string' ? { response_id: payload.id } : {}),
+    ...(reasons.length || status.length ? { finish_reasons: reasons.length ? reasons : status } : {}),
+  };
 }
 
 /** Characters of text and reasoning streamed so far (the budgets' `charge_estimate` rule prices them). */

@@ -19,7 +19,7 @@ export interface OpenAISurface {
 export function registerOpenAIRoutes(router: Router, deps: SurfaceDeps, env: NodeJS.ProcessEnv = process.env): OpenAISurface | undefined {
   const llm = deps.config.llm;
   if (!llm) return undefined;
-  const models = new ModelRouter(llm, env, deps.metrics, deps.redactor);
+  const models = new ModelRouter(llm, env, deps);
   const call: LlmCallDeps = { surface: deps, models, toolCalls: { onDeny: llm.denied_tool_call, unknownItems: llm.unknown_items }, limits: deps.limits, bodyLimit: deps.bodyLimit };
   const options = { errorFormat: openAIErrorBody };
   const endpoints: Endpoint[] = ['chat/completions', 'responses', 'embeddings'];

@@ -4,9 +4,7 @@
  */
 import type { LlmConfig, LlmUpstream } from '../../config/schema.js';
 import { GateHttpError } from '../../http/errors.js';
-import type { Metrics } from '../../metrics.js';
-import type { Redactor } from '../../redact.js';
-import { UpstreamClient } from '../../upstream/index.js';
+import { UpstreamClient, type UpstreamServices } from '../../upstream/index.js';
 
 export type Endpoint = 'chat/completions' | 'responses' | 'embeddings';
 
@@ -23,9 +21,8 @@ export class ModelRouter {
   private readonly routes: { pattern: string; prefix: boolean; upstream: Upstream }[] = [];
   private readonly fallback: Upstream | undefined;
 
-  /** `redactor`: the secret formats and configured patterns, scrubbed from upstream errors along with the credentials. */
-  constructor(config: LlmConfig, env: NodeJS.ProcessEnv = process.env, metrics?: Metrics, redactor?: Redactor) {
-    this.upstreams = config.upstreams.map((u) => buildUpstream(u, env, metrics, redactor));
+  constructor(config: LlmConfig, env: NodeJS.ProcessEnv = process.env, services: UpstreamServices = {}) {
+    this.upstreams = config.upstreams.map((u) => buildUpstream(u, env, services));
     config.upstreams.forEach((u, i) => {
       for (const pattern of u.models) {
         const prefix = pattern.endsWith('*');
@@ -58,7 +55,7 @@ export class ModelRouter {
   }
 }
 
-function buildUpstream(config: LlmUpstream, env: NodeJS.ProcessEnv, metrics: Metrics | undefined, redactor: Redactor | undefined): Upstream {
+function buildUpstream(config: LlmUpstream, env: NodeJS.ProcessEnv, services: UpstreamServices): Upstream {
   const credentials: Record<string, string> = {};
   if (config.api_key) {
     const secret = env[config.api_key.env];
@@ -75,6 +72,6 @@ function buildUpstream(config: LlmUpstream, env: NodeJS.ProcessEnv, metrics: Met
       ? (endpoint: Endpoint, model: string) =>
           endpoint === 'responses' ? { path: '/openai/responses', query } : { path: `/openai/deployments/${encodeURIComponent(model)}/${endpoint}`, query }
       : (endpoint: Endpoint) => ({ path: `/${endpoint}`, query });
-  const client = new UpstreamClient({ name: config.name, baseUrl: config.base_url, timeoutMs: config.timeout_ms, credentials, ...(redactor ? { redactor } : {}) }, metrics);
+  const client = new UpstreamClient({ name: config.name, baseUrl: config.base_url, timeoutMs: config.timeout_ms, credentials }, services);
   return { name: config.name, flavor: config.flavor, client, pathFor };
 }
