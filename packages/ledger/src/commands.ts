@@ -34,12 +34,12 @@ function printReport(path: string, report: VerifyReport): void {
   }
 }
 
-function withStore<T>(path: string, use: (store: SqliteStore) => T): T {
+async function withStore<T>(path: string, use: (store: SqliteStore) => Promise<T>): Promise<T> {
   const store = new SqliteStore(path, { readonly: true });
   try {
-    return use(store);
+    return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -49,19 +49,20 @@ function parseIndex(text: string): number {
 }
 
 /** Reads the tlog-proof for one entry out of a database, against its latest checkpoint. */
-function proofFromDatabase(path: string, index: number): string {
-  return withStore(path, (store) => {
-    const checkpoint = store.latestCheckpoint();
+function proofFromDatabase(path: string, index: number): Promise<string> {
+  return withStore(path, async (store) => {
+    const { size, checkpoint } = store.head();
     if (!checkpoint || index >= checkpoint.size) {
-      throw new Error(`entry ${index} is not covered by a checkpoint (latest covers ${checkpoint?.size ?? 0} of ${store.size()} entries)`);
+      throw new Error(`entry ${index} is not covered by a checkpoint (latest covers ${checkpoint?.size ?? 0} of ${size} entries)`);
     }
     const reader = new TreeReader(storeLookup(store));
-    return formatProofFile({ index, proof: reader.inclusionProof(index, checkpoint.size), checkpoint: checkpoint.note, extra: store.entry(index)! });
+    const proof = await reader.inclusionProof(index, checkpoint.size);
+    return formatProofFile({ index, proof, checkpoint: checkpoint.note, extra: (await store.entry(index))! });
   });
 }
 
-async function writeAll(out: Writable, lines: Iterable<string>): Promise<void> {
-  for (const line of lines) {
+async function writeAll(out: Writable, lines: AsyncIterable<string>): Promise<void> {
+  for await (const line of lines) {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
   }
 }
@@ -89,8 +90,8 @@ export function ledgerCommand(): Command {
     .argument('<db>', 'ledger SQLite file')
     .argument('<index>', 'entry index')
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .action((db: string, indexText: string, options: { out?: string }) => {
-      const proof = proofFromDatabase(db, parseIndex(indexText));
+    .action(async (db: string, indexText: string, options: { out?: string }) => {
+      const proof = await proofFromDatabase(db, parseIndex(indexText));
       if (options.out) writeFileSync(options.out, proof);
       else process.stdout.write(proof);
     });
@@ -122,16 +123,13 @@ export function ledgerCommand(): Command {
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (db: string, options: { out?: string }) => {
       const out = options.out ? createWriteStream(options.out) : process.stdout;
-      const store = new SqliteStore(db, { readonly: true });
-      try {
-        const limit = store.size();
-        function* lines(): Iterable<string> {
-          for (const e of store.entries(limit)) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
+      await withStore(db, async (store) => {
+        const limit = store.head().size;
+        async function* lines(): AsyncIterable<string> {
+          for await (const e of store.entries(limit)) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
         }
         await writeAll(out, lines());
-      } finally {
-        store.close();
-      }
+      });
       if (options.out) {
         out.end();
         await once(out, 'finish');

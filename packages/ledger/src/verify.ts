@@ -45,28 +45,28 @@ function checkCheckpoints(stored: StoredCheckpoint[], origin: string, vkeys: str
   });
 }
 
-function trustedKeys(store: LedgerStore, given: string[] | undefined): string[] {
+async function trustedKeys(store: LedgerStore, given: string[] | undefined): Promise<string[]> {
   if (given) return given;
   try {
-    return JSON.parse(store.getMeta('vkeys') ?? '[]') as string[];
+    return JSON.parse((await store.getMeta('vkeys')) ?? '[]') as string[];
   } catch {
     fail('database', undefined, 'the verifier keys recorded in the database are not valid JSON');
   }
 }
 
-function checkSuccessiveCheckpoints(store: LedgerStore, checkpoints: SignedCheckpoint[]): void {
+async function checkSuccessiveCheckpoints(store: LedgerStore, checkpoints: SignedCheckpoint[]): Promise<void> {
   const reader = new TreeReader(storeLookup(store));
   for (let i = 1; i < checkpoints.length; i++) {
     const [a, b] = [checkpoints[i - 1]!, checkpoints[i]!];
-    if (!verifyConsistency(a.size, b.size, a.root, b.root, reader.consistencyProof(a.size, b.size))) {
+    if (!verifyConsistency(a.size, b.size, a.root, b.root, await reader.consistencyProof(a.size, b.size))) {
       fail('checkpoint', b.size, `checkpoint #${b.seq} (size ${b.size}) is not consistent with checkpoint #${a.seq} (size ${a.size})`);
     }
   }
 }
 
-function checkPayloads(store: LedgerStore, referenced: Set<string>): VerifyReport['payloads'] {
+async function checkPayloads(store: LedgerStore, referenced: Set<string>): Promise<VerifyReport['payloads']> {
   let present = 0;
-  for (const { digest, data } of store.payloads()) {
+  for await (const { digest, data } of store.payloads()) {
     if (`sha256:${sha256Hex(data)}` !== digest) fail('payload', undefined, `payload ${digest} does not match its digest`);
     if (!referenced.has(digest)) fail('payload', undefined, `payload ${digest} is not referenced by any entry`);
     present++;
@@ -144,16 +144,16 @@ function runPasses(tree: TreeScan, entries: EntryPass, ready: Map<number, TreeCh
 }
 
 async function verifyStore(path: string, store: LedgerStore, given: string[] | undefined, report: VerifyReport, parallel: boolean): Promise<void> {
-  const origin = store.getMeta('origin');
+  const origin = await store.getMeta('origin');
   if (origin === undefined) fail('database', undefined, 'no origin recorded in the database');
   report.origin = origin;
   const signers = new Set<string>();
-  const checkpoints = checkCheckpoints(store.checkpoints(), origin, trustedKeys(store, given), signers);
+  const checkpoints = checkCheckpoints(await store.checkpoints(), origin, await trustedKeys(store, given), signers);
   report.checkpoints = checkpoints.length;
   report.signers = [...signers];
 
   // Everything below this size is immutable, so every thread sees the same log even while a writer appends.
-  const limit = store.size();
+  const limit = store.head().size;
   const claims = new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT));
   const channel = new MessageChannel();
   const worker = parallel ? entryPassInWorker(path, limit, claims, channel.port2) : undefined;
@@ -193,8 +193,8 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
   report.entries = tree!.size;
   report.nodes = tree!.nodes;
   report.root = toHex(tree!.root());
-  checkSuccessiveCheckpoints(store, checkpoints);
-  report.payloads = checkPayloads(store, new Set([...entries.referenced, ...(other.referenced ?? [])]));
+  await checkSuccessiveCheckpoints(store, checkpoints);
+  report.payloads = await checkPayloads(store, new Set([...entries.referenced, ...(other.referenced ?? [])]));
 }
 
 /**
@@ -214,13 +214,13 @@ export async function verifyLedgerFile(path: string, opts: { vkeys?: string[]; p
     payloads: { present: 0, referenced: 0, deleted: 0 },
   };
   try {
-    await verifyStore(path, store, opts.vkeys, report, opts.parallel ?? store.size() >= PARALLEL_FROM);
+    await verifyStore(path, store, opts.vkeys, report, opts.parallel ?? store.head().size >= PARALLEL_FROM);
     report.ok = true;
   } catch (error) {
     if (!(error instanceof Problem)) throw error;
     report.problem = error.problem;
   } finally {
-    store.close();
+    await store.close();
   }
   return report;
 }

@@ -56,7 +56,7 @@ test(`acknowledged appends survive SIGKILL (${ROUNDS} rounds) and the ledger ver
     const ledger = await openLedger({ path, origin: ORIGIN, signingKey: skey, checkpointEvery: { ms: 0 } });
     assert.ok(ledger.size() >= everAcked.size, `round ${round}: ${ledger.size()} entries but ${everAcked.size} acknowledged`);
     for (const [id, index] of everAcked) {
-      assert.equal(ledger.findById(id)?.index, index, `round ${round}: acknowledged ${id} at ${index}`);
+      assert.equal((await ledger.findById(id))?.index, index, `round ${round}: acknowledged ${id} at ${index}`);
     }
     await ledger.close();
     const report = await verifyLedgerFile(path, { vkeys: [vkey] });

@@ -118,7 +118,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     const approval = service.get(ctx.params.id!);
     if (!approval) return page(res, { title: 'Not found', user, body: notFoundPage(ctx.params.id!) }, 404);
     const flash = flashOf(new URLSearchParams(ctx.query));
-    page(res, { title: approval.summary, user, active: 'queue', body: requestPage(requestView(approval, user, flash)) });
+    page(res, { title: approval.summary, user, active: 'queue', body: requestPage(await requestView(approval, user, flash)) });
   });
 
   router.add('POST', '/console/requests/:id/decision', async (req, res, ctx) => {
@@ -215,7 +215,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     const ledger = deps.ledger;
     if (!ledger) return sendJson(res, 404, { error: { type: 'not_found', message: 'this gatekeeper has no ledger attached' } });
     const q = (new URLSearchParams(ctx.query).get('q') ?? '').trim();
-    const found = /^\d+$/.test(q) ? ledgerEntryAt(ledger, Number(q)) : ledger.findById(q);
+    const found = /^\d+$/.test(q) ? await ledgerEntryAt(ledger, Number(q)) : await ledger.findById(q);
     if (!found) return sendJson(res, 404, { error: { type: 'not_found', message: `no ledger entry ${JSON.stringify(q)}` } });
     let checkpoint = ledger.latestCheckpoint();
     if (!checkpoint || parseCheckpoint(checkpoint).size <= found.index) checkpoint = await ledger.checkpointNow();
@@ -225,7 +225,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
       record: found.record,
       entry: Buffer.from(canonicalJson(found.record)).toString('base64'),
       size,
-      proof: ledger.inclusionProof(found.index, size).map((h) => Buffer.from(h).toString('base64')),
+      proof: (await ledger.inclusionProof(found.index, size)).map((h) => Buffer.from(h).toString('base64')),
       checkpoint,
       keys: deps.ledgerKeys,
     });
@@ -234,13 +234,13 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   router.add('GET', '/console/api/ledger/payload', async (req, res, ctx) => {
     if (!(await sessions.who(req, true))) return unauthorized(res);
     const digest = new URLSearchParams(ctx.query).get('digest') ?? '';
-    const data = /^sha256:[0-9a-f]{64}$/.test(digest) ? deps.ledger?.getPayload(digest) : undefined;
+    const data = /^sha256:[0-9a-f]{64}$/.test(digest) ? await deps.ledger?.getPayload(digest) : undefined;
     if (!data) return sendJson(res, 404, { error: { type: 'not_found', message: `no payload ${JSON.stringify(digest)} (never stored, or removed by retention)` } });
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length, 'cache-control': 'no-store' });
     res.end(data);
   });
 
-  function requestView(approval: Approval, user: Reviewer, flash?: { kind: 'ok' | 'error'; text: string }) {
+  async function requestView(approval: Approval, user: Reviewer, flash?: { kind: 'ok' | 'error'; text: string }) {
     const blocked = !canDecide(user)
       ? `You are signed in as ${user.roles.join(', ')}: only reviewers and admins decide.`
       : approval.votes.some((v) => v.reviewer === user.username)
@@ -248,7 +248,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
         : ownersOf(approval).includes(user.username)
           ? `You own agent ${approval.agentId} or an agent that handed it this work: someone else must approve its request (four eyes).`
           : undefined;
-    const tracePayload = approval.escalation.index !== undefined ? deps.ledger?.getRecord(approval.escalation.index)?.payloads?.trace : undefined;
+    const tracePayload = approval.escalation.index !== undefined ? (await deps.ledger?.getRecord(approval.escalation.index))?.payloads?.trace : undefined;
     return {
       approval,
       user,
@@ -261,8 +261,8 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   }
 }
 
-function ledgerEntryAt(ledger: Ledger, index: number) {
-  const record = ledger.getRecord(index);
+async function ledgerEntryAt(ledger: Ledger, index: number) {
+  const record = await ledger.getRecord(index);
   return record ? { index, record } : undefined;
 }
 
