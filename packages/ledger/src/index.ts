@@ -15,3 +15,6 @@ export {
 } from './store.js';
 export { SqliteStore, sqliteDriver, type SqliteDriverOptions } from './sqlite-store.js';
 export { DURABILITIES, type Durability } from './sqlite-writer.js';
+export { postgresDriver, type PostgresDriverOptions } from './pg-store.js';
+export { exportPostgresLedger, type ExportReport } from './pg-export.js';
+export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './pg-schema.js';

@@ -14,7 +14,7 @@ import {
 // arrival order with the digest in a separate index: keyed by digest (random) with the data inline, every insert
 // split pages across a growing B-tree (measured ~1.8x the commit cost at 300k payloads). Older files with the
 // digest-keyed table keep working: every statement names only digest and data.
-const SCHEMA = `
+export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, leaf BLOB NOT NULL, nodes BLOB NOT NULL, entry BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_id ON entries (id);
@@ -91,7 +91,7 @@ export class SqliteStore implements LedgerStore {
     } else {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(sync);
-      this.db.exec(SCHEMA);
+      this.db.exec(SQLITE_SCHEMA);
     }
     this.db.pragma('cache_size = -65536');
     // Proofs and verify read far more than they write; mapping the file spares a read() per page.

@@ -3,7 +3,7 @@
  * store-postgres.test.ts): durable sequencing with consecutive indexes, integration into the RFC 9162 tree,
  * signed checkpoints, duplicate ids refused with nothing written, payloads, and binding to one log.
  */
-import { test } from 'node:test';
+import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DuplicateIdsError, canonicalJson, generateKey, hashLeaf, parseCheckpoint, verifyNote, verifierKeyOf,
@@ -43,7 +43,9 @@ async function withStore<T>(driver: LedgerDriver, use: (store: LedgerStore) => P
   }
 }
 
-export function storeContract(name: string, fresh: () => Promise<DriverFixture>): void {
+/** `skip`: why the suite cannot run here (e.g. no database server), or undefined. */
+export function storeContract(name: string, fresh: () => Promise<DriverFixture>, skip?: string): void {
+  const test = (title: string, fn: () => Promise<void>) => nodeTest(title, skip ? { skip } : {}, fn);
   test(`${name}: batches get consecutive indexes, read back, and integrate into the RFC 9162 tree`, async () => {
     const { driver } = await fresh();
     await withStore(driver, async (store) => {
@@ -126,13 +128,16 @@ export function storeContract(name: string, fresh: () => Promise<DriverFixture>)
       driver,
       async (store) => {
         for (let from = 0; from < 25; from += 5) await store.sequence(batch(from, 5));
-        // Integration may lag sequencing (PostgreSQL); a requested checkpoint covers everything sequenced.
+        // Unasked: once 10 entries are not covered a checkpoint is due. A store that integrates apart from sequencing
+        // (PostgreSQL) may sign at a larger size than exactly 10 and 20, and a little later.
+        for (let waited = 0; (store.head().checkpoint?.size ?? 0) < 20 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+        assert.ok((store.head().checkpoint?.size ?? 0) >= 20, `unasked checkpoint: ${JSON.stringify(store.head())}`);
         const requested = await store.checkpoint();
-        assert.equal(requested.size, 25);
+        assert.equal(requested.size, 25, 'a requested checkpoint covers everything sequenced');
         assert.equal((await store.checkpoint()).note, requested.note, 'nothing new: the same checkpoint');
         const sizes = (await store.checkpoints()).map((c) => c.size);
-        assert.ok(sizes.includes(10) && sizes.includes(20), `every 10 entries: ${sizes}`);
-        assert.deepEqual(sizes, [...sizes].sort((x, y) => x - y), 'in order');
+        assert.ok(sizes[0]! >= 10, `not before 10 entries: ${sizes}`);
+        assert.deepEqual(sizes, [...new Set(sizes)].sort((x, y) => x - y), 'in order, each size once');
         await store.sequence(batch(25, 3));
       },
       logConfig({ checkpointEvery: { entries: 10, ms: 0 } }),
