@@ -1,11 +1,14 @@
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { toHex } from './hash.js';
 import { TreeReader } from './merkle.js';
 import { generateKey } from './note.js';
 import { formatProofFile, verifyProofFile } from './proof-file.js';
+import { exportPostgresLedger, type ExportReport } from './pg-export.js';
 import { decodeRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
 import { storeLookup } from './store.js';
@@ -61,6 +64,33 @@ function proofFromDatabase(path: string, index: number): Promise<string> {
   });
 }
 
+const isPostgres = (source: string) => /^postgres(ql)?:\/\//.test(source);
+
+interface LedgerSource {
+  /** The SQLite file to read. */
+  file: string;
+  /** How to name the source in messages (never the connection string, which may hold a password). */
+  label: string;
+  exported?: ExportReport;
+}
+
+/** A SQLite file as is; a PostgreSQL ledger exported (one consistent snapshot) into a temporary SQLite file. */
+async function withLedgerFile<T>(source: string, schema: string, use: (ledger: LedgerSource) => Promise<T>): Promise<T> {
+  if (!isPostgres(source)) return use({ file: source, label: source });
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-export-'));
+  try {
+    const file = join(dir, 'ledger.db');
+    const exported = await exportPostgresLedger({ url: source, schema }, file);
+    return await use({ file, label: `postgres schema ${schema}`, exported });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function describeExport({ entries, pending }: ExportReport): string {
+  return `  snapshot     ${entries} integrated entries${pending > 0 ? ` (${pending} more sequenced, not integrated yet)` : ''}`;
+}
+
 async function writeAll(out: Writable, lines: AsyncIterable<string>): Promise<void> {
   for await (const line of lines) {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
@@ -74,24 +104,32 @@ export function ledgerCommand(): Command {
   ledger
     .command('verify')
     .description('recompute every hash, check every checkpoint signature and their consistency')
-    .argument('<db>', 'ledger SQLite file')
+    .argument('<db>', 'ledger SQLite file, or a postgres:// URL (verified from an exported snapshot)')
     .option('--vkey <vkey>', 'trusted verifier key (repeatable); default: the keys recorded in the database', collect)
+    .option('--schema <schema>', 'PostgreSQL schema of the ledger', 'ledger')
     .option('--json', 'print the report as JSON')
-    .action(async (db: string, options: { vkey?: string[]; json?: boolean }) => {
-      const report = await verifyLedgerFile(db, options.vkey ? { vkeys: options.vkey } : {});
-      if (options.json) print(JSON.stringify(report));
-      else printReport(db, report);
-      if (!report.ok) process.exitCode = 1;
+    .action(async (db: string, options: { vkey?: string[]; schema: string; json?: boolean }) => {
+      await withLedgerFile(db, options.schema, async ({ file, label, exported }) => {
+        const report = await verifyLedgerFile(file, options.vkey ? { vkeys: options.vkey } : {});
+        if (options.json) print(JSON.stringify(exported ? { ...report, exported } : report));
+        else {
+          printReport(label, report);
+          if (exported) print(describeExport(exported));
+        }
+        if (!report.ok) process.exitCode = 1;
+      });
     });
 
   ledger
     .command('proof')
     .description('write a C2SP tlog-proof for one entry (against the latest checkpoint)')
-    .argument('<db>', 'ledger SQLite file')
+    .argument('<db>', 'ledger SQLite file, or a postgres:// URL')
     .argument('<index>', 'entry index')
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .action(async (db: string, indexText: string, options: { out?: string }) => {
-      const proof = await proofFromDatabase(db, parseIndex(indexText));
+    .option('--schema <schema>', 'PostgreSQL schema of the ledger', 'ledger')
+    .action(async (db: string, indexText: string, options: { out?: string; schema: string }) => {
+      const index = parseIndex(indexText);
+      const proof = await withLedgerFile(db, options.schema, ({ file }) => proofFromDatabase(file, index));
       if (options.out) writeFileSync(options.out, proof);
       else process.stdout.write(proof);
     });
@@ -118,18 +156,29 @@ export function ledgerCommand(): Command {
 
   ledger
     .command('export')
-    .description('export entries as JSON Lines: {"index","leaf_hash","record"}')
-    .argument('<db>', 'ledger SQLite file')
-    .option('-o, --out <file>', 'write to a file instead of stdout')
-    .action(async (db: string, options: { out?: string }) => {
+    .description('export entries as JSON Lines {"index","leaf_hash","record"}, or a PostgreSQL ledger as a SQLite ledger file')
+    .argument('<db>', 'ledger SQLite file, or a postgres:// URL')
+    .option('-o, --out <file>', 'write JSON Lines to a file instead of stdout')
+    .option('--sqlite <file>', 'write a PostgreSQL ledger to this new SQLite file (the format verify and proof read)')
+    .option('--schema <schema>', 'PostgreSQL schema of the ledger', 'ledger')
+    .action(async (db: string, options: { out?: string; sqlite?: string; schema: string }) => {
+      if (options.sqlite) {
+        if (!isPostgres(db)) throw new Error(`${db} is a SQLite ledger already; --sqlite exports a postgres:// ledger`);
+        const exported = await exportPostgresLedger({ url: db, schema: options.schema }, options.sqlite);
+        print(`exported postgres schema ${options.schema} to ${options.sqlite}: ${exported.entries} entries, ${exported.checkpoints} checkpoints, ${exported.payloads} payloads`);
+        if (exported.pending > 0) print(`  ${exported.pending} entries sequenced after the snapshot are not integrated yet and were left out`);
+        return;
+      }
       const out = options.out ? createWriteStream(options.out) : process.stdout;
-      await withStore(db, async (store) => {
-        const limit = store.head().size;
-        async function* lines(): AsyncIterable<string> {
-          for await (const e of store.entries(limit)) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
-        }
-        await writeAll(out, lines());
-      });
+      await withLedgerFile(db, options.schema, ({ file }) =>
+        withStore(file, async (store) => {
+          const limit = store.head().size;
+          async function* lines(): AsyncIterable<string> {
+            for await (const e of store.entries(limit)) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
+          }
+          await writeAll(out, lines());
+        }),
+      );
       if (options.out) {
         out.end();
         await once(out, 'finish');
