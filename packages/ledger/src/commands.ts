@@ -6,7 +6,8 @@ import type { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { toHex } from './hash.js';
 import { TreeReader } from './merkle.js';
-import { generateKey } from './note.js';
+import { generateCosignerKey, generateKey, parseVerifierKey } from './note.js';
+import { serveWitness } from './witness.js';
 import { formatProofFile, verifyProofFile } from './proof-file.js';
 import { exportPostgresLedger, type ExportReport } from './pg-export.js';
 import { decodeRecord } from './record.js';
@@ -95,6 +96,59 @@ async function writeAll(out: Writable, lines: AsyncIterable<string>): Promise<vo
   for await (const line of lines) {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
   }
+}
+
+function printKeyPair({ skey, vkey }: { skey: string; vkey: string }, json: boolean | undefined, role: string): void {
+  if (json) return print(JSON.stringify({ skey, vkey }));
+  print(`# verifier key (public: ${role})`);
+  print(vkey);
+  print('# signing key (SECRET: keep it where only this service reads it)');
+  print(skey);
+}
+
+/** `origin=vkey`, or just a vkey whose name is the origin (as log keys usually are named). */
+function parseWitnessedLog(text: string): { origin: string; vkeys: string[] } {
+  const eq = text.indexOf('=');
+  const plus = text.indexOf('+');
+  const [origin, vkey] = eq > 0 && (plus < 0 || eq < plus) ? [text.slice(0, eq), text.slice(eq + 1)] : [undefined, text];
+  return { origin: origin ?? parseVerifierKey(vkey).name, vkeys: [vkey] };
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  if (!match || Number(match[3]) > 65535) throw new Error(`--listen must be host:port, got ${JSON.stringify(text)}`);
+  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
+}
+
+/** `witness keygen` and `witness serve`: a C2SP tlog-witness; the gatekeeper CLI mounts it as `gatekeeper witness`. */
+export function witnessCommand(): Command {
+  const witness = new Command('witness').description('C2SP tlog-witness: cosign checkpoints of logs you watch, refusing inconsistent ones');
+  witness
+    .command('keygen')
+    .description('generate a witness (cosigner, type 0x04) key pair')
+    .argument('<name>', 'witness name, e.g. witness.example.com/w1')
+    .option('--json', 'print {"skey","vkey"} as JSON')
+    .action((name: string, options: { json?: boolean }) => printKeyPair(generateCosignerKey(name), options.json, 'give to the logs and clients that trust this witness'));
+  witness
+    .command('serve')
+    .description('serve POST <prefix>/add-checkpoint')
+    .requiredOption('--key-file <file>', 'file holding the witness signing key (from witness keygen)')
+    .requiredOption('--log <origin=vkey>', 'a log to witness: origin=vkey, or the vkey when its name is the origin (repeatable)', collect)
+    .requiredOption('--state <file>', 'JSON file keeping the latest cosigned checkpoint per log')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7380')
+    .option('--prefix <path>', 'submission prefix', '')
+    .action(async (options: { keyFile: string; log: string[]; state: string; listen: string; prefix: string }) => {
+      const signingKey = readFileSync(options.keyFile, 'utf8').trim().split('\n').find((line) => line.startsWith('PRIVATE+KEY+'));
+      if (!signingKey) throw new Error(`${options.keyFile} holds no PRIVATE+KEY+ line`);
+      const { host, port } = parseListen(options.listen);
+      const { server, witness: w, url } = await serveWitness({ signingKey, logs: options.log.map(parseWitnessedLog), statePath: options.state, host, port, prefix: options.prefix });
+      print(`witness ${w.name} listening on ${url}/add-checkpoint`);
+      print(`  vkey ${w.vkey}`);
+      const stop = () => server.close(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  return witness;
 }
 
 /** The `ledger` command tree; the gatekeeper CLI mounts it as `gatekeeper ledger ...`. */
@@ -190,14 +244,8 @@ export function ledgerCommand(): Command {
     .description('generate an Ed25519 checkpoint signing key (C2SP signed-note)')
     .argument('<name>', 'key name, e.g. gatekeeper.example.com/ledger')
     .option('--json', 'print {"skey","vkey"} as JSON')
-    .action((name: string, options: { json?: boolean }) => {
-      const { skey, vkey } = generateKey(name);
-      if (options.json) return print(JSON.stringify({ skey, vkey }));
-      print('# verifier key (public: give to auditors and witnesses, pass to verify --vkey)');
-      print(vkey);
-      print('# signing key (SECRET: give only to the gatekeeper)');
-      print(skey);
-    });
+    .action((name: string, options: { json?: boolean }) => printKeyPair(generateKey(name), options.json, 'give to auditors and witnesses, pass to verify --vkey'));
 
+  ledger.addCommand(witnessCommand());
   return ledger;
 }
