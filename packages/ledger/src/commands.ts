@@ -1,4 +1,4 @@
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,18 +19,48 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** Each --vkey is a verifier key, or a file holding one per line (such as the ledger.vkey the demo writes). */
+export function readVkeys(values: readonly string[]): string[] {
+  return values.flatMap((value) => {
+    try {
+      parseVerifierKey(value);
+      return [value];
+    } catch (keyError) {
+      if (!existsSync(value)) {
+        throw new Error(`--vkey ${JSON.stringify(value)} is neither a verifier key nor a file (${(keyError as Error).message})`);
+      }
+    }
+    const keys = readFileSync(value, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line.length > 0 && !line.startsWith('#'));
+    if (keys.length === 0) throw new Error(`--vkey file ${value} holds no verifier key`);
+    for (const key of keys) {
+      try {
+        parseVerifierKey(key);
+      } catch (error) {
+        throw new Error(`--vkey file ${value}: ${(error as Error).message}`);
+      }
+    }
+    return keys;
+  });
+}
+
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function printReport(path: string, report: VerifyReport): void {
+function printReport(path: string, report: VerifyReport, savedFile?: string): void {
   const status = report.ok ? 'OK' : 'FAILED';
   print(`ledger ${path} (origin ${report.origin ?? 'unknown'}): ${status}`);
-  print(`  entries      ${report.entries}`);
-  print(`  nodes        ${report.nodes}`);
+  // A failed verify says how far it got, so a stop at the first problem never reads as an empty ledger.
+  const verified = report.verified === report.entries ? 'all verified' : `${report.verified} verified before the first problem`;
+  print(`  entries      ${report.entries}${report.ok ? '' : ` in the ledger, ${verified}`}`);
+  print(`  nodes        ${report.nodes}${report.ok ? '' : ' recomputed'}`);
   print(`  checkpoints  ${report.checkpoints}${report.signers.length ? ` signed by ${report.signers.join(', ')}` : ''}`);
-  print(`  payloads     ${report.payloads.present} present, ${report.payloads.deleted} deleted by retention`);
+  if (report.payloadsChecked) print(`  payloads     ${report.payloads.present} present, ${report.payloads.deleted} deleted by retention`);
+  else print('  payloads     not checked (verify stops at the first problem)');
   if (report.root) print(`  root         ${report.root}`);
+  if (report.saved?.consistent) {
+    print(`  saved        checkpoint of size ${report.saved.size} (${savedFile}): the ledger extends it by ${report.entries - report.saved.size} entries`);
+  }
   if (report.keySource === 'database') print('  warning: checked against the keys recorded in the database itself; pass --vkey to check against keys you trust');
   if (report.problem) {
     const where = report.problem.index === undefined ? '' : ` (first bad index ${report.problem.index})`;
@@ -159,15 +189,18 @@ export function ledgerCommand(): Command {
     .command('verify')
     .description('recompute every hash, check every checkpoint signature and their consistency')
     .argument('<db>', 'ledger SQLite file, or a postgres:// URL (verified from an exported snapshot)')
-    .option('--vkey <vkey>', 'trusted verifier key (repeatable); default: the keys recorded in the database', collect)
+    .option('--vkey <vkey|file>', 'trusted verifier key, or a file of them such as ledger.vkey (repeatable); default: the keys recorded in the database', collect)
+    .option('--checkpoint <file>', 'a signed checkpoint saved earlier: the ledger must be a consistent extension of it (detects truncation and rewrites)')
     .option('--schema <schema>', 'PostgreSQL schema of the ledger', 'ledger')
     .option('--json', 'print the report as JSON')
-    .action(async (db: string, options: { vkey?: string[]; schema: string; json?: boolean }) => {
+    .action(async (db: string, options: { vkey?: string[]; checkpoint?: string; schema: string; json?: boolean }) => {
+      const vkeys = options.vkey ? readVkeys(options.vkey) : undefined;
+      const checkpoint = options.checkpoint === undefined ? undefined : readFileSync(options.checkpoint, 'utf8');
       await withLedgerFile(db, options.schema, async ({ file, label, exported }) => {
-        const report = await verifyLedgerFile(file, options.vkey ? { vkeys: options.vkey } : {});
+        const report = await verifyLedgerFile(file, { ...(vkeys ? { vkeys } : {}), ...(checkpoint !== undefined ? { checkpoint } : {}) });
         if (options.json) print(JSON.stringify(exported ? { ...report, exported } : report));
         else {
-          printReport(label, report);
+          printReport(label, report, options.checkpoint);
           if (exported) print(describeExport(exported));
         }
         if (!report.ok) process.exitCode = 1;
@@ -192,11 +225,11 @@ export function ledgerCommand(): Command {
     .command('verify-proof')
     .description('check a tlog-proof file offline against trusted keys')
     .argument('<file>', 'tlog-proof file')
-    .requiredOption('--vkey <vkey>', 'trusted log or witness verifier key (repeatable)', collect)
+    .requiredOption('--vkey <vkey|file>', 'trusted log or witness verifier key, or a file of them (repeatable)', collect)
     .option('--entry <file>', 'the entry bytes, if the proof does not carry them')
     .option('--origin <origin>', 'require this log origin')
     .action((file: string, options: { vkey: string[]; entry?: string; origin?: string }) => {
-      const result = verifyProofFile(readFileSync(file, 'utf8'), options.vkey, {
+      const result = verifyProofFile(readFileSync(file, 'utf8'), readVkeys(options.vkey), {
         ...(options.entry ? { entry: readFileSync(options.entry) } : {}),
         ...(options.origin ? { origin: options.origin } : {}),
       });
