@@ -20,3 +20,5 @@ export { exportPostgresLedger, type ExportReport } from './pg-export.js';
 export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './pg-schema.js';
 export { Witness, serveWitness, witnessHandler, type WitnessOptions, type WitnessResponse } from './witness.js';
 export { WitnessRefusal, requestCosignature, witnessCheckpoints, type WitnessEndpoint, type WitnessedLog } from './witness-client.js';
+export { LedgerHost } from './ledger-host.js';
+export { LedgerClient } from './ledger-client.js';
