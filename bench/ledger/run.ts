@@ -3,7 +3,8 @@
  * of a full offline verify of 1,000,000 entries. The last line of output is one JSON object.
  * Env: LEDGER_BENCH_ENTRIES (default 1000000), LEDGER_BENCH_APPENDS (default 200000), LEDGER_BENCH_VERIFY_RUNS
  * (default 3; verify_1m_s is their median).
- * `--store postgres` runs the PostgreSQL bench instead (postgres.ts).
+ * `--store postgres` runs the PostgreSQL bench instead (postgres.ts), `--store write-path` the comparison of ways
+ * to write a batch (write-path.ts).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -32,8 +33,10 @@ const storeArg = process.argv.indexOf('--store');
 const store = storeArg > 0 ? process.argv[storeArg + 1] : 'sqlite';
 if (store === 'postgres') {
   await import('./postgres.js');
+} else if (store === 'write-path') {
+  await import('./write-path.js');
 } else if (store !== 'sqlite') {
-  throw new Error(`--store must be sqlite or postgres, got ${JSON.stringify(store)}`);
+  throw new Error(`--store must be sqlite, postgres or write-path, got ${JSON.stringify(store)}`);
 } else {
   await sqliteBench();
 }
