@@ -10,6 +10,7 @@ import type { AppendInput } from './ledger.js';
 import type { AppendResult } from './sequencer.js';
 import { portChannel, socketChannel, type Channel, type Reply, type Request } from './ledger-wire.js';
 
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: AppendResult | string) => void; reject: (error: Error) => void };
 
 export class LedgerClient {
@@ -44,7 +45,7 @@ export class LedgerClient {
     return new LedgerClient(socketChannel(socket));
   }
 
-  private request(message: Omit<Request, 'id'>): Promise<AppendResult | string> {
+  private request(message: WithoutId<Request>): Promise<AppendResult | string> {
     if (this.lost) return Promise.reject(this.lost);
     const id = this.next++;
     return new Promise((resolve, reject) => {

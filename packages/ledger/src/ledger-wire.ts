@@ -37,7 +37,7 @@ export function portChannel(port: import('node:worker_threads').MessagePort): Ch
 const HEADER = 4;
 
 export function socketChannel(socket: Socket): Channel {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let handler: (message: Request | Reply) => void = () => undefined;
   socket.on('data', (chunk: Buffer) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);

@@ -124,7 +124,11 @@ export class Integrator {
       if (stopping) this.wanted = true;
       const wanted = this.wanted;
       this.wanted = false;
-      const { rows } = await client.query<{ idx: string; leaf: Buffer }>(`SELECT idx, leaf FROM ${S}.entries WHERE idx >= $1 ORDER BY idx LIMIT ${ROUND}`, [range.length]);
+      const { rows } = await client.query<{ idx: string; leaf: Buffer }>({
+        name: `ledger-sequenced-${this.opts.schema}`,
+        text: `SELECT idx, leaf FROM ${S}.entries WHERE idx >= $1 ORDER BY idx LIMIT ${ROUND}`,
+        values: [range.length],
+      });
       const next = range.clone();
       const completed: { idx: number; nodes: Uint8Array }[] = [];
       for (const row of rows) {
@@ -156,14 +160,15 @@ export class Integrator {
   private async commitRound(from: number, to: number, completed: { idx: number; nodes: Uint8Array }[], note: string | null): Promise<void> {
     const { S, channel } = this.opts;
     const { blob, ends } = concatenate(completed.map((c) => c.nodes));
-    const { rows } = await this.client!.query<{ moved: string }>(
-      `WITH head AS (UPDATE ${S}.tree_head SET size = $2 WHERE id = 1 AND size = $1 RETURNING size),
+    const { rows } = await this.client!.query<{ moved: string }>({
+      name: `ledger-integrate-${this.opts.schema}`,
+      text: `WITH head AS (UPDATE ${S}.tree_head SET size = $2 WHERE id = 1 AND size = $1 RETURNING size),
        n AS (INSERT INTO ${S}.nodes (idx, nodes) SELECT u.v, substring($4::bytea FROM u.start + 1 FOR u.len) FROM head, ${pieces('$3', '$5', 'int8')} u),
        c AS (INSERT INTO ${S}.checkpoints (size, note) SELECT $2, $6 FROM head WHERE $6::text IS NOT NULL),
        told AS (SELECT pg_notify($7, $2::text) FROM head)
        SELECT (SELECT count(*) FROM head) AS moved, (SELECT count(*) FROM told) AS told`,
-      [from, to, completed.map((c) => c.idx), blob, ends, note, channel],
-    );
+      values: [from, to, completed.map((c) => c.idx), blob, ends, note, channel],
+    });
     if (int(rows[0]!.moved) !== 1) throw new Error(`ledger schema ${this.opts.schema}: the tree size moved under the integrator`);
   }
 

@@ -35,11 +35,12 @@ export async function hashesIn(db: Queryable, S: string, refs: readonly NodeRef[
   const homes = refs.map((r) => (r.level === 0 ? { entry: r.index, offset: -1 } : nodeHome(r.level, r.index)));
   const leafIdx = homes.filter((h) => h.offset < 0).map((h) => h.entry);
   const nodeIdx = homes.filter((h) => h.offset >= 0).map((h) => h.entry);
-  const { rows } = await db.query<{ k: number; idx: string; h: Buffer }>(
-    `SELECT 0 AS k, idx, leaf AS h FROM ${S}.entries WHERE idx = ANY($1::int8[])
+  const { rows } = await db.query<{ k: number; idx: string; h: Buffer }>({
+    name: `ledger-hashes-${S}`,
+    text: `SELECT 0 AS k, idx, leaf AS h FROM ${S}.entries WHERE idx = ANY($1::int8[])
      UNION ALL SELECT 1, idx, nodes FROM ${S}.nodes WHERE idx = ANY($2::int8[])`,
-    [leafIdx, nodeIdx],
-  );
+    values: [leafIdx, nodeIdx],
+  });
   const leaves = new Map<number, Buffer>();
   const nodes = new Map<number, Buffer>();
   for (const row of rows) (row.k === 0 ? leaves : nodes).set(int(row.idx), row.h);

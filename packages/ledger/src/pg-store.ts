@@ -150,8 +150,10 @@ export class PostgresStore implements LedgerStore {
     try {
       // Every insert joins `head`, so it runs after the counter row is locked: two replicas storing the same payload
       // then queue on the lock instead of deadlocking on each other's uncommitted row.
-      const { rows } = await this.pool.query<{ first: string }>(
-        `WITH head AS (UPDATE ${S}.sequence_head SET next = next + $1 WHERE id = 1 RETURNING next - $1 AS first),
+      const { rows } = await this.pool.query<{ first: string }>({
+        // Prepared once per connection: PostgreSQL plans the statement once, not per batch.
+        name: `ledger-sequence-${this.options.schema}`,
+        text: `WITH head AS (UPDATE ${S}.sequence_head SET next = next + $1 WHERE id = 1 RETURNING next - $1 AS first),
          e AS (INSERT INTO ${S}.entries (idx, id, leaf, entry)
                SELECT head.first + u.ord - 1, u.v, substring($3::bytea FROM (u.ord - 1)::int * 32 + 1 FOR 32), substring($4::bytea FROM u.start + 1 FOR u.len)
                FROM head, ${pieces('$2', '$5', 'text')} u),
@@ -159,11 +161,11 @@ export class PostgresStore implements LedgerStore {
                SELECT DISTINCT ON (u.v) u.v, substring($7::bytea FROM u.start + 1 FOR u.len) FROM head, ${pieces('$6', '$8', 'text')} u
                ON CONFLICT (digest) DO NOTHING)
          SELECT first FROM head`,
-        [
+        values: [
           entries.length, entries.map((e) => e.id), Buffer.concat(entries.map((e) => e.leafHash)), bodies.blob, bodies.ends,
           payloads.map((p) => p.digest), data.blob, data.ends,
         ],
-      );
+      });
       return { first: int(rows[0]!.first), committedMs: performance.now() - started };
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION || (error as { constraint?: string }).constraint !== 'entries_id_key') throw error;
