@@ -17,15 +17,15 @@ async function ledgerWith(n: number) {
     await ledger.append({ v: 1, type: 'decision', id: `r${i}`, time: '2026-01-01T00:00:00.000Z', agent: 'buyer', outcome: 'allow', reasons: [`#${i} ünïcode ✓`] });
   }
   const checkpoint = await ledger.checkpointNow();
-  const entryAt = (index: number) => {
-    const record = ledger.getRecord(index)!;
+  const entryAt = async (index: number) => {
+    const record = (await ledger.getRecord(index))!;
     const size = parseCheckpoint(checkpoint).size;
     return {
       index,
       record,
       entry: Buffer.from(canonicalJson(record)).toString('base64'),
       size,
-      proof: ledger.inclusionProof(index, size).map((h) => Buffer.from(h).toString('base64')),
+      proof: (await ledger.inclusionProof(index, size)).map((h) => Buffer.from(h).toString('base64')),
       checkpoint,
       keys: [key.vkey],
     };
@@ -37,7 +37,7 @@ test('every entry of ledgers of many sizes verifies, under many fresh keys', asy
   for (const n of [1, 2, 3, 5, 8, 13, 21]) {
     const { ledger, entryAt } = await ledgerWith(n);
     for (let i = 0; i < n; i++) {
-      const checks: Check[] = await verifyEntry(entryAt(i));
+      const checks: Check[] = await verifyEntry(await entryAt(i));
       assert.ok(checks.every((c) => c.ok), `size ${n} index ${i}: ${JSON.stringify(checks)}`);
     }
     await ledger.close();
@@ -48,7 +48,7 @@ test('a changed record, a wrong proof, a foreign checkpoint key and a forged roo
   const { ledger, entryAt } = await ledgerWith(7);
   const failed = async (e: unknown) => ((await verifyEntry(e)) as Check[]).filter((c) => !c.ok).map((c) => c.label);
 
-  const e = entryAt(3);
+  const e = await entryAt(3);
   const tampered = { ...e, record: { ...e.record, reasons: ['#3 nothing to see'] } };
   assert.deepEqual(await failed(tampered), ['Entry bytes are the canonical JSON of the record']);
 
@@ -73,7 +73,7 @@ test('payloads are checked against the digests the entry commits to', async () =
   const trace = JSON.stringify({ steps: [{ content: 'reasoning' }] });
   await ledger.append({ v: 1, type: 'decision', id: 'r0', time: '2026-01-01T00:00:00.000Z', outcome: 'escalate' }, { trace });
   const checkpoint = await ledger.checkpointNow();
-  const record = ledger.getRecord(0)!;
+  const record = (await ledger.getRecord(0))!;
   const e = { index: 0, record, entry: Buffer.from(canonicalJson(record)).toString('base64'), size: 1, proof: [], checkpoint, keys: [key.vkey] };
   const label = 'Payload "trace" matches the digest committed in the entry';
   const result = async (bytes: Uint8Array | null) =>

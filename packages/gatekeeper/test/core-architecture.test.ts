@@ -68,9 +68,9 @@ decision := {"outcome": "allow", "reasons": []} if { input.action.kind == "echo.
     assert.equal(unknown.status, 401);
     const ledger = fx.gk.deps.ledger!;
     await ledger.checkpointNow();
-    const types = Array.from({ length: ledger.size() }, (_, i) => ledger.getRecord(i)!.type);
+    const types = await Promise.all(Array.from({ length: ledger.size() }, async (_, i) => (await ledger.getRecord(i))!.type));
     assert.deepEqual(types, ['decision', 'outcome', 'decision', 'decision']);
-    assert.equal(ledger.getRecord(1)!.links![0]!.id, ok.body.record_id);
+    assert.equal((await ledger.getRecord(1))!.links![0]!.id, ok.body.record_id);
   } finally {
     await fx.close();
   }

@@ -67,12 +67,16 @@ test('events reach an OPA-style decision-log service, batched, gzip, in order, a
     assert.equal(e.labels.env, 'test');
     assert.match(e.bundles.oagf.revision, /^sha256:[0-9a-f]{64}$/);
     assert.equal(typeof e.custom.ledger_index, 'number');
-    assert.equal(fx.gk.deps.ledger!.getRecord(e.custom.ledger_index)!.id, e.decision_id, 'links to its ledger entry');
+    assert.equal((await fx.gk.deps.ledger!.getRecord(e.custom.ledger_index))!.id, e.decision_id, 'links to its ledger entry');
     assert.ok(!JSON.stringify(events).includes('NOTINTHELOGS'), 'redacted like the ledger');
     const console = lines.filter((l) => l.msg === 'Decision Log');
     assert.equal(console.length, 5);
     assert.equal(console[0]!.type, 'openpolicyagent.org/decision_logs');
-    const metrics = await fx.gk.deps.metrics.registry.getSingleMetricAsString('gatekeeper_decision_logs_total');
+    // The sink stores a batch before it answers; the shipper counts it once the answer is in.
+    let metrics = '';
+    for (let i = 0; i < 40 && !/result="sent"\} 5/.test(metrics); i++, await new Promise((r) => setTimeout(r, 25))) {
+      metrics = await fx.gk.deps.metrics.registry.getSingleMetricAsString('gatekeeper_decision_logs_total');
+    }
     assert.match(metrics, /result="sent"\} 5/);
     assert.match(metrics, /result="failed"\} [1-9]/);
   } finally {

@@ -72,7 +72,7 @@ test('policy evaluation error: deny with policy_error, recorded', async () => {
     assert.equal(r.body.decision.outcome, 'deny');
     assert.equal(r.body.decision.fault.code, 'policy_error');
     assert.match(r.body.decision.reasons[0], /divide by zero|division by zero/i);
-    assert.equal(fx.gk.deps.ledger!.findById(r.body.record_id)!.record.outcome, 'deny');
+    assert.equal((await fx.gk.deps.ledger!.findById(r.body.record_id))!.record.outcome, 'deny');
   } finally {
     await fx.close();
   }

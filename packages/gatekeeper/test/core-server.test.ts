@@ -42,11 +42,11 @@ describe('decision API and API proxy on the real engine and ledger', () => {
       // explain: refusals (default) — only deny/escalate carry the rules that produced them
       assert.equal(r.body.decision.explanation.length > 0, r.body.decision.outcome !== 'allow');
       const ledger = fx.gk.deps.ledger!;
-      const found = ledger.findById(r.body.record_id)!;
+      const found = (await ledger.findById(r.body.record_id))!;
       assert.equal(found.index, r.body.index);
       assert.equal(found.record.outcome, r.body.decision.outcome);
       assert.equal(found.record.action_digest, r.body.action_digest);
-      const input = JSON.parse(Buffer.from(ledger.getPayload(found.record.payloads!.input!)!).toString());
+      const input = JSON.parse(Buffer.from((await ledger.getPayload(found.record.payloads!.input!))!).toString());
       assert.equal(input.action.amount.value, total, 'amount located from configuration');
       assert.equal(input.agent.id, 'buyer');
       assert.equal(input.context.session_id, 'sess-1');
@@ -102,7 +102,7 @@ describe('decision API and API proxy on the real engine and ledger', () => {
     assert.match(String(seen.headers.traceparent), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     assert.notEqual(String(seen.headers.traceparent), `00-${traceId}-00f067aa0ba902b7-01`, 'a child span, not the caller span');
     const id = res.headers.get('oagf-decision-id')!;
-    const { record } = fx.gk.deps.ledger!.findById(id)!;
+    const { record } = (await fx.gk.deps.ledger!.findById(id))!;
     assert.equal(record.outcome, 'allow');
     assert.deepEqual(record.data!.target, { api: 'erp', method: 'GET', path: '/inventory/STEEL-7' });
   });
@@ -149,7 +149,7 @@ describe('decision API and API proxy on the real engine and ledger', () => {
     assert.equal(dead.status, 502);
     const body = (await dead.json()) as any;
     assert.equal(body.error.type, 'upstream_error');
-    assert.equal(fx.gk.deps.ledger!.findById(body.error.record_id)!.record.outcome, 'allow');
+    assert.equal((await fx.gk.deps.ledger!.findById(body.error.record_id))!.record.outcome, 'allow');
   });
 
   test('health, readiness, metrics and ledger tiles', async () => {

@@ -3,6 +3,7 @@
  * and server-filesystem over stdio.
  */
 import assert from 'node:assert/strict';
+import { ledgerRecords } from './support/ledger.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,9 +17,8 @@ before(async () => {
 });
 after(() => fx.close());
 
-function records(type?: string) {
-  const ledger = fx.gk.deps.ledger!;
-  return Array.from({ length: ledger.size() }, (_, i) => ledger.getRecord(i)!).filter((r) => !type || r.type === type);
+async function records(type?: string) {
+  return (await ledgerRecords(fx.gk.deps.ledger!)).filter((r) => !type || r.type === type);
 }
 
 test('an allowed tools/call reaches the upstream and is recorded as decision and outcome', async () => {
@@ -26,11 +26,11 @@ test('an allowed tools/call reaches the upstream and is recorded as decision and
   try {
     const result = await client.callTool({ name: 'everything__echo', arguments: { message: 'hello' } });
     assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: hello' }]);
-    const decision = records('decision').findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
+    const decision = (await records('decision')).findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
     assert.equal(decision.outcome, 'allow');
     assert.deepEqual((decision.data as { target: unknown }).target, { server: 'everything', tool: 'echo' });
-    await waitFor(() => records('outcome').some((r) => r.links![0]!.id === decision.id));
-    const outcome = records('outcome').find((r) => r.links![0]!.id === decision.id)!;
+    await waitFor(async () => (await records('outcome')).some((r) => r.links![0]!.id === decision.id));
+    const outcome = (await records('outcome')).find((r) => r.links![0]!.id === decision.id)!;
     assert.equal((outcome.data as { text: string }).text, 'Echo: hello');
   } finally {
     await client.close();
@@ -48,11 +48,11 @@ test('tools/list is one recorded mcp.tools_list decision; the agent sees only th
     const single = await connect(fx.url, KEYS.buyer, { path: '/mcp/fs' });
     assert.ok((await single.listTools()).tools.some((t) => t.name === 'read_text_file'));
     await single.close();
-    const list = records('decision').find((r) => (r.data as { kind: string }).kind === 'mcp.tools_list' && r.agent === 'planner')!;
+    const list = (await records('decision')).find((r) => (r.data as { kind: string }).kind === 'mcp.tools_list' && r.agent === 'planner')!;
     const hidden = ((list.data as { obligations: { type: string; tools: { tool: string }[] }[] }).obligations[0]!).tools.map((t) => t.tool);
     assert.ok(hidden.includes('get-sum') && hidden.includes('write_file'));
     // Every tool was pinned in the ledger the first time it was seen.
-    assert.ok(records('mcp.tool_pinned').some((r) => r.id === 'mcp.pin/fs/write_file'));
+    assert.ok((await records('mcp.tool_pinned')).some((r) => r.id === 'mcp.pin/fs/write_file'));
   } finally {
     await buyer.close();
     await planner.close();
@@ -106,7 +106,7 @@ test('resources/read and prompts/get are their own decided kinds', async () => {
     const prompt = await buyer.getPrompt({ name: 'simple-prompt' });
     assert.ok(prompt.messages.length > 0);
     await assert.rejects(planner.getPrompt({ name: 'simple-prompt' }), /MCP prompt simple-prompt on server everything is not allowed/);
-    const kinds = new Set(records('decision').map((r) => (r.data as { kind: string }).kind));
+    const kinds = new Set((await records('decision')).map((r) => (r.data as { kind: string }).kind));
     assert.ok(kinds.has('mcp.resource_read') && kinds.has('mcp.prompt_get'));
   } finally {
     await buyer.close();
@@ -119,9 +119,9 @@ test('outcome records redact secrets in tool results', async () => {
   try {
     const result = await buyer.callTool({ name: 'everything__echo', arguments: { message: 'token sk-abcdefghijklmnopqrstuvwxyz123456' } });
     assert.match((result.content as { text: string }[])[0]!.text, /sk-abcdefghij/);
-    const decision = records('decision').findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
-    await waitFor(() => records('outcome').some((r) => r.links![0]!.id === decision.id));
-    const outcome = records('outcome').find((r) => r.links![0]!.id === decision.id)!;
+    const decision = (await records('decision')).findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
+    await waitFor(async () => (await records('outcome')).some((r) => r.links![0]!.id === decision.id));
+    const outcome = (await records('outcome')).find((r) => r.links![0]!.id === decision.id)!;
     assert.equal((outcome.data as { text: string }).text, 'Echo: token [REDACTED]');
   } finally {
     await buyer.close();
@@ -180,8 +180,8 @@ test('protocol versions: 2025-06-18 and 2025-11-25 with sessions, 2026-07-28 sta
   await modern.connect(new StreamableHTTPClientTransport(new URL(`${fx.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${KEYS.planner}` } } }));
   assert.equal(modern.getProtocolEra(), 'modern');
   assert.deepEqual((await modern.callTool({ name: 'everything__echo', arguments: { message: 'stateless' } })).content, [{ type: 'text', text: 'Echo: stateless' }]);
-  const decision = records('decision').findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
-  const input = JSON.parse(Buffer.from(fx.gk.deps.ledger!.getPayload(decision.payloads!.input!)!).toString());
+  const decision = (await records('decision')).findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
+  const input = JSON.parse(Buffer.from((await fx.gk.deps.ledger!.getPayload(decision.payloads!.input!))!).toString());
   assert.equal(input.context.mcp.protocol_version, '2026-07-28');
   await modern.close();
 });

@@ -79,7 +79,7 @@ describe('rate limits', () => {
     await ledger.checkpointNow();
     let found;
     for (let i = ledger.size() - 1; i >= 0 && !found; i--) {
-      const r = ledger.getRecord(i)!;
+      const r = (await ledger.getRecord(i))!;
       if ((r.data as { budget?: { retry_after_s?: number } }).budget?.retry_after_s) found = r;
     }
     assert.ok(found, 'a decision record carries the rate-limit refusal');

@@ -53,10 +53,10 @@ describe('sandbox surface', () => {
     await new Promise((r) => setTimeout(r, 50));
     await fx.gk.deps.ledger!.checkpointNow();
     const ledger = fx.gk.deps.ledger!;
-    const decision = ledger.findById(body.record_id)!.record;
+    const decision = (await ledger.findById(body.record_id))!.record;
     assert.equal(decision.outcome, 'allow');
     assert.equal((decision.data as { kind: string }).kind, 'sandbox.exec');
-    const outcome = ledger.findById(`${body.record_id}.outcome`)!.record;
+    const outcome = (await ledger.findById(`${body.record_id}.outcome`))!.record;
     const facts = outcome.data as { status: string; exit_code: number; stdout: { bytes: number; sha256: string } };
     assert.equal(facts.status, 'exited');
     assert.equal(facts.stdout.bytes, 17);

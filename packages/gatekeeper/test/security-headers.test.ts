@@ -106,8 +106,8 @@ describe('API proxy headers', () => {
   test('a request body the policy cannot read is described to it (type, size, digest), never hidden', async () => {
     const res = await rawRequest(fx.url, `POST /apis/erp/orders HTTP/1.1\r\nauthorization: Bearer ${KEYS.buyer}\r\ncontent-type: text/plain`, 'total=2400000');
     assert.equal(res.status, 403, 'an order whose amount the policy cannot read is denied');
-    const record = fx.gk.deps.ledger!.findById(JSON.parse(res.body).error.record_id)!.record;
-    const input = JSON.parse(Buffer.from(fx.gk.deps.ledger!.getPayload(record.payloads!.input!)!).toString());
+    const record = (await fx.gk.deps.ledger!.findById(JSON.parse(res.body).error.record_id))!.record;
+    const input = JSON.parse(Buffer.from((await fx.gk.deps.ledger!.getPayload(record.payloads!.input!))!).toString());
     const digest = `sha256:${createHash('sha256').update('total=2400000').digest('hex')}`;
     assert.deepEqual(input.action.content, { type: 'text/plain', bytes: 13, digest });
     assert.equal(input.action.body, undefined);

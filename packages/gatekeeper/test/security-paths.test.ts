@@ -112,7 +112,7 @@ describe('API proxy paths', () => {
       assert.equal(erp.received.length, before + 1);
       assert.equal(erp.received.at(-1)!.url, expected, target);
       assert.equal(erp.received.at(-1)!.headers.authorization, 'Bearer erp-secret');
-      const record = fx.gk.deps.ledger!.findById(res.headers['oagf-decision-id']!)!.record;
+      const record = (await fx.gk.deps.ledger!.findById(res.headers['oagf-decision-id']!))!.record;
       assert.equal(encodePath((record.data as { target: { path: string } }).target.path), expected.slice(3).split('?')[0], 'what was judged is what was sent');
     }
   });
@@ -134,7 +134,7 @@ describe('API proxy paths', () => {
         }
         assert.equal(after, before + 1);
         assert.equal(other.received.length, 0, 'never another origin');
-        const record = fx.gk.deps.ledger!.findById(res.headers['oagf-decision-id']!)!.record;
+        const record = (await fx.gk.deps.ledger!.findById(res.headers['oagf-decision-id']!))!.record;
         const judged = (record.data as { target: { path: string } }).target.path;
         assert.ok(judged.startsWith('/inventory'), `allowed only under the policy's route: ${judged}`);
         assert.equal(erp.received.at(-1)!.url, `/v2${encodePath(judged)}`);

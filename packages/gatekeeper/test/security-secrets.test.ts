@@ -27,13 +27,13 @@ describe('secrets are redacted before anything is persisted', () => {
     await erp.close();
   });
 
-  function ledgerText(): string {
+  async function ledgerText(): Promise<string> {
     const ledger = fx.gk.deps.ledger!;
     let text = '';
     for (let i = 0; i < ledger.size(); i++) {
-      const record = ledger.getRecord(i)!;
+      const record = (await ledger.getRecord(i))!;
       text += JSON.stringify(record);
-      for (const digest of Object.values(record.payloads ?? {})) text += Buffer.from(ledger.getPayload(digest)!).toString();
+      for (const digest of Object.values(record.payloads ?? {})) text += Buffer.from((await ledger.getPayload(digest))!).toString();
     }
     return text;
   }
@@ -52,11 +52,11 @@ describe('secrets are redacted before anything is persisted', () => {
     });
     assert.equal(res.status, 403, 'POST /inventory/lookup is not an allowed route: denied, and still recorded');
     await fx.gk.deps.ledger!.checkpointNow();
-    const text = ledgerText();
+    const text = (await ledgerText());
     for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} reached the ledger`);
     assert.match(text, /\[REDACTED\]/);
     const { record_id } = ((await res.json()) as { error: { record_id: string } }).error;
-    const record = fx.gk.deps.ledger!.findById(record_id)!.record;
+    const record = (await fx.gk.deps.ledger!.findById(record_id))!.record;
     assert.equal(record.data!.redactions, 8, "values replaced: the note (two secrets), password, api_key, the key and four more");
     const judged = { kind: 'http.request', target: { api: 'erp', method: 'POST', path: '/inventory/lookup' }, body };
     assert.equal(record.action_digest, digestOf(judged), 'the digest binds the exact action, not the redacted copy');
@@ -68,7 +68,7 @@ describe('secrets are redacted before anything is persisted', () => {
     assert.equal(res.status, 200);
     assert.equal(erp.received.at(-1)!.body, bytes);
     await fx.gk.deps.ledger!.checkpointNow();
-    assert.ok(!ledgerText().includes(OPENAI_KEY));
+    assert.ok(!(await ledgerText()).includes(OPENAI_KEY));
   });
 
   test('the decision API: arguments and the reasoning trace are redacted too', async () => {
@@ -79,7 +79,7 @@ describe('secrets are redacted before anything is persisted', () => {
     );
     assert.equal(r.status, 200);
     await fx.gk.deps.ledger!.checkpointNow();
-    const text = ledgerText();
+    const text = (await ledgerText());
     assert.ok(!text.includes(JWT) && !text.includes(OPENAI_KEY));
   });
 

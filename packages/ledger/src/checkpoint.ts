@@ -1,5 +1,5 @@
 import { HASH_SIZE, fromBase64Strict, toBase64 } from './hash.js';
-import { parseNote } from './note.js';
+import { parseNote, signNote } from './note.js';
 
 /** C2SP tlog-checkpoint body: origin, decimal size, base64 root hash, optional extension lines. */
 export interface Checkpoint {
@@ -31,4 +31,9 @@ export function parseCheckpoint(textOrNote: string): Checkpoint {
   if (!root || root.length !== HASH_SIZE) throw new Error('malformed checkpoint: root is not base64 of a 32-byte hash');
   if (extensions.some((line) => line.length === 0)) throw new Error('malformed checkpoint: empty extension line');
   return { origin, size: Number(sizeText), root, extensions };
+}
+
+/** The signed checkpoint of a log at a size: what a store publishes after integrating. */
+export function signCheckpoint(log: { origin: string; signingKey: string }, size: number, root: Uint8Array): string {
+  return signNote(formatCheckpoint(log.origin, size, root), log.signingKey);
 }

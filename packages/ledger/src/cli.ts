@@ -1,5 +1,9 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { ledgerCommand } from './commands.js';
+
+// src/ and dist/ both sit one level below the package root.
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 // `ledger export db | head` closes the pipe early; that is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -9,6 +13,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 ledgerCommand()
   .name('ledger')
+  .version(version, '-V, --version', 'print the version')
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     process.stderr.write(`ledger: ${error instanceof Error ? error.message : String(error)}\n`);

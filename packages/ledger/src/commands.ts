@@ -1,11 +1,15 @@
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { toHex } from './hash.js';
 import { TreeReader } from './merkle.js';
-import { generateKey } from './note.js';
+import { generateCosignerKey, generateKey, parseVerifierKey } from './note.js';
+import { serveWitness } from './witness.js';
 import { formatProofFile, verifyProofFile } from './proof-file.js';
+import { exportPostgresLedger, type ExportReport } from './pg-export.js';
 import { decodeRecord } from './record.js';
 import { SqliteStore } from './sqlite-store.js';
 import { storeLookup } from './store.js';
@@ -15,18 +19,48 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** Each --vkey is a verifier key, or a file holding one per line (such as the ledger.vkey the demo writes). */
+export function readVkeys(values: readonly string[]): string[] {
+  return values.flatMap((value) => {
+    try {
+      parseVerifierKey(value);
+      return [value];
+    } catch (keyError) {
+      if (!existsSync(value)) {
+        throw new Error(`--vkey ${JSON.stringify(value)} is neither a verifier key nor a file (${(keyError as Error).message})`);
+      }
+    }
+    const keys = readFileSync(value, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line.length > 0 && !line.startsWith('#'));
+    if (keys.length === 0) throw new Error(`--vkey file ${value} holds no verifier key`);
+    for (const key of keys) {
+      try {
+        parseVerifierKey(key);
+      } catch (error) {
+        throw new Error(`--vkey file ${value}: ${(error as Error).message}`);
+      }
+    }
+    return keys;
+  });
+}
+
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function printReport(path: string, report: VerifyReport): void {
+function printReport(path: string, report: VerifyReport, savedFile?: string): void {
   const status = report.ok ? 'OK' : 'FAILED';
   print(`ledger ${path} (origin ${report.origin ?? 'unknown'}): ${status}`);
-  print(`  entries      ${report.entries}`);
-  print(`  nodes        ${report.nodes}`);
+  // A failed verify says how far it got, so a stop at the first problem never reads as an empty ledger.
+  const verified = report.verified === report.entries ? 'all verified' : `${report.verified} verified before the first problem`;
+  print(`  entries      ${report.entries}${report.ok ? '' : ` in the ledger, ${verified}`}`);
+  print(`  nodes        ${report.nodes}${report.ok ? '' : ' recomputed'}`);
   print(`  checkpoints  ${report.checkpoints}${report.signers.length ? ` signed by ${report.signers.join(', ')}` : ''}`);
-  print(`  payloads     ${report.payloads.present} present, ${report.payloads.deleted} deleted by retention`);
+  if (report.payloadsChecked) print(`  payloads     ${report.payloads.present} present, ${report.payloads.deleted} deleted by retention`);
+  else print('  payloads     not checked (verify stops at the first problem)');
   if (report.root) print(`  root         ${report.root}`);
+  if (report.saved?.consistent) {
+    print(`  saved        checkpoint of size ${report.saved.size} (${savedFile}): the ledger extends it by ${report.entries - report.saved.size} entries`);
+  }
   if (report.keySource === 'database') print('  warning: checked against the keys recorded in the database itself; pass --vkey to check against keys you trust');
   if (report.problem) {
     const where = report.problem.index === undefined ? '' : ` (first bad index ${report.problem.index})`;
@@ -34,12 +68,12 @@ function printReport(path: string, report: VerifyReport): void {
   }
 }
 
-function withStore<T>(path: string, use: (store: SqliteStore) => T): T {
+async function withStore<T>(path: string, use: (store: SqliteStore) => Promise<T>): Promise<T> {
   const store = new SqliteStore(path, { readonly: true });
   try {
-    return use(store);
+    return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -49,21 +83,102 @@ function parseIndex(text: string): number {
 }
 
 /** Reads the tlog-proof for one entry out of a database, against its latest checkpoint. */
-function proofFromDatabase(path: string, index: number): string {
-  return withStore(path, (store) => {
-    const checkpoint = store.latestCheckpoint();
+function proofFromDatabase(path: string, index: number): Promise<string> {
+  return withStore(path, async (store) => {
+    const { size, checkpoint } = store.head();
     if (!checkpoint || index >= checkpoint.size) {
-      throw new Error(`entry ${index} is not covered by a checkpoint (latest covers ${checkpoint?.size ?? 0} of ${store.size()} entries)`);
+      throw new Error(`entry ${index} is not covered by a checkpoint (latest covers ${checkpoint?.size ?? 0} of ${size} entries)`);
     }
     const reader = new TreeReader(storeLookup(store));
-    return formatProofFile({ index, proof: reader.inclusionProof(index, checkpoint.size), checkpoint: checkpoint.note, extra: store.entry(index)! });
+    const proof = await reader.inclusionProof(index, checkpoint.size);
+    return formatProofFile({ index, proof, checkpoint: checkpoint.note, extra: (await store.entry(index))! });
   });
 }
 
-async function writeAll(out: Writable, lines: Iterable<string>): Promise<void> {
-  for (const line of lines) {
+const isPostgres = (source: string) => /^postgres(ql)?:\/\//.test(source);
+
+interface LedgerSource {
+  /** The SQLite file to read. */
+  file: string;
+  /** How to name the source in messages (never the connection string, which may hold a password). */
+  label: string;
+  exported?: ExportReport;
+}
+
+/** A SQLite file as is; a PostgreSQL ledger exported (one consistent snapshot) into a temporary SQLite file. */
+async function withLedgerFile<T>(source: string, schema: string, use: (ledger: LedgerSource) => Promise<T>): Promise<T> {
+  if (!isPostgres(source)) return use({ file: source, label: source });
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-export-'));
+  try {
+    const file = join(dir, 'ledger.db');
+    const exported = await exportPostgresLedger({ url: source, schema }, file);
+    return await use({ file, label: `postgres schema ${schema}`, exported });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function describeExport({ entries, pending }: ExportReport): string {
+  return `  snapshot     ${entries} integrated entries${pending > 0 ? ` (${pending} more sequenced, not integrated yet)` : ''}`;
+}
+
+async function writeAll(out: Writable, lines: AsyncIterable<string>): Promise<void> {
+  for await (const line of lines) {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
   }
+}
+
+function printKeyPair({ skey, vkey }: { skey: string; vkey: string }, json: boolean | undefined, role: string): void {
+  if (json) return print(JSON.stringify({ skey, vkey }));
+  print(`# verifier key (public: ${role})`);
+  print(vkey);
+  print('# signing key (SECRET: keep it where only this service reads it)');
+  print(skey);
+}
+
+/** `origin=vkey`, or just a vkey whose name is the origin (as log keys usually are named). */
+function parseWitnessedLog(text: string): { origin: string; vkeys: string[] } {
+  const eq = text.indexOf('=');
+  const plus = text.indexOf('+');
+  const [origin, vkey] = eq > 0 && (plus < 0 || eq < plus) ? [text.slice(0, eq), text.slice(eq + 1)] : [undefined, text];
+  return { origin: origin ?? parseVerifierKey(vkey).name, vkeys: [vkey] };
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  if (!match || Number(match[3]) > 65535) throw new Error(`--listen must be host:port, got ${JSON.stringify(text)}`);
+  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
+}
+
+/** `witness keygen` and `witness serve`: a C2SP tlog-witness; the gatekeeper CLI mounts it as `gatekeeper witness`. */
+export function witnessCommand(): Command {
+  const witness = new Command('witness').description('C2SP tlog-witness: cosign checkpoints of logs you watch, refusing inconsistent ones');
+  witness
+    .command('keygen')
+    .description('generate a witness (cosigner, type 0x04) key pair')
+    .argument('<name>', 'witness name, e.g. witness.example.com/w1')
+    .option('--json', 'print {"skey","vkey"} as JSON')
+    .action((name: string, options: { json?: boolean }) => printKeyPair(generateCosignerKey(name), options.json, 'give to the logs and clients that trust this witness'));
+  witness
+    .command('serve')
+    .description('serve POST <prefix>/add-checkpoint')
+    .requiredOption('--key-file <file>', 'file holding the witness signing key (from witness keygen)')
+    .requiredOption('--log <origin=vkey>', 'a log to witness: origin=vkey, or the vkey when its name is the origin (repeatable)', collect)
+    .requiredOption('--state <file>', 'JSON file keeping the latest cosigned checkpoint per log')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7380')
+    .option('--prefix <path>', 'submission prefix', '')
+    .action(async (options: { keyFile: string; log: string[]; state: string; listen: string; prefix: string }) => {
+      const signingKey = readFileSync(options.keyFile, 'utf8').trim().split('\n').find((line) => line.startsWith('PRIVATE+KEY+'));
+      if (!signingKey) throw new Error(`${options.keyFile} holds no PRIVATE+KEY+ line`);
+      const { host, port } = parseListen(options.listen);
+      const { server, witness: w, url } = await serveWitness({ signingKey, logs: options.log.map(parseWitnessedLog), statePath: options.state, host, port, prefix: options.prefix });
+      print(`witness ${w.name} listening on ${url}/add-checkpoint`);
+      print(`  vkey ${w.vkey}`);
+      const stop = () => server.close(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  return witness;
 }
 
 /** The `ledger` command tree; the gatekeeper CLI mounts it as `gatekeeper ledger ...`. */
@@ -73,24 +188,35 @@ export function ledgerCommand(): Command {
   ledger
     .command('verify')
     .description('recompute every hash, check every checkpoint signature and their consistency')
-    .argument('<db>', 'ledger SQLite file')
-    .option('--vkey <vkey>', 'trusted verifier key (repeatable); default: the keys recorded in the database', collect)
+    .argument('<db>', 'ledger SQLite file, or a postgres:// URL (verified from an exported snapshot)')
+    .option('--vkey <vkey|file>', 'trusted verifier key, or a file of them such as ledger.vkey (repeatable); default: the keys recorded in the database', collect)
+    .option('--checkpoint <file>', 'a signed checkpoint saved earlier: the ledger must be a consistent extension of it (detects truncation and rewrites)')
+    .option('--schema <schema>', 'PostgreSQL schema of the ledger', 'ledger')
     .option('--json', 'print the report as JSON')
-    .action(async (db: string, options: { vkey?: string[]; json?: boolean }) => {
-      const report = await verifyLedgerFile(db, options.vkey ? { vkeys: options.vkey } : {});
-      if (options.json) print(JSON.stringify(report));
-      else printReport(db, report);
-      if (!report.ok) process.exitCode = 1;
+    .action(async (db: string, options: { vkey?: string[]; checkpoint?: string; schema: string; json?: boolean }) => {
+      const vkeys = options.vkey ? readVkeys(options.vkey) : undefined;
+      const checkpoint = options.checkpoint === undefined ? undefined : readFileSync(options.checkpoint, 'utf8');
+      await withLedgerFile(db, options.schema, async ({ file, label, exported }) => {
+        const report = await verifyLedgerFile(file, { ...(vkeys ? { vkeys } : {}), ...(checkpoint !== undefined ? { checkpoint } : {}) });
+        if (options.json) print(JSON.stringify(exported ? { ...report, exported } : report));
+        else {
+          printReport(label, report, options.checkpoint);
+          if (exported) print(describeExport(exported));
+        }
+        if (!report.ok) process.exitCode = 1;
+      });
     });
 
   ledger
     .command('proof')
     .description('write a C2SP tlog-proof for one entry (against the latest checkpoint)')
-    .argument('<db>', 'ledger SQLite file')
+    .argument('<db>', 'ledger SQLite file, or a postgres:// URL')
     .argument('<index>', 'entry index')
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .action((db: string, indexText: string, options: { out?: string }) => {
-      const proof = proofFromDatabase(db, parseIndex(indexText));
+    .option('--schema <schema>', 'PostgreSQL schema of the ledger', 'ledger')
+    .action(async (db: string, indexText: string, options: { out?: string; schema: string }) => {
+      const index = parseIndex(indexText);
+      const proof = await withLedgerFile(db, options.schema, ({ file }) => proofFromDatabase(file, index));
       if (options.out) writeFileSync(options.out, proof);
       else process.stdout.write(proof);
     });
@@ -99,11 +225,11 @@ export function ledgerCommand(): Command {
     .command('verify-proof')
     .description('check a tlog-proof file offline against trusted keys')
     .argument('<file>', 'tlog-proof file')
-    .requiredOption('--vkey <vkey>', 'trusted log or witness verifier key (repeatable)', collect)
+    .requiredOption('--vkey <vkey|file>', 'trusted log or witness verifier key, or a file of them (repeatable)', collect)
     .option('--entry <file>', 'the entry bytes, if the proof does not carry them')
     .option('--origin <origin>', 'require this log origin')
     .action((file: string, options: { vkey: string[]; entry?: string; origin?: string }) => {
-      const result = verifyProofFile(readFileSync(file, 'utf8'), options.vkey, {
+      const result = verifyProofFile(readFileSync(file, 'utf8'), readVkeys(options.vkey), {
         ...(options.entry ? { entry: readFileSync(options.entry) } : {}),
         ...(options.origin ? { origin: options.origin } : {}),
       });
@@ -117,21 +243,29 @@ export function ledgerCommand(): Command {
 
   ledger
     .command('export')
-    .description('export entries as JSON Lines: {"index","leaf_hash","record"}')
-    .argument('<db>', 'ledger SQLite file')
-    .option('-o, --out <file>', 'write to a file instead of stdout')
-    .action(async (db: string, options: { out?: string }) => {
-      const out = options.out ? createWriteStream(options.out) : process.stdout;
-      const store = new SqliteStore(db, { readonly: true });
-      try {
-        const limit = store.size();
-        function* lines(): Iterable<string> {
-          for (const e of store.entries(limit)) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
-        }
-        await writeAll(out, lines());
-      } finally {
-        store.close();
+    .description('export entries as JSON Lines {"index","leaf_hash","record"}, or a PostgreSQL ledger as a SQLite ledger file')
+    .argument('<db>', 'ledger SQLite file, or a postgres:// URL')
+    .option('-o, --out <file>', 'write JSON Lines to a file instead of stdout')
+    .option('--sqlite <file>', 'write a PostgreSQL ledger to this new SQLite file (the format verify and proof read)')
+    .option('--schema <schema>', 'PostgreSQL schema of the ledger', 'ledger')
+    .action(async (db: string, options: { out?: string; sqlite?: string; schema: string }) => {
+      if (options.sqlite) {
+        if (!isPostgres(db)) throw new Error(`${db} is a SQLite ledger already; --sqlite exports a postgres:// ledger`);
+        const exported = await exportPostgresLedger({ url: db, schema: options.schema }, options.sqlite);
+        print(`exported postgres schema ${options.schema} to ${options.sqlite}: ${exported.entries} entries, ${exported.checkpoints} checkpoints, ${exported.payloads} payloads`);
+        if (exported.pending > 0) print(`  ${exported.pending} entries sequenced after the snapshot are not integrated yet and were left out`);
+        return;
       }
+      const out = options.out ? createWriteStream(options.out) : process.stdout;
+      await withLedgerFile(db, options.schema, ({ file }) =>
+        withStore(file, async (store) => {
+          const limit = store.head().size;
+          async function* lines(): AsyncIterable<string> {
+            for await (const e of store.entries(limit)) yield JSON.stringify({ index: e.index, leaf_hash: toHex(e.leafHash), record: decodeRecord(e.entry) });
+          }
+          await writeAll(out, lines());
+        }),
+      );
       if (options.out) {
         out.end();
         await once(out, 'finish');
@@ -143,14 +277,8 @@ export function ledgerCommand(): Command {
     .description('generate an Ed25519 checkpoint signing key (C2SP signed-note)')
     .argument('<name>', 'key name, e.g. gatekeeper.example.com/ledger')
     .option('--json', 'print {"skey","vkey"} as JSON')
-    .action((name: string, options: { json?: boolean }) => {
-      const { skey, vkey } = generateKey(name);
-      if (options.json) return print(JSON.stringify({ skey, vkey }));
-      print('# verifier key (public: give to auditors and witnesses, pass to verify --vkey)');
-      print(vkey);
-      print('# signing key (SECRET: give only to the gatekeeper)');
-      print(skey);
-    });
+    .action((name: string, options: { json?: boolean }) => printKeyPair(generateKey(name), options.json, 'give to auditors and witnesses, pass to verify --vkey'));
 
+  ledger.addCommand(witnessCommand());
   return ledger;
 }

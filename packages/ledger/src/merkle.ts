@@ -95,8 +95,8 @@ export interface NodeRef {
   index: number;
 }
 
-/** Fetches many stored subtree hashes at once, in the order asked; throws if one is missing. */
-export type NodeLookup = (refs: readonly NodeRef[]) => Uint8Array[];
+/** Fetches many stored subtree hashes at once, in the order asked; rejects if one is missing. */
+export type NodeLookup = (refs: readonly NodeRef[]) => Promise<Uint8Array[]>;
 
 /**
  * Remembers subtree hashes at level >= minLevel (immutable once complete). They are few (n / 2^minLevel, and at
@@ -110,17 +110,18 @@ export function cachedLookup(lookup: NodeLookup, minLevel = 4, capacity = 1 << 1
   return (refs) => {
     const found = refs.map(get);
     const missing = refs.filter((_, i) => !found[i]);
-    if (missing.length === 0) return found as Uint8Array[];
-    const fetched = lookup(missing);
-    let next = 0;
-    return refs.map((r, i) => {
-      if (found[i]) return found[i]!;
-      const hash = fetched[next++]!;
-      if (r.level >= minLevel && cached < capacity) {
-        (levels[r.level] ??= new Map()).set(r.index, hash);
-        cached++;
-      }
-      return hash;
+    if (missing.length === 0) return Promise.resolve(found as Uint8Array[]);
+    return lookup(missing).then((fetched) => {
+      let next = 0;
+      return refs.map((r, i) => {
+        if (found[i]) return found[i]!;
+        const hash = fetched[next++]!;
+        if (r.level >= minLevel && cached < capacity) {
+          (levels[r.level] ??= new Map()).set(r.index, hash);
+          cached++;
+        }
+        return hash;
+      });
     });
   };
 }
@@ -174,7 +175,7 @@ export class TreeReader {
   constructor(private readonly lookup: NodeLookup) {}
 
   /** Hashes of several ranges with a single lookup. */
-  private rangeRoots(ranges: readonly [number, number][]): Uint8Array[] {
+  private async rangeRoots(ranges: readonly [number, number][]): Promise<Uint8Array[]> {
     const refs: NodeRef[] = [];
     // Per range: its root when already known, else how many of the looked-up hashes fold into it.
     const plan: (Uint8Array | number)[] = [];
@@ -195,7 +196,7 @@ export class TreeReader {
       refs.push(...parts);
       plan.push(parts.length);
     }
-    const hashes = refs.length ? this.lookup(refs) : [];
+    const hashes = refs.length ? await this.lookup(refs) : [];
     let at = 0;
     return plan.map((step, i) => {
       if (typeof step !== 'number') return step;
@@ -211,13 +212,13 @@ export class TreeReader {
     this.edgeRoots.set(`${start}:${end}`, root);
   }
 
-  root(size: number): Uint8Array {
-    return this.rangeRoots([[0, size]])[0]!;
+  async root(size: number): Promise<Uint8Array> {
+    return (await this.rangeRoots([[0, size]]))[0]!;
   }
 
   /** PATH(index, D[0:size]), RFC 9162 §2.1.3.1. */
-  inclusionProof(index: number, size: number): Uint8Array[] {
-    if (!(index >= 0 && index < size)) throw new RangeError(`inclusion proof: index ${index} is outside a tree of size ${size}`);
+  inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    if (!(index >= 0 && index < size)) return Promise.reject(new RangeError(`inclusion proof: index ${index} is outside a tree of size ${size}`));
     let start = 0;
     let end = size;
     const siblings: [number, number][] = [];
@@ -235,9 +236,9 @@ export class TreeReader {
   }
 
   /** PROOF(size1, D[0:size2]), RFC 9162 §2.1.4.1; empty for size1 = 0 or size1 = size2. */
-  consistencyProof(size1: number, size2: number): Uint8Array[] {
-    if (!(size1 >= 0 && size1 <= size2)) throw new RangeError(`consistency proof: sizes ${size1} and ${size2} are not in order`);
-    if (size1 === 0 || size1 === size2) return [];
+  consistencyProof(size1: number, size2: number): Promise<Uint8Array[]> {
+    if (!(size1 >= 0 && size1 <= size2)) return Promise.reject(new RangeError(`consistency proof: sizes ${size1} and ${size2} are not in order`));
+    if (size1 === 0 || size1 === size2) return Promise.resolve([]);
     const outer: [number, number][] = [];
     let m = size1;
     let start = 0;
@@ -289,8 +290,8 @@ export class CompactRange {
   }
 
   /** Rebuilds the edge of a stored tree with one batched lookup of one hash per set bit of size. */
-  static load(size: number, lookup: NodeLookup): CompactRange {
-    return new CompactRange(size, lookup(subtrees(0, size)));
+  static async load(size: number, lookup: NodeLookup): Promise<CompactRange> {
+    return new CompactRange(size, await lookup(subtrees(0, size)));
   }
 
   get length(): number {

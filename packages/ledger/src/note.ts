@@ -195,14 +195,19 @@ export function noteText(note: string): string {
   return parseNote(note).text;
 }
 
-/** Adds a C2SP tlog-cosignature (witness) line to a signed checkpoint. */
-export function cosignNote(note: string, skey: string, time: number = Math.floor(Date.now() / 1000)): string {
-  const key = parseSignerKey(skey);
-  if (key.type !== SIG_COSIGNATURE_ED25519) throw new Error(`cosignNote: ${key.name} is not a cosigner (0x04) key`);
-  const { text } = parseNote(note);
+/** A C2SP tlog-cosignature/v1 (Ed25519) signature line over a checkpoint's note text, at a POSIX time in seconds. */
+export function cosignatureLine(text: string, skey: string | SignerKey, time: number = Math.floor(Date.now() / 1000)): string {
+  const key = typeof skey === 'string' ? parseSignerKey(skey) : skey;
+  if (key.type !== SIG_COSIGNATURE_ED25519) throw new Error(`cosign: ${key.name} is not a cosigner (0x04) key`);
+  checkNoteText(text);
   const timestamp = BigInt(time);
   const signed = Buffer.alloc(8);
   signed.writeBigUInt64BE(timestamp);
   const signature = sign(null, cosignedMessage(text, timestamp), key.privateKey);
-  return `${note}${signatureLine(key.name, key.id, Buffer.concat([signed, signature]))}`;
+  return signatureLine(key.name, key.id, Buffer.concat([signed, signature]));
+}
+
+/** Adds a C2SP tlog-cosignature (witness) line to a signed checkpoint. */
+export function cosignNote(note: string, skey: string, time: number = Math.floor(Date.now() / 1000)): string {
+  return `${note}${cosignatureLine(parseNote(note).text, skey, time)}`;
 }

@@ -1,16 +1,20 @@
 import Database from 'better-sqlite3';
-import type { Batch } from './batch.js';
+import { packBatch, type Batch } from './batch.js';
+import { signCheckpoint } from './checkpoint.js';
 import { HASH_SIZE } from './hash.js';
-import { nodeHome, type NodeRef } from './merkle.js';
+import { CompactRange, nodeHome, type NodeRef } from './merkle.js';
 import { synchronousPragma, writerFor, type BatchWriter, type Durability } from './sqlite-writer.js';
-import type { LedgerStore, StoredCheckpoint, StoredEntry, StoredPayload } from './store.js';
+import {
+  bindLogMeta, storeLookup, type LedgerDriver, type LedgerStore, type LogConfig, type SequenceRequest, type Sequenced,
+  type SignedTreeHead, type StoredCheckpoint, type StoredEntry, type StoredPayload,
+} from './store.js';
 
 // One row per entry: the leaf hash and the interior nodes its append completed travel with the entry, so an
 // append is a single row insert and a full verify is a single sequential scan. Payloads go to a rowid table in
 // arrival order with the digest in a separate index: keyed by digest (random) with the data inline, every insert
 // split pages across a growing B-tree (measured ~1.8x the commit cost at 300k payloads). Older files with the
 // digest-keyed table keep working: every statement names only digest and data.
-const SCHEMA = `
+export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, leaf BLOB NOT NULL, nodes BLOB NOT NULL, entry BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_id ON entries (id);
@@ -26,6 +30,18 @@ export interface SqliteStoreOptions {
   durability?: Durability;
 }
 
+export interface SqliteDriverOptions {
+  /** SQLite file; ':memory:' for tests. */
+  path: string;
+  /** What an acknowledged append survives (see Durability); default fsync. */
+  durability?: Durability;
+}
+
+/** The default ledger storage: one SQLite file, this process its only writer. */
+export function sqliteDriver(options: SqliteDriverOptions): LedgerDriver {
+  return { description: `sqlite ${options.path}`, open: (log) => SqliteStore.open(options, log) };
+}
+
 function openDatabase(path: string, readonly: boolean): Database.Database {
   try {
     return new Database(path, { readonly, fileMustExist: readonly });
@@ -34,13 +50,38 @@ function openDatabase(path: string, readonly: boolean): Database.Database {
   }
 }
 
+/**
+ * Being the only writer, this store sequences and integrates in one step: a batch gets the next indexes, the
+ * interior nodes its appends complete and, when one is due, a signed checkpoint, all in one transaction. Opened
+ * read-only (verify, proof, export) it only reads.
+ */
 export class SqliteStore implements LedgerStore {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly writer: BatchWriter | undefined;
-  private committed: number;
+  /** The integrated tree: every committed entry (writable stores only). */
+  private range = CompactRange.empty();
+  private latest: SignedTreeHead | undefined;
+  private log: LogConfig | undefined;
+  /** The commit in flight: sequencing batches and checkpoints from the timer or close() take turns. */
+  private committing: Promise<unknown> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(path: string, options: SqliteStoreOptions = {}) {
+  /** Opens a store for writing, bound to the log (use sqliteDriver). */
+  static async open(options: SqliteDriverOptions, log: LogConfig): Promise<SqliteStore> {
+    const store = new SqliteStore(options.path, { durability: options.durability ?? 'fsync' });
+    try {
+      await store.writer?.ready;
+      await store.bind(log);
+      return store;
+    } catch (error) {
+      store.writer?.close();
+      store.db.close();
+      throw error;
+    }
+  }
+
+  constructor(private readonly path: string, options: SqliteStoreOptions = {}) {
     const readonly = options.readonly ?? false;
     const durability = options.durability ?? 'fsync';
     const sync = synchronousPragma(durability);
@@ -50,7 +91,7 @@ export class SqliteStore implements LedgerStore {
     } else {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(sync);
-      this.db.exec(SCHEMA);
+      this.db.exec(SQLITE_SCHEMA);
     }
     this.db.pragma('cache_size = -65536');
     // Proofs and verify read far more than they write; mapping the file spares a read() per page.
@@ -72,12 +113,6 @@ export class SqliteStore implements LedgerStore {
     };
     // The event loop never waits for fsync: see sqlite-writer.ts.
     this.writer = write(() => writerFor(db, path, durability));
-    this.committed = this.stmt.size.get() as number;
-  }
-
-  /** Resolves once appends can be committed (the writer thread has opened the database). */
-  async ready(): Promise<void> {
-    await this.writer?.ready;
   }
 
   private checkSchema(path: string): void {
@@ -87,23 +122,84 @@ export class SqliteStore implements LedgerStore {
     }
   }
 
+  /** A database belongs to one log; it remembers every key that signed its checkpoints so verify can find them. */
+  private async bind(log: LogConfig): Promise<void> {
+    const meta = bindLogMeta(log, this.getMetaNow('origin'), this.getMetaNow('vkeys'), this.path);
+    for (const [key, value] of Object.entries(meta)) this.writable(this.stmt.setMeta).run(key, value);
+    this.log = log;
+    this.range = await CompactRange.load(this.stmt.size.get() as number, storeLookup(this));
+    const latest = this.stmt.latestCheckpoint.get() as StoredCheckpoint | undefined;
+    this.latest = latest && { size: latest.size, note: latest.note };
+    const ms = log.checkpointEvery.ms;
+    if (ms > 0) {
+      this.timer = setInterval(() => {
+        if (this.range.length !== this.latest?.size) this.checkpoint().catch(() => undefined);
+      }, ms);
+      this.timer.unref();
+    }
+  }
+
   private writable<T>(stmt: T | undefined): T {
     if (!stmt) throw new Error('ledger store is open read-only');
     return stmt;
   }
 
-  size(): number {
+  /** Runs commits one after another; the first runs at once (the sequencer's next batch must not wait a tick). */
+  private serially<T>(commit: () => Promise<T>): Promise<T> {
+    const run = this.committing ? this.committing.then(commit) : commit();
+    const done = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.committing = done;
+    void done.then(() => {
+      if (this.committing === done) this.committing = undefined;
+    });
+    return run;
+  }
+
+  sequence(request: SequenceRequest): Promise<Sequenced> {
+    return this.serially(() => this.commitBatch(request.entries, request.payloads, request.checkpoint));
+  }
+
+  private async commitBatch(entries: SequenceRequest['entries'], payloads: StoredPayload[], wantCheckpoint: boolean): Promise<Sequenced> {
+    const log = this.log;
+    const writer = this.writable(this.writer);
+    if (!log) throw new Error('ledger store is not bound to a log');
+    const range = this.range.clone();
+    const batch: Batch = packBatch(entries, range, payloads);
+    const sinceCheckpoint = range.length - (this.latest?.size ?? 0);
+    if (wantCheckpoint ? range.length !== this.latest?.size : sinceCheckpoint >= log.checkpointEvery.entries) {
+      batch.checkpoint = { size: range.length, note: signCheckpoint(log, range.length, range.root()) };
+    }
+    if (entries.length === 0 && !batch.checkpoint) return { first: range.length, committedMs: 0 };
+    const committedMs = await writer.write(batch);
+    this.range = range;
+    if (batch.checkpoint) this.latest = batch.checkpoint;
+    return { first: batch.first, committedMs };
+  }
+
+  async checkpoint(): Promise<SignedTreeHead> {
+    await this.serially(() => this.commitBatch([], [], true));
+    return this.latest!;
+  }
+
+  head(): { size: number; checkpoint: SignedTreeHead | undefined } {
+    if (this.writer) return { size: this.range.length, checkpoint: this.latest };
     // A read-only view may be watching a log that another process keeps appending to.
-    return this.writer ? this.committed : (this.stmt.size.get() as number);
+    const latest = this.stmt.latestCheckpoint.get() as StoredCheckpoint | undefined;
+    return { size: this.stmt.size.get() as number, checkpoint: latest && { size: latest.size, note: latest.note } };
   }
 
-  async commit(batch: Batch): Promise<number> {
-    const committedMs = await this.writable(this.writer).write(batch);
-    this.committed += batch.ids.length;
-    return committedMs;
+  hashes(refs: readonly NodeRef[]): Promise<(Uint8Array | undefined)[]> {
+    try {
+      return Promise.resolve(this.hashesNow(refs));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  hashes(refs: readonly NodeRef[]): (Uint8Array | undefined)[] {
+  private hashesNow(refs: readonly NodeRef[]): (Uint8Array | undefined)[] {
     const homes = refs.map((r) => (r.level === 0 ? { entry: r.index, offset: -1 } : nodeHome(r.level, r.index)));
     const rows = this.stmt.hashesIn.all(JSON.stringify(homes.map((h) => h.entry))) as [number, Buffer, Buffer][];
     const byIndex = new Map(rows.map((row) => [row[0], row]));
@@ -115,66 +211,66 @@ export class SqliteStore implements LedgerStore {
     });
   }
 
-  entry(index: number): Uint8Array | undefined {
+  async entry(index: number): Promise<Uint8Array | undefined> {
     return this.stmt.entry.get(index) as Buffer | undefined;
   }
 
-  indexOfId(id: string): number | undefined {
+  async indexOfId(id: string): Promise<number | undefined> {
     return this.stmt.byId.get(id) as number | undefined;
   }
 
-  entryRange(start: number, count: number): Uint8Array[] {
+  async entryRange(start: number, count: number): Promise<Uint8Array[]> {
     return this.stmt.entryRange.all(start, start + count) as Buffer[];
   }
 
-  payload(digest: string): Uint8Array | undefined {
+  async payload(digest: string): Promise<Uint8Array | undefined> {
     return this.stmt.payload.get(digest) as Buffer | undefined;
   }
 
-  deletePayload(digest: string): boolean {
+  async deletePayload(digest: string): Promise<boolean> {
     return this.writable(this.stmt.deletePayload).run(digest).changes > 0;
   }
 
-  latestCheckpoint(): StoredCheckpoint | undefined {
-    return this.stmt.latestCheckpoint.get() as StoredCheckpoint | undefined;
-  }
-
-  checkpoints(): StoredCheckpoint[] {
+  async checkpoints(): Promise<StoredCheckpoint[]> {
     return this.stmt.checkpoints.all() as StoredCheckpoint[];
   }
 
   /** Rows below limit in index order, fetched in chunks (all() per chunk is cheaper than iterate() per row). */
-  private *chunks<Row extends [number, ...unknown[]]>(columns: string, limit: number): IterableIterator<Row> {
+  private *chunks<Row extends [number, ...unknown[]]>(columns: string, limit: number): IterableIterator<Row[]> {
     const chunk = this.db.prepare(`SELECT ${columns} FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ${CHUNK_ROWS}`).raw();
     for (let start = 0; ; ) {
       const rows = chunk.all(start, limit) as Row[];
-      yield* rows;
+      yield rows;
       if (rows.length < CHUNK_ROWS) return;
       start = rows[rows.length - 1]![0] + 1;
     }
   }
 
-  *entries(limit: number): IterableIterator<Omit<StoredEntry, 'nodes'>> {
-    for (const [index, id, leafHash, entry] of this.chunks<[number, string, Buffer, Buffer]>('idx, id, leaf, entry', limit)) {
-      yield { index, id, leafHash, entry };
+  async *entries(limit: number): AsyncIterableIterator<StoredEntry> {
+    for (const rows of this.chunks<[number, string, Buffer, Buffer, Buffer]>('idx, id, leaf, nodes, entry', limit)) {
+      for (const [index, id, leafHash, nodes, entry] of rows) yield { index, id, leafHash, nodes, entry };
     }
   }
 
-  *payloads(): IterableIterator<StoredPayload> {
+  async *payloads(): AsyncIterableIterator<StoredPayload> {
     const rows = this.db.prepare('SELECT digest, data FROM payloads ORDER BY digest').raw().iterate() as IterableIterator<[string, Buffer]>;
     for (const [digest, data] of rows) yield { digest, data };
   }
 
-  getMeta(key: string): string | undefined {
+  private getMetaNow(key: string): string | undefined {
     return this.stmt.getMeta.get(key) as string | undefined;
   }
 
-  setMeta(key: string, value: string): void {
-    this.writable(this.stmt.setMeta).run(key, value);
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.getMetaNow(key);
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.writer && this.log && this.range.length !== this.latest?.size) await this.checkpoint().catch(() => undefined);
+    while (this.committing) await this.committing;
     this.writer?.close();
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 }

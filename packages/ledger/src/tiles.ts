@@ -51,7 +51,7 @@ function entryBundle(entries: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
 
-export function createTilesHandler(store: LedgerStore, latestCheckpoint: () => string | undefined): TilesHandler {
+export function createTilesHandler(store: Pick<LedgerStore, 'head' | 'entryRange' | 'hashes'>, latestCheckpoint: () => string | undefined): TilesHandler {
   return async (rawPath) => {
     const path = rawPath.split('?')[0]!;
     if (path === '/checkpoint') {
@@ -62,13 +62,13 @@ export function createTilesHandler(store: LedgerStore, latestCheckpoint: () => s
     const request = parseTilePath(path);
     if (typeof request === 'string') return text(400, `${request}: ${path}\n`);
     const treeLevel = request.level === 'entries' ? 0 : request.level * TILE_HEIGHT;
-    const available = Math.floor(store.size() / 2 ** treeLevel);
+    const available = Math.floor(store.head().size / 2 ** treeLevel);
     const start = request.index * TILE_WIDTH;
     if (start + request.width > available) return text(404, `tile not found: ${path}\n`);
     const body =
       request.level === 'entries'
-        ? entryBundle(store.entryRange(start, request.width))
-        : Buffer.concat(storeLookup(store)(Array.from({ length: request.width }, (_, i) => ({ level: treeLevel, index: start + i }))));
+        ? entryBundle(await store.entryRange(start, request.width))
+        : Buffer.concat(await storeLookup(store)(Array.from({ length: request.width }, (_, i) => ({ level: treeLevel, index: start + i }))));
     return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': IMMUTABLE }, body };
   };
 }

@@ -22,9 +22,28 @@ export interface VerifyReport {
   /** Where the trusted verifier keys came from: the caller, or the database itself (weaker). */
   keySource: 'given' | 'database';
   payloads: { present: number; referenced: number; deleted: number };
+  /** Entries 0..verified-1 were checked and found good (all of them when ok). */
+  verified: number;
+  /** Whether the payloads were checked (verify stops at the first problem). */
+  payloadsChecked: boolean;
   /** Hex root of the whole tree, when verification got that far. */
   root?: string;
+  /** A checkpoint saved earlier, checked to be a prefix of the ledger (verifyLedgerFile's `checkpoint` option). */
+  saved?: { size: number; root: string; consistent: boolean };
   problem?: VerifyProblem;
+}
+
+export interface VerifyOptions {
+  /** Trusted verifier keys; default: the keys recorded in the database (weaker: says so in the report). */
+  vkeys?: string[];
+  /** Check on two threads; default from 50,000 entries. */
+  parallel?: boolean;
+  /**
+   * A signed checkpoint saved earlier (e.g. fetched from /checkpoint, or cosigned by a witness): the ledger must be
+   * a consistent extension of it, so deleting the newest entries with their checkpoints, or rewriting any entry it
+   * covers, fails verification.
+   */
+  checkpoint?: string;
 }
 
 function checkCheckpoints(stored: StoredCheckpoint[], origin: string, vkeys: string[], signers: Set<string>): SignedCheckpoint[] {
@@ -45,28 +64,28 @@ function checkCheckpoints(stored: StoredCheckpoint[], origin: string, vkeys: str
   });
 }
 
-function trustedKeys(store: LedgerStore, given: string[] | undefined): string[] {
+async function trustedKeys(store: LedgerStore, given: string[] | undefined): Promise<string[]> {
   if (given) return given;
   try {
-    return JSON.parse(store.getMeta('vkeys') ?? '[]') as string[];
+    return JSON.parse((await store.getMeta('vkeys')) ?? '[]') as string[];
   } catch {
     fail('database', undefined, 'the verifier keys recorded in the database are not valid JSON');
   }
 }
 
-function checkSuccessiveCheckpoints(store: LedgerStore, checkpoints: SignedCheckpoint[]): void {
+async function checkSuccessiveCheckpoints(store: LedgerStore, checkpoints: SignedCheckpoint[]): Promise<void> {
   const reader = new TreeReader(storeLookup(store));
   for (let i = 1; i < checkpoints.length; i++) {
     const [a, b] = [checkpoints[i - 1]!, checkpoints[i]!];
-    if (!verifyConsistency(a.size, b.size, a.root, b.root, reader.consistencyProof(a.size, b.size))) {
+    if (!verifyConsistency(a.size, b.size, a.root, b.root, await reader.consistencyProof(a.size, b.size))) {
       fail('checkpoint', b.size, `checkpoint #${b.seq} (size ${b.size}) is not consistent with checkpoint #${a.seq} (size ${a.size})`);
     }
   }
 }
 
-function checkPayloads(store: LedgerStore, referenced: Set<string>): VerifyReport['payloads'] {
+async function checkPayloads(store: LedgerStore, referenced: Set<string>): Promise<VerifyReport['payloads']> {
   let present = 0;
-  for (const { digest, data } of store.payloads()) {
+  for await (const { digest, data } of store.payloads()) {
     if (`sha256:${sha256Hex(data)}` !== digest) fail('payload', undefined, `payload ${digest} does not match its digest`);
     if (!referenced.has(digest)) fail('payload', undefined, `payload ${digest} is not referenced by any entry`);
     present++;
@@ -143,17 +162,41 @@ function runPasses(tree: TreeScan, entries: EntryPass, ready: Map<number, TreeCh
   return undefined;
 }
 
-async function verifyStore(path: string, store: LedgerStore, given: string[] | undefined, report: VerifyReport, parallel: boolean): Promise<void> {
-  const origin = store.getMeta('origin');
+/** The saved checkpoint must be signed by a trusted key, for this log, and its tree a prefix of the ledger's. */
+async function checkSaved(store: LedgerStore, note: string, origin: string, vkeys: string[], size: number, report: VerifyReport): Promise<void> {
+  let saved: Checkpoint;
+  try {
+    verifyNote(note, vkeys);
+    saved = parseCheckpoint(note);
+  } catch (error) {
+    fail('checkpoint', undefined, `saved checkpoint: ${(error as Error).message}`);
+  }
+  if (saved.origin !== origin) fail('checkpoint', undefined, `saved checkpoint is for origin ${saved.origin}, not ${origin}`);
+  report.saved = { size: saved.size, root: toHex(saved.root), consistent: false };
+  if (saved.size > size) {
+    fail('checkpoint', saved.size, `the ledger holds ${size} entries but the saved checkpoint covers ${saved.size}: entries were removed since it was signed (truncation)`);
+  }
+  const reader = new TreeReader(storeLookup(store));
+  const [root, proof] = await Promise.all([reader.root(size), reader.consistencyProof(saved.size, size)]);
+  if (!verifyConsistency(saved.size, size, saved.root, root, proof)) {
+    fail('checkpoint', saved.size, `the ledger is not an extension of the saved checkpoint of size ${saved.size}: entries it covers were changed (rewrite)`);
+  }
+  report.saved.consistent = true;
+}
+
+async function verifyStore(path: string, store: LedgerStore, given: string[] | undefined, report: VerifyReport, parallel: boolean, saved?: string): Promise<void> {
+  // Everything below this size is immutable, so every thread sees the same log even while a writer appends.
+  const limit = store.head().size;
+  report.entries = limit;
+  const origin = await store.getMeta('origin');
   if (origin === undefined) fail('database', undefined, 'no origin recorded in the database');
   report.origin = origin;
   const signers = new Set<string>();
-  const checkpoints = checkCheckpoints(store.checkpoints(), origin, trustedKeys(store, given), signers);
+  const vkeys = await trustedKeys(store, given);
+  const checkpoints = checkCheckpoints(await store.checkpoints(), origin, vkeys, signers);
   report.checkpoints = checkpoints.length;
   report.signers = [...signers];
 
-  // Everything below this size is immutable, so every thread sees the same log even while a writer appends.
-  const limit = store.size();
   const claims = new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT));
   const channel = new MessageChannel();
   const worker = parallel ? entryPassInWorker(path, limit, claims, channel.port2) : undefined;
@@ -161,13 +204,13 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
   const ready = new Map<number, TreeChunk>();
   let treeProblem: VerifyProblem | undefined;
   let entries: EntryPass;
-  let tree: TreeScan;
+  let tree: TreeScan | undefined;
   try {
     entries = new EntryPass(reader, limit, claims, (chunk, rows) => ready.set(chunk, rows));
     const drain = () => {
       for (let posted; (posted = receiveMessageOnPort(channel.port1)); ) {
         const { chunk, rows, leaves, nodes, badRows } = posted.message as PostedRows;
-        if (chunk >= tree.nextChunk()) ready.set(chunk, { rows, leaves: asBuffer(leaves), nodes: asBuffer(nodes), badRows });
+        if (chunk >= tree!.nextChunk()) ready.set(chunk, { rows, leaves: asBuffer(leaves), nodes: asBuffer(nodes), badRows });
       }
     };
     try {
@@ -189,12 +232,18 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
   const other = (await worker) ?? {};
   const entryProblem = firstProblem(entries.problem, other.problem);
   const problem = firstProblem(entryProblem, treeProblem);
-  if (problem) throw new Problem(problem);
-  report.entries = tree!.size;
-  report.nodes = tree!.nodes;
+  report.nodes = tree?.nodes ?? 0;
+  if (problem) {
+    // The entries before the first bad index passed both passes (the tree pass stops where it failed).
+    report.verified = Math.min(problem.index ?? 0, tree?.size ?? 0);
+    throw new Problem(problem);
+  }
+  report.verified = tree!.size;
   report.root = toHex(tree!.root());
-  checkSuccessiveCheckpoints(store, checkpoints);
-  report.payloads = checkPayloads(store, new Set([...entries.referenced, ...(other.referenced ?? [])]));
+  await checkSuccessiveCheckpoints(store, checkpoints);
+  report.payloads = await checkPayloads(store, new Set([...entries.referenced, ...(other.referenced ?? [])]));
+  report.payloadsChecked = true;
+  if (saved !== undefined) await checkSaved(store, saved, origin, vkeys, limit, report);
 }
 
 /**
@@ -202,7 +251,7 @@ async function verifyStore(path: string, store: LedgerStore, given: string[] | u
  * recomputed, every checkpoint's signature, root and consistency with its predecessor checked, every payload
  * checked against its digest. Large ledgers use two threads.
  */
-export async function verifyLedgerFile(path: string, opts: { vkeys?: string[]; parallel?: boolean } = {}): Promise<VerifyReport> {
+export async function verifyLedgerFile(path: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const store = new SqliteStore(path, { readonly: true });
   const report: VerifyReport = {
     ok: false,
@@ -212,15 +261,17 @@ export async function verifyLedgerFile(path: string, opts: { vkeys?: string[]; p
     signers: [],
     keySource: opts.vkeys ? 'given' : 'database',
     payloads: { present: 0, referenced: 0, deleted: 0 },
+    verified: 0,
+    payloadsChecked: false,
   };
   try {
-    await verifyStore(path, store, opts.vkeys, report, opts.parallel ?? store.size() >= PARALLEL_FROM);
+    await verifyStore(path, store, opts.vkeys, report, opts.parallel ?? store.head().size >= PARALLEL_FROM, opts.checkpoint);
     report.ok = true;
   } catch (error) {
     if (!(error instanceof Problem)) throw error;
     report.problem = error.problem;
   } finally {
-    store.close();
+    await store.close();
   }
   return report;
 }

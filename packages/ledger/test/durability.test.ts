@@ -22,7 +22,7 @@ for (const durability of DURABILITIES) {
 
     const reopened = await openLedger({ path, origin: ORIGIN, signingKey: skey, durability });
     assert.equal(reopened.size(), 200);
-    assert.equal(reopened.findById('dec-137')?.index, 137);
+    assert.equal((await reopened.findById('dec-137'))?.index, 137);
     // One append alone is a batch of one: in buffered mode it commits inline, the 200 above mostly on the thread.
     assert.equal((await reopened.append(decision(200), { input: '{"n":200}' })).index, 200);
     await reopened.close();
@@ -59,8 +59,8 @@ test('a file made with the digest-keyed payload table (before the rowid layout) 
   const ledger = await openLedger({ path, origin: ORIGIN, signingKey: skey });
   const first = await ledger.append(decision(0), { input: '{"n":0}' });
   await ledger.append(decision(1), { input: '{"n":0}' }); // same bytes: stored once
-  const digest = ledger.getRecord(first.index)!.payloads!.input!;
-  assert.equal(Buffer.from(ledger.getPayload(digest)!).toString(), '{"n":0}');
+  const digest = (await ledger.getRecord(first.index))!.payloads!.input!;
+  assert.equal(Buffer.from((await ledger.getPayload(digest))!).toString(), '{"n":0}');
   await ledger.close();
   const check = new Database(path, { readonly: true });
   assert.match(String(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'payloads'").pluck().get()), /WITHOUT ROWID/);

@@ -17,20 +17,20 @@ test('appends get consecutive indexes; records, roots and proofs match the refer
   const ledger = await openLedger({ path: ':memory:', origin: ORIGIN, signingKey: key.skey });
   const results = await Promise.all(Array.from({ length: 45 }, (_, i) => ledger.append(decision(i))));
   assert.deepEqual(results.map((r) => r.index), [...Array(45).keys()]);
-  const entries = results.map((_, i) => entryOf(ledger.getRecord(i)!));
+  const entries = await Promise.all(results.map(async (_, i) => entryOf((await ledger.getRecord(i))!)));
   assert.equal(results[7]!.leafHash, Buffer.from(hashLeaf(entries[7]!)).toString('hex'));
-  assert.deepEqual(ledger.findById('dec-7'), { index: 7, record: decision(7) });
-  assert.equal(ledger.findById('nope'), undefined);
-  assert.equal(ledger.getRecord(45), undefined);
-  for (let size = 0; size <= 45; size++) assert.ok(Buffer.from(ledger.rootAt(size)).equals(mth(entries.slice(0, size))), `root ${size}`);
+  assert.deepEqual(await ledger.findById('dec-7'), { index: 7, record: decision(7) });
+  assert.equal(await ledger.findById('nope'), undefined);
+  assert.equal(await ledger.getRecord(45), undefined);
+  for (let size = 0; size <= 45; size++) assert.ok(Buffer.from(await ledger.rootAt(size)).equals(mth(entries.slice(0, size))), `root ${size}`);
   for (const [i, size] of [[0, 1], [7, 45], [44, 45], [31, 32], [12, 33]] as const) {
-    assert.ok(verifyInclusion(i, size, hashLeaf(entries[i]!), ledger.inclusionProof(i, size), ledger.rootAt(size)));
+    assert.ok(verifyInclusion(i, size, hashLeaf(entries[i]!), await ledger.inclusionProof(i, size), await ledger.rootAt(size)));
   }
   for (const [a, b] of [[0, 45], [1, 45], [16, 45], [13, 44], [45, 45]] as const) {
-    assert.ok(verifyConsistency(a, b, ledger.rootAt(a), ledger.rootAt(b), ledger.consistencyProof(a, b)));
+    assert.ok(verifyConsistency(a, b, await ledger.rootAt(a), await ledger.rootAt(b), await ledger.consistencyProof(a, b)));
   }
-  assert.throws(() => ledger.inclusionProof(45), /leaf index 45/);
-  assert.throws(() => ledger.rootAt(46), /tree size 46/);
+  await assert.rejects(ledger.inclusionProof(45), /leaf index 45/);
+  await assert.rejects(ledger.rootAt(46), /tree size 46/);
   await ledger.close();
 });
 
@@ -63,7 +63,7 @@ test('a stored id in a batch fails only that append; the others commit in order 
   await ledger.append(decision(1));
   const results = await Promise.allSettled([ledger.append(decision(2)), ledger.append(decision(1), { trace: 'x' }), ledger.append(decision(3))]);
   assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value.index : r.reason.message)), [1, 'ledger already holds a record with id dec-1', 2]);
-  assert.equal(ledger.findById('dec-3')?.index, 2);
+  assert.equal((await ledger.findById('dec-3'))?.index, 2);
   await ledger.close();
   const report = await verifyLedgerFile(path, { vkeys: [key.vkey] });
   assert.equal(report.ok, true, report.problem?.message);
@@ -76,12 +76,12 @@ test('payloads live beside the tree; deleting one under retention keeps verifica
   const trace = 'step 1: read the order\nstep 2: total is 2.4M';
   const body = new Uint8Array([1, 2, 3]);
   const { index } = await ledger.append(decision(1), { reasoning: trace, request: body });
-  const record = ledger.getRecord(index)!;
+  const record = (await ledger.getRecord(index))!;
   assert.deepEqual(record.payloads, { reasoning: `sha256:${sha256Hex(trace)}`, request: `sha256:${sha256Hex(body)}` });
-  assert.equal(Buffer.from(ledger.getPayload(record.payloads!.reasoning!)!).toString(), trace);
-  assert.equal(ledger.deletePayload(record.payloads!.reasoning!), true);
-  assert.equal(ledger.getPayload(record.payloads!.reasoning!), undefined);
-  assert.equal(ledger.deletePayload(record.payloads!.reasoning!), false);
+  assert.equal(Buffer.from((await ledger.getPayload(record.payloads!.reasoning!))!).toString(), trace);
+  assert.equal(await ledger.deletePayload(record.payloads!.reasoning!), true);
+  assert.equal(await ledger.getPayload(record.payloads!.reasoning!), undefined);
+  assert.equal(await ledger.deletePayload(record.payloads!.reasoning!), false);
   await ledger.close();
   const report = await verifyLedgerFile(path, { vkeys: [key.vkey] });
   assert.equal(report.ok, true, report.problem?.message);
@@ -97,7 +97,7 @@ test('checkpoints every N entries and every T ms; signed, parseable, reopen cont
   assert.deepEqual(verifyNote(note, [key.vkey]), [ORIGIN]);
   const checkpoint = parseCheckpoint(note);
   assert.equal(checkpoint.size, 25);
-  assert.ok(Buffer.from(checkpoint.root).equals(Buffer.from(ledger.rootAt(25))));
+  assert.ok(Buffer.from(checkpoint.root).equals(Buffer.from(await ledger.rootAt(25))));
   assert.equal(await ledger.checkpointNow(), note, 'no new entries: same checkpoint');
   await ledger.close();
 
@@ -146,9 +146,9 @@ test('a store failure rejects the appends of that batch and never resolves them'
 test('tlog-proof files verify offline and fail on tampering or untrusted keys', async () => {
   const ledger = await openLedger({ path: ':memory:', origin: ORIGIN, signingKey: key.skey });
   for (let i = 0; i < 13; i++) await ledger.append(decision(i));
-  assert.throws(() => ledger.proofFile(3), /not covered by a checkpoint/);
+  await assert.rejects(ledger.proofFile(3), /not covered by a checkpoint/);
   await ledger.checkpointNow();
-  const proof = ledger.proofFile(5);
+  const proof = await ledger.proofFile(5);
   assert.match(proof, /^c2sp\.org\/tlog-proof@v1\nextra [A-Za-z0-9+/=]+\nindex 5\n/);
   const result = verifyProofFile(proof, [key.vkey], { origin: ORIGIN });
   assert.deepEqual(JSON.parse(Buffer.from(result.entry).toString()), decision(5));
@@ -204,11 +204,11 @@ test('tlog-tiles handler serves checkpoint, hash tiles and entry bundles a clien
   for (const round of [1, 2]) {
     // The second round answers the upper levels (>= 8) from the ledger's node cache.
     for (const i of [0, 255, 256, 300, 511, 512, 599]) {
-      const proof = ledger.inclusionProof(i);
+      const proof = await ledger.inclusionProof(i);
       assert.ok(verifyInclusion(i, size, leafHashes[i]!, proof, parseCheckpoint(note).root), `round ${round}: proof ${i}`);
     }
     for (const first of [1, 256, 300, 512]) {
-      assert.ok(verifyConsistency(first, size, mth(entries.slice(0, first)), parseCheckpoint(note).root, ledger.consistencyProof(first, size)));
+      assert.ok(verifyConsistency(first, size, mth(entries.slice(0, first)), parseCheckpoint(note).root, await ledger.consistencyProof(first, size)));
     }
   }
   const level1 = await get(tilePath(1, 0, 2));
@@ -231,7 +231,7 @@ test('verify reads logs longer than one read chunk, serially and on two threads 
   for (let start = 0; start < 9000; start += 1000) {
     await Promise.all(Array.from({ length: 1000 }, (_, i) => ledger.append(decision(start + i))));
   }
-  const root = Buffer.from(ledger.rootAt(9000)).toString('hex');
+  const root = Buffer.from(await ledger.rootAt(9000)).toString('hex');
   await ledger.close();
   for (const parallel of [false, true]) {
     const report = await verifyLedgerFile(path, { vkeys: [key.vkey], parallel });

@@ -49,7 +49,7 @@ export function consistency(m: number, leaves: Uint8Array[]): Buffer[] {
 
 /** Lookup of perfect subtrees for src/merkle TreeReader, computed naively. */
 export function naiveLookup(leaves: Uint8Array[]) {
-  return (refs: readonly { level: number; index: number }[]) =>
+  return async (refs: readonly { level: number; index: number }[]) =>
     refs.map(({ level, index }) => {
       const width = 2 ** level;
       if ((index + 1) * width > leaves.length) throw new Error(`no subtree ${level}/${index}`);

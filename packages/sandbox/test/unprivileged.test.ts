@@ -72,7 +72,7 @@ describe('as an unprivileged host user', { skip: isRoot ? false : 'needs root to
     assert.ok(ok.outcome.usage.cpuMs > 0);
     const hog = await asUser(options, { language: 'python', code: 'a = []\nwhile True: a.append(bytearray(1 << 20))', limits: { memoryBytes: 48 << 20 } });
     assert.equal(hog.outcome.status, 'oom');
-    const bomb = await asUser(options, { language: 'shell', code: 'b() { b | b & }; b', limits: { pids: 24 } });
+    const bomb = await asUser(options, { language: 'shell', code: 'b() { b | b & wait; }; b; wait', limits: { pids: 24 } });
     assert.equal(bomb.outcome.status, 'pids_limit');
     for (const c of V1) assert.deepEqual(readdirSync(`/sys/fs/cgroup/${c}${delegated}`, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name), []);
   });

@@ -222,7 +222,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     const ledger = deps.ledger;
     if (!ledger) throw new GateHttpError('not_found', 'this gatekeeper has no ledger attached');
     const q = (new URLSearchParams(ctx.query).get('q') ?? '').trim();
-    const found = /^\d+$/.test(q) ? ledgerEntryAt(ledger, Number(q)) : ledger.findById(q);
+    const found = /^\d+$/.test(q) ? await ledgerEntryAt(ledger, Number(q)) : await ledger.findById(q);
     if (!found) throw new GateHttpError('not_found', `no ledger entry ${JSON.stringify(q)}`);
     let checkpoint = ledger.latestCheckpoint();
     if (!checkpoint || parseCheckpoint(checkpoint).size <= found.index) checkpoint = await ledger.checkpointNow();
@@ -232,7 +232,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
       record: found.record,
       entry: Buffer.from(canonicalJson(found.record)).toString('base64'),
       size,
-      proof: ledger.inclusionProof(found.index, size).map((h) => Buffer.from(h).toString('base64')),
+      proof: (await ledger.inclusionProof(found.index, size)).map((h) => Buffer.from(h).toString('base64')),
       checkpoint,
       keys: deps.ledgerKeys,
     });
@@ -241,7 +241,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   router.add('GET', '/console/api/ledger/payload', async (req, res, ctx) => {
     if (!(await sessions.who(req, true))) return unauthorized(res);
     const digest = new URLSearchParams(ctx.query).get('digest') ?? '';
-    const data = /^sha256:[0-9a-f]{64}$/.test(digest) ? deps.ledger?.getPayload(digest) : undefined;
+    const data = /^sha256:[0-9a-f]{64}$/.test(digest) ? await deps.ledger?.getPayload(digest) : undefined;
     if (!data) throw new GateHttpError('not_found', `no payload ${JSON.stringify(digest)} (never stored, or removed by retention)`);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length, 'cache-control': 'no-store' });
     res.end(data);
@@ -255,7 +255,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
         : ownsRequest(approval, user.username)
           ? `You own agent ${approval.agentId} or an agent that handed it this work: someone else must approve its request (four eyes).`
           : undefined;
-    const tracePayload = approval.escalation.index !== undefined ? deps.ledger?.getRecord(approval.escalation.index)?.payloads?.trace : undefined;
+    const tracePayload = approval.escalation.index !== undefined ? (await deps.ledger?.getRecord(approval.escalation.index))?.payloads?.trace : undefined;
     return {
       approval,
       user,
@@ -268,8 +268,8 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
   }
 }
 
-function ledgerEntryAt(ledger: Ledger, index: number) {
-  const record = ledger.getRecord(index);
+async function ledgerEntryAt(ledger: Ledger, index: number) {
+  const record = await ledger.getRecord(index);
   return record ? { index, record } : undefined;
 }
 

@@ -41,7 +41,7 @@ export class PinBook {
     const id = `mcp.pin/${server}/${tool.name}`;
     let pin = this.pins.get(id);
     if (!pin) {
-      pin = this.recall(id) ?? this.record(id, server, tool, digest);
+      pin = this.recall(id).then((known) => known ?? this.record(id, server, tool, digest));
       this.pins.set(id, pin);
       pin.catch(() => this.pins.delete(id));
     }
@@ -51,11 +51,12 @@ export class PinBook {
     return { digest, pin: pinned, changed };
   }
 
-  private recall(id: string): Promise<Pin> | undefined {
-    const found = this.ledger?.findById(id);
+  /** The pin a previous run recorded, if any. */
+  private async recall(id: string): Promise<Pin | undefined> {
+    const found = await this.ledger?.findById(id);
     if (!found) return undefined;
     const data = found.record.data as { digest: string };
-    return Promise.resolve({ digest: data.digest, at: found.record.time });
+    return { digest: data.digest, at: found.record.time };
   }
 
   private async record(id: string, server: string, tool: Tool, digest: string): Promise<Pin> {
@@ -68,22 +69,21 @@ export class PinBook {
     const id = `${pinId}/${digest}`;
     let done = this.changes.get(id);
     if (!done) {
-      done = this.ledger?.findById(id)
-        ? Promise.resolve()
-        : (async () => {
-            const link = this.ledger?.findById(pinId);
-            await this.ledger?.append(
-              {
-                v: 1,
-                type: 'mcp.tool_changed',
-                id,
-                time: this.clock().toISOString(),
-                data: { server, tool: tool.name, digest, pinned_digest: pin.digest },
-                ...(link ? { links: [{ rel: 'pin', id: pinId, index: link.index }] } : {}),
-              },
-              { definition: JSON.stringify(tool) },
-            );
-          })();
+      done = (async () => {
+        if (await this.ledger?.findById(id)) return;
+        const link = await this.ledger?.findById(pinId);
+        await this.ledger?.append(
+          {
+            v: 1,
+            type: 'mcp.tool_changed',
+            id,
+            time: this.clock().toISOString(),
+            data: { server, tool: tool.name, digest, pinned_digest: pin.digest },
+            ...(link ? { links: [{ rel: 'pin', id: pinId, index: link.index }] } : {}),
+          },
+          { definition: JSON.stringify(tool) },
+        );
+      })();
       this.changes.set(id, done);
       done.catch(() => this.changes.delete(id));
     }

@@ -1,0 +1,79 @@
+/**
+ * A worker's handle on a ledger owned by a LedgerHost (ledger-host.ts) in another thread or process: append()
+ * resolves exactly when the host's ledger acknowledged the append (durably committed), with its index, and rejects
+ * with the ledger's own error when refused. If the connection is lost the pending appends reject as unknown: they
+ * may or may not have been recorded (look them up by id after a restart).
+ */
+import { createConnection } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
+import type { AppendInput } from './ledger.js';
+import type { AppendResult } from './sequencer.js';
+import { portChannel, socketChannel, type Channel, type Reply, type Request } from './ledger-wire.js';
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Pending = { resolve: (value: AppendResult | string) => void; reject: (error: Error) => void };
+
+export class LedgerClient {
+  private next = 1;
+  private readonly pending = new Map<number, Pending>();
+  private lost: Error | undefined;
+
+  private constructor(private readonly channel: Channel) {
+    channel.onMessage((message) => {
+      const reply = message as Reply;
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiting.resolve(reply.result);
+      else waiting.reject(Object.assign(reply.error.name === 'TypeError' ? new TypeError(reply.error.message) : new Error(reply.error.message), { name: reply.error.name }));
+    });
+    channel.onClose(() => this.fail(new Error('connection to the ledger host was lost')));
+  }
+
+  /** In a worker thread, over the port a LedgerHost made (host.port()). */
+  static overPort(port: MessagePort): LedgerClient {
+    return new LedgerClient(portChannel(port));
+  }
+
+  /** In another process, over the host's unix socket (host.listen(path)). */
+  static async overSocket(path: string): Promise<LedgerClient> {
+    const socket = createConnection(path);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', (error) => reject(new Error(`cannot reach the ledger host at ${path}: ${error.message}`)));
+    });
+    return new LedgerClient(socketChannel(socket));
+  }
+
+  private request(message: WithoutId<Request>): Promise<AppendResult | string> {
+    if (this.lost) return Promise.reject(this.lost);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.channel.send({ ...message, id } as Request);
+    });
+  }
+
+  /** Resolves after the host's ledger durably committed the record (see Ledger.append). */
+  append(record: AppendInput, payloads?: Record<string, Uint8Array | string>): Promise<AppendResult> {
+    return this.request(payloads ? { op: 'append', record, payloads } : { op: 'append', record }) as Promise<AppendResult>;
+  }
+
+  /** A signed checkpoint covering every append this client had acknowledged before the call. */
+  checkpointNow(): Promise<string> {
+    return this.request({ op: 'checkpoint' }) as Promise<string>;
+  }
+
+  private fail(cause: Error): void {
+    this.lost ??= cause;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    const error = new Error(`${cause.message}; ${pending.length} append(s) unacknowledged: they may or may not be recorded`, { cause });
+    for (const p of pending) p.reject(error);
+  }
+
+  close(): void {
+    this.fail(new Error('ledger client is closed'));
+    this.channel.close();
+  }
+}

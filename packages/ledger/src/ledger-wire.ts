@@ -1,0 +1,67 @@
+/**
+ * The messages between a LedgerClient (a worker thread or process) and the LedgerHost that owns the ledger, and
+ * their framing on a unix socket: a 4-byte big-endian length, then the message in V8's serialization (the same
+ * structured clone a MessagePort uses, so payload bytes travel as bytes).
+ */
+import type { Socket } from 'node:net';
+import { deserialize, serialize } from 'node:v8';
+import type { AppendResult } from './sequencer.js';
+import type { AppendInput } from './ledger.js';
+
+export type Request =
+  | { id: number; op: 'append'; record: AppendInput; payloads?: Record<string, Uint8Array | string> }
+  | { id: number; op: 'checkpoint' };
+
+export type Reply =
+  | { id: number; ok: true; result: AppendResult | string }
+  | { id: number; ok: false; error: { name: string; message: string } };
+
+/** Both ends of a connection: a MessagePort or a framed socket. */
+export interface Channel {
+  send(message: Request | Reply): void;
+  onMessage(handler: (message: Request | Reply) => void): void;
+  /** Called once when the other end goes away (or the channel is closed here). */
+  onClose(handler: () => void): void;
+  close(): void;
+}
+
+export function portChannel(port: import('node:worker_threads').MessagePort): Channel {
+  return {
+    send: (message) => port.postMessage(message),
+    onMessage: (handler) => port.on('message', handler),
+    onClose: (handler) => port.once('close', handler),
+    close: () => port.close(),
+  };
+}
+
+const HEADER = 4;
+
+export function socketChannel(socket: Socket): Channel {
+  let pending: Buffer = Buffer.alloc(0);
+  let handler: (message: Request | Reply) => void = () => undefined;
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= HEADER) {
+      const length = pending.readUInt32BE(0);
+      if (pending.length < HEADER + length) break;
+      const frame = pending.subarray(HEADER, HEADER + length);
+      pending = pending.subarray(HEADER + length);
+      handler(deserialize(frame) as Request | Reply);
+    }
+  });
+  socket.setNoDelay(true);
+  return {
+    send(message) {
+      const body = serialize(message);
+      const header = Buffer.allocUnsafe(HEADER);
+      header.writeUInt32BE(body.length);
+      socket.write(Buffer.concat([header, body]));
+    },
+    onMessage: (h) => (handler = h),
+    onClose: (h) => {
+      socket.once('close', h);
+      socket.once('error', () => socket.destroy());
+    },
+    close: () => socket.end(),
+  };
+}
