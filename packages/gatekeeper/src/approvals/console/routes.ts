@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { canonicalJson, parseCheckpoint, type Ledger } from '@oagf/ledger';
+import { canonicalJson, parseCheckpoint, verifyNote, type Ledger } from '@oagf/ledger';
 import type { Accounts } from '../accounts.js';
 import { canDecide } from '../accounts.js';
 import { APPROVALS_TOPIC, hasVoted, ownsRequest, type ApprovalService } from '../service.js';
@@ -238,6 +238,17 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     });
   });
 
+  // The online twin of `ledger verify --checkpoint`: is this ledger still a consistent extension of a checkpoint an
+  // auditor saved earlier (or a witness cosigned)? Deleting the newest entries, or rewriting any, is caught here.
+  router.add('POST', '/console/api/ledger/checkpoint', async (req, res) => {
+    if (!(await sessions.who(req, true))) return unauthorized(res);
+    if (!sameOrigin(req)) return forbidden(res);
+    const ledger = deps.ledger;
+    if (!ledger) throw new GateHttpError('not_found', 'this gatekeeper has no ledger attached');
+    const note = (await readBody(req, 64 * 1024)).toString('utf8');
+    sendJson(res, 200, await checkSavedCheckpoint(ledger, note, deps.ledgerKeys));
+  });
+
   router.add('GET', '/console/api/ledger/payload', async (req, res, ctx) => {
     if (!(await sessions.who(req, true))) return unauthorized(res);
     const digest = new URLSearchParams(ctx.query).get('digest') ?? '';
@@ -266,6 +277,27 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
       ...(tracePayload ? { tracePayload } : {}),
     };
   }
+}
+
+/** A saved checkpoint against the live ledger: signed by a trusted key, this log's, and its root the root at its size. */
+async function checkSavedCheckpoint(ledger: Ledger, note: string, keys: string[]) {
+  const size = ledger.size();
+  const refuse = (problem: string) => ({ consistent: false, current_size: size, problem });
+  let saved;
+  try {
+    verifyNote(note, keys);
+    saved = parseCheckpoint(note);
+  } catch (err) {
+    return refuse(`not a checkpoint signed by this ledger's key: ${(err as Error).message}`);
+  }
+  const origin = parseCheckpoint(ledger.latestCheckpoint() ?? (await ledger.checkpointNow())).origin;
+  if (saved.origin !== origin) return refuse(`the checkpoint is for origin ${saved.origin}, not ${origin}`);
+  if (saved.size > size) return refuse(`the checkpoint covers ${saved.size} entries, the ledger holds ${size}: entries were removed (truncation)`);
+  const root = await ledger.rootAt(saved.size);
+  if (Buffer.compare(Buffer.from(root), Buffer.from(saved.root)) !== 0) {
+    return refuse(`the ledger's first ${saved.size} entries no longer hash to the checkpoint's root: they were rewritten`);
+  }
+  return { consistent: true, saved_size: saved.size, current_size: size };
 }
 
 async function ledgerEntryAt(ledger: Ledger, index: number) {
