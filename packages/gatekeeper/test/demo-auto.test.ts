@@ -1,17 +1,22 @@
 /** `gatekeeper demo --auto approve|reject` as tests: the whole keynote, unattended, must come out as designed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { openLedger } from '@oagf/ledger';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../src/demo/run.js';
+import { ledgerRecords } from './support/ledger.js';
 
 async function demo(auto: 'approve' | 'reject', mode: 'hold' | 'async') {
   const dir = mkdtempSync(join(tmpdir(), 'gk-demo-test-'));
   const lines: string[] = [];
   try {
     const outcome = await runDemo({ auto, dir, port: 0, mode, print: (l) => lines.push(l) });
-    return { outcome, output: lines.join('\n') };
+    const ledger = await openLedger({ path: join(dir, 'ledger.db'), origin: 'gatekeeper-demo.local/ledger', signingKey: readFileSync(join(dir, 'ledger.skey'), 'utf8').trim() });
+    const records = await ledgerRecords(ledger);
+    await ledger.close();
+    return { outcome, output: lines.join('\n'), records };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -37,10 +42,16 @@ test('demo --auto approve (held request): the $2.4M order escalates, the owner i
 });
 
 test('demo --auto reject with the asynchronous experience (202, retried with OAGF-Approval): the order never reaches the ERP, the rejection is signed', async () => {
-  const { outcome, output } = await demo('reject', 'async');
+  const { outcome, output, records } = await demo('reject', 'async');
   assert.deepEqual(outcome.problems, [], output);
   assert.equal(outcome.approval?.status, 'rejected');
   assert.equal(outcome.story?.order?.status, 403);
   assert.match(output, /verdict entry #\d+ \(approval\.rejected, by priya\)/);
   assert.match(output, /buyer {3}is told to wait: approval required/);
+  // The buyer waits on the approval's status URL instead of resending its order: the order is decided twice (the
+  // escalation and the retry with the verdict), however long the reviewer takes.
+  const orders = records.filter((r) => r.type === 'decision' && (r.data as { target?: { path?: string } }).target?.path === '/orders');
+  assert.equal(orders.length, 2, `order decisions: ${orders.map((r) => r.outcome).join(', ')}`);
+  assert.equal(outcome.ledgerEntries, records.length);
+  assert.match(output, /Look at it as an auditor would:\n {2}.* ledger verify .*ledger\.db --vkey .*ledger\.vkey/);
 });

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { verifierKeyOf } from '@oagf/ledger';
 import type { CoreDeps, GatekeeperModule, ModuleParts } from '../surface.js';
+import { registerAgentApprovalRoutes } from './agent-routes.js';
 import { registerConsoleRoutes } from './console/routes.js';
 import { Accounts } from './accounts.js';
 import { parseApprovalsConfig, resolveUrl, type ApprovalsConfig } from './config.js';
@@ -80,7 +81,8 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
             notices.dispatch(a);
           },
         }),
-        routes(router) {
+        routes(router, surface) {
+          registerAgentApprovalRoutes(router, surface.auth, service, config.retry_after_s);
           registerConsoleRoutes(router, {
             service,
             accounts: new Accounts(config.accounts),

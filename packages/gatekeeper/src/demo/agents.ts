@@ -70,22 +70,32 @@ export async function runStory(s: AgentSetup): Promise<StoryResult> {
   const client = (key: string, delegatedBy?: string) =>
     new OpenAI({ baseURL: `${s.gatekeeperUrl}/v1`, apiKey: key, defaultHeaders: headers(key, delegatedBy), maxRetries: 0, timeout: 15 * 60_000 });
 
-  /** Calls the ERP through the gatekeeper; an asynchronous approval (202) is retried with its id until decided. */
+  /**
+   * Calls the ERP through the gatekeeper. An asynchronous approval (202) is waited for on its status URL — asking
+   * how it stands is not a new action — and the call is sent again once, with the approval, when it is decided.
+   */
   async function erp(key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    let approval: string | undefined;
-    for (;;) {
+    const send = async (approval?: string) => {
       const res = await fetch(`${s.gatekeeperUrl}/apis/erp${path}`, {
         method,
         headers: { ...headers(key, 'planner'), 'content-type': 'application/json', ...(approval ? { 'oagf-approval': approval } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
-      const json = (await res.json()) as Record<string, unknown>;
-      if (res.status !== 202) return { status: res.status, body: json };
-      const err = json.error as { approval_id?: string; message?: string };
-      if (!approval) s.events.step('buyer', `is told to wait: ${err.message} (approval ${err.approval_id})`);
-      approval = err.approval_id;
-      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? '2') * 1000));
+      return { res, json: (await res.json()) as Record<string, unknown> };
+    };
+    const first = await send();
+    if (first.res.status !== 202) return { status: first.res.status, body: first.json };
+    const err = first.json.error as { approval_id: string; message?: string };
+    s.events.step('buyer', `is told to wait: ${err.message} (approval ${err.approval_id})`);
+    let wait = Number(first.res.headers.get('retry-after') ?? '2');
+    for (;;) {
+      await new Promise((r) => setTimeout(r, wait * 1000));
+      const status = await fetch(new URL(first.res.headers.get('location')!, s.gatekeeperUrl), { headers: headers(key) });
+      if (((await status.json()) as { status: string }).status !== 'pending') break;
+      wait = Number(status.headers.get('retry-after') ?? wait);
     }
+    const retry = await send(err.approval_id);
+    return { status: retry.res.status, body: retry.json };
   }
 
   const buyerTools: Record<string, ToolImpl> = {

@@ -4,9 +4,7 @@
  * as designed and the ledger verifies.
  */
 import { Command, Option } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { formatAmount } from '../approvals/service.js';
 import type { Approval } from '../approvals/types.js';
 import { runStory, type StoryResult } from './agents.js';
@@ -28,6 +26,8 @@ export interface DemoOutcome {
   ok: boolean;
   approval?: Approval;
   story?: StoryResult;
+  /** Entries in the demo's ledger once it is over. */
+  ledgerEntries?: number;
   problems: string[];
 }
 
@@ -89,7 +89,11 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
   if (!offline.ok) problems.push('the ledger file does not verify');
   say('');
   say(problems.length ? `DEMO FAILED:\n  - ${problems.join('\n  - ')}` : 'Demo complete: the story ran as designed and the ledger verifies.');
-  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ...(story ? { story } : {}), problems };
+  say('');
+  say(`The demo's state is kept in ${o.dir}. Look at it as an auditor would:`);
+  say(`  ${o.cli ?? 'gatekeeper'} ledger verify ${world.ledgerFile} --vkey ${o.dir}/ledger.vkey`);
+  say(`  ${o.cli ?? 'gatekeeper'} replay --ledger ${world.ledgerFile} --policy ${world.policyDirs.join(' ')}`);
+  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ...(story ? { story } : {}), ledgerEntries: offline.entries, problems };
 }
 
 async function reviewAutomatically(world: DemoWorld, approval: Approval, verdict: 'approve' | 'reject', say: (l: string) => void, problems: string[]) {
@@ -141,24 +145,19 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('run the keynote on the embedded default: agents, model, ERP, gatekeeper, reviewer console, signed ledger')
     .addOption(new Option('--auto <verdict>', 'play the reviewer too, unattended; exit 0 only if the story ran as designed').choices(['approve', 'reject']))
-    .option('--dir <dir>', 'where the demo keeps its ledger and databases (default ./.gatekeeper-demo; a temp dir with --auto)')
+    .option('--dir <dir>', 'where the demo keeps its ledger and databases, left there to inspect (wiped at each start)', '.gatekeeper-demo')
     .option('--port <port>', 'gatekeeper port (0 = any free port)', '8787')
     .addOption(new Option('--mode <mode>', "what the buyer experiences on escalation: its request held open, or 202 + retry").choices(['hold', 'async']))
-    .action(async (opts: { auto?: 'approve' | 'reject'; dir?: string; port: string; mode?: 'hold' | 'async' }) => {
-      const temp = opts.auto && !opts.dir ? mkdtempSync(join(tmpdir(), 'gatekeeper-demo-')) : undefined;
-      const dir = resolve(opts.dir ?? temp ?? '.gatekeeper-demo');
-      try {
-        const outcome = await runDemo({
-          ...(opts.auto ? { auto: opts.auto } : {}),
-          dir,
-          port: Number(opts.port),
-          mode: opts.mode ?? (opts.auto ? 'hold' : 'async'),
-          print: (l) => console.log(l),
-          cli: basename(process.argv[1] ?? '') === 'gatekeeper' ? 'gatekeeper' : `node ${relative(process.cwd(), process.argv[1] ?? 'cli.js')}`,
-        });
-        process.exitCode = outcome.ok ? 0 : 1;
-      } finally {
-        if (temp) rmSync(temp, { recursive: true, force: true });
-      }
+    .action(async (opts: { auto?: 'approve' | 'reject'; dir: string; port: string; mode?: 'hold' | 'async' }) => {
+      const dir = resolve(opts.dir);
+      const outcome = await runDemo({
+        ...(opts.auto ? { auto: opts.auto } : {}),
+        dir,
+        port: Number(opts.port),
+        mode: opts.mode ?? (opts.auto ? 'hold' : 'async'),
+        print: (l) => console.log(l),
+        cli: basename(process.argv[1] ?? '') === 'gatekeeper' ? 'gatekeeper' : `node ${relative(process.cwd(), process.argv[1] ?? 'cli.js')}`,
+      });
+      process.exitCode = outcome.ok ? 0 : 1;
     });
 }

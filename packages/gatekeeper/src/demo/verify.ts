@@ -58,10 +58,11 @@ export async function auditApproval(consoleUrl: string, auth: string, vkey: stri
 }
 
 /** Offline part: after the gatekeeper stopped, the whole file against the ledger's public key. */
-export async function auditLedgerFile(file: string, vkey: string): Promise<LedgerAudit> {
+export async function auditLedgerFile(file: string, vkey: string): Promise<LedgerAudit & { entries: number }> {
   const report = await verifyLedgerFile(file, { vkeys: [vkey] });
   return {
     ok: report.ok,
+    entries: report.entries,
     lines: [
       report.ok
         ? `ledger file verified offline: ${report.entries} entries, ${report.checkpoints} signed checkpoints, root ${report.root?.slice(0, 16)}…, signed by ${report.signers.join(', ')}`

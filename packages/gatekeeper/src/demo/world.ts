@@ -46,6 +46,8 @@ export interface DemoWorld {
   configFile: string;
   ledgerFile: string;
   ledgerKey: string;
+  /** The policy bundle's directories (the OAGF library and the keynote's settings). */
+  policyDirs: string[];
   approvals: ApprovalService;
   erp: Erp;
   model: ScriptedModel;
@@ -88,6 +90,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoWorld> {
       consoleUrl: `${gatekeeperUrl}/console`,
       configFile,
       ledgerFile: join(o.dir, 'ledger.db'),
+      policyDirs: [join(REPO, 'policies'), join(REPO, 'examples/keynote/policy')],
       ledgerKey: key.vkey,
       approvals: approvals!,
       erp,

@@ -76,8 +76,10 @@ export function refusalError(r: Refusal): GateHttpError {
     case 'fault':
       return new GateHttpError('gatekeeper_fault', r.message, details);
     case 'approval_pending': {
-      const retry = r.approval!.retryAfterSeconds;
-      return new GateHttpError('approval_pending', r.message, { ...details, approval_id: r.approval!.id }, retry !== undefined ? { 'retry-after': String(retry) } : undefined);
+      const { id, retryAfterSeconds } = r.approval!;
+      // Location: where the agent asks how the approval stands, instead of resending its action.
+      const headers = { location: `/v1/approvals/${encodeURIComponent(id)}`, ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}) };
+      return new GateHttpError('approval_pending', r.message, { ...details, approval_id: id, status_url: headers.location }, headers);
     }
     case 'rate_limited':
       return new GateHttpError('too_many_requests', r.message, details, { 'retry-after': String(r.retryAfterSeconds ?? 1) }, 'rate_limit_exceeded');
