@@ -2,7 +2,7 @@
 import type { Location } from './errors.js';
 import type { BuiltinDef } from './builtins/registry.js';
 import type { Value } from './value.js';
-import type { RuleNode } from './compiler.js';
+import type { RuleNode } from './compiler/rule-tree.js';
 
 /**
  * The evaluator's memo of where the ground prefix of a `data` reference leads (a term belongs to one compiled

@@ -6,7 +6,7 @@
 import type { Body, DataWalk, Expr, Term } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
 import { describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
-import type { CRule, RuleNode } from './compiler.js';
+import type { CRule, RuleNode } from './compiler/rule-tree.js';
 import { BudgetExceededError, RegoError, type Location } from './errors.js';
 import { buildIndex, candidatesFor } from './indexing.js';
 import { metadataChain, metadataRule } from './metadata.js';

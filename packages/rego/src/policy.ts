@@ -1,7 +1,10 @@
 /** Public engine API: compile modules into a Policy, prepare queries, evaluate with a budget. */
 import type { Body, Expr, Module } from './ast.js';
 import type { HostHooks } from './builtins/registry.js';
-import { Compiler, orderBody, Resolver, shapeBody } from './compiler.js';
+import { Compiler } from './compiler/compile.js';
+import { Resolver } from './compiler/resolve.js';
+import { orderBody } from './compiler/safety.js';
+import { shapeBody } from './compiler/shape.js';
 import { RegoError, type RegoErrorDetail } from './errors.js';
 import { Evaluator } from './eval.js';
 import { parseModule, parseQuery, type RegoVersion } from './parser.js';

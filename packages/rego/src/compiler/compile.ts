@@ -1,0 +1,172 @@
+/**
+ * Compiler: builds the rule tree, resolves names, orders body expressions for safety, and checks arity, unsafe
+ * variables, conflicting rule kinds and recursion — each error with file:row:col. The passes, in order, each in
+ * its own file: resolve (names), safety (ordering), rule-tree (kinds, annotations), deps (recursion),
+ * input-free (shared values), shape (evaluator layout).
+ */
+import type { Module, Rule, Term, Expr } from '../ast.js';
+import { RegoError, type RegoErrorDetail } from '../errors.js';
+import { refText } from '../parser.js';
+import { checkRecursion, ruleDeps } from './deps.js';
+import { err } from './errors.js';
+import { foldConst, isGround, isPattern } from './ground.js';
+import { markInputFree } from './input-free.js';
+import { collectPatternNames, Resolver, ROOT_DOCUMENTS, type Globals, type Scope } from './resolve.js';
+import { checkKinds, linkDocAnnotations, pkgAnnotations, RuleNode, type CRule, type RuleKind } from './rule-tree.js';
+import { evalVars, orderBody, patternVars } from './safety.js';
+import { shapeBody, shapeTerm } from './shape.js';
+
+export class Compiler {
+  readonly root = new RuleNode([]);
+  readonly errors: RegoErrorDetail[] = [];
+  readonly funcs = new Map<string, number>();
+
+  constructor(readonly modules: Module[]) {}
+
+  compile(): void {
+    const byPkg = new Map<string, Set<string>>();
+    for (const m of this.modules) {
+      const k = m.package.join('.');
+      if (!byPkg.has(k)) byPkg.set(k, new Set());
+      for (const r of m.rules) {
+        const n = r.head.ref[0];
+        if (n.t === 'scalar') byPkg.get(k)!.add(n.v as string);
+      }
+    }
+    const funcs = this.funcs;
+    for (const m of this.modules) {
+      for (const r of m.rules) {
+        if (!r.head.args) continue;
+        const segs = r.head.ref.map((t) => (t.t === 'scalar' ? String(t.v) : '?'));
+        funcs.set([...m.package, ...segs].join('.'), r.head.args.length);
+      }
+      this.nodeAt(m.package.slice(1));
+    }
+    for (const m of this.modules) {
+      const g: Globals = { funcs, pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map(), v1: m.regoV1 };
+      for (const imp of m.imports) {
+        const text = refText(imp.path);
+        if (!text || text.startsWith('future.') || text === 'future' || text === 'rego.v1') continue;
+        const segs = imp.path.t === 'ref' ? imp.path.path : [];
+        const last = segs.length ? segs[segs.length - 1] : undefined;
+        const alias = imp.alias ?? (last && last.t === 'scalar' ? String(last.v) : text);
+        // duplicate import names are an error in v1 (strict); in v0 the later import wins, as in OPA
+        if (g.imports.has(alias) && m.regoV1) this.errors.push(err('rego_compile_error', `import must not shadow import ${alias}`, imp.loc));
+        g.imports.set(alias, imp.path);
+      }
+      const pkgAnn = pkgAnnotations(this.modules, m.package);
+      for (const r of m.rules) {
+        const name = r.head.ref[0];
+        if (m.regoV1 && name.t === 'scalar' && ROOT_DOCUMENTS.has(name.v as string)) {
+          this.errors.push(err('rego_compile_error', `rules must not shadow ${name.v} (use a different rule name)`, r.loc));
+          continue;
+        }
+        try {
+          this.addRule(r, g, pkgAnn);
+        } catch (e) {
+          if (e instanceof RegoError) this.errors.push(...e.errors);
+          else throw e;
+        }
+      }
+    }
+    linkDocAnnotations(this.root);
+    checkKinds(this.root, this.errors);
+    if (this.errors.length === 0) {
+      const { nodes, deps } = ruleDeps(this.root);
+      checkRecursion(nodes, deps, this.errors);
+      if (this.errors.length === 0) markInputFree(nodes, deps);
+    }
+    if (this.errors.length) throw new RegoError(this.errors.slice(0, 10));
+  }
+
+  private addRule(r: Rule, g: Globals, pkgAnn: CRule['pkgAnnotations']): void {
+    const c = this.compileRule(r, g, pkgAnn);
+    const node = this.root.find(c.path) ?? this.nodeAt(c.path);
+    if (c.isDefault) {
+      if (node.defaultRule) this.errors.push(err('rego_type_error', `multiple default rules ${['data', ...c.path].join('.')} found`, c.loc));
+      node.defaultRule = c;
+    } else {
+      node.rules.push(c);
+    }
+    const kind = c.kind;
+    if (node.kind && node.kind !== kind && !(c.isDefault && node.kind !== 'set')) {
+      this.errors.push(err('rego_type_error', `conflicting rules ${['data', ...c.path].join('.')} found`, c.loc));
+    }
+    if (!node.kind || !c.isDefault) node.kind = kind;
+    if (kind === 'func') {
+      if (node.arity !== undefined && node.arity !== c.args!.length) {
+        this.errors.push(err('rego_type_error', `conflicting rules ${['data', ...c.path].join('.')} found`, c.loc));
+      }
+      node.arity = c.args!.length;
+    }
+  }
+
+  private nodeAt(path: string[]): RuleNode {
+    let n = this.root;
+    for (const s of path) n = n.child(s);
+    return n;
+  }
+
+  private compileRule(r: Rule, g: Globals, pkgAnn: CRule['pkgAnnotations']): CRule {
+    const h = r.head;
+    const path = [...g.pkg];
+    let i = 0;
+    for (; i < h.ref.length; i++) {
+      const t = h.ref[i];
+      if (t.t === 'scalar' && typeof t.v === 'string') path.push(t.v);
+      else break;
+    }
+    const keys = h.ref.slice(i);
+    let kind: RuleKind;
+    if (h.args) kind = 'func';
+    else if (h.key) kind = keys.length === 0 ? 'set' : 'object';
+    else kind = keys.length ? 'object' : 'complete';
+    // `p[q] contains r`: an object whose leaves are sets
+    const multi = h.key !== undefined && keys.length > 0;
+    if (multi) kind = 'object';
+    const scope: Scope = { vars: new Map(), alloc: { n: 0 } };
+    const trueTerm: Term = { t: 'scalar', v: true, loc: r.loc };
+    const headTerms: Term[] = [...keys, ...(h.args ?? []), ...(h.key ? [h.key] : []), ...(h.value ? [h.value] : [])];
+    // declare head vars and args first so body and head share them
+    const declared = new Set<string>();
+    for (const a of h.args ?? []) collectPatternNames(a, declared);
+    const res = new Resolver(g, this.errors);
+    res.declareBody(r.body, scope, headTerms, declared);
+    const rk = (t: Term) => res.term(t, scope);
+    // an argument that is not a pattern (e.g. a template string) is checked after the body binds its vars
+    const argChecks: Expr[] = [];
+    const args = h.args?.map(rk).map((a) => {
+      if (isPattern(a)) return a;
+      const v: Term = { t: 'var', name: '$arg', slot: scope.alloc.n++, loc: a.loc };
+      argChecks.push({ k: 'unify', a: v, b: a, negated: false, with: [], loc: a.loc });
+      return v;
+    });
+    const rKeys = keys.map(rk);
+    const member = h.key ? rk(h.key) : undefined;
+    const value = h.value ? rk(h.value) : multi && member ? member : trueTerm;
+    const body = [...res.body(r.body, scope), ...argChecks];
+    const bound = new Set<number>();
+    for (const a of args ?? []) patternVars(a, bound);
+    const ordered = r.isDefault ? body : orderBody(body, bound, this.errors);
+    const headNeeds = new Set<number>();
+    for (const t of [...rKeys, ...(member ? [member] : []), value]) evalVars(t, headNeeds, bound, bound);
+    for (const s of headNeeds) {
+      if (!bound.has(s)) {
+        this.errors.push(err('rego_unsafe_var_error', `var ${res.nameOf(s)} is unsafe`, r.loc));
+        break;
+      }
+    }
+    if (r.isDefault && headNeeds.size) this.errors.push(err('rego_type_error', 'default rule value cannot contain var', r.loc));
+    const c: CRule = {
+      kind, multi, path, keys: rKeys.map(shapeTerm), member: multi || !member ? undefined : shapeTerm(member), value: shapeTerm(foldConst(value)),
+      args: args?.map(shapeTerm), body: shapeBody(ordered), nslots: scope.alloc.n, isDefault: r.isDefault, else: undefined,
+      loc: r.loc, constValue: isGround(value), annotations: r.annotations, docAnnotation: undefined, pkgAnnotations: pkgAnn, module: r.module,
+    };
+    if (r.else) {
+      if (kind !== 'complete' && kind !== 'func') this.errors.push(err('rego_type_error', 'else keyword cannot be used on multi-value rules', r.loc));
+      const e = this.compileRule({ ...r.else, head: { ...r.else.head, ref: r.head.ref, args: r.head.args } }, g, pkgAnn);
+      c.else = e;
+    }
+    return c;
+  }
+}
