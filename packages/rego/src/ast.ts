@@ -41,7 +41,8 @@ export interface With {
 
 export type ExprKind =
   | { k: 'term'; term: Term }
-  | { k: 'unify'; a: Term; b: Term }
+  /** `callOut`: written `f(x, out)` (a call with an output argument), compiled as `out = f(x)` */
+  | { k: 'unify'; a: Term; b: Term; callOut?: boolean }
   | { k: 'assign'; a: Term; b: Term }
   | { k: 'some'; vars: Term[] }
   | { k: 'somein'; key?: Term; value: Term; coll: Term }

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { RegoError } from './errors.js';
 import { compile, type Policy } from './policy.js';
+import { runTests } from './tester.js';
 import { jsonText, fromJSON, makeObject, RObject, type Value } from './value.js';
 
 interface Loaded {
@@ -85,38 +86,6 @@ function compileLoaded(l: Loaded, v0: boolean, strict = false): Policy {
   return compile({ modules: l.modules, data: l.data, regoVersion: v0 ? 'v0' : 'v1', strictBuiltinErrors: strict });
 }
 
-export interface TestOutcome {
-  name: string;
-  passed: boolean;
-  skipped: boolean;
-  error?: string;
-}
-
-/** Runs every `test_*` rule (and skips `todo_*`), like `opa test`. */
-export function runTests(policy: Policy): TestOutcome[] {
-  const out: TestOutcome[] = [];
-  const seen = new Set<string>();
-  for (const m of policy.parsed) {
-    for (const r of m.rules) {
-      const n = r.head.ref[0];
-      if (n.t !== 'scalar' || typeof n.v !== 'string' || r.head.ref.length !== 1 || r.head.args) continue;
-      const isTest = n.v.startsWith('test_'), isTodo = n.v.startsWith('todo_test_') || n.v.startsWith('todo_');
-      if (!isTest && !isTodo) continue;
-      const name = `${m.package.join('.')}.${n.v}`;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      if (isTodo) { out.push({ name, passed: false, skipped: true }); continue; }
-      try {
-        const rs = policy.prepare(name).evalValues({ budget: { timeoutMs: 30_000 } });
-        out.push({ name, passed: rs.length > 0 && rs[0].expressions[0] !== false, skipped: false });
-      } catch (e) {
-        out.push({ name, passed: false, skipped: false, error: (e as Error).message });
-      }
-    }
-  }
-  return out;
-}
-
 export function main(argv: string[]): void {
   const program = new Command();
   program.name('rego').description('Rego policy engine (OPA-compatible): eval, test, check');
@@ -157,8 +126,8 @@ export function main(argv: string[]): void {
     .option('-v, --verbose', 'list every test')
     .action((paths: string[], o: { v0Compatible?: boolean; verbose?: boolean }) => {
       try {
-        const policy = compileLoaded(load(paths), !!o.v0Compatible);
-        const rs = runTests(policy);
+        const l = load(paths);
+        const rs = runTests({ modules: l.modules, data: l.data, regoVersion: o.v0Compatible ? 'v0' : 'v1' });
         const ran = rs.filter((r) => !r.skipped);
         for (const r of rs) {
           if (r.skipped) process.stdout.write(`SKIPPED: data.${r.name.replace(/^data\./, '')}\n`);

@@ -3,6 +3,7 @@ import type { Body, Expr, Module } from './ast.js';
 import type { HostHooks } from './builtins/registry.js';
 import { Compiler } from './compiler/compile.js';
 import { Resolver } from './compiler/resolve.js';
+import { isGenerated, rewriteNegatedDynamics } from './compiler/dynamics.js';
 import { orderBody } from './compiler/safety.js';
 import { shapeBody } from './compiler/shape.js';
 import { RegoError, type RegoErrorDetail } from './errors.js';
@@ -49,10 +50,14 @@ export interface Policy {
 const DEFAULT_BUDGET = { maxSteps: 10_000_000, timeoutMs: 5_000 };
 
 export function compile(opts: CompileOptions): Policy {
-  const version = opts.regoVersion ?? 'v1';
+  return compileModules(parseModules(opts.modules, opts.regoVersion ?? 'v1'), opts);
+}
+
+/** Parses every module, reporting the parse errors of all of them at once. */
+export function parseModules(modules: Record<string, string>, version: RegoVersion): Module[] {
   const parsed: Module[] = [];
   const errors: RegoErrorDetail[] = [];
-  for (const [file, src] of Object.entries(opts.modules)) {
+  for (const [file, src] of Object.entries(modules)) {
     try {
       parsed.push(parseModule(src, file, version));
     } catch (e) {
@@ -61,17 +66,23 @@ export function compile(opts: CompileOptions): Policy {
     }
   }
   if (errors.length) throw new RegoError(errors);
+  return parsed;
+}
+
+/** Compiles modules parsed already (tools that rewrite modules first, such as the test runner). */
+export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'modules'>): Policy {
+  const version = opts.regoVersion ?? 'v1';
   const compiler = new Compiler(parsed);
   compiler.compile();
   const data = safeFromJSON(opts.data ?? {}, 'data');
   const root = compiler.root;
   return {
-    modules: Object.keys(opts.modules),
+    modules: parsed.map((m) => m.file),
     parsed,
     prepare(query: string): PreparedQuery {
       const body = parseQuery(query, version);
-      const { ordered, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
-      const capture = ordered.length === 1 && names.size === 0;
+      const { ordered, shown, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
+      const capture = texts.length === 1 && names.size === 0;
       const run = (o: { input?: unknown; budget?: Budget; explain?: boolean } = {}) => {
         const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input');
         const budget = { ...DEFAULT_BUDGET, ...o.budget };
@@ -88,7 +99,7 @@ export function compile(opts: CompileOptions): Policy {
           if (i === ordered.length) {
             const bindings: Record<string, Value> = {};
             for (const [name, slot] of names) if (frame[slot] !== undefined) bindings[name] = frame[slot];
-            rows.push({ expressions: ordered.map((_, j) => values[j] ?? true), bindings });
+            rows.push({ expressions: shown.map((j) => values[j] ?? true), bindings });
             return false;
           }
           const e = ordered[i];
@@ -122,19 +133,21 @@ export function compile(opts: CompileOptions): Policy {
   };
 }
 
-function compileQuery(body: Body, src: string, funcs: Map<string, number>): { ordered: Body; names: Map<string, number>; nslots: number; texts: string[] } {
+/** The compiled query; `shown`: indices of the expressions written in it (results list those, with `texts`). */
+function compileQuery(body: Body, src: string, funcs: Map<string, number>): { ordered: Body; shown: number[]; names: Map<string, number>; nslots: number; texts: string[] } {
   const errors: RegoErrorDetail[] = [];
   const res = new Resolver({ funcs, pkg: [], ruleRoots: new Set(), imports: new Map(), v1: false }, errors);
   const scope = { vars: new Map<string, number>(), alloc: { n: 0 } };
   res.declareBody(body, scope, [], new Set());
   const resolved = res.body(body, scope);
-  const ordered = orderBody(resolved, new Set(), errors);
+  const ordered = rewriteNegatedDynamics(orderBody(resolved, new Set(), errors), scope.alloc);
   if (errors.length) throw new RegoError(errors);
   const names = new Map<string, number>();
   for (const [n, s] of scope.vars) if (!n.startsWith('$') && n !== '_') names.set(n, s);
   const lines = src.split(/\n/);
-  const texts = ordered.map((e: Expr) => exprText(lines, e, body));
-  return { ordered: shapeBody(ordered), names, nslots: scope.alloc.n, texts };
+  const shown = ordered.flatMap((e, i) => (isGenerated(e) ? [] : [i]));
+  const texts = shown.map((i) => exprText(lines, ordered[i], body));
+  return { ordered: shapeBody(ordered), shown, names, nslots: scope.alloc.n, texts };
 }
 
 /** Source text of a query expression: from its start to the next expression's start. */

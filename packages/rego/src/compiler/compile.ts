@@ -8,6 +8,7 @@ import type { Module, Rule, Term, Expr } from '../ast.js';
 import { RegoError, type RegoErrorDetail } from '../errors.js';
 import { refText } from '../parser.js';
 import { checkRecursion, ruleDeps } from './deps.js';
+import { rewriteNegatedDynamics } from './dynamics.js';
 import { err } from './errors.js';
 import { foldConst, isGround, isPattern } from './ground.js';
 import { markInputFree } from './input-free.js';
@@ -51,7 +52,7 @@ export class Compiler {
         const last = segs.length ? segs[segs.length - 1] : undefined;
         const alias = imp.alias ?? (last && last.t === 'scalar' ? String(last.v) : text);
         // duplicate import names are an error in v1 (strict); in v0 the later import wins, as in OPA
-        if (g.imports.has(alias) && m.regoV1) this.errors.push(err('rego_compile_error', `import must not shadow import ${alias}`, imp.loc));
+        if (g.imports.has(alias) && m.regoV1) this.errors.push(err('rego_compile_error', `import must not shadow import ${text}${imp.alias ? ` as ${imp.alias}` : ''}`, imp.loc));
         g.imports.set(alias, imp.path);
       }
       const pkgAnn = pkgAnnotations(this.modules, m.package);
@@ -147,7 +148,7 @@ export class Compiler {
     const body = [...res.body(r.body, scope), ...argChecks];
     const bound = new Set<number>();
     for (const a of args ?? []) patternVars(a, bound);
-    const ordered = r.isDefault ? body : orderBody(body, bound, this.errors);
+    const ordered = r.isDefault ? body : rewriteNegatedDynamics(orderBody(body, bound, this.errors), scope.alloc);
     const headNeeds = new Set<number>();
     for (const t of [...rKeys, ...(member ? [member] : []), value]) evalVars(t, headNeeds, bound, bound);
     for (const s of headNeeds) {

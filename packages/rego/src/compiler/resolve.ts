@@ -9,6 +9,7 @@ import { specKinds } from '../builtins/registry.js';
 import type { RegoErrorDetail } from '../errors.js';
 import { refText } from '../parser.js';
 import { typeName } from '../value.js';
+import { rewriteNegatedDynamics } from './dynamics.js';
 import { err } from './errors.js';
 import { foldConst } from './ground.js';
 import { evalVars, orderBody, patternVars } from './safety.js';
@@ -138,7 +139,7 @@ export class Resolver {
             // output argument: f(x, y) ≡ y = f(x)
             const out = this.term(t.args[arity], scope);
             const call = this.term({ ...t, args: t.args.slice(0, arity) }, scope);
-            return { ...base, k: 'unify', a: out, b: call };
+            return { ...base, k: 'unify', a: out, b: call, callOut: true };
           }
         }
         return { ...base, k: 'term', term: this.term(t, scope) };
@@ -163,7 +164,7 @@ export class Resolver {
         patternVars(value, bound);
         const free = freeSlots(start, [key, value].filter(Boolean) as Term[], body);
         for (const f of free) bound.add(f);
-        const ordered = orderBody(body, bound, this.errors);
+        const ordered = rewriteNegatedDynamics(orderBody(body, bound, this.errors), inner.alloc);
         const r = { ...base, k: 'every' as const, key, value, coll, body: ordered };
         (r as unknown as Closure)[FREE] = free;
         return r;
@@ -281,7 +282,7 @@ export class Resolver {
         const body = this.body(t.body, inner);
         const free = freeSlots(start, rh, body);
         const bound = new Set<number>(free);
-        const ordered = orderBody(body, bound, this.errors);
+        const ordered = rewriteNegatedDynamics(orderBody(body, bound, this.errors), inner.alloc);
         const hv = new Set<number>();
         rh.forEach((h) => evalVars(h, hv));
         for (const s of hv) if (!bound.has(s)) { this.errors.push(err('rego_unsafe_var_error', `var ${this.nameOf(s)} is unsafe`, t.loc)); break; }

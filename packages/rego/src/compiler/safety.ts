@@ -84,7 +84,7 @@ function unifyAnalysis(a: Term, b: Term, bound: Set<number>): Analysis | undefin
 }
 
 
-function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean, wildcard: (s: number) => boolean): Analysis | undefined {
+function analyze(e: Expr, bound: Set<number>): Analysis | undefined {
   let r: Analysis | undefined;
   switch (e.k) {
     case 'term': { const needs = new Set<number>(), binds = new Set<number>(); evalVars(e.term, needs, binds, bound); r = { needs, binds }; break; }
@@ -109,11 +109,8 @@ function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean,
   if (!r) return undefined;
   for (const w of e.with) evalVars(w.value, r.needs, undefined, bound);
   if (e.negated) {
-    // a negated expression binds nothing: its vars must be bound by other expressions; only `_` may stand alone
-    for (const b of r.binds) {
-      if (otherUses(b)) r.needs.add(b);
-      else if (!wildcard(b)) return undefined;
-    }
+    // a negated expression binds nothing: its vars (`_` included, as in OPA) must be bound by other expressions
+    for (const b of r.binds) r.needs.add(b);
     r.binds = new Set();
   }
   for (const n of r.needs) if (!bound.has(n) && !r.binds.has(n)) return undefined;
@@ -122,7 +119,7 @@ function analyze(e: Expr, bound: Set<number>, otherUses: (s: number) => boolean,
 
 /** Orders a body so that every expression's inputs are bound first; reports unsafe vars. */
 export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetail[]): Body {
-  // vars used by each expression: needed only for negations and error messages, so computed on demand
+  // vars used by each expression: needed only for error messages, so computed on demand
   let usesCache: Set<number>[] | undefined;
   const uses = (): Set<number>[] => usesCache ??= body.map((e) => {
     const s = new Set<number>();
@@ -134,8 +131,8 @@ export function orderBody(body: Body, bound: Set<number>, errors: RegoErrorDetai
   while (pending.length) {
     let progressed = false;
     for (let j = 0; j < pending.length; j++) {
-      const { e, i } = pending[j];
-      const r = analyze(e, bound, (s) => uses().some((u, k) => k !== i && u.has(s)), (s) => varName(body, s) === '_');
+      const { e } = pending[j];
+      const r = analyze(e, bound);
       if (!r) continue;
       for (const b of r.binds) bound.add(b);
       out.push(e);

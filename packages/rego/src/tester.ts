@@ -1,0 +1,87 @@
+/**
+ * The test runner behind `rego test`, following OPA's tester: rules whose name (the last element of the head
+ * reference) starts with `test_` are tests, `todo_` ones are skipped; a test passes when its value is `true`;
+ * two tests of one name in a package are two tests (`test_x`, `test_x#01`, ...), each run and counted.
+ */
+import type { Module, Term } from './ast.js';
+import { compileModules, parseModules, type CompileOptions, type Policy } from './policy.js';
+
+export interface TestOutcome {
+  /** e.g. `data.pkg.test_allow`, `data.pkg.test_allow#01` */
+  name: string;
+  passed: boolean;
+  skipped: boolean;
+  error?: string;
+  /** the test rule's location */
+  file: string;
+  row: number;
+  /** wall time of the evaluation */
+  durationNs: number;
+}
+
+const lastName = (ref: Term[]): string | undefined => {
+  const last = ref[ref.length - 1];
+  return last.t === 'scalar' && typeof last.v === 'string' ? last.v : undefined;
+};
+
+/** OPA's rewriteDuplicateTestNames: a repeated test gets `#01`, `#02`, ... (counted per full rule path). */
+export function renameDuplicateTests(modules: Module[]): void {
+  const count = new Map<string, number>();
+  for (const m of modules) {
+    for (const r of m.rules) {
+      const name = lastName(r.head.ref);
+      if (!name?.startsWith('test_')) continue;
+      const key = [...m.package, ...r.head.ref.map((t) => (t.t === 'scalar' ? String(t.v) : '?'))].join('.');
+      const k = count.get(key);
+      if (k !== undefined) {
+        const last = r.head.ref[r.head.ref.length - 1];
+        r.head.ref = [...r.head.ref.slice(0, -1), { t: 'scalar', v: `${name}#${String(k).padStart(2, '0')}`, loc: last.loc }];
+      }
+      count.set(key, (k ?? 0) + 1);
+    }
+  }
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `data.a.b["test_x#01"]`: the rule's path as a query. */
+function refQuery(path: string[]): string {
+  return path.map((p, i) => (i === 0 ? p : IDENT.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
+}
+
+/** Compiles the modules with duplicate tests renamed. */
+export function compileForTests(opts: CompileOptions): Policy {
+  const parsed = parseModules(opts.modules, opts.regoVersion ?? 'v1');
+  renameDuplicateTests(parsed);
+  return compileModules(parsed, opts);
+}
+
+/** Runs every test of the modules (files in name order, rules in source order), like `opa test`. */
+export function runTests(opts: CompileOptions, each?: (o: TestOutcome) => void): TestOutcome[] {
+  const policy = compileForTests(opts);
+  const out: TestOutcome[] = [];
+  const modules = [...policy.parsed].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const m of modules) {
+    for (const r of m.rules) {
+      const name = lastName(r.head.ref);
+      if (!name || r.head.args || r.head.ref.some((t) => t.t !== 'scalar')) continue;
+      const isTest = name.startsWith('test_'), isTodo = name.startsWith('todo_');
+      if (!isTest && !isTodo) continue;
+      const path = [...m.package, ...r.head.ref.map((t) => String((t as { v: unknown }).v))];
+      const o: TestOutcome = { name: path.join('.'), passed: false, skipped: isTodo, file: m.file, row: r.loc.row, durationNs: 0 };
+      if (!isTodo && !out.some((x) => x.name === o.name)) {
+        const t0 = process.hrtime.bigint();
+        try {
+          const rs = policy.prepare(refQuery(path)).evalValues({ budget: { timeoutMs: 30_000 } });
+          o.passed = rs.length > 0 && rs[0].expressions[0] === true;
+        } catch (e) {
+          o.error = (e as Error).message;
+        }
+        o.durationNs = Number(process.hrtime.bigint() - t0);
+      } else if (!isTodo) continue;
+      out.push(o);
+      each?.(o);
+    }
+  }
+  return out;
+}
