@@ -14,6 +14,12 @@ const INFIX: Record<string, string> = {
   '+': 'plus', '-': 'minus', '*': 'mul', '/': 'div', '%': 'rem', '&': 'and', '|': 'or',
 };
 
+/** Operator tokens as OPA's scanner names them in parse errors. */
+const OP_TOKEN_NAMES: Record<string, string> = {
+  ':=': 'assign', '=': 'eq', '==': 'equal', '!=': 'neq', '+': 'plus', '-': 'minus', '*': 'mul', '/': 'div', '%': 'rem',
+  '&': 'and', '|': 'or', '<': 'lt', '>': 'gt', '<=': 'lte', '>=': 'gte',
+};
+
 class Parser {
   private toks: Token[];
   private comments: Comment[];
@@ -59,7 +65,7 @@ class Parser {
     if (t.kind === 'ident') return `ident`;
     if (t.kind === 'string' || t.kind === 'rawstring') return 'string';
     if (t.kind === 'number') return 'number';
-    return t.text;
+    return OP_TOKEN_NAMES[t.text] ?? t.text;
   }
 
   // ---------- module ----------

@@ -167,7 +167,7 @@ test('v0 modules may import the same name twice (the later import wins); v1 modu
   };
   assert.equal(evalV0(modules, 'data.p.q'), 2);
   const v1 = { ...modules, 'p.rego': 'package p\nimport data.team.a\nimport data.team.b as a\nq := a.limit\n', 'a.rego': 'package team.a\nlimit := 1\n', 'b.rego': 'package team.b\nlimit := 2\n' };
-  assert.throws(() => compile({ modules: v1 }), /rego_compile_error: import must not shadow import data.team.b as a/);
+  assert.throws(() => compile({ modules: v1 }), /rego_compile_error: import must not shadow import data.team.a/);
 });
 
 test('a var that only a negated expression mentions is unsafe, `_` included (as in OPA)', () => {

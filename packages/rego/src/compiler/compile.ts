@@ -16,6 +16,7 @@ import { collectPatternNames, Resolver, ROOT_DOCUMENTS, type Globals, type Scope
 import { checkKinds, linkDocAnnotations, pkgAnnotations, RuleNode, type CRule, type RuleKind } from './rule-tree.js';
 import { evalVars, orderBody, patternVars } from './safety.js';
 import { shapeBody, shapeTerm } from './shape.js';
+import { checkSomeUsed } from './unused.js';
 
 export class Compiler {
   readonly root = new RuleNode([]);
@@ -45,6 +46,7 @@ export class Compiler {
     }
     for (const m of this.modules) {
       const g: Globals = { funcs, pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map(), v1: m.regoV1 };
+      const seen = new Map<string, string>();
       for (const imp of m.imports) {
         const text = refText(imp.path);
         if (!text || text.startsWith('future.') || text === 'future' || text === 'rego.v1') continue;
@@ -52,7 +54,10 @@ export class Compiler {
         const last = segs.length ? segs[segs.length - 1] : undefined;
         const alias = imp.alias ?? (last && last.t === 'scalar' ? String(last.v) : text);
         // duplicate import names are an error in v1 (strict); in v0 the later import wins, as in OPA
-        if (g.imports.has(alias) && m.regoV1) this.errors.push(err('rego_compile_error', `import must not shadow import ${text}${imp.alias ? ` as ${imp.alias}` : ''}`, imp.loc));
+        // OPA names the import shadowed (the earlier one) at the location of the later one
+        const prev = seen.get(alias);
+        if (prev && m.regoV1) this.errors.push(err('rego_compile_error', `import must not shadow import ${prev}`, imp.loc));
+        seen.set(alias, `${text}${imp.alias ? ` as ${imp.alias}` : ''}`);
         g.imports.set(alias, imp.path);
       }
       const pkgAnn = pkgAnnotations(this.modules, m.package);
@@ -146,6 +151,7 @@ export class Compiler {
     const member = h.key ? rk(h.key) : undefined;
     const value = h.value ? rk(h.value) : multi && member ? member : trueTerm;
     const body = [...res.body(r.body, scope), ...argChecks];
+    checkSomeUsed(body, [...rKeys, ...(member ? [member] : []), value, ...(args ?? [])], this.errors);
     const bound = new Set<number>();
     for (const a of args ?? []) patternVars(a, bound);
     const ordered = r.isDefault ? body : rewriteNegatedDynamics(orderBody(body, bound, this.errors), scope.alloc);

@@ -13,6 +13,7 @@ import { rewriteNegatedDynamics } from './dynamics.js';
 import { err } from './errors.js';
 import { foldConst } from './ground.js';
 import { evalVars, orderBody, patternVars } from './safety.js';
+import { checkEveryUsed, checkSomeUsed } from './unused.js';
 import { FREE, visitBody, visitTerm, type Closure } from './visit.js';
 
 export interface Scope {
@@ -83,6 +84,7 @@ export class Resolver {
     const decl = new Set<string>(forced);
     const declAt = new Map<string, number>();
     const assigned = new Set<string>();
+    const someDeclared = new Set<string>();
     const dv = (t: Term) => directVars(t, direct);
     const declare = (t: Term, i: number) => {
       const names = new Set<string>();
@@ -101,12 +103,13 @@ export class Resolver {
           for (const n of names) {
             if (this.g.v1 && e.a.t === 'var' && ROOT_DOCUMENTS.has(n)) this.errors.push(err('rego_compile_error', `variables must not shadow ${n} (use a different variable name)`, e.loc));
             if (n !== '_' && (assigned.has(n) || forced.has(n))) this.errors.push(err('rego_compile_error', `var ${n} assigned above`, e.loc));
+            else if (n !== '_' && someDeclared.has(n)) this.errors.push(err('rego_compile_error', `var ${n} declared above`, e.loc));
             assigned.add(n);
           }
           declare(e.a, i);
           break;
         }
-        case 'some': for (const v of e.vars) declare(v, i); break;
+        case 'some': for (const v of e.vars) { declare(v, i); if (v.t === 'var') someDeclared.add(v.name); } break;
         case 'somein': if (e.key) { dv(e.key); declare(e.key, i); } dv(e.value); declare(e.value, i); dv(e.coll); break;
         case 'every': dv(e.coll); break;
       }
@@ -166,6 +169,8 @@ export class Resolver {
         for (const f of free) bound.add(f);
         const ordered = rewriteNegatedDynamics(orderBody(body, bound, this.errors), inner.alloc);
         const r = { ...base, k: 'every' as const, key, value, coll, body: ordered };
+        checkEveryUsed(r, this.errors);
+        checkSomeUsed(body, [key, value].filter(Boolean) as Term[], this.errors);
         (r as unknown as Closure)[FREE] = free;
         return r;
       }
@@ -280,6 +285,7 @@ export class Resolver {
         this.declareBody(t.body, inner, heads, new Set());
         const rh = heads.map((h) => this.term(h, inner));
         const body = this.body(t.body, inner);
+        checkSomeUsed(body, rh, this.errors);
         const free = freeSlots(start, rh, body);
         const bound = new Set<number>(free);
         const ordered = rewriteNegatedDynamics(orderBody(body, bound, this.errors), inner.alloc);
