@@ -897,6 +897,7 @@ export class Evaluator {
   }
 
   private defaultValue(r: CRule): Value {
+    this.record(r);
     const v = r.value;
     if (v.t === 'scalar' || v.t === 'const') return v.v;
     let out: Value = true;

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -42,4 +42,55 @@ test('rego check reports compile errors with file:line and exits non-zero', () =
   assert.equal(r.code, 1);
   assert.match(r.err, /bad\.rego:4: rego_unsafe_var_error: var x is unsafe/);
   assert.equal(rego('check', fixtures).code, 0);
+});
+
+test('rego names a missing file plainly instead of printing a raw ENOENT', () => {
+  for (const args of [['eval', '-d', '/nonexistent/policy.rego', 'data.x'], ['check', '/nonexistent/policy.rego'], ['test', '/nonexistent/dir'], ['eval', '-i', '/nonexistent/input.json', '1 == 1']]) {
+    const r = rego(...args);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: \/nonexistent\/[a-z.]+: no such file or directory$/m, r.err);
+    assert.doesNotMatch(r.err, /ENOENT/);
+  }
+});
+
+test('a v0 policy that fails to parse as v1 gets a --v0-compatible hint; v1 syntax errors do not', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rego-v0-'));
+  writeFileSync(join(dir, 'old.rego'), 'package old\n\nallow { input.x == 1 }\n');
+  const r = rego('eval', '-d', dir, 'data.old.allow');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /rego_parse_error/);
+  assert.match(r.err, /hint: the modules parse as Rego v0: run with --v0-compatible/);
+  assert.match(rego('check', dir).err, /--v0-compatible/);
+  assert.equal(rego('check', '--v0-compatible', dir).code, 0);
+  writeFileSync(join(dir, 'old.rego'), 'package old\n\nallow if { input.x == }\n');
+  assert.doesNotMatch(rego('eval', '-d', dir, 'data.old.allow').err, /hint:/);
+});
+
+test('rego eval --explain names the default rule when it decided', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rego-explain-'));
+  writeFileSync(join(dir, 'd.rego'), 'package d\n\ndefault allow := false\n\nallow if input.ok\n');
+  const out = JSON.parse(rego('eval', '-d', dir, '--explain', 'data.d.allow').out);
+  assert.deepEqual(out.explanation, [{ rule: 'data.d.allow', location: `${join(dir, 'd.rego')}:3` }]);
+});
+
+test('rego --version prints the package version', () => {
+  const r = rego('--version');
+  assert.equal(r.code, 0);
+  assert.equal(r.out.trim(), JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+});
+
+test('the committed bin shim runs the CLI from the TypeScript sources when dist/ is absent', () => {
+  // a copy of the package without dist/ stands for a fresh clone before `npm run build` (inside node_modules/,
+  // so that it resolves tsx and commander as the package does)
+  const copy = mkdtempSync(join(fileURLToPath(new URL('../../../node_modules/', import.meta.url)), '.rego-shim-'));
+  try {
+    cpSync(fileURLToPath(new URL('../bin', import.meta.url)), join(copy, 'bin'), { recursive: true });
+    cpSync(fileURLToPath(new URL('../src', import.meta.url)), join(copy, 'src'), { recursive: true });
+    cpSync(fileURLToPath(new URL('../package.json', import.meta.url)), join(copy, 'package.json'));
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'rego.js'), 'eval', 'x := 1 + 1'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).result[0].bindings, { x: 2 });
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
