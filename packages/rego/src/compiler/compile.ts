@@ -16,6 +16,7 @@ import { collectPatternNames, Resolver, ROOT_DOCUMENTS, type Globals, type Scope
 import { checkKinds, linkDocAnnotations, pkgAnnotations, RuleNode, type CRule, type RuleKind } from './rule-tree.js';
 import { evalVars, orderBody, patternVars } from './safety.js';
 import { shapeBody, shapeTerm } from './shape.js';
+import { checkRuleTypes } from './types.js';
 import { checkSomeUsed } from './unused.js';
 
 export class Compiler {
@@ -80,9 +81,17 @@ export class Compiler {
     if (this.errors.length === 0) {
       const { nodes, deps } = ruleDeps(this.root);
       checkRecursion(nodes, deps, this.errors);
+      // OPA checks types after recursion
+      if (this.errors.length === 0) this.checkTypes(this.root);
       if (this.errors.length === 0) markInputFree(nodes, deps);
     }
     if (this.errors.length) throw new RegoError(this.errors.slice(0, 10));
+  }
+
+  private checkTypes(n: RuleNode): void {
+    for (const r of n.rules) checkRuleTypes(r, this.errors);
+    if (n.defaultRule) checkRuleTypes(n.defaultRule, this.errors);
+    for (const c of n.children.values()) this.checkTypes(c);
   }
 
   private addRule(r: Rule, g: Globals, pkgAnn: CRule['pkgAnnotations']): void {

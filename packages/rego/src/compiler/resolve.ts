@@ -5,10 +5,8 @@
  */
 import type { Body, Expr, Term } from '../ast.js';
 import { BUILTINS } from '../builtins/index.js';
-import { specKinds } from '../builtins/registry.js';
 import type { RegoErrorDetail } from '../errors.js';
 import { refText } from '../parser.js';
-import { typeName } from '../value.js';
 import { rewriteNegatedDynamics } from './dynamics.js';
 import { err } from './errors.js';
 import { foldConst } from './ground.js';
@@ -150,7 +148,17 @@ export class Resolver {
       case 'unify': return { ...base, k: 'unify', a: this.term(e.a, scope), b: this.term(e.b, scope) };
       case 'assign': return { ...base, k: 'assign', a: this.term(e.a, scope), b: this.term(e.b, scope) };
       case 'some': return { ...base, k: 'some', vars: e.vars.map((v) => this.term(v, scope)) };
-      case 'somein': return { ...base, k: 'somein', key: e.key && this.term(e.key, scope), value: this.term(e.value, scope), coll: this.term(e.coll, scope) };
+      case 'somein': {
+        // the collection is read before the vars this expression declares exist (`some v in v` reads an outer v)
+        const own = new Set<string>();
+        if (e.key) collectPatternNames(e.key, own);
+        collectPatternNames(e.value, own);
+        const hidden = [...own].filter((n) => scope.declAt?.get(n) === scope.cursor && scope.vars.has(n)).map((n) => [n, scope.vars.get(n)!] as const);
+        for (const [n] of hidden) scope.vars.delete(n);
+        const coll = this.term(e.coll, scope);
+        for (const [n, slot] of hidden) scope.vars.set(n, slot);
+        return { ...base, k: 'somein', key: e.key && this.term(e.key, scope), value: this.term(e.value, scope), coll };
+      }
       case 'every': {
         const start = scope.alloc.n;
         const inner: Scope = { parent: scope, vars: new Map(), alloc: scope.alloc };
@@ -259,18 +267,6 @@ export class Resolver {
           const b = BUILTINS[op];
           if (b.variadic === undefined && t.args.length !== b.args.length) {
             this.errors.push(err('rego_type_error', `${t.op}: arity mismatch\n\thave: (${t.args.map(() => 'any').join(', ')})\n\twant: (${b.args.join(', ')})`, t.loc));
-          } else {
-            // constant arguments of a kind the builtin never accepts are type errors at compile time
-            const bad = t.args.some((a, i) => {
-              const spec = i < b.args.length ? b.args[i] : b.variadic;
-              if (spec === undefined || (a.t !== 'scalar' && a.t !== 'const')) return false;
-              const kinds = specKinds(spec);
-              return !kinds.includes('any') && !kinds.includes(typeName(a.v));
-            });
-            if (bad) {
-              const have = t.args.map((a) => (a.t === 'scalar' || a.t === 'const' ? typeName(a.v) : 'any')).join(', ');
-              this.errors.push(err('rego_type_error', `${t.op}: invalid argument(s)\n\thave: (${have})\n\twant: (${b.args.join(', ')})`, t.loc));
-            }
           }
         }
         const builtin = op === 'print' || op.startsWith('rego.metadata.') ? undefined : BUILTINS[op];
