@@ -3,7 +3,9 @@
 import { Command } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { buildCommand } from './cli/build.js';
 import { checkCommand } from './cli/check.js';
+import { inspectCommand } from './cli/inspect.js';
 import { evalCommand } from './cli/eval.js';
 import { testCommand } from './cli/test.js';
 
@@ -20,6 +22,8 @@ export function main(argv: string[]): void {
   evalCommand(program);
   testCommand(program);
   checkCommand(program);
+  buildCommand(program);
+  inspectCommand(program);
   program.parse(argv);
 }
 

@@ -94,3 +94,23 @@ test('the committed bin shim runs the CLI from the TypeScript sources when dist/
     rmSync(copy, { recursive: true, force: true });
   }
 });
+
+test('rego build writes a signed OPA bundle that verifies and compiles; rego inspect shows it', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { readBundle, compileBundle } = await import('../src/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'rego-build-'));
+  const k = generateKeyPairSync('ec', { namedCurve: 'prime256v1', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  writeFileSync(join(dir, 'key.pem'), k.privateKey);
+  const out = join(dir, 'bundle.tar.gz');
+  const r = rego('build', '-o', out, '-r', 'rel-1', '--signing-key', join(dir, 'key.pem'), '--signing-alg', 'ES256', fixtures);
+  assert.equal(r.code, 0, r.err);
+  const b = readBundle(readFileSync(out), { verification: { keys: { default: { key: k.publicKey, algorithm: 'ES256' } } } });
+  assert.equal(b.manifest.revision, 'rel-1');
+  assert.equal(compileBundle(b).prepare('data.fixture.double(2)').eval().results[0].expressions[0].value, 4);
+  const pretty = rego('inspect', out);
+  assert.equal(pretty.code, 0, pretty.err);
+  assert.match(pretty.out, /\| Revision +\| rel-1 +\|/);
+  assert.match(pretty.out, /\| data\.fixture +\|/);
+  assert.deepEqual(Object.keys(JSON.parse(rego('inspect', '-f', 'json', out).out).namespaces), ['data.fixture']);
+  assert.match(rego('build', '-o', out, join(dir, 'missing')).err, /no such file or directory/);
+});
