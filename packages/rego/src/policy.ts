@@ -2,6 +2,7 @@
 import type { Body, Expr, Module } from './ast.js';
 import type { HostHooks } from './builtins/registry.js';
 import { Compiler } from './compiler/compile.js';
+import { schemaType } from './compiler/types.js';
 import { Resolver } from './compiler/resolve.js';
 import { isGenerated, rewriteNegatedDynamics } from './compiler/dynamics.js';
 import { orderBody } from './compiler/safety.js';
@@ -17,6 +18,10 @@ export interface CompileOptions {
   data?: unknown;
   regoVersion?: RegoVersion;
   strictBuiltinErrors?: boolean;
+  /** OPA's strict compiler mode (`opa check --strict`): unused imports, assigned vars and arguments are errors */
+  strict?: boolean;
+  /** a JSON schema of `input`: references outside it and wrong types are rego_type_error (`opa check -s`) */
+  inputSchema?: unknown;
   host?: HostHooks;
   /** environment visible to builtins (default: none; the process environment is never exposed implicitly) */
   env?: Record<string, string | undefined>;
@@ -72,7 +77,7 @@ export function parseModules(modules: Record<string, string>, version: RegoVersi
 /** Compiles modules parsed already (tools that rewrite modules first, such as the test runner). */
 export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'modules'>): Policy {
   const version = opts.regoVersion ?? 'v1';
-  const compiler = new Compiler(parsed);
+  const compiler = new Compiler(parsed, { strict: opts.strict, inputType: opts.inputSchema === undefined ? undefined : schemaType(opts.inputSchema) });
   compiler.compile();
   const data = safeFromJSON(opts.data ?? {}, 'data');
   const root = compiler.root;

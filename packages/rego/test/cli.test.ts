@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -113,4 +113,32 @@ test('rego build writes a signed OPA bundle that verifies and compiles; rego ins
   assert.match(pretty.out, /\| data\.fixture +\|/);
   assert.deepEqual(Object.keys(JSON.parse(rego('inspect', '-f', 'json', out).out).namespaces), ['data.fixture']);
   assert.match(rego('build', '-o', out, join(dir, 'missing')).err, /no such file or directory/);
+});
+
+// expected errors as OPA 1.18.2's `opa check` reports them for the same files
+test('rego check --strict and -s schema report what opa check does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rego-strict-'));
+  writeFileSync(join(dir, 'imports.rego'), 'package p\nimport data.q\nimport input.foo as f\n\nr if {\n  x := 1\n  y := 2\n  y > 0\n}\n');
+  let r = rego('check', '--strict', join(dir, 'imports.rego'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^2 errors occurred:\n.*imports\.rego:2: rego_compile_error: import data\.q unused\n.*imports\.rego:3: rego_compile_error: import input\.foo as f unused\n$/);
+  writeFileSync(join(dir, 'vars.rego'), 'package p\n\nr if {\n  x := 1\n  y := 2\n  y > 0\n}\n\ng(a, b) := 1\n\nh(a) := 2 if { true }\ns := count([1]) == 1\n');
+  r = rego('check', '--strict', join(dir, 'vars.rego'));
+  assert.deepEqual(r.err.split('\n').filter(Boolean).map((l) => l.replace(/^.*vars\.rego/, 'vars.rego')), [
+    '4 errors occurred:',
+    'vars.rego:4: rego_compile_error: assigned var x unused',
+    'vars.rego:9: rego_compile_error: unused argument a. (hint: use _ (wildcard variable) instead)',
+    'vars.rego:9: rego_compile_error: unused argument b. (hint: use _ (wildcard variable) instead)',
+    'vars.rego:11: rego_compile_error: unused argument a. (hint: use _ (wildcard variable) instead)',
+  ]);
+  assert.equal(rego('check', join(dir, 'vars.rego')).code, 0, 'not errors without --strict');
+  writeFileSync(join(dir, 'schema.json'), '{"type":"object","properties":{"user":{"type":"object","properties":{"name":{"type":"string"}}},"n":{"type":"number"}}}');
+  mkdirSync(join(dir, 'pol'));
+  writeFileSync(join(dir, 'pol', 'q.rego'), 'package p\nt if upper(input.n)\nu if input.user.name.x\nv if input.nope == 1\nw if input.user.name == "a"\n');
+  r = rego('check', '-s', join(dir, 'schema.json'), join(dir, 'pol'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /q\.rego:2: rego_type_error: upper: invalid argument\(s\)\n\thave: \(number\)/);
+  assert.match(r.err, /q\.rego:3: rego_type_error: undefined ref: input\.user\.name\.x\n\thave: string/);
+  assert.match(r.err, /q\.rego:4: rego_type_error: undefined ref: input\.nope\n\thave: "nope"\n\twant \(one of\): \["n" "user"\]/);
+  assert.equal(rego('check', join(dir, 'pol')).code, 0, 'without a schema input is any');
 });

@@ -4,7 +4,7 @@
  * its own file: resolve (names), safety (ordering), rule-tree (kinds, annotations), deps (recursion),
  * input-free (shared values), shape (evaluator layout).
  */
-import type { Module, Rule, Term, Expr } from '../ast.js';
+import type { Import, Module, Rule, Term, Expr } from '../ast.js';
 import { RegoError, type RegoErrorDetail } from '../errors.js';
 import { refText } from '../parser.js';
 import { checkRecursion, ruleDeps } from './deps.js';
@@ -16,15 +16,23 @@ import { collectPatternNames, Resolver, ROOT_DOCUMENTS, type Globals, type Scope
 import { checkKinds, linkDocAnnotations, pkgAnnotations, RuleNode, type CRule, type RuleKind } from './rule-tree.js';
 import { evalVars, orderBody, patternVars } from './safety.js';
 import { shapeBody, shapeTerm } from './shape.js';
-import { checkRuleTypes } from './types.js';
+import { checkRuleTypes, type InputType } from './types.js';
+import { checkStrictRule } from './unused.js';
 import { checkSomeUsed } from './unused.js';
+
+export interface CompilerOptions {
+  /** OPA's strict mode (opa check --strict): unused imports, assigned vars and function arguments are errors */
+  strict?: boolean;
+  /** the type of `input` (from a JSON schema), for the type check */
+  inputType?: InputType;
+}
 
 export class Compiler {
   readonly root = new RuleNode([]);
   readonly errors: RegoErrorDetail[] = [];
   readonly funcs = new Map<string, number>();
 
-  constructor(readonly modules: Module[]) {}
+  constructor(readonly modules: Module[], private readonly opts: CompilerOptions = {}) {}
 
   compile(): void {
     const byPkg = new Map<string, Set<string>>();
@@ -46,7 +54,8 @@ export class Compiler {
       this.nodeAt(m.package.slice(1));
     }
     for (const m of this.modules) {
-      const g: Globals = { funcs, pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map(), v1: m.regoV1 };
+      const g: Globals = { funcs, pkg: m.package.slice(1), ruleRoots: byPkg.get(m.package.join('.'))!, imports: new Map(), v1: m.regoV1, usedImports: new Set() };
+      const importTexts: { alias: string; text: string; loc: Import['loc'] }[] = [];
       const seen = new Map<string, string>();
       for (const imp of m.imports) {
         const text = refText(imp.path);
@@ -59,6 +68,7 @@ export class Compiler {
         const prev = seen.get(alias);
         if (prev && m.regoV1) this.errors.push(err('rego_compile_error', `import must not shadow import ${prev}`, imp.loc));
         seen.set(alias, `${text}${imp.alias ? ` as ${imp.alias}` : ''}`);
+        importTexts.push({ alias, text: seen.get(alias)!, loc: imp.loc });
         g.imports.set(alias, imp.path);
       }
       const pkgAnn = pkgAnnotations(this.modules, m.package);
@@ -75,7 +85,13 @@ export class Compiler {
           else throw e;
         }
       }
+      if (this.opts.strict) {
+        for (const imp of importTexts) if (!g.usedImports!.has(imp.alias)) this.strictImports.push(err('rego_compile_error', `import ${imp.text} unused`, imp.loc));
+      }
     }
+    // OPA's stages: unused imports are reported alone, then unused assigned vars and arguments with the other errors
+    if (this.strictImports.length) throw new RegoError(this.strictImports.slice(0, 10));
+    this.errors.push(...this.strictRules);
     linkDocAnnotations(this.root);
     checkKinds(this.root, this.errors);
     if (this.errors.length === 0) {
@@ -88,9 +104,13 @@ export class Compiler {
     if (this.errors.length) throw new RegoError(this.errors.slice(0, 10));
   }
 
+  /** unused imports found in strict mode: OPA reports them before any later stage */
+  private readonly strictImports: RegoErrorDetail[] = [];
+  private readonly strictRules: RegoErrorDetail[] = [];
+
   private checkTypes(n: RuleNode): void {
-    for (const r of n.rules) checkRuleTypes(r, this.errors);
-    if (n.defaultRule) checkRuleTypes(n.defaultRule, this.errors);
+    for (const r of n.rules) checkRuleTypes(r, this.errors, this.opts.inputType);
+    if (n.defaultRule) checkRuleTypes(n.defaultRule, this.errors, this.opts.inputType);
     for (const c of n.children.values()) this.checkTypes(c);
   }
 
@@ -161,6 +181,7 @@ export class Compiler {
     const value = h.value ? rk(h.value) : multi && member ? member : trueTerm;
     const body = [...res.body(r.body, scope), ...argChecks];
     checkSomeUsed(body, [...rKeys, ...(member ? [member] : []), value, ...(args ?? [])], this.errors);
+    if (this.opts.strict) checkStrictRule(body, [...rKeys, ...(member ? [member] : []), value], args ?? [], r.loc, this.strictRules);
     const bound = new Set<number>();
     for (const a of args ?? []) patternVars(a, bound);
     const ordered = r.isDefault ? body : rewriteNegatedDynamics(orderBody(body, bound, this.errors), scope.alloc);

@@ -31,6 +31,8 @@ export interface Globals {
   pkg: string[];
   ruleRoots: Set<string>;
   imports: Map<string, Term>;
+  /** import names the module's rules refer to (for strict mode's unused-import check) */
+  usedImports?: Set<string>;
   /** v1 module (or `import rego.v1`): OPA's v1 checks apply (no deprecated builtins, no shadowing input/data) */
   v1: boolean;
 }
@@ -216,6 +218,7 @@ export class Resolver {
     const segs = op.split('.');
     const imp = this.g.imports.get(segs[0]);
     if (imp) {
+      this.g.usedImports?.add(segs[0]);
       const text = refText(imp);
       if (text) return [text, ...segs.slice(1)].join('.');
     }
@@ -239,7 +242,10 @@ export class Resolver {
         if (s !== undefined) return { ...t, slot: s };
         if (t.name === 'data' || t.name === 'input') return t;
         const imp = this.g.imports.get(t.name);
-        if (imp) return imp.t === 'var' ? imp : { ...imp, loc: t.loc };
+        if (imp) {
+          this.g.usedImports?.add(t.name);
+          return imp.t === 'var' ? imp : { ...imp, loc: t.loc };
+        }
         if (this.g.ruleRoots.has(t.name)) {
           return { t: 'ref', head: { t: 'var', name: 'data', loc: t.loc }, path: [...this.g.pkg, t.name].map((v) => ({ t: 'scalar' as const, v, loc: t.loc })), loc: t.loc };
         }

@@ -16,8 +16,31 @@ import { err } from './errors.js';
 import type { CRule } from './rule-tree.js';
 
 type Kind = 'any' | 'null' | 'boolean' | 'number' | 'string' | 'array' | 'set' | 'object';
-/** `alts`: with k 'any', the kinds a value may have (a builtin result such as number|set) */
-interface Ty { k: Kind; of?: Ty; alts?: Kind[] }
+/**
+ * `alts`: with k 'any', the kinds a value may have (a builtin result such as number|set); `fields`: an object's
+ * known keys (from a JSON schema), `closed` when it has no others.
+ */
+interface Ty { k: Kind; of?: Ty; alts?: Kind[]; fields?: Map<string, Ty>; closed?: boolean }
+
+export type InputType = Ty;
+
+/** The type a JSON schema gives a document (what OPA's checker takes from `-s` / `schemas:` annotations). */
+export function schemaType(s: unknown): Ty {
+  if (!s || typeof s !== 'object') return ANY;
+  const o = s as { type?: unknown; properties?: Record<string, unknown>; items?: unknown; additionalProperties?: unknown };
+  switch (o.type) {
+    case 'object': {
+      const fields = new Map(Object.entries(o.properties ?? {}).map(([k, v]) => [k, schemaType(v)]));
+      return { k: 'object', of: ANY, fields, closed: !o.additionalProperties };
+    }
+    case 'array': return { k: 'array', of: schemaType(o.items) };
+    case 'string': return { k: 'string' };
+    case 'number': case 'integer': return { k: 'number' };
+    case 'boolean': return { k: 'boolean' };
+    case 'null': return { k: 'null' };
+    default: return ANY;
+  }
+}
 
 const ANY: Ty = { k: 'any' };
 const SCALARS = new Set<Kind>(['null', 'boolean', 'number', 'string']);
@@ -53,7 +76,7 @@ function compatible(a: Ty, b: Ty): boolean {
 const show = (t: Ty): string => (t.alts ? `any<${t.alts.join(', ')}>` : t.k === 'array' || t.k === 'set' ? `${t.k}[${show(t.of ?? ANY)}]` : t.k === 'object' ? `object[any: ${show(t.of ?? ANY)}]` : t.k);
 
 class Checker {
-  constructor(private errors: RegoErrorDetail[]) {}
+  constructor(private errors: RegoErrorDetail[], private input: Ty = ANY) {}
 
   body(b: Body, env: Env): void {
     for (const e of b) this.expr(e, env);
@@ -101,7 +124,7 @@ class Checker {
   term(t: Term, env: Env): Ty {
     switch (t.t) {
       case 'scalar': case 'const': return ofValue(t.v);
-      case 'var': return t.slot === undefined ? ANY : env.get(t.slot) ?? ANY;
+      case 'var': return t.slot === undefined ? (t.name === 'input' ? this.input : ANY) : env.get(t.slot) ?? ANY;
       case 'template': t.parts.forEach((p) => typeof p !== 'string' && this.term(p, env)); return { k: 'string' };
       case 'array': return { k: 'array', of: same(t.items.map((x) => this.term(x, env))) };
       case 'set': return { k: 'set', of: same(t.items.map((x) => this.term(x, env))) };
@@ -125,8 +148,17 @@ class Checker {
 
   private ref(t: Term & { t: 'ref' }, env: Env): Ty {
     let ty = this.term(t.head, env);
-    for (const p of t.path) {
+    for (const [i, p] of t.path.entries()) {
       this.term(p, env);
+      if (ty.fields && p.t === 'scalar' && typeof p.v === 'string') {
+        const f = ty.fields.get(p.v);
+        if (f) { ty = f; continue; }
+        if (ty.closed) {
+          const known = [...ty.fields.keys()].sort().map((k) => JSON.stringify(k)).join(' ');
+          this.errors.push(err('rego_type_error', `undefined ref: ${refText({ ...t, path: t.path.slice(0, i + 1) })}\n\thave: ${JSON.stringify(p.v)}\n\twant (one of): [${known}]`, t.loc));
+          return ANY;
+        }
+      }
       if (SCALARS.has(ty.k)) {
         this.errors.push(err('rego_type_error', `undefined ref: ${refText(t)}\n\thave: ${show(ty)}`, t.loc));
         return ANY;
@@ -162,8 +194,8 @@ function refText(t: Term): string {
 }
 
 /** Checks a compiled rule (and its else chain): body in evaluation order, then the head terms. */
-export function checkRuleTypes(r: CRule, errors: RegoErrorDetail[]): void {
-  const c = new Checker(errors);
+export function checkRuleTypes(r: CRule, errors: RegoErrorDetail[], input?: InputType): void {
+  const c = new Checker(errors, input);
   for (let cur: CRule | undefined = r; cur; cur = cur.else) {
     const env: Env = new Map();
     c.body(cur.body, env);
