@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { benchCommand } from './cli/bench.js';
 import { buildCommand } from './cli/build.js';
 import { checkCommand } from './cli/check.js';
 import { inspectCommand } from './cli/inspect.js';
@@ -24,6 +25,7 @@ export function main(argv: string[]): void {
   checkCommand(program);
   buildCommand(program);
   inspectCommand(program);
+  benchCommand(program);
   program.parse(argv);
 }
 

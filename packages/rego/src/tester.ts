@@ -56,10 +56,9 @@ export function compileForTests(opts: CompileOptions): Policy {
   return compileModules(parsed, opts);
 }
 
-/** Runs every test of the modules (files in name order, rules in source order), like `opa test`. */
-export function runTests(opts: CompileOptions, each?: (o: TestOutcome) => void): TestOutcome[] {
-  const policy = compileForTests(opts);
-  const out: TestOutcome[] = [];
+/** The tests of a compiled policy (files in name order, rules in source order): name, query, and whether skipped. */
+export function testQueries(policy: Policy): { name: string; query: string; skipped: boolean; file: string; row: number }[] {
+  const out: { name: string; query: string; skipped: boolean; file: string; row: number }[] = [];
   const modules = [...policy.parsed].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   for (const m of modules) {
     for (const r of m.rules) {
@@ -68,20 +67,31 @@ export function runTests(opts: CompileOptions, each?: (o: TestOutcome) => void):
       const isTest = name.startsWith('test_'), isTodo = name.startsWith('todo_');
       if (!isTest && !isTodo) continue;
       const path = [...m.package, ...r.head.ref.map((t) => String((t as { v: unknown }).v))];
-      const o: TestOutcome = { name: path.join('.'), passed: false, skipped: isTodo, file: m.file, row: r.loc.row, durationNs: 0 };
-      if (!isTodo && !out.some((x) => x.name === o.name)) {
-        const t0 = process.hrtime.bigint();
-        try {
-          const rs = policy.prepare(refQuery(path)).evalValues({ budget: { timeoutMs: 30_000 } });
-          o.passed = rs.length > 0 && rs[0].expressions[0] === true;
-        } catch (e) {
-          o.error = (e as Error).message;
-        }
-        o.durationNs = Number(process.hrtime.bigint() - t0);
-      } else if (!isTodo) continue;
-      out.push(o);
-      each?.(o);
+      const full = path.join('.');
+      // a test with several bodies (or an else) is one test
+      if (out.some((x) => x.name === full)) continue;
+      out.push({ name: full, query: refQuery(path), skipped: isTodo, file: m.file, row: r.loc.row });
     }
   }
   return out;
+}
+
+/** Runs every test of the modules, like `opa test`. */
+export function runTests(opts: CompileOptions, each?: (o: TestOutcome) => void): TestOutcome[] {
+  const policy = compileForTests(opts);
+  return testQueries(policy).map((t) => {
+    const o: TestOutcome = { name: t.name, passed: false, skipped: t.skipped, file: t.file, row: t.row, durationNs: 0 };
+    if (!t.skipped) {
+      const t0 = process.hrtime.bigint();
+      try {
+        const rs = policy.prepare(t.query).evalValues({ budget: { timeoutMs: 30_000 } });
+        o.passed = rs.length > 0 && rs[0].expressions[0] === true;
+      } catch (e) {
+        o.error = (e as Error).message;
+      }
+      o.durationNs = Number(process.hrtime.bigint() - t0);
+    }
+    each?.(o);
+    return o;
+  });
 }

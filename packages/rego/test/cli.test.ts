@@ -142,3 +142,18 @@ test('rego check --strict and -s schema report what opa check does', () => {
   assert.match(r.err, /q\.rego:4: rego_type_error: undefined ref: input\.nope\n\thave: "nope"\n\twant \(one of\): \["n" "user"\]/);
   assert.equal(rego('check', join(dir, 'pol')).code, 0, 'without a schema input is any');
 });
+
+test('rego bench and rego test --bench time queries and tests the way opa bench / opa test --bench report them', () => {
+  const r = rego('bench', '--benchtime', '50', '-d', fixtures, 'data.fixture.double(2)');
+  assert.equal(r.code, 0, r.err);
+  const samples = Number(/\| samples +\| +(\d+) \|/.exec(r.out)?.[1]);
+  assert.ok(samples > 10, r.out);
+  assert.match(r.out, /\| ns\/op +\| +\d+ \|/);
+  assert.match(r.out, /\| histogram_timer_rego_query_eval_ns_99% +\| +\d+ \|/);
+  const j = JSON.parse(rego('bench', '--benchtime', '20', '-f', 'json', '-d', fixtures, 'data.fixture.double(2)').out);
+  assert.ok(j.N > 0 && j.T > 0 && j.Extra['histogram_timer_rego_query_eval_ns_50%'] > 0);
+  const t = rego('test', '--bench', '--benchtime', '20', fixtures);
+  assert.equal(t.code, 1, 'a failing test still fails');
+  assert.match(t.out, /^data\.fixture\.test_double_passes\t +\d+\t +\d+ ns\/op$/m);
+  assert.match(t.out, /^FAIL: data\.fixture\.test_double_fails$/m);
+});

@@ -1,6 +1,8 @@
 /** `rego test`: run test_* rules as `opa test` does. */
 import type { Command } from 'commander';
-import { runTests } from '../tester.js';
+import { compileForTests, runTests, testQueries } from '../tester.js';
+import { benchmark } from './bench.js';
+import type { Loaded } from './load.js';
 import { load } from './load.js';
 import { run } from './report.js';
 
@@ -10,8 +12,11 @@ export function testCommand(program: Command): void {
     .argument('<paths...>', 'files or directories')
     .option('--v0-compatible', 'parse modules as Rego v0')
     .option('-v, --verbose', 'list every test')
-    .action((paths: string[], o: { v0Compatible?: boolean; verbose?: boolean }) => run((ctx) => {
+    .option('--bench', 'benchmark each test instead of running it once (as opa test --bench)')
+    .option('--benchtime <ms>', 'time per benchmark round, in ms', '1000')
+    .action((paths: string[], o: { v0Compatible?: boolean; verbose?: boolean; bench?: boolean; benchtime: string }) => run((ctx) => {
       const l = (ctx.loaded = load(paths));
+      if (o.bench) { benchTests(l, o.v0Compatible ? 'v0' : 'v1', Number(o.benchtime)); return; }
       const rs = runTests({ modules: l.modules, data: l.data, regoVersion: o.v0Compatible ? 'v0' : 'v1' });
       const ran = rs.filter((r) => !r.skipped);
       for (const r of rs) {
@@ -26,4 +31,18 @@ export function testCommand(program: Command): void {
       if (ran.length === 0) process.stdout.write('no test_* rules found\n');
       process.exitCode = passed === ran.length && ran.length > 0 ? 0 : 1;
     }, !!o.v0Compatible));
+}
+
+/** One line per test: name, iterations, ns/op (opa test --bench's columns); a failing test is reported as such. */
+function benchTests(l: Loaded, version: 'v0' | 'v1', benchtimeMs: number): void {
+  const policy = compileForTests({ modules: l.modules, data: l.data, regoVersion: version });
+  let failed = 0;
+  for (const t of testQueries(policy)) {
+    const q = policy.prepare(t.query);
+    const pass = () => q.evalValues()[0]?.expressions[0] === true;
+    if (!pass()) { failed++; process.stdout.write(`FAIL: ${t.name}\n`); continue; }
+    const r = benchmark(pass, benchtimeMs);
+    process.stdout.write(`${t.name}\t${String(r.N).padStart(10)}\t${String(r.nsPerOp).padStart(10)} ns/op\n`);
+  }
+  process.exitCode = failed ? 1 : 0;
 }
