@@ -26,6 +26,8 @@ export interface EvalOptions {
   deadline: number;
   explain: boolean;
   print: (msg: string) => void;
+  /** `file:row` of every expression evaluated and every rule head that produced a value (coverage) */
+  coverage?: Set<string>;
 }
 
 type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
@@ -61,7 +63,10 @@ export class Evaluator {
   readonly explained = new Map<string, { rule: string; location: string }>();
   private nowNs: bigint | undefined;
 
+  private readonly cov: Set<string> | undefined;
+
   constructor(private root: RuleNode, private opts: EvalOptions) {
+    this.cov = opts.coverage;
     this.input = opts.input;
     this.data = opts.data;
   }
@@ -93,6 +98,7 @@ export class Evaluator {
       this.tick();
       if (i === body.length) return k();
       const e = body[i];
+      if (this.cov) this.covered(e);
       if (e.with.length) break;
       if (e.k !== 'somein') {
         const step = this.directStep(e, frame);
@@ -147,7 +153,12 @@ export class Evaluator {
     if ((this.steps & 1023) === 0 && Date.now() > this.opts.deadline) throw new BudgetExceededError('evaluation budget exceeded: wall-time limit reached');
   }
 
+  private covered(e: Expr): void {
+    this.cov!.add(`${e.loc.file}:${e.loc.row}`);
+  }
+
   evalExpr(e: Expr, frame: Value[], k: K): boolean {
+    if (this.cov) this.covered(e);
     if (e.with.length) return this.evalWith(e, frame, k);
     if (e.negated) return this.evalExprInner(e, frame, () => true) ? false : k();
     return this.evalExprInner(e, frame, k);
@@ -653,7 +664,7 @@ export class Evaluator {
   private nodeValue(node: RuleNode, base: Value | undefined, at: Value[]): Value | undefined {
     if (!this.overrides.length) {
       let c = this.cached(node);
-      if (c === undefined && node.inputFree && !this.mocks.size && !this.opts.explain) {
+      if (c === undefined && node.inputFree && !this.mocks.size && !this.opts.explain && !this.cov) {
         // the same in every query of this policy: computed once (explanations still see the rules evaluate)
         c = node.shared as Cached | undefined;
         if (c === undefined) {
@@ -713,6 +724,7 @@ export class Evaluator {
   // ---------- rules ----------
 
   private record(r: CRule): void {
+    if (this.cov) this.cov.add(`${r.module.file}:${r.loc.row}`);
     if (!this.opts.explain) return;
     const key = `${r.module.file}:${r.loc.row}`;
     if (!this.explained.has(key)) this.explained.set(key, { rule: `data.${r.path.join('.')}`, location: key });
@@ -769,6 +781,7 @@ export class Evaluator {
     for (; i < body.length; i++) {
       this.tick();
       const e = body[i];
+      if (this.cov) this.covered(e);
       if (e.with.length) break;
       const step = this.directStep(e, frame);
       if (step === STEP_FAIL) return false;

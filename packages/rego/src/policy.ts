@@ -39,10 +39,19 @@ export interface EvalResult {
   explanation?: { rule: string; location: string }[];
 }
 
+export interface EvalOpts {
+  input?: unknown;
+  budget?: Budget;
+  /** list the rules whose bodies succeeded */
+  explain?: boolean;
+  /** collects `file:row` of every expression evaluated and rule head that produced a value */
+  coverage?: Set<string>;
+}
+
 export interface PreparedQuery {
-  eval(opts?: { input?: unknown; budget?: Budget; explain?: boolean }): EvalResult;
+  eval(opts?: EvalOpts): EvalResult;
   /** Same as eval, but keeps Rego values (sets, exact numbers) in results. */
-  evalValues(opts?: { input?: unknown; budget?: Budget; explain?: boolean }): Array<{ expressions: Value[]; bindings: Record<string, Value> }>;
+  evalValues(opts?: EvalOpts): Array<{ expressions: Value[]; bindings: Record<string, Value> }>;
 }
 
 export interface Policy {
@@ -88,12 +97,12 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
       const body = parseQuery(query, version);
       const { ordered, shown, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
       const capture = texts.length === 1 && names.size === 0;
-      const run = (o: { input?: unknown; budget?: Budget; explain?: boolean } = {}) => {
+      const run = (o: EvalOpts = {}) => {
         const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input');
         const budget = { ...DEFAULT_BUDGET, ...o.budget };
         const ev = new Evaluator(root, {
           input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? {},
-          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false,
+          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false, coverage: o.coverage,
           print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
         });
         const frame: Value[] = new Array(nslots);

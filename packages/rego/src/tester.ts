@@ -3,7 +3,7 @@
  * reference) starts with `test_` are tests, `todo_` ones are skipped; a test passes when its value is `true`;
  * two tests of one name in a package are two tests (`test_x`, `test_x#01`, ...), each run and counted.
  */
-import type { Module, Term } from './ast.js';
+import type { Body, Module, Rule, Term } from './ast.js';
 import { compileModules, parseModules, type CompileOptions, type Policy } from './policy.js';
 
 export interface TestOutcome {
@@ -76,15 +76,15 @@ export function testQueries(policy: Policy): { name: string; query: string; skip
   return out;
 }
 
-/** Runs every test of the modules, like `opa test`. */
-export function runTests(opts: CompileOptions, each?: (o: TestOutcome) => void): TestOutcome[] {
+/** Runs every test of the modules, like `opa test`; `coverage` collects what they evaluated. */
+export function runTests(opts: CompileOptions, each?: (o: TestOutcome) => void, coverage?: Set<string>): TestOutcome[] {
   const policy = compileForTests(opts);
   return testQueries(policy).map((t) => {
     const o: TestOutcome = { name: t.name, passed: false, skipped: t.skipped, file: t.file, row: t.row, durationNs: 0 };
     if (!t.skipped) {
       const t0 = process.hrtime.bigint();
       try {
-        const rs = policy.prepare(t.query).evalValues({ budget: { timeoutMs: 30_000 } });
+        const rs = policy.prepare(t.query).evalValues({ budget: { timeoutMs: 30_000 }, coverage });
         o.passed = rs.length > 0 && rs[0].expressions[0] === true;
       } catch (e) {
         o.error = (e as Error).message;
@@ -94,4 +94,39 @@ export function runTests(opts: CompileOptions, each?: (o: TestOutcome) => void):
     each?.(o);
     return o;
   });
+}
+
+interface Range { start: { row: number }; end: { row: number } }
+export interface FileCoverage { covered?: Range[]; not_covered?: Range[]; covered_lines: number; not_covered_lines: number; coverage: number }
+export interface CoverageReport { files: Record<string, FileCoverage>; covered_lines: number; not_covered_lines: number; coverage: number }
+
+const ranges = (rows: number[]): Range[] => {
+  const out: Range[] = [];
+  for (const r of rows.sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && last.end.row + 1 >= r) last.end.row = Math.max(last.end.row, r);
+    else out.push({ start: { row: r }, end: { row: r } });
+  }
+  return out;
+};
+const pct = (c: number, n: number) => (c + n === 0 ? 100 : Math.round((c / (c + n)) * 10000) / 100);
+
+/** OPA's coverage report: per file, the lines of rule heads and expressions the tests evaluated, and the rest. */
+export function coverageReport(modules: Module[], seen: Set<string>): CoverageReport {
+  const files: Record<string, FileCoverage> = {};
+  let covered = 0, notCovered = 0;
+  for (const m of modules) {
+    const lines = new Set<number>();
+    const body = (b: Body) => { for (const e of b) { lines.add(e.loc.row); if (e.k === 'every') body(e.body); } };
+    for (const r of m.rules) for (let cur: Rule | undefined = r; cur; cur = cur.else) { lines.add(cur.loc.row); body(cur.body); }
+    const yes = [...lines].filter((l) => seen.has(`${m.file}:${l}`)), no = [...lines].filter((l) => !seen.has(`${m.file}:${l}`));
+    // in the key order of OPA's report
+    files[m.file] = {
+      ...(yes.length ? { covered: ranges(yes) } : {}), ...(no.length ? { not_covered: ranges(no) } : {}),
+      covered_lines: yes.length, not_covered_lines: no.length, coverage: pct(yes.length, no.length),
+    };
+    covered += yes.length;
+    notCovered += no.length;
+  }
+  return { files, covered_lines: covered, not_covered_lines: notCovered, coverage: pct(covered, notCovered) };
 }

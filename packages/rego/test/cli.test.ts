@@ -157,3 +157,19 @@ test('rego bench and rego test --bench time queries and tests the way opa bench 
   assert.match(t.out, /^data\.fixture\.test_double_passes\t +\d+\t +\d+ ns\/op$/m);
   assert.match(t.out, /^FAIL: data\.fixture\.test_double_fails$/m);
 });
+
+test('rego test --coverage reports covered and not covered lines per file in OPA\'s JSON shape', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rego-cov-'));
+  writeFileSync(join(dir, 'p.rego'), 'package p\n\nallow if {\n\tinput.admin\n}\n\nallow if {\n\tinput.user == "alice"\n\tinput.method == "GET"\n}\n\ndeny if input.blocked\n');
+  writeFileSync(join(dir, 'p_test.rego'), 'package p\n\ntest_admin if allow with input as {"admin": true}\n');
+  const r = rego('test', '--coverage', dir);
+  assert.equal(r.code, 0, r.err);
+  const rep = JSON.parse(r.out);
+  const f = rep.files[join(dir, 'p.rego')];
+  // the second allow is never evaluated: its index on input.user excludes it for this input
+  assert.deepEqual(f.covered, [{ start: { row: 3 }, end: { row: 4 } }]);
+  assert.deepEqual(f.not_covered, [{ start: { row: 7 }, end: { row: 9 } }, { start: { row: 12 }, end: { row: 12 } }]);
+  assert.equal(f.covered_lines, 2);
+  assert.equal(f.coverage, 33.33);
+  assert.equal(rep.files[join(dir, 'p_test.rego')].coverage, 100);
+});

@@ -1,10 +1,11 @@
 /** `rego test`: run test_* rules as `opa test` does. */
 import type { Command } from 'commander';
-import { compileForTests, runTests, testQueries } from '../tester.js';
+import { parseModules } from '../policy.js';
+import { compileForTests, coverageReport, runTests, testQueries } from '../tester.js';
 import { benchmark } from './bench.js';
 import type { Loaded } from './load.js';
 import { load } from './load.js';
-import { run } from './report.js';
+import { jsonOut, run } from './report.js';
 
 export function testCommand(program: Command): void {
   program.command('test')
@@ -13,11 +14,19 @@ export function testCommand(program: Command): void {
     .option('--v0-compatible', 'parse modules as Rego v0')
     .option('-v, --verbose', 'list every test')
     .option('--bench', 'benchmark each test instead of running it once (as opa test --bench)')
+    .option('-c, --coverage', 'print the coverage report (OPA JSON format) instead of the results')
     .option('--benchtime <ms>', 'time per benchmark round, in ms', '1000')
-    .action((paths: string[], o: { v0Compatible?: boolean; verbose?: boolean; bench?: boolean; benchtime: string }) => run((ctx) => {
+    .action((paths: string[], o: { v0Compatible?: boolean; verbose?: boolean; bench?: boolean; benchtime: string; coverage?: boolean }) => run((ctx) => {
       const l = (ctx.loaded = load(paths));
       if (o.bench) { benchTests(l, o.v0Compatible ? 'v0' : 'v1', Number(o.benchtime)); return; }
-      const rs = runTests({ modules: l.modules, data: l.data, regoVersion: o.v0Compatible ? 'v0' : 'v1' });
+      const seen = o.coverage ? new Set<string>() : undefined;
+      const rs = runTests({ modules: l.modules, data: l.data, regoVersion: o.v0Compatible ? 'v0' : 'v1' }, undefined, seen);
+      if (seen) {
+        const modules = parseModules(l.modules, o.v0Compatible ? 'v0' : 'v1');
+        process.stdout.write(`${jsonOut(coverageReport(modules, seen))}\n`);
+        process.exitCode = rs.every((r) => r.skipped || r.passed) ? 0 : 1;
+        return;
+      }
       const ran = rs.filter((r) => !r.skipped);
       for (const r of rs) {
         if (r.skipped) process.stdout.write(`SKIPPED: ${r.name}\n`);
