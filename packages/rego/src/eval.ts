@@ -28,6 +28,8 @@ export interface EvalOptions {
   print: (msg: string) => void;
   /** `file:row` of every expression evaluated and every rule head that produced a value (coverage) */
   coverage?: Set<string>;
+  /** per expression location: evaluations and the time until the next expression started (eval --profile) */
+  profile?: Map<string, { evals: number; ns: number }>;
 }
 
 type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
@@ -63,10 +65,13 @@ export class Evaluator {
   readonly explained = new Map<string, { rule: string; location: string }>();
   private nowNs: bigint | undefined;
 
+  /** set when coverage or profiling is on: expressions are then reported to `visit` */
   private readonly cov: Set<string> | undefined;
+  private lastLoc: string | undefined;
+  private lastAt = 0n;
 
   constructor(private root: RuleNode, private opts: EvalOptions) {
-    this.cov = opts.coverage;
+    this.cov = opts.coverage ?? (opts.profile ? new Set() : undefined);
     this.input = opts.input;
     this.data = opts.data;
   }
@@ -98,10 +103,11 @@ export class Evaluator {
       this.tick();
       if (i === body.length) return k();
       const e = body[i];
-      if (this.cov) this.covered(e);
       if (e.with.length) break;
       if (e.k !== 'somein') {
         const step = this.directStep(e, frame);
+        // expressions decided here are reported here; the others by evalExpr
+        if (this.cov && step !== STEP_OTHER) this.covered(e);
         if (step === STEP_FAIL) return false;
         if (step === STEP_OTHER) break;
         if (step === STEP_PASS) continue;
@@ -113,6 +119,7 @@ export class Evaluator {
         if (vs === undefined || (e.key && (ks === undefined || ks === vs))) break;
         const c = this.direct(e.coll, frame);
         if (c === NOT_DIRECT) break;
+        if (this.cov) this.covered(e);
         try {
           if (Array.isArray(c)) {
             for (let j = 0; j < c.length; j++) {
@@ -154,7 +161,22 @@ export class Evaluator {
   }
 
   private covered(e: Expr): void {
+    const loc = `${e.loc.file}:${e.loc.row}:${e.loc.col}`;
     this.cov!.add(`${e.loc.file}:${e.loc.row}`);
+    const p = this.opts.profile;
+    if (!p) return;
+    this.profileUntilNow();
+    this.lastLoc = loc;
+    let s = p.get(loc);
+    if (!s) p.set(loc, (s = { evals: 0, ns: 0 }));
+    s.evals++;
+  }
+
+  /** Attributes the time since the last expression started to that expression (call once more at the end). */
+  profileUntilNow(): void {
+    const now = process.hrtime.bigint();
+    if (this.lastLoc) this.opts.profile!.get(this.lastLoc)!.ns += Number(now - this.lastAt);
+    this.lastAt = now;
   }
 
   evalExpr(e: Expr, frame: Value[], k: K): boolean {
@@ -781,9 +803,9 @@ export class Evaluator {
     for (; i < body.length; i++) {
       this.tick();
       const e = body[i];
-      if (this.cov) this.covered(e);
       if (e.with.length) break;
       const step = this.directStep(e, frame);
+      if (this.cov && step !== STEP_OTHER) this.covered(e);
       if (step === STEP_FAIL) return false;
       if (step === STEP_OTHER) break;
     }

@@ -46,6 +46,8 @@ export interface EvalOpts {
   explain?: boolean;
   /** collects `file:row` of every expression evaluated and rule head that produced a value */
   coverage?: Set<string>;
+  /** collects, per expression location (`file:row:col`), evaluations and time spent (eval --profile) */
+  profile?: Map<string, { evals: number; ns: number }>;
 }
 
 export interface PreparedQuery {
@@ -102,7 +104,7 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
         const budget = { ...DEFAULT_BUDGET, ...o.budget };
         const ev = new Evaluator(root, {
           input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? {},
-          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false, coverage: o.coverage,
+          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false, coverage: o.coverage, profile: o.profile,
           print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
         });
         const frame: Value[] = new Array(nslots);
@@ -128,6 +130,7 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
           return ev.evalExpr(e, frame, () => step(i + 1));
         };
         guard(() => step(0));
+        if (o.profile) ev.profileUntilNow();
         return { rows, explanation: o.explain ? [...ev.explained.values()] : undefined, texts };
       };
       return {

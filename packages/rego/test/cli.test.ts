@@ -173,3 +173,19 @@ test('rego test --coverage reports covered and not covered lines per file in OPA
   assert.equal(f.coverage, 33.33);
   assert.equal(rep.files[join(dir, 'p_test.rego')].coverage, 100);
 });
+
+test('rego eval --profile lists expressions by time with their evaluation counts and locations', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rego-prof-'));
+  writeFileSync(join(dir, 'p.rego'), 'package p\n\nallow if {\n\tsome x in input.xs\n\tx > 2\n}\n');
+  writeFileSync(join(dir, 'in.json'), '{"xs": [1, 2, 3, 4]}');
+  const r = rego('eval', '--profile', '-d', dir, '-i', join(dir, 'in.json'), 'data.p.allow');
+  assert.equal(r.code, 0, r.err);
+  const out = JSON.parse(r.out);
+  assert.equal(out.result[0].expressions[0].value, true);
+  const rows = out.profile as { total_time_ns: number; num_eval: number; location: { file: string; row: number } }[];
+  const at = (row: number) => rows.find((x) => x.location.row === row);
+  assert.equal(at(4)?.num_eval, 1);
+  assert.equal(at(5)?.num_eval, 3, 'x > 2 is evaluated for 1, 2 and 3 (3 succeeds)');
+  assert.ok(rows.every((x, i) => i === 0 || rows[i - 1].total_time_ns >= x.total_time_ns), 'slowest first');
+  assert.ok(rows.every((x) => x.location.file === join(dir, 'p.rego')));
+});

@@ -15,15 +15,28 @@ export function evalCommand(program: Command): void {
     .option('--v0-compatible', 'parse modules as Rego v0')
     .option('--strict-builtin-errors', 'treat builtin errors as fatal')
     .option('--explain', 'list the rules that contributed to the result')
-    .action((query: string, o: { data: string[]; input?: string; v0Compatible?: boolean; strictBuiltinErrors?: boolean; explain?: boolean }) => run((ctx) => {
+    .option('--profile', 'add a profile: per expression, evaluations and time (as opa eval --profile)')
+    .action((query: string, o: { data: string[]; input?: string; v0Compatible?: boolean; strictBuiltinErrors?: boolean; explain?: boolean; profile?: boolean }) => run((ctx) => {
       const l = (ctx.loaded = load(o.data));
       const policy = compile({ modules: l.modules, data: l.data, regoVersion: o.v0Compatible ? 'v0' : 'v1', strictBuiltinErrors: !!o.strictBuiltinErrors });
       const input = o.input ? readInput(o.input) : undefined;
-      const res = policy.prepare(query).eval({ input, explain: o.explain });
+      const profile = o.profile ? new Map<string, { evals: number; ns: number }>() : undefined;
+      const res = policy.prepare(query).eval({ input, explain: o.explain, profile });
       const result = res.results.map((r) => ({
         expressions: r.expressions.map((x) => ({ value: x.value, text: x.text, location: { row: 1, col: 1 } })),
         ...(Object.keys(r.bindings).length ? { bindings: r.bindings } : {}),
       }));
-      process.stdout.write(`${jsonOut(result.length ? { result, ...(res.explanation ? { explanation: res.explanation } : {}) } : {})}\n`);
+      process.stdout.write(`${jsonOut({ ...(result.length ? { result } : {}), ...(res.explanation ? { explanation: res.explanation } : {}), ...(profile ? { profile: profileRows(profile) } : {}) })}\n`);
     }, !!o.v0Compatible));
+}
+
+/** OPA's profile rows, slowest first (num_eval counts how often the expression was evaluated). */
+function profileRows(p: Map<string, { evals: number; ns: number }>) {
+  return [...p.entries()]
+    .filter(([loc]) => !loc.startsWith('query:'))
+    .sort((a, b) => b[1].ns - a[1].ns)
+    .map(([loc, s]) => {
+      const m = /^(.*):(\d+):(\d+)$/.exec(loc)!;
+      return { total_time_ns: s.ns, num_eval: s.evals, location: { file: m[1], row: Number(m[2]), col: Number(m[3]) } };
+    });
 }
