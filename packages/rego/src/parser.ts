@@ -273,15 +273,20 @@ class Parser {
     return head;
   }
 
-  /** After `if`, `{` opens a body, or a single object/set expression such as `{x: 1 | true}`. */
+  /**
+   * After `if`, as OPA's parser decides: a single expression when one parses and is not a set literal
+   * (`p if { x | ... }` is a set comprehension, `p if {"a": 1}` an object), else `{ body }`.
+   */
   private parseBraceBodyOrTerm(): Body {
     const save = this.i;
     try {
-      return this.parseBraceBody();
+      const e = this.parseExpr();
+      if (!(e.k === 'term' && e.term.t === 'set') && (this.atEnd() || this.tok.nl || this.isOp(';') || this.isIdent('else'))) return [e];
     } catch (e) {
-      this.i = save;
-      try { return [this.parseExpr()]; } catch { throw e; }
+      if (!(e instanceof RegoError)) throw e;
     }
+    this.i = save;
+    return this.parseBraceBody();
   }
 
   private parseBraceBody(): Body {
