@@ -7,7 +7,7 @@
 import type { Import, Module, Rule, Term, Expr } from '../ast.js';
 import { RegoError, type RegoErrorDetail } from '../errors.js';
 import { refText } from '../parser.js';
-import { checkRecursion, ruleDeps } from './deps.js';
+import { checkRecursion, ruleDeps, type RuleDeps } from './deps.js';
 import { rewriteNegatedDynamics } from './dynamics.js';
 import { err } from './errors.js';
 import { foldConst, isGround, isPattern } from './ground.js';
@@ -16,7 +16,7 @@ import { collectPatternNames, Resolver, ROOT_DOCUMENTS, type Globals, type Scope
 import { checkKinds, linkDocAnnotations, pkgAnnotations, RuleNode, type CRule, type RuleKind } from './rule-tree.js';
 import { evalVars, orderBody, patternVars } from './safety.js';
 import { shapeBody, shapeTerm } from './shape.js';
-import { checkRuleTypes, type InputType } from './types.js';
+import { checkRuleTypes, nodeType, type InputType, type RuleTypes } from './types.js';
 import { checkStrictRule } from './unused.js';
 import { checkSomeUsed } from './unused.js';
 
@@ -98,7 +98,7 @@ export class Compiler {
       const { nodes, deps } = ruleDeps(this.root);
       checkRecursion(nodes, deps, this.errors);
       // OPA checks types after recursion
-      if (this.errors.length === 0) this.checkTypes(this.root);
+      if (this.errors.length === 0) this.checkTypes(nodes, deps);
       if (this.errors.length === 0) markInputFree(nodes, deps);
     }
     if (this.errors.length) throw new RegoError(this.errors.slice(0, 10));
@@ -108,10 +108,18 @@ export class Compiler {
   private readonly strictImports: RegoErrorDetail[] = [];
   private readonly strictRules: RegoErrorDetail[] = [];
 
-  private checkTypes(n: RuleNode): void {
-    for (const r of n.rules) checkRuleTypes(r, this.errors, this.opts.inputType);
-    if (n.defaultRule) checkRuleTypes(n.defaultRule, this.errors, this.opts.inputType);
-    for (const c of n.children.values()) this.checkTypes(c);
+  /** Types rules in dependency order, so a reference to a rule knows the type of its value. */
+  private checkTypes(nodes: RuleNode[], deps: RuleDeps): void {
+    const types: RuleTypes = new Map();
+    const done = new Set<RuleNode>();
+    const visit = (n: RuleNode): void => {
+      if (done.has(n)) return;
+      done.add(n);
+      for (const d of deps.get(n) ?? []) visit(d);
+      const all = [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])];
+      types.set(n, nodeType(n, all.map((r) => checkRuleTypes(r, this.errors, this.opts.inputType, this.root, types))));
+    };
+    nodes.forEach(visit);
   }
 
   private addRule(r: Rule, g: Globals, pkgAnn: CRule['pkgAnnotations']): void {

@@ -13,7 +13,7 @@ import { specKinds } from '../builtins/registry.js';
 import type { RegoErrorDetail } from '../errors.js';
 import { isArray, isObject, isSet, typeName, type Value } from '../value.js';
 import { err } from './errors.js';
-import type { CRule } from './rule-tree.js';
+import type { CRule, RuleNode } from './rule-tree.js';
 
 type Kind = 'any' | 'null' | 'boolean' | 'number' | 'string' | 'array' | 'set' | 'object';
 /**
@@ -75,8 +75,23 @@ function compatible(a: Ty, b: Ty): boolean {
 
 const show = (t: Ty): string => (t.alts ? `any<${t.alts.join(', ')}>` : t.k === 'array' || t.k === 'set' ? `${t.k}[${show(t.of ?? ANY)}]` : t.k === 'object' ? `object[any: ${show(t.of ?? ANY)}]` : t.k);
 
+/** The types of rule values known so far (rules are typed in dependency order). */
+export type RuleTypes = Map<RuleNode, Ty>;
+
 class Checker {
-  constructor(private errors: RegoErrorDetail[], private input: Ty = ANY) {}
+  constructor(private errors: RegoErrorDetail[], private input: Ty = ANY, private root?: RuleNode, private rules?: RuleTypes) {}
+
+  /** The node a data reference's ground prefix reaches, and how many path elements that took. */
+  private ruleAt(path: Term[]): { node: RuleNode; used: number } | undefined {
+    let n = this.root;
+    for (let i = 0; n && i < path.length; i++) {
+      const p = path[i];
+      if (p.t !== 'scalar' || typeof p.v !== 'string') return undefined;
+      n = n.children.get(p.v);
+      if (n?.hasRules()) return { node: n, used: i + 1 };
+    }
+    return undefined;
+  }
 
   body(b: Body, env: Env): void {
     for (const e of b) this.expr(e, env);
@@ -116,6 +131,15 @@ class Checker {
     if (!compatible(ta, tb)) this.errors.push(err('rego_type_error', `match error\n\tleft  : ${show(ta)}\n\tright : ${show(tb)}`, e.loc));
   }
 
+  /**
+   * A var that stands as an element of a composite literal is `any` from then on: OPA's checker loses its type
+   * there (`{v | some v in xs; 1 < {v}}` types v as any), and following it keeps us from errors OPA does not report.
+   */
+  private widening(items: Term[], ty: Ty, env: Env): Ty {
+    for (const x of items) if (x.t === 'var' && x.slot !== undefined) env.set(x.slot, ANY);
+    return ty;
+  }
+
   /** A var that is not yet typed takes the type of what it is unified with. */
   private bind(t: Term, ty: Ty, env: Env): void {
     if (t.t === 'var' && t.slot !== undefined && !env.has(t.slot)) env.set(t.slot, ty);
@@ -126,9 +150,9 @@ class Checker {
       case 'scalar': case 'const': return ofValue(t.v);
       case 'var': return t.slot === undefined ? (t.name === 'input' ? this.input : ANY) : env.get(t.slot) ?? ANY;
       case 'template': t.parts.forEach((p) => typeof p !== 'string' && this.term(p, env)); return { k: 'string' };
-      case 'array': return { k: 'array', of: same(t.items.map((x) => this.term(x, env))) };
-      case 'set': return { k: 'set', of: same(t.items.map((x) => this.term(x, env))) };
-      case 'object': t.items.forEach(([k]) => this.term(k, env)); return { k: 'object', of: same(t.items.map(([, v]) => this.term(v, env))) };
+      case 'array': return this.widening(t.items, { k: 'array', of: same(t.items.map((x) => this.term(x, env))) }, env);
+      case 'set': return this.widening(t.items, { k: 'set', of: same(t.items.map((x) => this.term(x, env))) }, env);
+      case 'object': t.items.forEach(([k]) => this.term(k, env)); return this.widening(t.items.map(([, v]) => v), { k: 'object', of: same(t.items.map(([, v]) => this.term(v, env))) }, env);
       case 'arraycomp': case 'setcomp': {
         const inner = new Map(env);
         this.body(t.body, inner);
@@ -148,7 +172,15 @@ class Checker {
 
   private ref(t: Term & { t: 'ref' }, env: Env): Ty {
     let ty = this.term(t.head, env);
+    let start = 0;
+    if (t.head.t === 'var' && t.head.slot === undefined && t.head.name === 'data' && this.rules) {
+      const at = this.ruleAt(t.path);
+      if (!at || at.node.kind === 'func') return ANY;
+      ty = this.rules.get(at.node) ?? ANY;
+      start = at.used;
+    }
     for (const [i, p] of t.path.entries()) {
+      if (i < start) continue;
       this.term(p, env);
       if (ty.fields && p.t === 'scalar' && typeof p.v === 'string') {
         const f = ty.fields.get(p.v);
@@ -171,7 +203,11 @@ class Checker {
 
   private call(t: Term & { t: 'call' }, env: Env): Ty {
     const args = t.args.map((a) => this.term(a, env));
-    const b = t.op.startsWith('data.') ? undefined : BUILTINS[t.op];
+    if (t.op.startsWith('data.')) {
+      const at = this.rules && this.ruleAt(t.op.split('.').slice(1).map((v) => ({ t: 'scalar', v, loc: t.loc }) as Term));
+      return at && at.node.kind === 'func' && at.used === t.op.split('.').length - 1 ? this.rules!.get(at.node) ?? ANY : ANY;
+    }
+    const b = BUILTINS[t.op];
     if (!b || t.op === 'print') return ANY;
     const bad = args.some((a, i) => {
       const spec = i < b.args.length ? b.args[i] : b.variadic;
@@ -193,12 +229,36 @@ function refText(t: Term): string {
   }).join('');
 }
 
-/** Checks a compiled rule (and its else chain): body in evaluation order, then the head terms. */
-export function checkRuleTypes(r: CRule, errors: RegoErrorDetail[], input?: InputType): void {
-  const c = new Checker(errors, input);
+/** Checks a compiled rule (and its else chain): body in evaluation order, then the head terms; returns the value's type. */
+export function checkRuleTypes(r: CRule, errors: RegoErrorDetail[], input?: InputType, root?: RuleNode, rules?: RuleTypes): Ty {
+  const c = new Checker(errors, input, root, rules);
+  const values: Ty[] = [];
   for (let cur: CRule | undefined = r; cur; cur = cur.else) {
     const env: Env = new Map();
     c.body(cur.body, env);
-    for (const t of [...cur.keys, cur.value, ...(cur.member ? [cur.member] : [])]) c.term(t, env);
+    for (const t of [...cur.keys, ...(cur.member ? [cur.member] : [])]) c.term(t, env);
+    values.push(c.term(cur.value, env));
   }
+  return join(values);
+}
+
+/** The type of a value that is one of `ts`: their kind when they agree, else a union of their kinds. */
+function join(ts: Ty[]): Ty {
+  const kinds = new Set<Kind>();
+  for (const t of ts) {
+    const ks = kindsOf(t);
+    if (!ks) return ANY;
+    ks.forEach((k) => kinds.add(k));
+  }
+  if (kinds.size === 1 && ts.length === 1) return ts[0];
+  if (kinds.size === 1) return { k: [...kinds][0] };
+  return { k: 'any', alts: [...kinds] };
+}
+
+/** A rule node's document type: complete and function rules by their values, partial sets and objects by kind. */
+export function nodeType(n: RuleNode, values: Ty[]): Ty {
+  if (n.children.size) return ANY;
+  if (n.kind === 'set') return { k: 'set', of: ANY };
+  if (n.kind === 'object') return { k: 'object', of: ANY };
+  return join(values);
 }
