@@ -31,6 +31,8 @@ interface Case {
   strict_error?: boolean;
   env?: Record<string, string>;
   skip?: boolean;
+  /** the case's modules are Rego v0 (opa eval --v0-compatible) */
+  v0_compatible?: boolean;
 }
 
 function yamlFiles(dir: string): string[] {
@@ -67,7 +69,8 @@ const host = {
   },
 };
 
-function runCase(c: Case, regoVersion: 'v0' | 'v1'): { status: 'pass' | 'fail'; reason?: string } {
+function runCase(c: Case, suiteVersion: 'v0' | 'v1'): { status: 'pass' | 'fail'; reason?: string } {
+  const regoVersion = c.v0_compatible ? 'v0' : suiteVersion;
   const modules: Record<string, string> = {};
   (c.modules ?? []).forEach((m, i) => { modules[`test-${i}.rego`] = m; });
   const wantsError = c.want_error_code !== undefined || c.want_error !== undefined;

@@ -2,7 +2,7 @@
 import type { Location } from './errors.js';
 import type { BuiltinDef } from './builtins/registry.js';
 import type { Value } from './value.js';
-import type { RuleNode } from './compiler.js';
+import type { RuleNode } from './compiler/rule-tree.js';
 
 /**
  * The evaluator's memo of where the ground prefix of a `data` reference leads (a term belongs to one compiled
@@ -41,7 +41,8 @@ export interface With {
 
 export type ExprKind =
   | { k: 'term'; term: Term }
-  | { k: 'unify'; a: Term; b: Term }
+  /** `callOut`: written `f(x, out)` (a call with an output argument), compiled as `out = f(x)` */
+  | { k: 'unify'; a: Term; b: Term; callOut?: boolean }
   | { k: 'assign'; a: Term; b: Term }
   | { k: 'some'; vars: Term[] }
   | { k: 'somein'; key?: Term; value: Term; coll: Term }

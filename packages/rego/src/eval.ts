@@ -6,7 +6,7 @@
 import type { Body, DataWalk, Expr, Term } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
 import { describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
-import type { CRule, RuleNode } from './compiler.js';
+import type { CRule, RuleNode } from './compiler/rule-tree.js';
 import { BudgetExceededError, RegoError, type Location } from './errors.js';
 import { buildIndex, candidatesFor } from './indexing.js';
 import { metadataChain, metadataRule } from './metadata.js';
@@ -26,6 +26,10 @@ export interface EvalOptions {
   deadline: number;
   explain: boolean;
   print: (msg: string) => void;
+  /** `file:row` of every expression evaluated and every rule head that produced a value (coverage) */
+  coverage?: Set<string>;
+  /** per expression location: evaluations and the time until the next expression started (eval --profile) */
+  profile?: Map<string, { evals: number; ns: number }>;
 }
 
 type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
@@ -61,7 +65,13 @@ export class Evaluator {
   readonly explained = new Map<string, { rule: string; location: string }>();
   private nowNs: bigint | undefined;
 
+  /** set when coverage or profiling is on: expressions are then reported to `visit` */
+  private readonly cov: Set<string> | undefined;
+  private lastLoc: string | undefined;
+  private lastAt = 0n;
+
   constructor(private root: RuleNode, private opts: EvalOptions) {
+    this.cov = opts.coverage ?? (opts.profile ? new Set() : undefined);
     this.input = opts.input;
     this.data = opts.data;
   }
@@ -96,6 +106,8 @@ export class Evaluator {
       if (e.with.length) break;
       if (e.k !== 'somein') {
         const step = this.directStep(e, frame);
+        // expressions decided here are reported here; the others by evalExpr
+        if (this.cov && step !== STEP_OTHER) this.covered(e);
         if (step === STEP_FAIL) return false;
         if (step === STEP_OTHER) break;
         if (step === STEP_PASS) continue;
@@ -107,6 +119,7 @@ export class Evaluator {
         if (vs === undefined || (e.key && (ks === undefined || ks === vs))) break;
         const c = this.direct(e.coll, frame);
         if (c === NOT_DIRECT) break;
+        if (this.cov) this.covered(e);
         try {
           if (Array.isArray(c)) {
             for (let j = 0; j < c.length; j++) {
@@ -147,7 +160,27 @@ export class Evaluator {
     if ((this.steps & 1023) === 0 && Date.now() > this.opts.deadline) throw new BudgetExceededError('evaluation budget exceeded: wall-time limit reached');
   }
 
+  private covered(e: Expr): void {
+    const loc = `${e.loc.file}:${e.loc.row}:${e.loc.col}`;
+    this.cov!.add(`${e.loc.file}:${e.loc.row}`);
+    const p = this.opts.profile;
+    if (!p) return;
+    this.profileUntilNow();
+    this.lastLoc = loc;
+    let s = p.get(loc);
+    if (!s) p.set(loc, (s = { evals: 0, ns: 0 }));
+    s.evals++;
+  }
+
+  /** Attributes the time since the last expression started to that expression (call once more at the end). */
+  profileUntilNow(): void {
+    const now = process.hrtime.bigint();
+    if (this.lastLoc) this.opts.profile!.get(this.lastLoc)!.ns += Number(now - this.lastAt);
+    this.lastAt = now;
+  }
+
   evalExpr(e: Expr, frame: Value[], k: K): boolean {
+    if (this.cov) this.covered(e);
     if (e.with.length) return this.evalWith(e, frame, k);
     if (e.negated) return this.evalExprInner(e, frame, () => true) ? false : k();
     return this.evalExprInner(e, frame, k);
@@ -653,7 +686,7 @@ export class Evaluator {
   private nodeValue(node: RuleNode, base: Value | undefined, at: Value[]): Value | undefined {
     if (!this.overrides.length) {
       let c = this.cached(node);
-      if (c === undefined && node.inputFree && !this.mocks.size && !this.opts.explain) {
+      if (c === undefined && node.inputFree && !this.mocks.size && !this.opts.explain && !this.cov) {
         // the same in every query of this policy: computed once (explanations still see the rules evaluate)
         c = node.shared as Cached | undefined;
         if (c === undefined) {
@@ -713,6 +746,7 @@ export class Evaluator {
   // ---------- rules ----------
 
   private record(r: CRule): void {
+    if (this.cov) this.cov.add(`${r.module.file}:${r.loc.row}`);
     if (!this.opts.explain) return;
     const key = `${r.module.file}:${r.loc.row}`;
     if (!this.explained.has(key)) this.explained.set(key, { rule: `data.${r.path.join('.')}`, location: key });
@@ -771,6 +805,7 @@ export class Evaluator {
       const e = body[i];
       if (e.with.length) break;
       const step = this.directStep(e, frame);
+      if (this.cov && step !== STEP_OTHER) this.covered(e);
       if (step === STEP_FAIL) return false;
       if (step === STEP_OTHER) break;
     }
@@ -897,6 +932,7 @@ export class Evaluator {
   }
 
   private defaultValue(r: CRule): Value {
+    this.record(r);
     const v = r.value;
     if (v.t === 'scalar' || v.t === 'const') return v.v;
     let out: Value = true;

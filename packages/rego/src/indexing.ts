@@ -5,7 +5,7 @@
  * (up to the first delimiter); patterns whose first segment holds a wildcard are always candidates.
  */
 import type { Term } from './ast.js';
-import type { CRule } from './compiler.js';
+import type { CRule } from './compiler/rule-tree.js';
 import { refText } from './parser.js';
 import { keyOf, RSet, type Value } from './value.js';
 

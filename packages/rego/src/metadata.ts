@@ -1,6 +1,6 @@
 /** rego.metadata.rule() / rego.metadata.chain(): METADATA annotations as OPA returns them. */
 import type { Annotations } from './ast.js';
-import type { CRule } from './compiler.js';
+import type { CRule } from './compiler/rule-tree.js';
 import { fromJSON, makeObject, type Value } from './value.js';
 
 /** OPA's normalised annotation object (authors and related_resources expanded). */

@@ -14,6 +14,12 @@ const INFIX: Record<string, string> = {
   '+': 'plus', '-': 'minus', '*': 'mul', '/': 'div', '%': 'rem', '&': 'and', '|': 'or',
 };
 
+/** Operator tokens as OPA's scanner names them in parse errors. */
+const OP_TOKEN_NAMES: Record<string, string> = {
+  ':=': 'assign', '=': 'eq', '==': 'equal', '!=': 'neq', '+': 'plus', '-': 'minus', '*': 'mul', '/': 'div', '%': 'rem',
+  '&': 'and', '|': 'or', '<': 'lt', '>': 'gt', '<=': 'lte', '>=': 'gte',
+};
+
 class Parser {
   private toks: Token[];
   private comments: Comment[];
@@ -59,7 +65,7 @@ class Parser {
     if (t.kind === 'ident') return `ident`;
     if (t.kind === 'string' || t.kind === 'rawstring') return 'string';
     if (t.kind === 'number') return 'number';
-    return t.text;
+    return OP_TOKEN_NAMES[t.text] ?? t.text;
   }
 
   // ---------- module ----------
@@ -77,6 +83,8 @@ class Parser {
     while (this.isIdent('import')) mod.imports.push(this.parseImport());
     mod.regoV1 = this.version === 'v1' || this.regoV1Import;
     while (this.tok.kind !== 'eof') {
+      // OPA accepts imports between and after rules too
+      if (this.isIdent('import')) { mod.imports.push(this.parseImport()); continue; }
       const startTok = this.tok;
       const rules = this.parseRules(mod);
       const a = annots.get(startTok.row);
@@ -84,8 +92,8 @@ class Parser {
       mod.rules.push(...rules);
       if (!this.atEnd() && !this.tok.nl && !this.isOp(';')) this.fail(`unexpected ${this.describe(this.tok)} token`);
       if (this.isOp(';')) this.next();
-      if (this.isIdent('import')) this.fail('imports must appear before rules');
     }
+    mod.regoV1 = this.version === 'v1' || this.regoV1Import;
     return mod;
   }
 
@@ -258,22 +266,27 @@ class Parser {
     if (this.isOp('=') || this.isOp(':=')) {
       head.assign = this.next().text === ':=';
       head.value = this.parseTermIn();
-    } else if (!isDefault && lastBracket && !head.args && this.version === 'v0' && !this.regoV1Import) {
-      // v0 partial set: p[x] { ... }
+    } else if (!isDefault && lastBracket && ref.length === 2 && !head.args && this.version === 'v0' && !this.regoV1Import) {
+      // v0 partial set: p[x] { ... }; a longer ref (p.q[x], p[x][y]) is a partial object whose leaves are true
       head.key = ref.pop()!;
     }
     return head;
   }
 
-  /** After `if`, `{` opens a body, or a single object/set expression such as `{x: 1 | true}`. */
+  /**
+   * After `if`, as OPA's parser decides: a single expression when one parses and is not a set literal
+   * (`p if { x | ... }` is a set comprehension, `p if {"a": 1}` an object), else `{ body }`.
+   */
   private parseBraceBodyOrTerm(): Body {
     const save = this.i;
     try {
-      return this.parseBraceBody();
+      const e = this.parseExpr();
+      if (!(e.k === 'term' && e.term.t === 'set') && (this.atEnd() || this.tok.nl || this.isOp(';') || this.isIdent('else'))) return [e];
     } catch (e) {
-      this.i = save;
-      try { return [this.parseExpr()]; } catch { throw e; }
+      if (!(e instanceof RegoError)) throw e;
     }
+    this.i = save;
+    return this.parseBraceBody();
   }
 
   private parseBraceBody(): Body {
@@ -356,9 +369,14 @@ class Parser {
 
   /** `key, value in coll` (after `key`), then any further `in` applied to the result. */
   private parseMember3(key: Term): Term {
+    const comma = this.i;
     this.next();
     const v = this.parseTermRel();
-    if (!this.isKw('in')) this.fail('unexpected , token');
+    if (!this.isKw('in')) {
+      // not `key, value in coll`: the error is the comma (which may end a collection item, see parseArray)
+      this.i = comma;
+      this.fail('unexpected , token');
+    }
     this.next();
     let t: Term = { t: 'call', op: 'internal.member_3', args: [key, v, this.parseTermRel()], loc: key.loc };
     while (this.isKw('in')) {
@@ -557,64 +575,114 @@ class Parser {
     }
   }
 
+  // Collections follow OPA's parser: the first element is read as a plain term (no infix operators) so that
+  // `[a | b]` is a comprehension; when what follows `|` is no body and a comma comes next, or another operator
+  // follows the plain term, the collection is read again with full terms (`{"k": {1} | {2}, "l": 1}`).
   private parseArray(): Term {
     const loc = this.loc(this.next());
     if (this.isOp(']')) { this.next(); return { t: 'array', items: [], loc }; }
-    const first = this.parseTermIn(true);
+    const start = this.i;
+    const head = this.parseTerm();
+    if (this.isOp(']')) { this.next(); return { t: 'array', items: [head], loc }; }
+    if (this.isOp(',')) return { t: 'array', items: this.parseTermList(']', [head]), loc };
     if (this.isOp('|')) {
-      this.next();
-      const body = this.parseBodyUntil(']');
-      this.expectOp(']');
-      return { t: 'arraycomp', head: first, body, loc };
+      const body = this.tryComprehensionBody(']', start);
+      if (body) return { t: 'arraycomp', head, body, loc };
     }
-    const items = [first];
-    while (this.isOp(',')) {
-      this.next();
-      if (this.isOp(']')) break;
-      items.push(this.parseTermIn());
-    }
-    this.expectOp(']');
-    return { t: 'array', items, loc };
+    this.i = start;
+    return { t: 'array', items: this.parseTermList(']', []), loc };
   }
 
   private parseBrace(): Term {
     const loc = this.loc(this.next());
     if (this.isOp('}')) { this.next(); return { t: 'object', items: [], loc }; }
-    const first = this.parseTermIn(true);
-    if (this.isOp(':')) {
-      this.next();
-      const v = this.parseTermIn(true);
-      if (this.isOp('|')) {
+    const start = this.i;
+    let head = this.parseTerm();
+    if (this.isOp('|') || this.isOp('}') || this.isOp(',')) return this.parseSet(start, head, loc, true);
+    if (this.isOp(':')) return this.parseObject(head, loc);
+    this.i = start;
+    head = this.parseTermIn();
+    if (this.isOp('}') || this.isOp(',')) return this.parseSet(start, head, loc, false);
+    if (this.isOp(':')) return this.parseObject(head, loc);
+    return this.fail(`unexpected ${this.describe(this.tok)} token: non-terminated set`);
+  }
+
+  private parseSet(start: number, head: Term, loc: Location, comprehension: boolean): Term {
+    if (this.isOp('}')) { this.next(); return { t: 'set', items: [head], loc }; }
+    if (this.isOp(',')) return { t: 'set', items: this.parseTermList('}', [head]), loc };
+    if (comprehension) {
+      const body = this.tryComprehensionBody('}', start);
+      if (body) return { t: 'setcomp', head, body, loc };
+    }
+    this.i = start;
+    return { t: 'set', items: this.parseTermList('}', []), loc };
+  }
+
+  private parseObject(key: Term, loc: Location): Term {
+    this.expectOp(':');
+    const start = this.i;
+    let value = this.parseTerm();
+    if (this.isOp('}') || this.isOp(',')) return this.parseObjectItems(key, value, loc);
+    if (this.isOp('|')) {
+      const at = this.i;
+      try {
         this.next();
         const body = this.parseBodyUntil('}');
         this.expectOp('}');
-        return { t: 'objcomp', key: first, value: v, body, loc };
+        return { t: 'objcomp', key, value, body, loc };
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        this.i = at;
       }
-      const items: [Term, Term][] = [[first, v]];
-      while (this.isOp(',')) {
-        this.next();
-        if (this.isOp('}')) break;
-        const k = this.parseTermIn();
-        this.expectOp(':');
-        items.push([k, this.parseTermIn()]);
-      }
-      this.expectOp('}');
-      return { t: 'object', items, loc };
     }
-    if (this.isOp('|')) {
-      this.next();
-      const body = this.parseBodyUntil('}');
-      this.expectOp('}');
-      return { t: 'setcomp', head: first, body, loc };
-    }
-    const items = [first];
+    this.i = start;
+    value = this.parseTermIn();
+    if (this.isOp('}') || this.isOp(',')) return this.parseObjectItems(key, value, loc);
+    return this.fail(`unexpected ${this.describe(this.tok)} token: non-terminated object`);
+  }
+
+  private parseObjectItems(key: Term, value: Term, loc: Location): Term {
+    const items: [Term, Term][] = [[key, value]];
     while (this.isOp(',')) {
       this.next();
       if (this.isOp('}')) break;
-      items.push(this.parseTermIn());
+      const k = this.parseTermIn();
+      this.expectOp(':');
+      items.push([k, this.parseTermIn()]);
     }
     this.expectOp('}');
-    return { t: 'set', items, loc };
+    return { t: 'object', items, loc };
+  }
+
+  /** Items after `first` up to `end` (a trailing comma allowed); the comma after `first` is the current token. */
+  private parseTermList(end: string, first: Term[]): Term[] {
+    const items = first;
+    if (first.length === 0) items.push(this.parseTermIn());
+    while (this.isOp(',')) {
+      this.next();
+      if (this.isOp(end)) break;
+      items.push(this.parseTermIn());
+    }
+    if (!this.isOp(end)) this.fail(`unexpected ${this.describe(this.tok)} token: expected "," or "${end}"`);
+    this.next();
+    return items;
+  }
+
+  /**
+   * The body of a comprehension after `|`. When it does not parse and the parser stopped at a comma, the `|` was a
+   * set union in a collection literal (as OPA's parser decides): undefined, to re-read from `restart`.
+   */
+  private tryComprehensionBody(end: string, restart: number): Body | undefined {
+    try {
+      this.next();
+      const body = this.parseBodyUntil(end);
+      this.expectOp(end);
+      return body;
+    } catch (e) {
+      if (!(e instanceof RegoError) || !this.isOp(',')) throw e;
+      this.i = restart;
+      return undefined;
+    }
   }
 
   private parseTemplate(t: Token): Term {

@@ -1,7 +1,12 @@
 /** Public engine API: compile modules into a Policy, prepare queries, evaluate with a budget. */
 import type { Body, Expr, Module } from './ast.js';
 import type { HostHooks } from './builtins/registry.js';
-import { Compiler, orderBody, Resolver, shapeBody } from './compiler.js';
+import { Compiler } from './compiler/compile.js';
+import { schemaType } from './compiler/types.js';
+import { Resolver } from './compiler/resolve.js';
+import { isGenerated, rewriteNegatedDynamics } from './compiler/dynamics.js';
+import { orderBody } from './compiler/safety.js';
+import { shapeBody } from './compiler/shape.js';
 import { RegoError, type RegoErrorDetail } from './errors.js';
 import { Evaluator } from './eval.js';
 import { parseModule, parseQuery, type RegoVersion } from './parser.js';
@@ -13,6 +18,10 @@ export interface CompileOptions {
   data?: unknown;
   regoVersion?: RegoVersion;
   strictBuiltinErrors?: boolean;
+  /** OPA's strict compiler mode (`opa check --strict`): unused imports, assigned vars and arguments are errors */
+  strict?: boolean;
+  /** a JSON schema of `input`: references outside it and wrong types are rego_type_error (`opa check -s`) */
+  inputSchema?: unknown;
   host?: HostHooks;
   /** environment visible to builtins (default: none; the process environment is never exposed implicitly) */
   env?: Record<string, string | undefined>;
@@ -30,10 +39,21 @@ export interface EvalResult {
   explanation?: { rule: string; location: string }[];
 }
 
+export interface EvalOpts {
+  input?: unknown;
+  budget?: Budget;
+  /** list the rules whose bodies succeeded */
+  explain?: boolean;
+  /** collects `file:row` of every expression evaluated and rule head that produced a value */
+  coverage?: Set<string>;
+  /** collects, per expression location (`file:row:col`), evaluations and time spent (eval --profile) */
+  profile?: Map<string, { evals: number; ns: number }>;
+}
+
 export interface PreparedQuery {
-  eval(opts?: { input?: unknown; budget?: Budget; explain?: boolean }): EvalResult;
+  eval(opts?: EvalOpts): EvalResult;
   /** Same as eval, but keeps Rego values (sets, exact numbers) in results. */
-  evalValues(opts?: { input?: unknown; budget?: Budget; explain?: boolean }): Array<{ expressions: Value[]; bindings: Record<string, Value> }>;
+  evalValues(opts?: EvalOpts): Array<{ expressions: Value[]; bindings: Record<string, Value> }>;
 }
 
 export interface Policy {
@@ -46,10 +66,14 @@ export interface Policy {
 const DEFAULT_BUDGET = { maxSteps: 10_000_000, timeoutMs: 5_000 };
 
 export function compile(opts: CompileOptions): Policy {
-  const version = opts.regoVersion ?? 'v1';
+  return compileModules(parseModules(opts.modules, opts.regoVersion ?? 'v1'), opts);
+}
+
+/** Parses every module, reporting the parse errors of all of them at once. */
+export function parseModules(modules: Record<string, string>, version: RegoVersion): Module[] {
   const parsed: Module[] = [];
   const errors: RegoErrorDetail[] = [];
-  for (const [file, src] of Object.entries(opts.modules)) {
+  for (const [file, src] of Object.entries(modules)) {
     try {
       parsed.push(parseModule(src, file, version));
     } catch (e) {
@@ -58,23 +82,29 @@ export function compile(opts: CompileOptions): Policy {
     }
   }
   if (errors.length) throw new RegoError(errors);
-  const compiler = new Compiler(parsed);
+  return parsed;
+}
+
+/** Compiles modules parsed already (tools that rewrite modules first, such as the test runner). */
+export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'modules'>): Policy {
+  const version = opts.regoVersion ?? 'v1';
+  const compiler = new Compiler(parsed, { strict: opts.strict, inputType: opts.inputSchema === undefined ? undefined : schemaType(opts.inputSchema) });
   compiler.compile();
   const data = safeFromJSON(opts.data ?? {}, 'data');
   const root = compiler.root;
   return {
-    modules: Object.keys(opts.modules),
+    modules: parsed.map((m) => m.file),
     parsed,
     prepare(query: string): PreparedQuery {
       const body = parseQuery(query, version);
-      const { ordered, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
-      const capture = ordered.length === 1 && names.size === 0;
-      const run = (o: { input?: unknown; budget?: Budget; explain?: boolean } = {}) => {
+      const { ordered, shown, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
+      const capture = texts.length === 1 && names.size === 0;
+      const run = (o: EvalOpts = {}) => {
         const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input');
         const budget = { ...DEFAULT_BUDGET, ...o.budget };
         const ev = new Evaluator(root, {
           input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? {},
-          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false,
+          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false, coverage: o.coverage, profile: o.profile,
           print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
         });
         const frame: Value[] = new Array(nslots);
@@ -85,7 +115,7 @@ export function compile(opts: CompileOptions): Policy {
           if (i === ordered.length) {
             const bindings: Record<string, Value> = {};
             for (const [name, slot] of names) if (frame[slot] !== undefined) bindings[name] = frame[slot];
-            rows.push({ expressions: ordered.map((_, j) => values[j] ?? true), bindings });
+            rows.push({ expressions: shown.map((j) => values[j] ?? true), bindings });
             return false;
           }
           const e = ordered[i];
@@ -100,6 +130,7 @@ export function compile(opts: CompileOptions): Policy {
           return ev.evalExpr(e, frame, () => step(i + 1));
         };
         guard(() => step(0));
+        if (o.profile) ev.profileUntilNow();
         return { rows, explanation: o.explain ? [...ev.explained.values()] : undefined, texts };
       };
       return {
@@ -119,19 +150,21 @@ export function compile(opts: CompileOptions): Policy {
   };
 }
 
-function compileQuery(body: Body, src: string, funcs: Map<string, number>): { ordered: Body; names: Map<string, number>; nslots: number; texts: string[] } {
+/** The compiled query; `shown`: indices of the expressions written in it (results list those, with `texts`). */
+function compileQuery(body: Body, src: string, funcs: Map<string, number>): { ordered: Body; shown: number[]; names: Map<string, number>; nslots: number; texts: string[] } {
   const errors: RegoErrorDetail[] = [];
   const res = new Resolver({ funcs, pkg: [], ruleRoots: new Set(), imports: new Map(), v1: false }, errors);
   const scope = { vars: new Map<string, number>(), alloc: { n: 0 } };
   res.declareBody(body, scope, [], new Set());
   const resolved = res.body(body, scope);
-  const ordered = orderBody(resolved, new Set(), errors);
+  const ordered = rewriteNegatedDynamics(orderBody(resolved, new Set(), errors), scope.alloc);
   if (errors.length) throw new RegoError(errors);
   const names = new Map<string, number>();
   for (const [n, s] of scope.vars) if (!n.startsWith('$') && n !== '_') names.set(n, s);
   const lines = src.split(/\n/);
-  const texts = ordered.map((e: Expr) => exprText(lines, e, body));
-  return { ordered: shapeBody(ordered), names, nslots: scope.alloc.n, texts };
+  const shown = ordered.flatMap((e, i) => (isGenerated(e) ? [] : [i]));
+  const texts = shown.map((i) => exprText(lines, ordered[i], body));
+  return { ordered: shapeBody(ordered), shown, names, nslots: scope.alloc.n, texts };
 }
 
 /** Source text of a query expression: from its start to the next expression's start. */

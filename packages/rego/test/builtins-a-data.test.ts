@@ -5,7 +5,7 @@ import { builtins as json } from '../src/builtins/json.js';
 import { builtins as encoding } from '../src/builtins/encoding.js';
 import { builtins as semver } from '../src/builtins/semver.js';
 import { walkPairs } from '../src/builtins/walk.js';
-import { parseJSON, marshal } from '../src/builtins/json-text.js';
+import { parseJSON, marshal } from '../src/builtins/go/json.js';
 import type { BuiltinContext, BuiltinTable } from '../src/builtins/registry.js';
 import { equal, fromJSON, makeObject, makeSet, type Value } from '../src/value.js';
 

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RE2JS } from 're2js';
-import { translateRE2, RegexSyntaxError } from '../src/builtins/re2.js';
+import { translateRE2, RegexSyntaxError } from '../src/builtins/go/re2.js';
 import { compileGlob } from '../src/builtins/glob.js';
-import { isValidJSON, marshal, parseJSON } from '../src/builtins/json-text.js';
-import { renderTemplate } from '../src/builtins/template.js';
+import { isValidJSON, marshal, parseJSON } from '../src/builtins/go/json.js';
+import { renderTemplate } from '../src/builtins/go/template.js';
 import { BuiltinError } from '../src/builtins/registry.js';
 import { fromJSON, equal } from '../src/value.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { builtins as strings } from '../src/builtins/strings.js';
 import { builtins as regex } from '../src/builtins/regex.js';
 import { builtins as glob } from '../src/builtins/glob.js';
-import { sprintf } from '../src/builtins/sprintf.js';
+import { sprintf } from '../src/builtins/go/sprintf.js';
 import { BuiltinError, OperandTypeError, type BuiltinContext, type BuiltinTable } from '../src/builtins/registry.js';
 import { makeObject, makeSet, type Value } from '../src/value.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderTemplate, builtins as template } from '../src/builtins/template.js';
+import { renderTemplate, builtins as template } from '../src/builtins/go/template.js';
 import { builtins as schema } from '../src/builtins/jsonschema.js';
 import { BuiltinError, type BuiltinContext } from '../src/builtins/registry.js';
 import { fromJSON, jsonText, type Value } from '../src/value.js';

@@ -1,15 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { load, runTests } from '../src/cli.js';
+import { load } from '../src/cli.js';
+import { runTests } from '../src/tester.js';
 import { compile } from '../src/index.js';
 
 const dir = fileURLToPath(new URL('./v0-policies/', import.meta.url));
 
 test('rego test runs the v0 Gatekeeper-library and Trivy-style suites', () => {
   const l = load([dir]);
-  const policy = compile({ modules: l.modules, data: l.data, regoVersion: 'v0' });
-  const rs = runTests(policy);
+  const rs = runTests({ modules: l.modules, data: l.data, regoVersion: 'v0' });
   assert.equal(rs.length, 9);
   for (const r of rs) assert.ok(r.passed, `${r.name} failed ${r.error ?? ''}`);
 });

@@ -6,7 +6,7 @@ import { parse as yamlParse, stringify as yamlStringify, YAMLParseError, type Ta
 import { fromJSON, isArray, isSet, makeObject, typeName, type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
 import { obj, operandErr, str } from './operands.js';
-import { JSONSyntaxError, isValidJSON, marshal, parseJSON } from './json-text.js';
+import { JSONSyntaxError, isValidJSON, marshal, parseJSON } from './go/json.js';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 

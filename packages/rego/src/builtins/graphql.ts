@@ -6,7 +6,7 @@ import { buildASTSchema, GraphQLError, parse, validate, validateSchema, type Gra
 import { fromJSON, isObject, makeObject, toJSON, type Value } from '../value.js';
 import {
   GqlSyntaxError, parseQueryDocument, parseSchemaDocument, printQueryDocument, printSchemaDocument,
-} from './gqlparse.js';
+} from './go/gqlparser.js';
 import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
 type J = Record<string, unknown>;

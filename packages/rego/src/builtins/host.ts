@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isObject, makeObject, makeSet, valueToString, type RObject, type Value } from '../value.js';
-import { parseAddr, ipString } from './goip.js';
+import { parseAddr, ipString } from './go/ip.js';
 import { BuiltinError, OperandTypeError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
 function disabled(builtin: string, hook: string, what: string): BuiltinError {

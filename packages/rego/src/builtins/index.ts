@@ -18,7 +18,7 @@ import { builtins as strings } from './strings.js';
 import { builtins as types } from './types.js';
 import { builtins as units } from './units.js';
 import { builtins as graph } from './graph.js';
-import { builtins as template } from './template.js';
+import { builtins as template } from './go/template.js';
 import { builtins as jsonschema } from './jsonschema.js';
 import { builtins as encoding } from './encoding.js';
 import { builtins as objects } from './objects.js';

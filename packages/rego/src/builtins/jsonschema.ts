@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { toFloat } from '../num.js';
 import { isArray, isNum, isObject, isSet, makeObject, type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
-import { isValidJSON, marshal, parseJSON } from './json-text.js';
+import { isValidJSON, marshal, parseJSON } from './go/json.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, logger: false, validateSchema: true });
 const CACHE_MAX = 200;

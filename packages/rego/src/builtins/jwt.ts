@@ -5,11 +5,13 @@ import {
 } from 'node:crypto';
 import { cmpNum, numFromJS, toFloat } from '../num.js';
 import { isArray, isNum, isObject, makeObject, type RObject, type Value } from '../value.js';
-import {
-  base64RawUrlEncode, base64UrlDecodeLenient, GoDecodeError, GoJSONError, goMarshal, goParseJSON, isValidJSON,
-} from './goencoding.js';
+import { base64RawUrlEncode, base64UrlDecodeLenient, GoDecodeError } from './go/base64.js';
+import { GO_MAX_DEPTH, isValidJSON, JSONSyntaxError, marshal, parseJSON } from './go/json.js';
 import { BuiltinError, type BuiltinContext, type BuiltinDef, type BuiltinTable } from './registry.js';
-import { decodePEM } from './pem.js';
+import { decodePEM } from './go/pem.js';
+
+// token parts go through Go's json.Unmarshal, nesting bound included
+const GO_JSON = { maxDepth: GO_MAX_DEPTH };
 
 interface Token { header: string; payload: string; signature: string }
 
@@ -32,9 +34,9 @@ function b64url(s: string, what?: string): Buffer {
 function jsonObject(s: string): RObject {
   let v: Value;
   try {
-    v = goParseJSON(s);
+    v = parseJSON(s, GO_JSON);
   } catch (e) {
-    if (e instanceof GoJSONError) throw new BuiltinError(`invalid JSON: ${e.message}`);
+    if (e instanceof JSONSyntaxError) throw new BuiltinError(`invalid JSON: ${e.message}`);
     throw e;
   }
   if (!isObject(v)) throw new BuiltinError('decoded JSON type was not an Object');
@@ -74,7 +76,7 @@ interface VerificationKey { key: Key; alg: string; kid: string }
 const ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512', 'EdDSA']);
 
 function jwkToKey(jwk: RObject, forSigning: boolean): Key {
-  const json = JSON.parse(goMarshal(jwk)) as Record<string, unknown>;
+  const json = JSON.parse(marshal(jwk)) as Record<string, unknown>;
   const kty = json.kty;
   if (kty === 'oct') {
     if (typeof json.k !== 'string') throw new Error('required field k is missing');
@@ -87,7 +89,7 @@ function jwkToKey(jwk: RObject, forSigning: boolean): Key {
 
 /** The key set of a JWK or a JWKS ({"keys": [...]}). */
 function parseJWKSet(text: string, forSigning: boolean): { key: Key; alg: string; kid: string }[] {
-  const v = goParseJSON(text);
+  const v = parseJSON(text, GO_JSON);
   if (!isObject(v)) throw new Error('invalid JWK set');
   const keys = v.get('keys');
   const list = isArray(keys ?? null) ? (keys as Value[]) : [v];
@@ -416,7 +418,7 @@ function encodeSign(headerText: string, payloadText: string, jwkText: string): s
   if (keys.length === 0) throw new BuiltinError('no keys found in JWK set');
   let headers: Value;
   try {
-    headers = goParseJSON(headerText);
+    headers = parseJSON(headerText, GO_JSON);
   } catch (e) {
     throw new BuiltinError((e as Error).message);
   }
@@ -426,7 +428,7 @@ function encodeSign(headerText: string, payloadText: string, jwkText: string): s
     throw new BuiltinError('unknown signature algorithm');
   }
   const typ = field('typ');
-  if ((typ === undefined || typ === '' || typ === 'JWT') && !isValidJSON(payloadText)) {
+  if ((typ === undefined || typ === '' || typ === 'JWT') && !isValidJSON(payloadText, GO_JSON)) {
     throw new BuiltinError('type is JWT but payload is not JSON');
   }
   const input = `${base64RawUrlEncode(headerText)}.${base64RawUrlEncode(payloadText)}`;
@@ -454,7 +456,7 @@ const table: BuiltinDef[] = [
   { name: 'io.jwt.encode_sign_raw', args: ['string', 'string', 'string'], result: 'string', nondeterministic: true,
     fn: ([h, p, k]) => encodeSign(h as string, p as string, k as string) },
   { name: 'io.jwt.encode_sign', args: ['object[string:any]', 'object[string:any]', 'object[string:any]'], result: 'string',
-    nondeterministic: true, fn: ([h, p, k]) => encodeSign(goMarshal(h!), goMarshal(p!), goMarshal(k!)) },
+    nondeterministic: true, fn: ([h, p, k]) => encodeSign(marshal(h!), marshal(p!), marshal(k!)) },
 ];
 
 export const builtins: BuiltinTable = Object.fromEntries(table.map((b) => [b.name, b]));

@@ -3,7 +3,7 @@ import { isArray, isObject, isSet, makeSet, type Value } from '../value.js';
 import {
   bigToBytes, bigToFixed, bytesToBig, cidrMask, compareBytes, defaultMask, ipEqual, ipString, maskIP, maskSize,
   netContains, netString, parseCIDR, parseIP, ParseError, to4, type IP, type IPNet,
-} from './goip.js';
+} from './go/ip.js';
 import { typeErr } from './operands.js';
 import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
 

@@ -2,8 +2,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { isInteger, toBigInt } from '../num.js';
 import { isNum, isObject, makeObject, makeSet, valueToString, type RObject, type Value } from '../value.js';
-import { goMarshal } from './goencoding.js';
-import { goFormat, UTC } from './gotime.js';
+import { marshal } from './go/json.js';
+import { goFormat, UTC } from './go/time.js';
 import { validateHTTPRequest } from './host.js';
 import { typeErr } from './operands.js';
 import { OperandTypeError, type BuiltinDef, type BuiltinTable } from './registry.js';
@@ -56,7 +56,7 @@ function signRequest(req: RObject, cfg: RObject, timeNs: Value): Value {
   }
   const rawBody = req.get('raw_body');
   const bodyValue = req.get('body');
-  const body = rawBody !== undefined ? str(rawBody) : bodyValue !== undefined ? goMarshal(bodyValue) : '';
+  const body = rawBody !== undefined ? str(rawBody) : bodyValue !== undefined ? marshal(bodyValue) : '';
   const service = str(cfg.get('aws_service'));
   const region = str(cfg.get('aws_region'));
   const url = urlParts(str(req.get('url')));

@@ -8,7 +8,7 @@ import { type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
 import { int, str } from './operands.js';
 import { RE2JS } from 're2js';
-import { RegexSyntaxError, translateRE2 } from './re2.js';
+import { RegexSyntaxError, translateRE2 } from './go/re2.js';
 import { globsMatch } from './globs-match.js';
 
 /** One match: UTF-16 offsets, capture groups (undefined when a group did not take part). */

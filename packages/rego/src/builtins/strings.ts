@@ -6,7 +6,7 @@ import { isInteger, toBigInt, toFloat, toSafeInt, type Num } from '../num.js';
 import { isArray, isSet, type Value } from '../value.js';
 import { BuiltinError, type BuiltinTable } from './registry.js';
 import { elementErr, int, num, obj, operandErr, str, strings as strList, typeErr } from './operands.js';
-import { sprintf } from './sprintf.js';
+import { sprintf } from './go/sprintf.js';
 
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;

@@ -4,7 +4,7 @@ import { isArray, isNum, type Value } from '../value.js';
 import {
   GoTimeError, MAX_NS, MIN_NS, NAMED_LAYOUTS, RFC3339, RFC3339_NANO, checkNsRange, daysIn, goDate, goFormat,
   goParse, goParseDuration, loadZone, UTC, wallClock, weekdayName, type Zone,
-} from './gotime.js';
+} from './go/time.js';
 import { int, str, typeErr } from './operands.js';
 import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
 

@@ -7,10 +7,10 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { numFromJS } from '../num.js';
 import { isArray, isNum, isSet, makeObject, type RObject, type Value } from '../value.js';
-import { bitString, children, DerError, expect, integer, oid, readNode, text, time, type Node } from './der.js';
-import { base64StdDecode, GoDecodeError } from './goencoding.js';
-import { ipString } from './goip.js';
-import { decodeAllPEM, decodePEM, encodePEM, type PemBlock } from './pem.js';
+import { bitString, children, DerError, expect, integer, oid, readNode, text, time, type Node } from './go/der.js';
+import { base64StdDecode, GoDecodeError } from './go/base64.js';
+import { ipString } from './go/ip.js';
+import { decodeAllPEM, decodePEM, encodePEM, type PemBlock } from './go/pem.js';
 import { BuiltinError, type BuiltinDef, type BuiltinTable } from './registry.js';
 
 const obj = (entries: [string, Value][]): RObject => makeObject(entries);

@@ -6,12 +6,12 @@
  * template / block, and the builtin functions and, or, not, len, index, slice, eq, ne, lt, le,
  * gt, ge, print, printf, println, html, js, urlquery.
  */
-import { toFloat } from '../num.js';
-import { isArray, isNum, isSet, type Value } from '../value.js';
-import { BuiltinError, type BuiltinTable } from './registry.js';
-import { obj, str } from './operands.js';
+import { toFloat } from '../../num.js';
+import { isArray, isNum, isSet, type Value } from '../../value.js';
+import { BuiltinError, type BuiltinTable } from '../registry.js';
+import { obj, str } from '../operands.js';
 import { formatFloat, sprintf } from './sprintf.js';
-import { queryEscape } from './encoding.js';
+import { queryEscape } from '../encoding.js';
 
 /** Go-side values: float64 numbers, []any, map[string]any. */
 type GoVal = null | boolean | number | string | GoVal[] | Map<string, GoVal>;

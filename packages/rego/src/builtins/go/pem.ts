@@ -1,6 +1,6 @@
 // Go's encoding/pem.Decode, ported for its exact notion of a block and of the
 // data left after it (OPA rejects "extra data after a PEM certificate block").
-import { base64StdDecode } from './goencoding.js';
+import { base64StdDecode } from './base64.js';
 
 export interface PemBlock { type: string; headers: Record<string, string>; bytes: Buffer; rest: string }
 

@@ -4,8 +4,8 @@
  * a string, or, for any other value, its Rego text. The formatting below follows
  * fmt's rules for those four Go types, including its "%!verb(type=value)" error notes.
  */
-import { BigDec, isInteger, toBigInt, toFloat, type Num } from '../num.js';
-import { isNum, valueToString, type Value } from '../value.js';
+import { BigDec, isInteger, toBigInt, toFloat, type Num } from '../../num.js';
+import { isNum, valueToString, type Value } from '../../value.js';
 
 type GoArg =
   | { kind: 'int'; v: bigint }
