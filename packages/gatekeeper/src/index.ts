@@ -50,6 +50,7 @@ export { PolicyEvalError, staticSource, type PolicyEvaluation, type PolicyEvalua
 export { readBundle, BundleError, type BundleFiles } from './policy/bundle.js';
 export { compileBundle, ENTRYPOINT, type EvalLimits } from './policy/rego.js';
 export { WatchedBundle } from './policy/source.js';
+export { BundleServerSource } from './policy/bundle-server.js';
 export { runPolicyTests, type TestResult } from './policy/testing.js';
 export { replay, formatReplay, type ReplayReport } from './replay/replay.js';
 export { Metrics } from './metrics.js';

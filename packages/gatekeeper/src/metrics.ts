@@ -41,6 +41,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly bundleDownloads = new Counter({
+    name: 'gatekeeper_policy_bundle_downloads_total',
+    help: 'Bundle server requests by result (downloaded, not_modified, failed: unreachable, refused or not compiling)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }

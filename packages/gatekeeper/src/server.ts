@@ -25,7 +25,7 @@ import { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import { Redactor } from './redact.js';
 import { telemetryOf } from './telemetry/configure.js';
-import { WatchedBundle } from './policy/source.js';
+import { startPolicy } from './policy/from-config.js';
 import { ledgerDecisionLog, openConfiguredLedger, type DecisionLog } from './stores/ledger.js';
 import { MemoryNotifier } from './stores/memory/notifier.js';
 import type { Notifier } from './stores/notifier.js';
@@ -79,7 +79,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
   const closers: (() => unknown)[] = [];
 
   try {
-    const policy = options.policy ?? loadBundle(config, logger, metrics, closers);
+    const policy = options.policy ?? (await loadPolicy(config, logger, metrics, closers, options.env ?? process.env));
     let ledger: Ledger | undefined;
     if (!options.log) {
       ledger = await openConfiguredLedger(config.ledger);
@@ -212,26 +212,26 @@ function jsonLimits(limits: LimitsConfig): JsonLimits {
   return { depth: j.depth, arrayLength: j.array_length, objectKeys: j.object_keys, stringLength: j.string_length, values: j.values };
 }
 
-function loadBundle(config: LoadedConfig['config'], logger: Logger, metrics: Metrics, closers: (() => unknown)[]): WatchedBundle {
-  const bundle = new WatchedBundle(
-    config.policy.bundle,
-    { maxSteps: config.policy.max_steps, timeoutMs: config.policy.timeout_ms, explain: config.policy.explain },
+async function loadPolicy(config: LoadedConfig['config'], logger: Logger, metrics: Metrics, closers: (() => unknown)[], env: NodeJS.ProcessEnv): Promise<PolicySource> {
+  const policy = await startPolicy(
+    config.policy,
     {
-      loaded(digest, dir) {
+      loaded(digest, dir, revision) {
         metrics.policyReloads.inc({ result: 'loaded' });
-        logger.info({ digest, dir }, 'policy bundle active');
+        logger.info({ digest, dir, ...(revision ? { revision } : {}) }, 'policy bundle active');
       },
       rejected(error, dir) {
         metrics.policyReloads.inc({ result: 'rejected' });
         logger.error({ dir, error }, 'policy bundle rejected; the previous bundle stays active');
       },
+      downloaded(result) {
+        metrics.bundleDownloads.inc({ result });
+      },
     },
+    env,
   );
-  const first = bundle.reload();
-  if (!first.ok) throw new Error(first.error);
-  if (config.policy.watch) bundle.watch(config.policy.debounce_ms);
-  closers.push(() => bundle.close());
-  return bundle;
+  closers.push(() => policy.close());
+  return policy;
 }
 
 async function closeAll(closers: (() => unknown)[]): Promise<void> {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import { evaluate } from '../gate/index.js';
-import { readBundle } from '../policy/bundle.js';
+import { isBundleUrl } from '../config/schema.js';
+import { readLocalBundle } from '../policy/opa-bundle.js';
 import { compileBundle } from '../policy/rego.js';
 import { runPolicyTests } from '../policy/testing.js';
 import { Input } from '../spec/index.js';
@@ -12,11 +13,13 @@ interface BundleOptions {
   config?: string;
 }
 
-/** Bundle directories: given on the command line, else the config's policy.bundle, else ./policies. */
+/** Bundle directories (or one archive): given on the command line, else the config's policy.bundle, else ./policies. */
 function bundleDirs(dirs: string[], options: BundleOptions): string[] {
   if (dirs.length) return dirs;
-  if (options.config) return loadConfigFile(options.config).config.policy.bundle;
-  return ['policies'];
+  if (!options.config) return ['policies'];
+  const { bundle } = loadConfigFile(options.config).config.policy;
+  if (bundle.some(isBundleUrl)) throw new Error(`policy.bundle of ${options.config} is a bundle server URL; name the bundle's directories or archive instead`);
+  return bundle;
 }
 
 const LIMITS = { maxSteps: 10_000_000, timeoutMs: 5_000, explain: 'all' } as const;
@@ -30,7 +33,7 @@ export function policyCommand(): Command {
     .argument('[dirs...]', 'bundle directories (default: policy.bundle of --config, else ./policies)')
     .option('-c, --config <file>', 'take the bundle from this gatekeeper.yaml')
     .action((dirs: string[], options: BundleOptions) => {
-      const bundle = readBundle(bundleDirs(dirs, options));
+      const bundle = readLocalBundle(bundleDirs(dirs, options));
       compileBundle(bundle, LIMITS);
       console.log(`ok: ${Object.keys(bundle.modules).length} modules, digest ${bundle.digest}`);
     });
@@ -64,7 +67,7 @@ export function policyCommand(): Command {
     .requiredOption('-i, --input <file>', 'OAGF input document (JSON), "-" for stdin')
     .option('-c, --config <file>', 'take the bundle from this gatekeeper.yaml')
     .action((dirs: string[], options: BundleOptions & { input: string }) => {
-      const evaluator = compileBundle(readBundle(bundleDirs(dirs, options)), LIMITS);
+      const evaluator = compileBundle(readLocalBundle(bundleDirs(dirs, options)), LIMITS);
       const text = readFileSync(options.input === '-' ? 0 : options.input, 'utf8');
       const parsed = Input.safeParse(JSON.parse(text));
       if (!parsed.success) {

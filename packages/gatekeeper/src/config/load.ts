@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { GatekeeperConfig } from './schema.js';
+import { GatekeeperConfig, isBundleUrl } from './schema.js';
 
 export interface ConfigProblem {
   path: string;
@@ -87,11 +87,20 @@ function offsetOf(doc: Document, path: string[]): number | undefined {
   return undefined;
 }
 
+function resolvePolicyPaths(policy: GatekeeperConfig['policy'], dir: string): GatekeeperConfig['policy'] {
+  const v = policy.verification;
+  return {
+    ...policy,
+    bundle: policy.bundle.map((b) => (isBundleUrl(b) ? b : resolve(dir, b))),
+    ...(v ? { verification: { ...v, keys: Object.fromEntries(Object.entries(v.keys).map(([id, k]) => [id, k.key_file ? { ...k, key_file: resolve(dir, k.key_file) } : k])) } } : {}),
+  };
+}
+
 function resolvePaths(config: GatekeeperConfig, dir: string): GatekeeperConfig {
   const jwt = config.auth.jwt;
   return {
     ...config,
-    policy: { ...config.policy, bundle: config.policy.bundle.map((b) => resolve(dir, b)) },
+    policy: resolvePolicyPaths(config.policy, dir),
     ledger: {
       ...config.ledger,
       path: config.ledger.path === ':memory:' ? config.ledger.path : resolve(dir, config.ledger.path),

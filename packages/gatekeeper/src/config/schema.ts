@@ -3,6 +3,7 @@
  * ignored setting. `approvals` belongs to its plug-in, which validates its own section.
  * Secrets never appear in the file: API keys are stored as sha256 hashes, upstream credentials name env vars.
  */
+import { SIGNING_ALGORITHMS } from '@oagf/rego';
 import { z } from 'zod';
 import { BudgetsConfig } from '../budgets/config.js';
 import { identityConflicts } from '../identity.js';
@@ -157,16 +158,65 @@ export const AmountLocation = z
   })
   .refine((a) => a.currency || a.currency_from, 'set currency or currency_from');
 
-export const PolicyConfig = z.strictObject({
-  /** Directory (or list of directories, e.g. the OAGF library plus your rules and data.yaml) of .rego files plus data.json / data.yaml. */
-  bundle: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((b) => (Array.isArray(b) ? b : [b])),
-  watch: z.boolean().default(true),
-  max_steps: z.number().int().positive().default(1_000_000),
-  timeout_ms: z.number().int().positive().default(100),
-  debounce_ms: z.number().int().nonnegative().default(200),
-  /** Which decisions carry an explanation: every one, deny/escalate only (default: cheaper on the allow path), none. */
-  explain: z.enum(['all', 'refusals', 'none']).default('refusals'),
-});
+const URL_BUNDLE = /^https?:\/\//;
+
+const BundleVerificationKey = z
+  .strictObject({
+    algorithm: z.enum(SIGNING_ALGORITHMS),
+    /** PEM public key or certificate (RS*, PS*, ES*, EdDSA). */
+    key_file: z.string().min(1).optional(),
+    /** Environment variable holding the key (the HMAC secret for HS*). */
+    key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    scope: z.string().optional(),
+  })
+  .refine((k) => (k.key_file ? 1 : 0) + (k.key_env ? 1 : 0) === 1, 'set exactly one of key_file or key_env');
+
+/** OPA's bundle signature verification (`keys` plus a bundle's `signing` section); set, only signed bundles load. */
+export const BundleVerificationConfig = z
+  .strictObject({
+    keys: z.record(z.string().min(1), BundleVerificationKey).refine((k) => Object.keys(k).length > 0, 'name at least one key'),
+    /** The key every bundle must be signed with, whatever key id its signature names. */
+    key_id: z.string().min(1).optional(),
+    scope: z.string().optional(),
+    /** Bundle files left out of verification (globs, as OPA's exclude_files). */
+    exclude_files: z.array(z.string().min(1)).default([]),
+  })
+  .refine((v) => !v.key_id || v.key_id in v.keys, { message: 'key_id names no key in keys', path: ['key_id'] });
+
+export const PolicyConfig = z
+  .strictObject({
+    /**
+     * Where the policy comes from: directories (e.g. the OAGF library plus your rules and data.yaml) of .rego files
+     * plus data.json / data.yaml; or one OPA bundle archive (.tar.gz, e.g. from `rego build`); or the URL of a bundle
+     * on an OPA-compatible bundle server, polled for new revisions.
+     */
+    bundle: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((b) => (Array.isArray(b) ? b : [b])),
+    watch: z.boolean().default(true),
+    max_steps: z.number().int().positive().default(1_000_000),
+    timeout_ms: z.number().int().positive().default(100),
+    debounce_ms: z.number().int().nonnegative().default(200),
+    /** Which decisions carry an explanation: every one, deny/escalate only (default: cheaper on the allow path), none. */
+    explain: z.enum(['all', 'refusals', 'none']).default('refusals'),
+    verification: BundleVerificationConfig.optional(),
+    /** Bundle server polling, as OPA's `polling` (seconds). */
+    polling: z
+      .strictObject({
+        min_delay_seconds: z.number().positive().default(60),
+        max_delay_seconds: z.number().positive().default(120),
+        long_polling_timeout_seconds: z.number().int().positive().optional(),
+      })
+      .refine((p) => p.max_delay_seconds >= p.min_delay_seconds, 'max_delay_seconds is less than min_delay_seconds')
+      .default({ min_delay_seconds: 60, max_delay_seconds: 120 }),
+    /** Bundle server credentials: a bearer token from the environment. */
+    credentials: z.strictObject({ bearer: EnvSecret }).optional(),
+  })
+  .superRefine((p, ctx) => {
+    const urls = p.bundle.filter((b) => URL_BUNDLE.test(b));
+    if (urls.length && p.bundle.length > 1) ctx.addIssue({ code: 'custom', path: ['bundle'], message: 'a bundle server URL must be the only bundle' });
+    if (p.credentials && !urls.length) ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'credentials are for a bundle server URL' });
+  });
+
+export const isBundleUrl = (bundle: string): boolean => URL_BUNDLE.test(bundle);
 
 export const LedgerConfig = z.strictObject({
   path: z.string().min(1),

@@ -344,7 +344,8 @@ function recordOf(outcome: GateOutcome, pending: Required<RecordAdditions>, now:
     action_digest: outcome.actionDigest,
     outcome: decision.outcome,
     reasons: decision.reasons,
-    policy_digest: decision.policy_digest,
+    // none when no bundle was ever active: the record says so by omitting it (the ledger refuses an empty digest)
+    ...(decision.policy_digest ? { policy_digest: decision.policy_digest } : {}),
     ...(links.length ? { links } : {}),
     data: {
       surface: input.context.surface,

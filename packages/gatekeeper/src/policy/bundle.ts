@@ -17,6 +17,10 @@ export interface BundleFiles {
   modules: Record<string, string>;
   data: Record<string, unknown>;
   digest: string;
+  /** Rego syntax of the modules (an OPA bundle's manifest may say v0); v1 when absent. */
+  regoVersion?: 'v0' | 'v1';
+  /** An OPA bundle's manifest revision, for logs and status. */
+  revision?: string;
 }
 
 export class BundleError extends Error {

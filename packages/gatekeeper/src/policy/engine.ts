@@ -2,6 +2,7 @@
  * The seam between the gate and the policy engine. The gate only needs "evaluate this input under the bundle
  * that is active right now"; hot reload swaps the active evaluator behind a `PolicySource`.
  */
+import type { BundleStatus } from '@oagf/rego';
 import type { ExplanationEntry } from '../spec/index.js';
 
 export interface PolicyEvaluation {
@@ -20,6 +21,10 @@ export interface PolicyEvaluator {
 export interface PolicySource {
   /** The active evaluator; undefined when no bundle has ever compiled. */
   current(): PolicyEvaluator | undefined;
+  /** Why no evaluator is active, when the source can say more than "none is". */
+  problem?(): string | undefined;
+  /** Where the bundle comes from and how its last update went (a bundle server's OPA-style status). */
+  status?(): BundleStatus;
 }
 
 export class PolicyEvalError extends Error {

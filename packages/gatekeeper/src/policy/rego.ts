@@ -29,7 +29,7 @@ export type ExplainMode = 'all' | 'refusals' | 'none';
 export function compileBundle(bundle: BundleFiles, limits: EvalLimits, query = ENTRYPOINT): PolicyEvaluator {
   let prepared: ReturnType<ReturnType<typeof compile>['prepare']>;
   try {
-    prepared = compile({ modules: bundle.modules, data: bundle.data, regoVersion: 'v1', strictBuiltinErrors: true }).prepare(query);
+    prepared = compile({ modules: bundle.modules, data: bundle.data, regoVersion: bundle.regoVersion ?? 'v1', strictBuiltinErrors: true }).prepare(query);
   } catch (err) {
     throw new BundleError(`policy bundle ${bundle.dir} does not compile:\n${describeRegoError(err)}`);
   }

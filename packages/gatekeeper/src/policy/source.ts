@@ -1,9 +1,11 @@
 /**
- * The active policy bundle, hot-reloaded: fs.watch on the bundle directory, debounced; a candidate bundle that
- * fails to read or compile is rejected with a logged error and the previous one stays active.
+ * The active policy bundle, hot-reloaded: fs.watch on the bundle directories or archive, debounced; a candidate
+ * bundle that fails to read, verify or compile is rejected with a logged error and the previous one stays active.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readBundle } from './bundle.js';
+import { basename, dirname } from 'node:path';
+import type { VerificationOptions } from '@oagf/rego';
+import { isArchive, readLocalBundle } from './opa-bundle.js';
 import type { PolicyEvaluator, PolicySource } from './engine.js';
 import { compileBundle, type EvalLimits } from './rego.js';
 
@@ -14,7 +16,7 @@ export interface ReloadResult {
 }
 
 export interface BundleEvents {
-  loaded(digest: string, dir: string): void;
+  loaded(digest: string, dir: string, revision?: string): void;
   rejected(error: string, dir: string): void;
 }
 
@@ -24,10 +26,12 @@ export class WatchedBundle implements PolicySource {
   private timer?: NodeJS.Timeout;
   private readonly listeners = new Set<(r: ReloadResult) => void>();
 
+  /** `paths`: directories of .rego and data files, or one OPA bundle archive (.tar.gz). */
   constructor(
-    readonly dirs: string[],
+    readonly paths: string[],
     private readonly limits: EvalLimits,
     private readonly events: BundleEvents,
+    private readonly verification?: VerificationOptions,
   ) {}
 
   current(): PolicyEvaluator | undefined {
@@ -38,15 +42,16 @@ export class WatchedBundle implements PolicySource {
   reload(): ReloadResult {
     let result: ReloadResult;
     try {
-      const next = compileBundle(readBundle(this.dirs), this.limits);
+      const files = readLocalBundle(this.paths, this.verification);
+      const next = compileBundle(files, this.limits);
       if (next.digest !== this.active?.digest) {
         this.active = next;
-        this.events.loaded(next.digest, this.dirs.join(', '));
+        this.events.loaded(next.digest, files.dir, files.revision);
       }
       result = { ok: true, digest: next.digest };
     } catch (err) {
       result = { ok: false, error: (err as Error).message };
-      this.events.rejected(result.error!, this.dirs.join(', '));
+      this.events.rejected(result.error!, this.paths.join(', '));
     }
     for (const l of this.listeners) l(result);
     return result;
@@ -59,10 +64,16 @@ export class WatchedBundle implements PolicySource {
   }
 
   watch(debounceMs: number): void {
-    for (const dir of this.dirs) {
-      const watcher = watch(dir, { recursive: true }, () => {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.reload(), debounceMs);
+    const changed = () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.reload(), debounceMs);
+    };
+    for (const path of this.paths) {
+      // an archive is usually replaced by a rename, which a watch on the file itself would not see
+      const file = isArchive(path) ? basename(path) : undefined;
+      const dir = file ? dirname(path) : path;
+      const watcher = watch(dir, { recursive: !file }, (_event, name) => {
+        if (!file || name === file) changed();
       });
       watcher.on('error', (err) => this.events.rejected(`watching ${dir} failed: ${err.message}`, dir));
       this.watchers.push(watcher);

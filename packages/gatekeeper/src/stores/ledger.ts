@@ -24,7 +24,8 @@ export interface DecisionRecord {
   action_digest: string;
   outcome: Outcome;
   reasons: string[];
-  policy_digest: string;
+  /** Absent when no policy bundle was active (the action was denied for that). */
+  policy_digest?: string;
   links?: RecordLink[];
   data: Record<string, unknown>;
 }

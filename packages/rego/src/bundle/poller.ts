@@ -37,8 +37,8 @@ export interface BundlePollerOptions {
   url: string;
   /** the bundle's name in status (default: the URL) */
   name?: string;
-  /** called with each new, fully read and verified bundle; throw (or reject) to refuse it */
-  activate: (bundle: Bundle) => void | Promise<void>;
+  /** called with each new, fully read and verified bundle (and the bytes it was read from); throw (or reject) to refuse it */
+  activate: (bundle: Bundle, archive: Buffer) => void | Promise<void>;
   /** required for signed bundles; when set, unsigned bundles are refused only if `keyId` is set (as in OPA) */
   verification?: VerificationOptions;
   /** OPA's polling.min_delay_seconds / max_delay_seconds, in ms (default 60 s / 120 s) */
@@ -123,7 +123,7 @@ export class BundlePoller {
       this.state.lastSuccessfulDownload = now();
       this.state.metrics.downloads++;
       const bundle = readBundle(bytes, { verification: this.o.verification, maxBytes: this.o.maxBytes });
-      await this.o.activate(bundle);
+      await this.o.activate(bundle, bytes);
       this.etag = res.headers.get('etag') ?? undefined;
       this.state.activeRevision = bundle.manifest.revision;
       this.state.lastSuccessfulActivation = now();

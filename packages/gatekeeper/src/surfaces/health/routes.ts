@@ -7,10 +7,12 @@ export function registerHealthRoutes(router: Router, deps: SurfaceDeps): void {
   router.add('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
 
   router.add('GET', '/readyz', (_req, res) => {
-    const problems = [...(deps.policy.current() ? [] : ['no policy bundle is loaded']), ...deps.problems()];
+    const policy = deps.policy;
+    const problems = [...(policy.current() ? [] : [policy.problem?.() ?? 'no policy bundle is loaded']), ...deps.problems()];
     sendJson(res, problems.length ? 503 : 200, {
       status: problems.length ? 'not ready' : 'ready',
-      policy_digest: deps.policy.current()?.digest ?? null,
+      policy_digest: policy.current()?.digest ?? null,
+      ...(policy.status ? { policy_bundle: policy.status() } : {}),
       ...(problems.length ? { problems } : {}),
     });
   });

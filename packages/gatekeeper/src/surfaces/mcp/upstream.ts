@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { EnvSecret, McpServerConfig } from '../../config/schema.js';
+import { envSecret } from '../../config/secrets.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { UpstreamClient } from '../../upstream/index.js';
@@ -184,19 +185,13 @@ function resolveEnv(env: Record<string, string | EnvSecret>, from: NodeJS.Proces
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (typeof value === 'string') out[name] = value;
-    else out[name] = value.prefix + required(from, value.env, `${where}.${name}`);
+    else out[name] = envSecret(value, from, `${where}.${name}`);
   }
   return out;
 }
 
 function resolveHeaders(headers: Record<string, EnvSecret>, from: NodeJS.ProcessEnv, where: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [header, secret] of Object.entries(headers)) out[header.toLowerCase()] = secret.prefix + required(from, secret.env, `${where}.${header}`);
+  for (const [header, secret] of Object.entries(headers)) out[header.toLowerCase()] = envSecret(secret, from, `${where}.${header}`);
   return out;
-}
-
-function required(env: NodeJS.ProcessEnv, name: string, where: string): string {
-  const value = env[name];
-  if (value === undefined) throw new Error(`${where}: environment variable ${name} is not set`);
-  return value;
 }
