@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Does what a new user does with the README, on a fresh clone of this repository, and checks the first hour's
-# promises: the three CLIs work through npx straight after `npm install` (before any build), the demo runs on the
+# promises: the four CLIs work through npx straight after `npm install` (before any build), the demo runs on the
 # embedded default, and `gatekeeper serve` on a port that is taken fails at once instead of lingering.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ echo "== npm install (the README's first step)"
 npm install --no-audit --no-fund --loglevel=error
 
 echo "== the CLIs, before any build"
-for cli in gatekeeper rego ledger; do
+for cli in gatekeeper rego ledger sandbox; do
   printf '%s --version: ' "$cli"
   npx --no-install "$cli" --version
 done

@@ -14,10 +14,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { generateKey, openLedger, postgresDriver, sqliteDriver, type Ledger, type LedgerDriver } from '@oagf/ledger';
 import { appendConcurrently } from './records.js';
+import { sized } from '../quick.js';
 
 const URL_ = process.env.LEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const APPENDS = Number(process.env.LEDGER_BENCH_PG_APPENDS ?? 60_000);
-const PROOFS = Number(process.env.LEDGER_BENCH_PROOFS ?? 20_000);
+const APPENDS = sized('LEDGER_BENCH_PG_APPENDS', 60_000, 1_000);
+const PROOFS = sized('LEDGER_BENCH_PROOFS', 20_000, 500);
 const CONCURRENCY = 64;
 const ORIGIN = 'bench.gatekeeper.example/ledger';
 const writerScript = fileURLToPath(new URL('./pg-writer.ts', import.meta.url));

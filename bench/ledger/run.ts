@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { canonicalJson, generateKey, hashLeaf, openLedger, verifyInclusion, verifyLedgerFile } from '@oagf/ledger';
 import { appendConcurrently } from './records.js';
+import { sized } from '../quick.js';
 
-const TOTAL = Number(process.env.LEDGER_BENCH_ENTRIES ?? 1_000_000);
-const MEASURED_APPENDS = Math.min(TOTAL, Number(process.env.LEDGER_BENCH_APPENDS ?? 200_000));
-const VERIFY_RUNS = Number(process.env.LEDGER_BENCH_VERIFY_RUNS ?? 3);
+const TOTAL = sized('LEDGER_BENCH_ENTRIES', 1_000_000, 5_000);
+const MEASURED_APPENDS = Math.min(TOTAL, sized('LEDGER_BENCH_APPENDS', 200_000, 2_000));
+const VERIFY_RUNS = sized('LEDGER_BENCH_VERIFY_RUNS', 3, 1);
 const CONCURRENCY = 64;
 const ORIGIN = 'bench.gatekeeper.example/ledger';
 

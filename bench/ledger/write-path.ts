@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalJson, hashLeaf } from '@oagf/ledger';
 import { decision } from './records.js';
+import { sized } from '../quick.js';
 
-const ENTRIES = Number(process.env.LEDGER_BENCH_WRITE_ENTRIES ?? 50_000);
-const RUNS = Number(process.env.LEDGER_BENCH_WRITE_RUNS ?? 3);
+const ENTRIES = sized('LEDGER_BENCH_WRITE_ENTRIES', 50_000, 1_000);
+const RUNS = sized('LEDGER_BENCH_WRITE_RUNS', 3, 1);
 const MULTI = 64;
 const SCHEMA = `CREATE TABLE entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, leaf BLOB NOT NULL, nodes BLOB NOT NULL, entry BLOB NOT NULL);
 CREATE UNIQUE INDEX entries_by_id ON entries (id);`;

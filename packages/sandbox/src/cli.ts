@@ -82,8 +82,11 @@ function driversCommand(): Command {
   });
 }
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 new Command('sandbox')
   .description('run agent code isolated (@oagf/sandbox)')
+  .version(version)
   .addCommand(runCommand())
   .addCommand(driversCommand())
   .parseAsync(process.argv)
