@@ -56,6 +56,7 @@ export { replay, formatReplay, type ReplayReport } from './replay/replay.js';
 export { Metrics } from './metrics.js';
 export * from './budgets/index.js';
 export * from './surfaces/openai/index.js';
+export { anthropicSurface, anthropicErrorBody } from './surfaces/anthropic/index.js';
 export { approvalsModule, type ApprovalsModuleOptions } from './approvals/module.js';
 export { ApprovalService, describeRequirement, type ApprovalEvents, type ApprovalServiceOptions, type Escalation } from './approvals/service.js';
 export { hashPassword, verifyPassword } from './approvals/accounts.js';

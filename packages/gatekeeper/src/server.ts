@@ -29,6 +29,7 @@ import { startPolicy } from './policy/from-config.js';
 import { ledgerDecisionLog, openConfiguredLedger, type DecisionLog } from './stores/ledger.js';
 import { MemoryNotifier } from './stores/memory/notifier.js';
 import type { Notifier } from './stores/notifier.js';
+import { anthropicSurface } from './surfaces/anthropic/index.js';
 import { apisSurface } from './surfaces/apis/index.js';
 import { decisionsSurface } from './surfaces/decisions/index.js';
 import { healthSurface } from './surfaces/health/index.js';
@@ -41,7 +42,7 @@ import type { CoreDeps, GatekeeperModule, ModuleParts, RegisteredSurface, Surfac
 export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule, decisionLogsModule];
 
 /** Surfaces: each reads its requests into actions and runs them through the gate's lifecycle. */
-export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface, mcpSurface, sandboxSurface];
+export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface, anthropicSurface, mcpSurface, sandboxSurface];
 
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */

@@ -78,12 +78,36 @@ test('a reviewer lists, reads and decides a request from the command line; the o
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, new RegExp(`${id}: approved \\(verdict signed, ledger entry #\\d+\\)`));
 
+    // The URL can come from the gatekeeper's own configuration file instead (issue 17, finding 8).
+    const fromConfig = await cli(['approvals', 'list', '--config', world.configFile, '--user', 'audrey', '--status', 'all']);
+    assert.equal(fromConfig.code, 0, fromConfig.stderr);
+    assert.match(fromConfig.stdout, new RegExp(`${id}\\s+approved`));
+
     const result = await story;
     assert.equal(result.order?.status, 201);
     const after = await cli(['approvals', 'list', ...url, '--user', 'priya', '--status', 'all', '-q', 'terminal']);
     assert.match(after.stdout, new RegExp(`${id}\\s+approved\\*`));
   } finally {
     await world.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--config: the console public URL when set, else the listen address (a wildcard one reached on loopback)', async () => {
+  const { gatekeeperUrl } = await import('../src/approvals/cli.js');
+  const { writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'gk-cli-config-'));
+  try {
+    const file = join(dir, 'gatekeeper.yaml');
+    const base = 'policy: { bundle: ./policy }\nledger: { path: ./ledger.db, signing_key_file: ./ledger.skey }\n';
+    writeFileSync(file, `listen: 0.0.0.0:9911\n${base}`);
+    assert.equal(gatekeeperUrl({ config: file }), 'http://127.0.0.1:9911');
+    writeFileSync(file, `listen: 127.0.0.1:9911\n${base}approvals:\n  console: { public_url: https://gk.example.com/console }\n`);
+    assert.equal(gatekeeperUrl({ config: file }), 'https://gk.example.com');
+    assert.equal(gatekeeperUrl({ config: file, url: 'http://elsewhere:1' }), 'http://elsewhere:1', '--url wins');
+    assert.equal(gatekeeperUrl({}, { GATEKEEPER_URL: 'http://from-env:2' }), 'http://from-env:2');
+    assert.throws(() => gatekeeperUrl({ config: join(dir, 'missing.yaml') }), /missing\.yaml/);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -86,7 +86,7 @@ describe('escalated tool calls', () => {
     const res = await fetch(`${gk.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-escalate', messages: [] }),
+      body: JSON.stringify({ model: 'gpt-escalate', messages: [{ role: 'user', content: 'hi' }] }),
     });
     assert.equal(res.status, 202);
     assert.equal(res.headers.get('retry-after'), '30');

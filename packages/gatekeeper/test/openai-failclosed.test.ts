@@ -87,7 +87,7 @@ describe('fail closed, message mode', () => {
     const res = await fetch(`${gk.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-broken', messages: [] }),
+      body: JSON.stringify({ model: 'gpt-broken', messages: [{ role: 'user', content: 'hi' }] }),
     });
     assert.equal(res.status, 503);
     const body = (await res.json()) as { error: { message: string; type: string; code: string } };
@@ -111,13 +111,13 @@ describe('fail closed, message mode', () => {
   test('unknown agent → 401 and a ledger record', async () => {
     const stranger = new OpenAI({ baseURL: `${gk.url}/v1`, apiKey: 'sk-not-an-agent', maxRetries: 0 });
     const records = gk.log.records.length;
-    await expectError(stranger.chat.completions.create({ model: 'gpt-test', messages: [] }), 401, 'unauthenticated', /unknown agent credential/);
+    await expectError(stranger.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }), 401, 'unauthenticated', /unknown agent credential/);
     assert.equal(gk.log.records.length, records + 1);
     await expectError(stranger.models.list(), 401, 'unauthenticated', /unknown agent credential/);
   });
 
   test('escalation with no approvals configured → refused, not forwarded', async () => {
-    await expectError(client.chat.completions.create({ model: 'gpt-escalate', messages: [] }), 403, 'policy_denied', /approval required: model needs sign-off/);
+    await expectError(client.chat.completions.create({ model: 'gpt-escalate', messages: [{ role: 'user', content: 'hi' }] }), 403, 'policy_denied', /approval required: model needs sign-off/);
   });
 
   test('non-streaming success settles the escrow with the reported usage', async () => {
@@ -130,7 +130,7 @@ describe('fail closed, message mode', () => {
   test('streams settle from the final usage chunk', async () => {
     escrow.length = 0;
     upstream.enqueue((req) => ({ sse: chatChunks(req, { content: ['a', 'b'] }) }));
-    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true });
+    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true });
     for await (const _ of stream);
     assert.deepEqual(escrow, [{ kind: 'settle', what: { usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }, model: 'gpt-test' } }]);
   });
@@ -138,21 +138,21 @@ describe('fail closed, message mode', () => {
   test('upstream error status is passed on and releases the escrow', async () => {
     escrow.length = 0;
     upstream.enqueue({ json: { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, status: 429 });
-    await expectError(client.chat.completions.create({ model: 'gpt-test', messages: [] }), 429, 'rate_limit_exceeded', /Rate limit reached/);
+    await expectError(client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }), 429, 'rate_limit_exceeded', /Rate limit reached/);
     assert.deepEqual(escrow.map((e) => e.kind), ['release']);
   });
 
   test('upstream timeout → 504 and the escrow is released', async () => {
     escrow.length = 0;
     upstream.enqueue({ hang: true });
-    await expectError(client.chat.completions.create({ model: 'gpt-test', messages: [] }), 504, 'upstream_timeout', /did not answer within 300 ms/);
+    await expectError(client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }), 504, 'upstream_timeout', /did not answer within 300 ms/);
     assert.deepEqual(escrow.map((e) => e.kind), ['release']);
   });
 
   test('a stream cut by the upstream ends with an error event and releases the escrow', async () => {
     escrow.length = 0;
     upstream.enqueue((req) => ({ sse: chatChunks(req, { content: ['partial ', 'answer'] }), failAfterBytes: 300 }));
-    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true });
+    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true });
     await assert.rejects(async () => {
       for await (const _ of stream);
     });
@@ -166,7 +166,7 @@ describe('fail closed, message mode', () => {
     const res = await fetch(`${gk.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-test', messages: [], stream: true }),
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true }),
       signal: controller.signal,
     });
     const reader = res.body!.getReader();
@@ -192,7 +192,7 @@ describe('fail closed, error mode for denied tool calls', () => {
     const rec = recordingFetch();
     const client = new OpenAI({ baseURL: `${gk.url}/v1`, apiKey: AGENT_KEY, maxRetries: 0, fetch: rec.fetch });
     upstream.enqueue({ json: chatCompletion({ toolCalls: [{ name: 'place_order', arguments: ORDER_ARGS }] }) });
-    await expectError(client.chat.completions.create({ model: 'gpt-test', messages: [] }), 403, 'policy_denied', /withheld the call to tool "place_order": order over the agent limit/);
+    await expectError(client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }), 403, 'policy_denied', /withheld the call to tool "place_order": order over the agent limit/);
     await new Promise((r) => setTimeout(r, 20));
     assert.ok(!rec.bodies[0]!.includes('STEEL-9') && !rec.bodies[0]!.includes('tool_calls'));
   });
@@ -204,7 +204,7 @@ describe('fail closed, error mode for denied tool calls', () => {
       cut: { every: 9 },
     });
     upstream.enqueue(script, script);
-    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true });
+    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true });
     let text = '';
     await expectError(
       (async () => {
@@ -220,7 +220,7 @@ describe('fail closed, error mode for denied tool calls', () => {
       await fetch(`${gk.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-test', messages: [], stream: true }),
+        body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true }),
       })
     ).text();
     assert.match(raw, /event: error\ndata: \{"type":"error","code":"policy_denied"/);

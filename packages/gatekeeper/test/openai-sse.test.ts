@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SseParser, encodeSse } from '../src/surfaces/openai/sse.js';
+import { SseParser, encodeSse } from '../src/llm/sse.js';
 
 interface Spec {
   event?: string;

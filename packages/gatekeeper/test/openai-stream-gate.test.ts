@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ChatStreamGate } from '../src/surfaces/openai/chat-stream.js';
 import { ResponsesStreamGate } from '../src/surfaces/openai/responses-stream.js';
-import { SseParser } from '../src/surfaces/openai/sse.js';
-import type { ToolVerdict } from '../src/surfaces/openai/tool-judge.js';
+import { SseParser } from '../src/llm/sse.js';
+import type { ToolVerdict } from '../src/llm/tool-judge.js';
 import { chatChunks, cutBytes, responseEvents, serializeSse, type Received } from './support/scripted-upstream.js';
 
 type Json = Record<string, unknown>;

@@ -3,7 +3,7 @@
  * `scrypt$N$r$p$<salt>$<hash>` (base64url) so the cost parameters travel with the hash.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { canonicalIdentity } from '../identity.js';
+import { canonicalIdentity, maybeSamePerson } from '../identity.js';
 import type { Reviewer, Role } from './types.js';
 
 export interface AccountConfig {
@@ -56,6 +56,11 @@ export class Accounts {
     const account = this.byName.get(canonicalIdentity(username));
     const ok = await verifyPassword(password, account?.password_hash ?? DUMMY_HASH);
     return ok && account ? toReviewer(account) : undefined;
+  }
+
+  /** The local account that is, or may be, the same person as `identity` (identity.ts `maybeSamePerson`). */
+  samePersonAs(identity: string): string | undefined {
+    return [...this.byName.values()].find((a) => maybeSamePerson(a.username, identity))?.username;
   }
 
   get(username: string): Reviewer | undefined {

@@ -5,13 +5,32 @@
  */
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
+import { loadConfigFile } from '../config/load.js';
 import { hashPassword } from './accounts.js';
+import { parseApprovalsConfig } from './config.js';
 import { describeRequirement, formatAmount } from './service.js';
 import type { Approval, NoticeDelivery } from './types.js';
 
 interface Connection {
-  url: string;
+  url?: string;
+  config?: string;
   user?: string;
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:8787';
+
+/** --url, else the console's public URL or listen address in --config, else GATEKEEPER_URL, else the default address. */
+export function gatekeeperUrl(c: Connection, env: NodeJS.ProcessEnv = process.env): string {
+  if (c.url) return c.url;
+  if (c.config) {
+    const { config, dir } = loadConfigFile(c.config);
+    const publicUrl = config.approvals === undefined ? undefined : parseApprovalsConfig(config.approvals, dir).console.public_url;
+    if (publicUrl) return publicUrl.replace(/\/console\/?$/, '');
+    // A wildcard listen address is reached on this machine's loopback.
+    const host = config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host === '::' ? '::1' : config.listen.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${config.listen.port}`;
+  }
+  return env.GATEKEEPER_URL ?? DEFAULT_URL;
 }
 
 interface Brief {
@@ -42,16 +61,17 @@ async function password(user: string): Promise<string> {
 async function call(c: Connection, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const user = c.user ?? process.env.GATEKEEPER_USER;
   if (!user) throw new Error('name a console account with --user (or GATEKEEPER_USER)');
+  const url = gatekeeperUrl(c);
   const auth = `Basic ${Buffer.from(`${user}:${await password(user)}`).toString('base64')}`;
   let res: Response;
   try {
-    res = await fetch(`${c.url.replace(/\/$/, '')}/console/api${path}`, {
+    res = await fetch(`${url.replace(/\/$/, '')}/console/api${path}`, {
       method,
       headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
-    throw new Error(`cannot reach the gatekeeper at ${c.url}: ${(err as Error).cause ?? (err as Error).message}`);
+    throw new Error(`cannot reach the gatekeeper at ${url}: ${(err as Error).cause ?? (err as Error).message}`);
   }
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
@@ -98,7 +118,8 @@ export function approvalsCommand(): Command {
   const cmd = new Command('approvals').description('list and decide approval requests on a running gatekeeper (as a console account)');
   const connection = (c: Command) =>
     c
-      .option('--url <url>', 'gatekeeper base URL', process.env.GATEKEEPER_URL ?? 'http://127.0.0.1:8787')
+      .option('--url <url>', `gatekeeper base URL (default: from --config, else $GATEKEEPER_URL, else ${DEFAULT_URL})`)
+      .option('--config <file>', "take the URL from this gatekeeper.yaml (approvals.console.public_url, else listen)")
       .option('--user <name>', 'console account (password from GATEKEEPER_PASSWORD or a prompt)');
 
   connection(cmd.command('list').description('approval requests, newest first'))

@@ -13,6 +13,7 @@ import { Accounts } from './accounts.js';
 import { parseApprovalsConfig, resolveUrl, type ApprovalsConfig } from './config.js';
 import { approvalHooks } from './hooks.js';
 import { loginMetrics, registerApprovalMetrics } from './metrics.js';
+import { OidcSignIn } from './console/oidc.js';
 import { LoginThrottle } from './console/throttle.js';
 import { NoticeDispatcher, slackChannel, teamsChannel, webhookChannel, type NoticeChannel } from './notices/dispatcher.js';
 import { ApprovalService } from './service.js';
@@ -62,7 +63,17 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
         timeoutMs: config.notices.timeout_ms,
       });
       registerApprovalMetrics(service, notices, core.metrics.registry);
-      if (!config.accounts.length) core.logger.warn('approvals are on but approvals.accounts is empty: nobody can sign in to decide');
+      if (!config.accounts.length && !config.console.oidc) core.logger.warn('approvals are on but approvals.accounts is empty and no single sign-on is configured: nobody can sign in to decide');
+      const oidc = config.console.oidc
+        ? new OidcSignIn(
+            config.console.oidc,
+            {
+              redirectUri: config.console.oidc.redirect_uri ?? `${consoleUrl}/oidc/callback`,
+              postLogoutRedirectUri: config.console.oidc.post_logout_redirect_uri ?? `${consoleUrl}/login`,
+            },
+            options.env ?? core.env,
+          )
+        : undefined;
       service.start();
       const throttle = new LoginThrottle(sessions, config.console.login, loginMetrics(core.metrics.registry), core.logger);
       // Expired sessions and stale failure counts go; a failing sweep is retried at the next one.
@@ -92,6 +103,8 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
             throttle,
             ...(core.ledger ? { ledger: core.ledger } : {}),
             ledgerKeys: ledgerKeys(core),
+            localAccounts: config.accounts.length > 0,
+            ...(oidc ? { oidc } : {}),
           });
         },
         async close() {

@@ -46,30 +46,79 @@ export const JwtConfig = z
   })
   .refine((j) => (j.jwks_file ? 1 : 0) + (j.jwks_url ? 1 : 0) === 1, 'set exactly one of jwks_file or jwks_url');
 
-export const LlmUpstream = z.strictObject({
-  name: z.string().min(1),
-  /** e.g. https://api.openai.com/v1, http://127.0.0.1:8000/v1 (vLLM), https://<res>.openai.azure.com (Azure). */
-  base_url: z.url(),
-  flavor: z.enum(['openai', 'azure']).default('openai'),
-  api_key: EnvSecret.optional(),
-  /** Model names (or "prefix*" patterns) routed to this upstream; empty = the default route. */
-  models: z.array(z.string()).default([]),
-  api_version: z.string().optional(),
-  timeout_ms: z.number().int().positive().default(120_000),
+export const LlmUpstream = z
+  .strictObject({
+    name: z.string().min(1),
+    /**
+     * e.g. https://api.openai.com/v1, http://127.0.0.1:8000/v1 (vLLM), https://<res>.openai.azure.com (Azure),
+     * https://api.anthropic.com (Anthropic: the Messages API's own /v1 is added).
+     */
+    base_url: z.url(),
+    /** Which API it speaks: OpenAI's (`openai`, `azure`: deployment paths, api-key header) or Anthropic's Messages API. */
+    flavor: z.enum(['openai', 'azure', 'anthropic']).default('openai'),
+    api_key: EnvSecret.optional(),
+    /** Model names (or "prefix*" patterns) routed to this upstream; empty = the default route. */
+    models: z.array(z.string()).default([]),
+    api_version: z.string().optional(),
+    /** `anthropic-version` sent to an Anthropic upstream whatever the agent asks for; unset: the agent's (else 2023-06-01). */
+    anthropic_version: z.string().min(1).optional(),
+    timeout_ms: z.number().int().positive().default(120_000),
+  })
+  .refine((u) => u.flavor !== 'azure' || u.api_version !== undefined, { message: 'Azure upstreams need api_version', path: ['api_version'] });
+
+const RETRYABLE = ['connection', 'timeout', '429', '5xx'] as const;
+
+/** Retries of one upstream before the next one in a model's route is tried. */
+export const LlmRetry = z.strictObject({
+  /** Further attempts on the same upstream after the first (0: go straight to the next upstream). */
+  retries: z.number().int().nonnegative().max(10).default(0),
+  /** What is retried: a connection that failed before any answer, a timeout, 429, any 5xx. */
+  on: z.array(z.enum(RETRYABLE)).default(['connection', '429', '5xx']),
+  /** Exponential back-off from initial_ms, doubling up to max_ms; an upstream's Retry-After is honoured up to max_ms. */
+  initial_ms: z.number().int().positive().default(250),
+  max_ms: z.number().int().positive().default(8_000),
 });
 
-export const LlmConfig = z.strictObject({
-  upstreams: z.array(LlmUpstream).min(1),
-  /** Name of the upstream for models no `models` list matches. */
-  default: z.string().optional(),
-  /** What the agent receives when a proposed tool call is denied. */
-  denied_tool_call: z.enum(['message', 'error']).default('message'),
-  /**
-   * Output items (and chat tool-call types) the gatekeeper does not know. Each is decided as `llm.unknown_item`
-   * and recorded; `withhold` (default) keeps it from the agent whatever the outcome, `decide` releases it on an allow.
-   */
-  unknown_items: z.enum(['withhold', 'decide']).default('withhold'),
+/** An ordered list of upstreams for some models: the first is called, the next ones when it fails (after its retries). */
+export const LlmRoute = z.strictObject({
+  models: z.array(z.string().min(1)).min(1),
+  upstreams: z.array(z.string().min(1)).min(1),
 });
+
+const protocol = (flavor: string) => (flavor === 'anthropic' ? 'anthropic' : 'openai');
+
+export const LlmConfig = z
+  .strictObject({
+    upstreams: z.array(LlmUpstream).min(1),
+    /** Name of the upstream for models no `models` list matches. */
+    default: z.string().optional(),
+    /** Fallbacks: models whose calls try several upstreams in order (before the upstreams' own `models`). */
+    routes: z.array(LlmRoute).default([]),
+    retry: LlmRetry.prefault({}),
+    /** What the agent receives when a proposed tool call is denied. */
+    denied_tool_call: z.enum(['message', 'error']).default('message'),
+    /**
+     * Output items (and chat tool-call types) the gatekeeper does not know. Each is decided as `llm.unknown_item`
+     * and recorded; `withhold` (default) keeps it from the agent whatever the outcome, `decide` releases it on an allow.
+     */
+    unknown_items: z.enum(['withhold', 'decide']).default('withhold'),
+    /** How long `GET /v1/models` keeps the lists fetched from upstreams (when no model is configured by name). */
+    models_cache_s: z.number().int().nonnegative().default(60),
+  })
+  .superRefine((llm, ctx) => {
+    const flavors = new Map(llm.upstreams.map((u) => [u.name, u.flavor]));
+    llm.upstreams.forEach((u, i) => {
+      if (llm.upstreams.findIndex((o) => o.name === u.name) < i) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'name'], message: `upstream name "${u.name}" is used twice` });
+    });
+    if (llm.default !== undefined && !flavors.has(llm.default)) ctx.addIssue({ code: 'custom', path: ['default'], message: `names upstream "${llm.default}", which is not in llm.upstreams` });
+    llm.routes.forEach((r, i) => {
+      r.upstreams.forEach((name, j) => {
+        if (!flavors.has(name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstreams', j], message: `names upstream "${name}", which is not in llm.upstreams` });
+      });
+      const protocols = new Set(r.upstreams.filter((n) => flavors.has(n)).map((n) => protocol(flavors.get(n)!)));
+      if (protocols.size > 1) ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstreams'], message: 'a route mixes OpenAI and Anthropic upstreams: a call cannot fall back to an upstream speaking another API' });
+    });
+  });
 
 export const ApiConfig = z.strictObject({
   base_url: z.url(),
@@ -366,6 +415,7 @@ export type AgentConfig = z.output<typeof AgentConfig>;
 export type JwtConfig = z.output<typeof JwtConfig>;
 export type LlmConfig = z.output<typeof LlmConfig>;
 export type LlmUpstream = z.output<typeof LlmUpstream>;
+export type LlmRetry = z.output<typeof LlmRetry>;
 export type ApiConfig = z.output<typeof ApiConfig>;
 export type LimitsConfig = z.output<typeof LimitsConfig>;
 export type SandboxConfig = z.output<typeof SandboxConfig>;

@@ -51,6 +51,8 @@ interface Route {
 export class Router {
   private readonly exact = new Map<string, Route[]>();
   private readonly patterns: Route[] = [];
+  /** Error formats for requests no route matched, by path prefix (a protocol's SDKs expect its own 404s). */
+  private readonly prefixFormats: { prefix: string; format: ErrorFormatter }[] = [];
   /** Called with every error a handler throws, after the response is written (metrics, logs). */
   onError: (err: unknown, req: IncomingMessage, ctx: RouteContext) => void = () => {};
 
@@ -70,6 +72,13 @@ export class Router {
     return this;
   }
 
+  /** Answers unmatched requests under `prefix` in this format; the longest matching prefix wins. */
+  errorFormatUnder(prefix: string, format: ErrorFormatter): this {
+    this.prefixFormats.push({ prefix, format });
+    this.prefixFormats.sort((a, b) => b.prefix.length - a.prefix.length);
+    return this;
+  }
+
   /** The node:http request listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
@@ -86,8 +95,9 @@ export class Router {
     } catch (err) {
       return this.fail(res, ctx, req, err, {});
     }
-    if (found === 'method') return this.fail(res, ctx, req, new GateHttpError('method_not_allowed', `${req.method} not allowed on ${path}`), {});
-    if (!found) return this.fail(res, ctx, req, new GateHttpError('not_found', `no route for ${req.method} ${path}`), {});
+    const unmatched = { errorFormat: this.prefixFormats.find((f) => path.startsWith(f.prefix))?.format };
+    if (found === 'method') return this.fail(res, ctx, req, new GateHttpError('method_not_allowed', `${req.method} not allowed on ${path}`), unmatched);
+    if (!found) return this.fail(res, ctx, req, new GateHttpError('not_found', `no route for ${req.method} ${path}`), unmatched);
     let result: unknown;
     try {
       result = found.handler(req, res, ctx);

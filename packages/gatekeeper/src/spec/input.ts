@@ -134,7 +134,7 @@ export const Action = z
 
 export const Context = z
   .object({
-    surface: z.enum(['openai', 'api', 'decision', 'mcp', 'sandbox']).optional().describe('Gatekeeper surface the action arrived on'),
+    surface: z.enum(['openai', 'anthropic', 'api', 'decision', 'mcp', 'sandbox']).optional().describe('Gatekeeper surface the action arrived on'),
     session_id: z.string().optional().describe('OAGF-Session header, else the MCP session (Mcp-Session-Id)'),
     mcp: z
       .object({

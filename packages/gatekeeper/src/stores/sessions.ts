@@ -7,6 +7,11 @@ export interface StoredSession {
   username: string;
   /** Epoch ms. */
   expiresAt: number;
+  /**
+   * Who the reviewer is when the session did not come from a local account (single sign-on): name, roles and
+   * groups as the identity provider's claims gave them at sign-in. Absent: the local account `username`.
+   */
+  reviewer?: { displayName: string; roles: ('reviewer' | 'auditor' | 'admin')[]; groups: string[]; via: string };
 }
 
 export interface SessionStore {

@@ -22,6 +22,14 @@ export function sessionStoreContract(driver: string, open: () => Promise<Session
       await store.close();
     });
 
+    it('a single sign-on session keeps the reviewer the identity provider named', async () => {
+      const store = await open();
+      const reviewer = { displayName: 'Priya Raman', roles: ['reviewer' as const], groups: ['procurement-leads'], via: 'oidc' };
+      await store.create('sso', { username: 'priya@acme.example', expiresAt: 1000, reviewer });
+      assert.deepEqual(await store.get('sso', 1), { username: 'priya@acme.example', expiresAt: 1000, reviewer });
+      await store.close();
+    });
+
     it('failed sign-ins are counted per key, start over after the window, clear and sweep', async () => {
       const store = await open();
       assert.equal(await store.loginFailures('account:dana'), undefined);

@@ -63,6 +63,8 @@ export async function startGatekeeper(opts: {
   timeoutMs?: number;
   llm?: Record<string, unknown>;
   amounts?: unknown[];
+  /** Environment beside TEST_UPSTREAM_KEY (upstream credentials the configuration names). */
+  env?: Record<string, string>;
 }): Promise<TestGatekeeper> {
   const config = GatekeeperConfig.parse({
     agents: [{ id: 'planner', owner: 'alice', team: 'supply-chain', api_keys: [hashApiKey(AGENT_KEY)] }],
@@ -86,7 +88,7 @@ export async function startGatekeeper(opts: {
   ];
   const gk: Gatekeeper = await buildServer(
     { config, file: 'test.yaml', dir: '.' },
-    { log, policy, env: { TEST_UPSTREAM_KEY: UPSTREAM_KEY }, modules, logger: pino({ level: 'silent' }) },
+    { log, policy, env: { TEST_UPSTREAM_KEY: UPSTREAM_KEY, ...opts.env }, modules, logger: pino({ level: 'silent' }) },
   );
   return { url: await gk.listen(), log, attempts, stop: () => gk.close() };
 }

@@ -18,7 +18,7 @@ export interface Received {
 }
 
 export type Reply =
-  | { json: unknown; status?: number; delayMs?: number }
+  | { json: unknown; status?: number; delayMs?: number; headers?: Record<string, string> }
   /** SSE events: objects become `data: <json>`; `event` names them (Responses API); strings are raw data. */
   | { sse: (Json | string)[]; named?: boolean; cut?: Cut; done?: boolean; failAfterBytes?: number }
   | { hang: true };
@@ -32,6 +32,8 @@ export class ScriptedUpstream {
   readonly received: Received[] = [];
   private readonly queue: Script[] = [];
   private server: Server | undefined;
+  /** Checked before the queue (e.g. credentials): a reply here answers the request without using a scripted one. */
+  precheck: (request: Received) => Reply | undefined = () => undefined;
   /** Reply for requests with nothing queued. */
   fallback: Script = () => ({ json: { error: { message: 'no scripted reply', type: 'test' } }, status: 500 });
 
@@ -49,6 +51,8 @@ export class ScriptedUpstream {
         const text = Buffer.concat(chunks).toString('utf8');
         const received: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? (JSON.parse(text) as Json) : {}, text };
         this.received.push(received);
+        const refused = this.precheck(received);
+        if (refused) return void this.reply(res, refused);
         const script = this.queue.shift() ?? this.fallback;
         void this.reply(res, script(received));
       });
@@ -68,7 +72,7 @@ export class ScriptedUpstream {
     if ('json' in reply) {
       if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
       const text = JSON.stringify(reply.json);
-      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_scripted' });
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_scripted', ...reply.headers });
       res.end(text);
       return;
     }

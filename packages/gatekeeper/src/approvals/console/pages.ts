@@ -10,6 +10,8 @@ export interface PageFrame {
   active?: 'queue' | 'history' | 'ledger';
   pending?: number;
   body: Html;
+  /** Move on to this same-origin path at once (meta refresh). */
+  refresh?: string;
 }
 
 export function layout(f: PageFrame): string {
@@ -18,6 +20,7 @@ export function layout(f: PageFrame): string {
   return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${f.title} · Gatekeeper</title>
+${f.refresh ? html`<meta http-equiv="refresh" content="0;url=${f.refresh}">` : ''}
 <link rel="stylesheet" href="/console/static/console.css">
 <script type="module" src="/console/static/console.js"></script>
 </head><body>
@@ -40,18 +43,42 @@ export function layout(f: PageFrame): string {
 </body></html>`}`;
 }
 
-export function loginPage(error?: string, next = '/console'): Html {
+/** How reviewers can sign in: local accounts (a password form), single sign-on (a button), or both. */
+export interface SignInOptions {
+  local: boolean;
+  sso?: { label: string };
+}
+
+export function loginPage(error?: string, next = '/console', options: SignInOptions = { local: true }): Html {
+  const sso = options.sso;
   return html`<div class="login">
   <div class="card login-card">
     <div class="login-head"><span class="logo big" aria-hidden="true"></span><h1>Sign in</h1><p class="muted">Review what your agents want to do.</p></div>
-    ${error ? html`<div class="alert error" role="alert">${error}</div>` : ''}
-    <form method="post" action="/console/login">
+    ${error ? html`<div class="alert error" role="alert" data-sign-in-error>${error}</div>` : ''}
+    ${sso ? html`<a class="btn primary wide" data-sso href="/console/oidc/login?next=${encodeURIComponent(next)}">${sso.label}</a>` : ''}
+    ${sso && options.local ? html`<p class="muted or">or with a local account</p>` : ''}
+    ${
+      options.local
+        ? html`<form method="post" action="/console/login">
       <input type="hidden" name="next" value="${next}">
-      <label>Username<input name="username" autocomplete="username" required autofocus></label>
+      <label>Username<input name="username" autocomplete="username" required ${sso ? '' : raw('autofocus')}></label>
       <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
-      <button class="btn primary wide" type="submit">Sign in</button>
-    </form>
+      <button class="btn ${sso ? '' : 'primary'} wide" type="submit">Sign in</button>
+    </form>`
+        : ''
+    }
   </div></div>`;
+}
+
+/**
+ * After single sign-on: a page of the console's own that moves on to `next`. The session cookie is SameSite=Strict,
+ * and browsers do not send it on a navigation that began at the provider's site; this page's own navigation does.
+ */
+export function signedInPage(reviewer: Reviewer, next: string): Html {
+  return html`<div class="login"><div class="card login-card" data-signed-in>
+  <div class="login-head"><span class="logo big" aria-hidden="true"></span><h1>Signed in</h1>
+  <p class="muted">as ${reviewer.displayName} (${reviewer.username}) · ${reviewer.roles.join(', ')}</p></div>
+  <a class="btn primary wide" href="${next}">Continue</a></div></div>`;
 }
 
 const STATUS_LABEL: Record<Approval['status'], string> = { pending: 'Pending', approved: 'Approved', rejected: 'Rejected', expired: 'Expired' };

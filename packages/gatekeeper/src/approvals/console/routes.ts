@@ -15,8 +15,9 @@ import { GateHttpError, type ErrorKind } from '../../http/errors.js';
 import { readBody, respondError, sendJson, type Router } from '../../http/router.js';
 import type { Notifier } from '../../stores/notifier.js';
 import type { SessionStore } from '../../stores/sessions.js';
-import { historyPage, layout, ledgerPage, loginPage, notFoundPage, queuePage, queueRows, requestPage, type PageFrame } from './pages.js';
-import { Sessions } from './sessions.js';
+import { historyPage, layout, ledgerPage, loginPage, notFoundPage, queuePage, queueRows, requestPage, signedInPage, type PageFrame } from './pages.js';
+import { OIDC_COOKIE, OidcSignIn, SignInError } from './oidc.js';
+import { cookieOf, Sessions } from './sessions.js';
 import type { LoginThrottle } from './throttle.js';
 
 export interface ConsoleDeps {
@@ -29,6 +30,10 @@ export interface ConsoleDeps {
   ledger?: Ledger;
   /** Verifier keys (C2SP vkey) of the ledger's checkpoint signer, shown to the browser for the signature check. */
   ledgerKeys: string[];
+  /** Single sign-on, when `approvals.console.oidc` is configured. */
+  oidc?: OidcSignIn;
+  /** Whether local accounts are configured (the password form is shown only then). */
+  localAccounts: boolean;
 }
 
 const STATIC_DIR = [new URL('./static/', import.meta.url), new URL('../../src/console/static/', import.meta.url)]
@@ -79,11 +84,56 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     res.end(readFileSync(`${STATIC_DIR}/${file}`));
   });
 
+  const signIn = { local: deps.localAccounts || !deps.oidc, ...(deps.oidc ? { sso: { label: deps.oidc.label } } : {}) };
+  const loginFailed = (res: ServerResponse, message: string, next: string, status: number, headers: Record<string, string> = {}) =>
+    page(res, { title: 'Sign in', body: loginPage(message, next, signIn) }, status, headers);
+
   router.add('GET', '/console/login', async (req, res, ctx) => {
     const next = safeNext(new URLSearchParams(ctx.query).get('next'));
     if (await sessions.who(req)) return redirect(res, next);
-    await page(res, { title: 'Sign in', body: loginPage(undefined, next) });
+    await page(res, { title: 'Sign in', body: loginPage(undefined, next, signIn) });
   });
+
+  const { oidc } = deps;
+  if (oidc) {
+    router.add('GET', '/console/oidc/login', async (req, res, ctx) => {
+      const next = safeNext(new URLSearchParams(ctx.query).get('next'));
+      try {
+        const started = await oidc.start(next, secureRequest(req));
+        res.writeHead(303, { location: started.url, 'set-cookie': started.cookie, 'cache-control': 'no-store' });
+        res.end();
+      } catch (err) {
+        if (!(err instanceof SignInError)) throw err;
+        await loginFailed(res, `Single sign-on is unavailable: ${err.message}.`, next, err.status);
+      }
+    });
+
+    router.add('GET', '/console/oidc/callback', async (req, res, ctx) => {
+      const clear = { 'set-cookie': OidcSignIn.clearCookie() };
+      let signedIn: { reviewer: Reviewer; next: string };
+      try {
+        signedIn = await oidc.finish(ctx.query, cookieOf(req, OIDC_COOKIE));
+      } catch (err) {
+        if (!(err instanceof SignInError)) throw err;
+        return loginFailed(res, `Sign-in failed: ${err.message}.`, '/console', err.status, clear);
+      }
+      const { reviewer } = signedIn;
+      const local = deps.accounts.samePersonAs(reviewer.username);
+      if (local) {
+        // One person, one identity: otherwise two approvals of an N-of-M rule could come from one reviewer.
+        return loginFailed(res, `Sign-in failed: ${reviewer.username} may be the same person as the local account "${local}"; remove one of them.`, '/console', 403, clear);
+      }
+      const next = safeNext(signedIn.next);
+      const token = await sessions.create(reviewer, 'oidc');
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        ...SECURITY_HEADERS,
+        'set-cookie': [sessions.cookie(token, secureRequest(req)), OidcSignIn.clearCookie()],
+      } as Record<string, string | string[]>);
+      res.end(layout({ title: 'Signed in', refresh: next, body: signedInPage(reviewer, next), pending: 0 }));
+    });
+  }
 
   router.add('POST', '/console/login', async (req, res) => {
     if (!sameOrigin(req)) return forbidden(res);
@@ -92,19 +142,21 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     const result = await sessions.signIn(req, form.get('username') ?? '', form.get('password') ?? '');
     if (!result.ok && result.throttled) {
       const t = result.throttled;
-      return page(res, { title: 'Sign in', body: loginPage(`Too many sign-in attempts: ${t.message}.`, next) }, 429, { 'retry-after': String(t.retryAfterS) });
+      return loginFailed(res, `Too many sign-in attempts: ${t.message}.`, next, 429, { 'retry-after': String(t.retryAfterS) });
     }
-    if (!result.ok) return page(res, { title: 'Sign in', body: loginPage('Wrong username or password.', next) }, 401);
+    if (!result.ok) return loginFailed(res, 'Wrong username or password.', next, 401);
     const user = result.reviewer;
-    const secure = (req.headers['x-forwarded-proto'] ?? '') === 'https';
-    res.writeHead(303, { location: next, 'set-cookie': sessions.cookie(await sessions.create(user.username), secure) });
+    res.writeHead(303, { location: next, 'set-cookie': sessions.cookie(await sessions.create(user.username), secureRequest(req)) });
     res.end();
   });
 
   router.add('POST', '/console/logout', async (req, res) => {
     if (!sameOrigin(req)) return forbidden(res);
+    const via = await sessions.via(req);
     await sessions.end(req);
-    res.writeHead(303, { location: '/console/login', 'set-cookie': Sessions.clearCookie() });
+    // A single sign-on session also ends at the provider, which sends the browser back to the sign-in page.
+    const location = (via === 'oidc' ? await oidc?.logoutUrl() : undefined) ?? '/console/login';
+    res.writeHead(303, { location, 'set-cookie': Sessions.clearCookie(), 'cache-control': 'no-store' });
     res.end();
   });
 
@@ -342,6 +394,11 @@ function flashOf(params: URLSearchParams): { kind: 'ok' | 'error'; text: string 
 /** Only same-site relative paths under /console, so the sign-in page cannot be used as an open redirect. */
 function safeNext(next: string | null): string {
   return next && next.startsWith('/console') && !next.startsWith('//') ? next : '/console';
+}
+
+/** Behind a TLS-terminating proxy the console is served over HTTPS: its cookies are then Secure. */
+function secureRequest(req: IncomingMessage): boolean {
+  return (req.headers['x-forwarded-proto'] ?? '') === 'https';
 }
 
 /** Form posts must come from the console itself (the cookie is SameSite=Strict too). */

@@ -1,7 +1,8 @@
 /**
  * Console sign-in: random tokens in an HttpOnly, SameSite=Strict cookie, kept (hashed) in the session store, so a
- * restart does not sign reviewers out and replicas sharing the store share sign-ins. The CLI uses HTTP Basic on
- * the JSON API instead.
+ * restart does not sign reviewers out and replicas sharing the store share sign-ins. A session from single sign-on
+ * keeps the reviewer the identity provider named (roles and groups as of sign-in, until the session ends). The CLI
+ * uses HTTP Basic (local accounts) on the JSON API instead.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -27,10 +28,20 @@ export class Sessions {
     return this.throttle.attempt(username, req.socket.remoteAddress ?? 'unknown', () => this.accounts.authenticate(username, password));
   }
 
-  async create(username: string): Promise<string> {
+  /** A session for a local account, or (with `via`) for a reviewer the identity provider named. */
+  async create(reviewer: Reviewer | string, via?: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await this.store.create(hashToken(token), { username, expiresAt: this.now() + this.ttlMs });
+    const username = typeof reviewer === 'string' ? reviewer : reviewer.username;
+    const stored = typeof reviewer !== 'string' && via ? { reviewer: { displayName: reviewer.displayName, roles: reviewer.roles, groups: reviewer.groups, via } } : {};
+    await this.store.create(hashToken(token), { username, expiresAt: this.now() + this.ttlMs, ...stored });
     return token;
+  }
+
+  /** How the session behind this request was signed in: a local account, or an identity provider (`via`). */
+  async via(req: IncomingMessage): Promise<string | undefined> {
+    const token = cookieOf(req, COOKIE);
+    const s = token ? await this.store.get(hashToken(token), this.now()) : undefined;
+    return s?.reviewer?.via;
   }
 
   async end(req: IncomingMessage): Promise<void> {
@@ -42,6 +53,7 @@ export class Sessions {
   async who(req: IncomingMessage, allowBasic = false): Promise<Reviewer | undefined> {
     const token = cookieOf(req, COOKIE);
     const s = token ? await this.store.get(hashToken(token), this.now()) : undefined;
+    if (s?.reviewer) return { username: s.username, displayName: s.reviewer.displayName, roles: s.reviewer.roles, groups: s.reviewer.groups };
     if (s) return this.accounts.get(s.username);
     const auth = req.headers.authorization;
     if (allowBasic && auth?.startsWith('Basic ')) {
@@ -69,7 +81,7 @@ function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function cookieOf(req: IncomingMessage, name: string): string | undefined {
+export function cookieOf(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();

@@ -26,9 +26,12 @@ export class SqliteSessionStore implements SessionStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Files from before single sign-on lack the reviewer column (JSON of StoredSession.reviewer).
+    const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').all('console_sessions') as { name: string }[];
+    if (!columns.some((c) => c.name === 'reviewer')) this.db.exec('ALTER TABLE console_sessions ADD COLUMN reviewer TEXT');
     this.stmt = {
-      create: this.db.prepare('INSERT INTO console_sessions (token_hash, username, expires_at) VALUES (?, ?, ?)'),
-      get: this.db.prepare('SELECT username, expires_at FROM console_sessions WHERE token_hash = ?'),
+      create: this.db.prepare('INSERT INTO console_sessions (token_hash, username, expires_at, reviewer) VALUES (?, ?, ?, ?)'),
+      get: this.db.prepare('SELECT username, expires_at, reviewer FROM console_sessions WHERE token_hash = ?'),
       delete: this.db.prepare('DELETE FROM console_sessions WHERE token_hash = ?'),
       sweep: this.db.prepare('DELETE FROM console_sessions WHERE expires_at <= ?'),
       // One statement, so processes sharing the file count every failure.
@@ -44,17 +47,17 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async create(tokenHash: string, s: StoredSession): Promise<void> {
-    this.stmt.create.run(tokenHash, s.username, s.expiresAt);
+    this.stmt.create.run(tokenHash, s.username, s.expiresAt, s.reviewer ? JSON.stringify(s.reviewer) : null);
   }
 
   async get(tokenHash: string, now: number): Promise<StoredSession | undefined> {
-    const row = this.stmt.get.get(tokenHash) as { username: string; expires_at: number } | undefined;
+    const row = this.stmt.get.get(tokenHash) as { username: string; expires_at: number; reviewer: string | null } | undefined;
     if (!row) return undefined;
     if (row.expires_at <= now) {
       this.stmt.delete.run(tokenHash);
       return undefined;
     }
-    return { username: row.username, expiresAt: row.expires_at };
+    return { username: row.username, expiresAt: row.expires_at, ...(row.reviewer ? { reviewer: JSON.parse(row.reviewer) as StoredSession['reviewer'] } : {}) };
   }
 
   async delete(tokenHash: string): Promise<void> {

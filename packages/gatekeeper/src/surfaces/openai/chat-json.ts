@@ -6,7 +6,7 @@
  */
 import type { GateHttpError } from '../../http/errors.js';
 import { ItemClassifier } from './output-items.js';
-import type { ProposedToolCall, ToolVerdict } from './tool-judge.js';
+import type { ProposedToolCall, ToolVerdict } from '../../llm/tool-judge.js';
 
 type Json = Record<string, unknown>;
 

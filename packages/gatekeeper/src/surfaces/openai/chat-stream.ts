@@ -10,11 +10,11 @@
  */
 import { GateHttpError } from '../../http/errors.js';
 import { sseErrorEvent } from './errors.js';
-import { OrderedOutput } from './ordered-output.js';
+import { OrderedOutput } from '../../llm/ordered-output.js';
 import { ItemClassifier } from './output-items.js';
 import { legacyCall } from './chat-json.js';
-import { encodeSse, type SseEvent } from './sse.js';
-import type { ProposedToolCall, ToolVerdict } from './tool-judge.js';
+import { encodeSse, type SseEvent } from '../../llm/sse.js';
+import type { ProposedToolCall, ToolVerdict } from '../../llm/tool-judge.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 /** OpenAI-style error bodies, so SDKs surface the gatekeeper's reason as an ordinary API error. */
-import { GateHttpError } from '../../http/errors.js';
+import type { GateHttpError } from '../../http/errors.js';
 import type { ScrubbedError } from '../../upstream/index.js';
-import { encodeSse } from './sse.js';
+import { encodeSse } from '../../llm/sse.js';
 
 export function openAIErrorBody(err: GateHttpError): { error: Record<string, unknown> } {
   return { error: { message: err.message, type: err.kind, code: err.code ?? err.kind, param: null, ...err.details } };
@@ -20,12 +20,6 @@ export function sseErrorData(err: GateHttpError, sequenceNumber?: number): strin
   const data: Record<string, unknown> = { type: 'error', code: err.kind, message: err.message, param: null, ...openAIErrorBody(err) };
   if (sequenceNumber !== undefined) data.sequence_number = sequenceNumber;
   return JSON.stringify(data);
-}
-
-/** Anything that is not already a GateHttpError is a gatekeeper fault: fail closed. */
-export function asGateHttpError(err: unknown): GateHttpError {
-  if (err instanceof GateHttpError) return err;
-  return new GateHttpError('gatekeeper_fault', `gatekeeper fault: ${(err as Error)?.message ?? String(err)}`);
 }
 
 /**

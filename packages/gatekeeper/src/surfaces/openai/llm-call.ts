@@ -4,37 +4,28 @@
  * the response before the agent sees it. The lifecycle settles the budget escrow from what the execution reports
  * (the response's usage, or a release with how far a stream got).
  */
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executed, ExecutionContext, Settlement } from '../../gate/index.js';
 import { attemptOf, beginAttempt, type AttemptBase } from '../../http/attempt.js';
 import { GateHttpError, refusalError } from '../../http/errors.js';
 import { readJsonBody, sendJson } from '../../http/router.js';
-import type { JsonLimits } from '../../json/strict.js';
-import type { SurfaceDeps } from '../../surface.js';
-import { inGenAiSpan } from './genai-span.js';
-import { passedResponseHeaders, scrubbedError, upstreamErrorOf, type UpstreamResponse } from '../../upstream/index.js';
+import { sendJudged, type LlmSurfaceDeps } from '../../llm/exchange.js';
+import { inGenAiSpan } from '../../llm/genai-span.js';
+import { encodeSse, type SseEvent } from '../../llm/sse.js';
+import { pumpStream, type StreamProtocol } from '../../llm/stream.js';
+import { judgeToolCall, type ProposedToolCall, type ToolVerdict } from '../../llm/tool-judge.js';
+import type { Endpoint, Upstream } from '../../llm/upstreams.js';
+import { passedResponseHeaders, upstreamErrorOf, type UpstreamResponse } from '../../upstream/index.js';
 import { ChatStreamGate } from './chat-stream.js';
 import { gateChatCompletion } from './chat-json.js';
-import { asGateHttpError, sseErrorData, sseErrorEvent, upstreamErrorBody } from './errors.js';
+import { sseErrorData, upstreamErrorBody } from './errors.js';
 import { summarizeRequest, type LlmRequestSummary } from './request-action.js';
 import { ItemClassifier, offeredTools } from './output-items.js';
 import { gateResponseObject } from './responses-json.js';
 import { ResponsesStreamGate } from './responses-stream.js';
-import { encodeSse, SseParser, type SseEvent } from './sse.js';
-import { judgeToolCall, type ProposedToolCall, type ToolCallPolicy, type ToolVerdict } from './tool-judge.js';
-import type { Endpoint, ModelRouter, Upstream } from './upstreams.js';
 
 type Json = Record<string, unknown>;
 
-export interface LlmCallDeps {
-  surface: Pick<SurfaceDeps, 'gate' | 'auth' | 'telemetry'>;
-  models: ModelRouter;
-  toolCalls: ToolCallPolicy;
-  limits: JsonLimits;
-  /** Request bodies above this many bytes are refused (413). */
-  bodyLimit?: number;
-}
 
 export interface LlmCallTarget {
   endpoint: Endpoint;
@@ -45,22 +36,21 @@ export interface LlmCallTarget {
 /** What the handler still has to do once the lifecycle is over: nothing, or answer with this error. */
 type CallResult = GateHttpError | undefined;
 
-export async function handleLlmCall(deps: LlmCallDeps, target: LlmCallTarget, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleLlmCall(deps: LlmSurfaceDeps, target: LlmCallTarget, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonBody(req, deps.limits, deps.bodyLimit);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new GateHttpError('bad_request', 'request body must be a JSON object');
   const request = body as Json;
   const model = target.deployment ?? request.model;
   if (typeof model !== 'string' || model === '') throw new GateHttpError('bad_request', 'request body needs a "model" string');
   const summary = summarizeRequest(target.endpoint, model, request);
-  const upstream = deps.models.route(model);
+  const route = deps.models.route(model);
 
   const base = await beginAttempt(req, deps.surface.auth);
   const context = { ...base.context, conversation: summary.conversation };
-  const call = new LlmCall(deps, target, req, res, { request, model, summary, upstream, base, context });
+  const call = new LlmCall(deps, target, req, res, { request, model, summary, route, base, context });
   const attempt = attemptOf(base, 'openai', summary.action, { context, trace: summary.transcript });
-  const result = await deps.surface.gate.run(attempt, (judged) =>
-    inGenAiSpan(deps.surface.telemetry, target.endpoint, model, request, upstream, () => call.execute(judged)),
-  );
+  const span = { operation: target.endpoint === 'embeddings' ? ('embeddings' as const) : ('chat' as const), model, request, upstreams: route };
+  const result = await deps.surface.gate.run(attempt, (judged) => inGenAiSpan(deps.surface.telemetry, span, () => call.execute(judged)));
   if (!result.ok) throw refusalError(result.refusal);
   if (result.value) throw result.value;
 }
@@ -69,7 +59,8 @@ interface CallState {
   request: Json;
   model: string;
   summary: LlmRequestSummary;
-  upstream: Upstream;
+  /** The model's upstreams in the order they are tried. */
+  route: Upstream[];
   base: AttemptBase;
   context: AttemptBase['context'];
 }
@@ -80,7 +71,7 @@ class LlmCall {
   private clientGone = false;
 
   constructor(
-    private readonly deps: LlmCallDeps,
+    private readonly deps: LlmSurfaceDeps,
     private readonly target: LlmCallTarget,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
@@ -94,47 +85,45 @@ class LlmCall {
     });
   }
 
+  /** The upstream that answered (set once the call is dispatched). */
+  private upstream!: Upstream;
+
   async execute(_judged: ExecutionContext): Promise<Executed<CallResult>> {
-    const { upstream } = this.s;
     const streaming = this.s.request.stream === true && this.target.endpoint !== 'embeddings';
-    const { body, stripUsageChunk } = this.upstreamBody(streaming);
-    const { path, query } = upstream.pathFor(this.target.endpoint, this.s.model);
-    let answer: UpstreamResponse;
-    try {
-      answer = await upstream.client.send({ method: 'POST', path, query, headers: this.upstreamHeaders(), body: JSON.stringify(body), signal: this.abort.signal });
-    } catch (err) {
-      if (this.clientGone) return { value: undefined, settlement: { release: 'client closed the connection' } };
-      throw upstreamErrorOf(upstream.client, err).toHttp();
-    }
-    const facts = { status: answer.status };
-    if (answer.status >= 400) {
-      // The upstream's error, scrubbed of the gatekeeper's credentials, as an OpenAI error with its status; nothing was spent.
-      const scrubbed = await scrubbedError(upstream.client, answer);
-      const text = JSON.stringify(upstreamErrorBody(scrubbed, upstream.name));
-      this.res.writeHead(answer.status, { ...scrubbed.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      this.res.end(text);
-      return { value: undefined, settlement: { release: `upstream answered ${answer.status}` }, facts };
-    }
+    const stripUsageChunk = streaming && this.asksForUsage();
+    const sent = await sendJudged(this.s.route, (upstream) => this.upstreamRequest(upstream, streaming, stripUsageChunk), {
+      deps: this.deps,
+      model: this.s.model,
+      abort: this.abort,
+      res: this.res,
+      clientGone: () => this.clientGone,
+      errorBody: upstreamErrorBody,
+    });
+    if ('done' in sent) return sent.done;
+    const { answer, facts } = sent;
+    this.upstream = sent.upstream;
     const contentType = String(answer.headers['content-type'] ?? '');
     if (!streaming || !contentType.includes('text/event-stream')) return this.whole(answer, facts);
     return this.stream(answer, stripUsageChunk, facts);
   }
 
+  /** Streamed chat completions settle from the usage chunk: the gatekeeper asks for it when the agent did not. */
+  private asksForUsage(): boolean {
+    const options = (this.s.request.stream_options ?? {}) as Json;
+    return this.target.endpoint === 'chat/completions' && options.include_usage !== true;
+  }
+
   /**
    * What goes upstream is re-serialized from the parse the policy's action was made from, never the agent's own
    * bytes: a body with duplicate keys must not be read one way by the policy and another way by the upstream.
+   * Each upstream of the route gets the same judged body, addressed its own way.
    */
-  private upstreamBody(streaming: boolean): { body: Json; stripUsageChunk: boolean } {
+  private upstreamRequest(upstream: Upstream, streaming: boolean, stripUsageChunk: boolean) {
     let body = this.s.request;
-    if (this.target.deployment !== undefined && this.s.upstream.flavor === 'openai') body = { ...body, model: this.target.deployment };
-    if (streaming && this.target.endpoint === 'chat/completions') {
-      const options = (body.stream_options ?? {}) as Json;
-      if (options.include_usage !== true) {
-        // Ask for the usage chunk (budgets settle from it) and keep it from an agent that did not ask.
-        return { body: { ...body, stream_options: { ...options, include_usage: true } }, stripUsageChunk: true };
-      }
-    }
-    return { body, stripUsageChunk: false };
+    if (this.target.deployment !== undefined && upstream.flavor === 'openai') body = { ...body, model: this.target.deployment };
+    if (streaming && stripUsageChunk) body = { ...body, stream_options: { ...((body.stream_options ?? {}) as Json), include_usage: true } };
+    const { path, query } = upstream.pathFor(this.target.endpoint, this.s.model);
+    return { method: 'POST' as const, path, query, headers: this.upstreamHeaders(), body: JSON.stringify(body) };
   }
 
   private upstreamHeaders(): Record<string, string> {
@@ -154,7 +143,7 @@ class LlmCall {
     try {
       payload = JSON.parse(text) as Json;
     } catch {
-      return { value: new GateHttpError('upstream_error', `upstream "${this.s.upstream.name}" answered with a body that is not JSON`), settlement: { release: 'upstream response is not JSON' }, facts };
+      return { value: new GateHttpError('upstream_error', `upstream "${this.upstream.name}" answered with a body that is not JSON`), settlement: { release: 'upstream response is not JSON' }, facts };
     }
     const verdictOf = this.judge(() => ({ request: this.s.summary.transcript, response: payload }));
     let failure: GateHttpError | undefined;
@@ -184,71 +173,40 @@ class LlmCall {
         : new ResponsesStreamGate({ ...common, judge: this.judge(trace), classifier: this.classifier });
     // Once a stream has started, the upstream has charged for output: a release says how far it got.
     const cut = (reason: string): Settlement => ({ release: reason, progress: { streamed: true, outputChars: outputChars(streamGate.assistantSoFar()) } });
-    const parser = new SseParser();
-    try {
-      for await (const chunk of answer.body) {
-        res.cork();
-        for (const event of parser.push(chunk as Buffer)) streamGate.push(this.scrubbedEvent(event));
-        res.uncork();
-        // A slow agent slows the upstream read instead of growing the gatekeeper's buffers.
-        if (res.writableNeedDrain) await once(res, 'drain', { signal: abort.signal });
-      }
-    } catch (err) {
-      if (!abort.signal.aborted) {
-        const settlement = cut('upstream stream failed');
-        await streamGate.finish().catch(() => {});
-        res.end(sseErrorEvent(upstreamErrorOf(this.s.upstream.client, err).toHttp()));
-        return { value: undefined, settlement, facts };
-      }
-    }
-    try {
-      await streamGate.finish();
-    } catch (err) {
-      if (!res.writableEnded) res.end(sseErrorEvent(asGateHttpError(err)));
-      return { value: undefined, settlement: cut('gatekeeper fault while gating the stream'), facts };
-    }
-    if (!res.writableEnded) res.end();
+    const end = await pumpStream(answer, res, streamGate, this.upstream, OPENAI_STREAM, abort);
+    if (end === 'upstream_failed') return { value: undefined, settlement: cut('upstream stream failed'), facts };
+    if (end === 'gate_fault') return { value: undefined, settlement: cut('gatekeeper fault while gating the stream'), facts };
     if (usage) return { value: undefined, settlement: { settle: usage }, facts: { ...facts, usage: usage.usage, ...(typeof usage.model === 'string' ? { response_model: usage.model } : {}) } };
     const reason = this.clientGone ? 'client closed the connection' : abort.signal.aborted ? 'stream withheld' : 'stream ended without usage';
     return { value: undefined, settlement: cut(reason), facts };
-  }
-
-  /** An error inside a stream is scrubbed like an error response: errors are where upstreams echo requests. */
-  private scrubbedEvent(event: SseEvent): SseEvent {
-    if (event.event !== 'error' && !event.data.includes('"error"')) return event;
-    let ev: Json;
-    try {
-      ev = JSON.parse(event.data) as Json;
-    } catch {
-      return event.event === 'error' ? this.withheldError(event) : event;
-    }
-    const response = ev?.response as Json | undefined;
-    if (event.event !== 'error' && ev?.error == null && ev?.type !== 'response.failed' && response?.error == null) return event;
-    const { scrubber } = this.s.upstream.client;
-    const data = JSON.stringify(scrubber.value(ev));
-    if (scrubber.leaks(data)) return this.withheldError(event);
-    return data === JSON.stringify(ev) ? event : { ...event, data, raw: encodeSse(data, event.event) };
-  }
-
-  private withheldError(event: SseEvent): SseEvent {
-    const error = new GateHttpError('upstream_error', `upstream "${this.s.upstream.name}" sent an error in the stream; its message is withheld (it may hold the gatekeeper's credentials)`);
-    const data = sseErrorData(error);
-    return { ...event, event: 'error', data, raw: encodeSse(data, 'error') };
   }
 
   private async read(answer: UpstreamResponse): Promise<string> {
     try {
       return await answer.text();
     } catch (err) {
-      throw upstreamErrorOf(this.s.upstream.client, err).toHttp();
+      throw upstreamErrorOf(this.upstream.client, err).toHttp();
     }
   }
 
   private judge(trace: () => unknown): (call: ProposedToolCall) => Promise<ToolVerdict> {
-    const scope = { gate: this.deps.surface.gate, base: this.s.base, context: this.s.context, model: this.s.model, policy: this.deps.toolCalls, limits: this.deps.limits, trace };
+    const scope = { gate: this.deps.surface.gate, surface: 'openai' as const, base: this.s.base, context: this.s.context, model: this.s.model, policy: this.deps.toolCalls, limits: this.deps.limits, trace };
     return (call) => judgeToolCall(scope, call);
   }
 }
+
+/** Errors in OpenAI streams: an `error` event, or an event carrying `error` (Responses API: also `response.failed`). */
+const OPENAI_STREAM: StreamProtocol = {
+  isError(event, parsed) {
+    const ev = parsed as Json | null;
+    const response = ev?.response as Json | undefined;
+    return event.event === 'error' || ev?.error != null || ev?.type === 'response.failed' || response?.error != null;
+  },
+  errorEvent(error) {
+    const data = sseErrorData(error);
+    return { event: 'error', data, raw: encodeSse(data, 'error') };
+  },
+};
 
 /** What the outcome record and the GenAI span keep of a response: usage, the model that answered, why it stopped. */
 function responseFacts(payload: Json): Json {

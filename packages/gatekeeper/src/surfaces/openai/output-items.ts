@@ -11,11 +11,11 @@
  * A hosted shell or a server-side tool search counts as passive only when the request offered that tool in its
  * hosted form: the item's own claim is not trusted, since the agent's harness decides what it runs locally.
  */
-import type { ProposedToolCall } from './tool-judge.js';
+import type { ProposedToolCall, UnknownItems } from '../../llm/tool-judge.js';
 
 type Json = Record<string, unknown>;
 
-export type UnknownItems = 'withhold' | 'decide';
+export type { UnknownItems };
 
 /** What the `llm.request` offered, so an item's claim to have run on the provider's side can be checked. */
 export interface OfferedTools {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { GateHttpError } from '../../http/errors.js';
 import type { OagfAction } from '../../spec/index.js';
-import type { Endpoint } from './upstreams.js';
+import type { Endpoint } from '../../llm/upstreams.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,6 +21,7 @@ export function summarizeRequest(endpoint: Endpoint, model: string, body: Json):
   if ('functions' in body || 'function_call' in body) {
     throw new GateHttpError('bad_request', 'the legacy `functions`/`function_call` parameters are not supported; use `tools`');
   }
+  requireConversation(endpoint, body);
   const transcript = endpoint === 'chat/completions' ? body.messages : endpoint === 'responses' ? responsesTranscript(body) : undefined;
   const items = endpoint === 'embeddings' ? body.input : transcript;
   const count = Array.isArray(items) ? items.length : items === undefined ? 0 : 1;
@@ -41,6 +42,31 @@ export function summarizeRequest(endpoint: Endpoint, model: string, body: Json):
     conversation: { messages: count, digest },
     transcript,
   };
+}
+
+/**
+ * The request must say what the model is to answer, in the shape the endpoint defines, before anything is decided
+ * or sent: chat needs a non-empty `messages` array of objects; responses an `input` (text or items) unless it names
+ * a reusable `prompt`; embeddings an `input`.
+ */
+function requireConversation(endpoint: Endpoint, body: Json): void {
+  const refuse = (param: string, message: string) => {
+    throw new GateHttpError('bad_request', message, { param });
+  };
+  if (endpoint === 'chat/completions') {
+    const m = body.messages;
+    if (m === undefined) refuse('messages', 'the request body needs "messages": the conversation to answer');
+    if (!Array.isArray(m) || m.length === 0) refuse('messages', '"messages" must be a non-empty array of messages');
+    if ((m as unknown[]).some((x) => x === null || typeof x !== 'object' || Array.isArray(x))) refuse('messages', 'every entry of "messages" must be a message object');
+  } else if (endpoint === 'responses') {
+    const input = body.input;
+    if (input === undefined && (body.prompt === undefined || body.prompt === null)) refuse('input', 'the request body needs "input" (text or input items), or a reusable "prompt"');
+    if (input !== undefined && typeof input !== 'string' && !Array.isArray(input)) refuse('input', '"input" must be text or an array of input items');
+  } else if (endpoint === 'embeddings') {
+    const input = body.input;
+    if (input === undefined) refuse('input', 'the request body needs "input": the text to embed');
+    if (typeof input !== 'string' && !Array.isArray(input)) refuse('input', '"input" must be text or an array');
+  }
 }
 
 function responsesTranscript(body: Json): unknown {

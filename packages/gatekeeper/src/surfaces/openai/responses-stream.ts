@@ -15,11 +15,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { GateHttpError } from '../../http/errors.js';
 import { sseErrorEvent } from './errors.js';
-import { OrderedOutput } from './ordered-output.js';
+import { OrderedOutput } from '../../llm/ordered-output.js';
 import { ItemClassifier } from './output-items.js';
 import { gateResponseObject, replacementMessage } from './responses-json.js';
-import { encodeSse, type SseEvent } from './sse.js';
-import type { ProposedToolCall, ToolVerdict } from './tool-judge.js';
+import { encodeSse, type SseEvent } from '../../llm/sse.js';
+import type { ProposedToolCall, ToolVerdict } from '../../llm/tool-judge.js';
 
 type Json = Record<string, unknown>;
 

@@ -4,10 +4,12 @@
  */
 import { GateHttpError } from '../../http/errors.js';
 import { sendJson, type Handler, type Router } from '../../http/router.js';
+import { llmSurfaceDeps } from '../../llm/exchange.js';
+import { ModelRouter, protocolOf, type Endpoint } from '../../llm/upstreams.js';
 import type { SurfaceDeps } from '../../surface.js';
 import { openAIErrorBody } from './errors.js';
-import { handleLlmCall, type LlmCallDeps } from './llm-call.js';
-import { ModelRouter, type Endpoint } from './upstreams.js';
+import { handleLlmCall } from './llm-call.js';
+import { ModelCatalog } from './models.js';
 
 export interface OpenAISurface {
   models: ModelRouter;
@@ -15,13 +17,17 @@ export interface OpenAISurface {
   close(): Promise<void>;
 }
 
-/** Registers the surface when `llm` is configured; returns undefined (no routes) otherwise. */
+/** Path prefixes whose every answer, unmatched routes' 404s included, is an OpenAI-style error. */
+export const OPENAI_PREFIXES = ['/v1/', '/openai/'];
+
+/** Registers the surface when `llm` has an OpenAI-compatible upstream; returns undefined (no routes) otherwise. */
 export function registerOpenAIRoutes(router: Router, deps: SurfaceDeps, env: NodeJS.ProcessEnv = process.env): OpenAISurface | undefined {
   const llm = deps.config.llm;
-  if (!llm) return undefined;
-  const models = new ModelRouter(llm, env, deps);
-  const call: LlmCallDeps = { surface: deps, models, toolCalls: { onDeny: llm.denied_tool_call, unknownItems: llm.unknown_items }, limits: deps.limits, bodyLimit: deps.bodyLimit };
+  if (!llm || !llm.upstreams.some((u) => protocolOf(u.flavor) === 'openai')) return undefined;
+  const models = new ModelRouter(llm, 'openai', env, deps);
+  const call = llmSurfaceDeps(deps, llm, models);
   const options = { errorFormat: openAIErrorBody };
+  for (const prefix of OPENAI_PREFIXES) router.errorFormatUnder(prefix, openAIErrorBody);
   const endpoints: Endpoint[] = ['chat/completions', 'responses', 'embeddings'];
   // OpenAI's paths, and the same under Azure OpenAI's v1 API prefix (model in the body, `api-key` header).
   for (const prefix of ['/v1', '/openai/v1']) {
@@ -33,10 +39,11 @@ export function registerOpenAIRoutes(router: Router, deps: SurfaceDeps, env: Nod
     // The router has decoded `:deployment` once; it is used as is.
     router.add('POST', `/openai/deployments/:deployment/${endpoint}`, (req, res, ctx) => handleLlmCall(call, { endpoint, deployment: ctx.params.deployment! }, req, res), options);
   }
+  const catalog = new ModelCatalog(models, llm.models_cache_s * 1000, deps.logger);
   const listModels: Handler = async (req, res) => {
     const who = await deps.auth.authenticate(req.headers);
     if (!who.ok) throw new GateHttpError('unauthenticated', who.reason);
-    sendJson(res, 200, { object: 'list', data: models.models().map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) });
+    sendJson(res, 200, { object: 'list', data: await catalog.list() });
   };
   router.add('GET', '/v1/models', listModels, options);
   router.add('GET', '/openai/v1/models', listModels, options);

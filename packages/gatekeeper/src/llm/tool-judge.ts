@@ -3,15 +3,16 @@
  * means releasing it to the agent; a refusal becomes what the response does instead: an assistant message
  * stating the reason in place of the call, or an error.
  */
-import type { Refusal } from '../../gate/index.js';
-import { attemptOf, type AttemptBase } from '../../http/attempt.js';
-import { GateHttpError } from '../../http/errors.js';
-import { parseStrictJson, StrictJsonError, type JsonLimits } from '../../json/strict.js';
-import type { Gate } from '../../gate/index.js';
-import type { OagfAction, OagfContext } from '../../spec/index.js';
-import type { UnknownItems } from './output-items.js';
+import type { Gate, Refusal, Surface } from '../gate/index.js';
+import { attemptOf, type AttemptBase } from '../http/attempt.js';
+import { GateHttpError } from '../http/errors.js';
+import { parseStrictJson, StrictJsonError, type JsonLimits } from '../json/strict.js';
+import type { OagfAction, OagfContext } from '../spec/index.js';
 
-/** One action a model's output proposes (output-items.ts reads them from responses and chat completions). */
+/** Output the gatekeeper does not know: withheld whatever the policy says, or decided like any other action. */
+export type UnknownItems = 'withhold' | 'decide';
+
+/** One action a model's output proposes (each surface reads them from its protocol's responses). */
 export interface ProposedToolCall {
   /** The tool: a function or custom tool's name, a built-in tool (`shell`, `computer`, ...), an unknown item's type. */
   name: string;
@@ -46,6 +47,7 @@ export interface ToolCallPolicy {
 
 export interface ToolJudgeScope {
   gate: Gate;
+  surface: Surface;
   base: AttemptBase;
   context: OagfContext;
   model: string | undefined;
@@ -65,7 +67,7 @@ export async function judgeToolCall(scope: ToolJudgeScope, call: ProposedToolCal
   };
   const context = call.callId === undefined ? scope.context : { ...scope.context, tool_call_id: call.callId };
   // The agent's OAGF-Approval rides along: an approval granted for this exact call (its digest) is redeemed here.
-  const attempt = attemptOf(scope.base, 'openai', action, { context, trace: scope.trace() });
+  const attempt = attemptOf(scope.base, scope.surface, action, { context, trace: scope.trace() });
   const result = await scope.gate.run(attempt, async (judged) => {
     // Fail closed: arguments no policy could read unambiguously are never passed on, whatever the outcome.
     const problem = parsed.ok ? call.withhold : parsed.problem;
