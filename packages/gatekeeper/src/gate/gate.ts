@@ -161,7 +161,7 @@ export function createDecider(options: GateOptions): Decider {
     else if (!evaluator) fail('no_policy', 'no policy bundle is loaded');
     else {
       try {
-        await enrich(input, attempt);
+        await enrich(input, attempt, actionDigest);
         const evaluated = telemetry.enabled
           ? await telemetry.inSpan('oagf.policy.evaluate', 'internal', { 'oagf.policy.digest': digest }, async () => evaluate(evaluator, input))
           : evaluate(evaluator, input);
@@ -210,9 +210,9 @@ export function createDecider(options: GateOptions): Decider {
     return outcome;
   }
 
-  async function enrich(input: OagfInput, attempt: ActionAttempt): Promise<void> {
+  async function enrich(input: OagfInput, attempt: ActionAttempt, actionDigest: string): Promise<void> {
     for (const h of hooks) {
-      const added = await stage('enrich', () => h.enrich?.(input, attempt));
+      const added = await stage('enrich', () => h.enrich?.(input, attempt, actionDigest));
       if (added) Object.assign(input, added);
     }
   }

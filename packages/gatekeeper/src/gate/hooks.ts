@@ -92,8 +92,8 @@ export type Admission =
 export type AdmitWhen = 'decision' | 'approval';
 
 export interface GateHooks {
-  /** Fills input fields before the policy reads them (budgets: `input.budgets`). */
-  enrich?(input: Readonly<OagfInput>, attempt: ActionAttempt): Promise<InputAdditions | void> | InputAdditions | void;
+  /** Fills input fields before the policy reads them (budgets: `input.budgets`; sessions: `input.session`). `actionDigest`: of `input.action`. */
+  enrich?(input: Readonly<OagfInput>, attempt: ActionAttempt, actionDigest: string): Promise<InputAdditions | void> | InputAdditions | void;
   /** Sees every policy decision before escalation and admission (the approvals' trace recorder). */
   observe?(view: DecisionView): void;
   /** The policy escalated: redeem the approval the agent retries with, or open a new one. First answer wins. */

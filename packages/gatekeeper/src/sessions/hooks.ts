@@ -33,12 +33,12 @@ export function sourceOf(action: OagfAction): string {
 
 export function sessionHooks(store: SessionHistoryStore, windows: Window[]): GateHooks {
   return {
-    async enrich(input, attempt) {
+    async enrich(input, attempt, actionDigest) {
       const key = sessionKey(input.agent, input.context);
       const entries = await store.recent(key, input.time.unix_ms);
       if (input.action.kind === 'llm.request') await absorbToolResults(store, key, entries, attempt.trace);
       const flows = flowsOf(input.action, attempt.trace, entries.filter((e) => e.labels?.length));
-      return { session: summarize(key, entries, input.time.unix_ms, windows, flows) };
+      return { session: summarize(key, actionDigest, entries, input.time.unix_ms, windows, flows) };
     },
 
     async committed(view) {

@@ -37,7 +37,7 @@ function actionOf(e: SessionEntry): OagfSessionAction {
   };
 }
 
-export function summarize(id: string, entries: SessionEntry[], now: number, windows: Window[], flows: Flow[]): OagfSession {
+export function summarize(id: string, digest: string, entries: SessionEntry[], now: number, windows: Window[], flows: Flow[]): OagfSession {
   const totals: OagfSession['totals'] = {};
   for (const w of windows) {
     const byCurrency: Record<string, { value: number; count: number }> = {};
@@ -51,6 +51,7 @@ export function summarize(id: string, entries: SessionEntry[], now: number, wind
   }
   return {
     id,
+    digest,
     actions: entries.map(actionOf),
     totals,
     labels: entries.filter(labelsInScope).flatMap((e) => e.labels!.map((l) => ({ ...l, from: refOf(e) }))),

@@ -219,6 +219,7 @@ export const SessionFlow = z
 export const Session = z
   .object({
     id: z.string().describe('Session key: the OAGF-Session / MCP session id (or "-" without one) and the root agent of the delegation chain'),
+    digest: z.string().describe('sha256:<hex> of this action (as actions[].digest): the same call made before has the same digest'),
     actions: z.array(SessionAction).describe('Earlier actions still kept (bounded, expiring), oldest first'),
     totals: z
       .record(z.string(), z.record(z.string(), SessionTotal))
