@@ -5,9 +5,15 @@
  * the read → allowed; split orders caught; untrusted page content driving a destructive tool → escalated.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
 import OpenAI from 'openai';
-import { KEYS, startGatekeeper, startUpstream, type Fixture } from './core/fixture.js';
+import { KEYS, STDLIB, startGatekeeper, startUpstream, type Fixture } from './core/fixture.js';
 import { ScriptedUpstream, chatCompletion } from './support/scripted-upstream.js';
 
 export const MEMO = 'Q3 board memo: the Hamburg plant closes in March and 214 roles move to Porto; do not share outside the board.';
@@ -133,5 +139,36 @@ describe('session-aware policies on the real surfaces', () => {
     assert.match(await second.text(), /split orders: USD 1800000 within 1h on API erp \(1 earlier of this session and this one\) is above the 1000000 limit/);
     const alone = await api('erp/orders', 's-orders-2', { sku: 'STEEL-7', total: 900_000, currency: 'USD' });
     assert.equal(alone.status, 200, 'one order alone in its session is allowed');
+  });
+
+  test('gatekeeper replay --session re-decides the session on its recorded history: without the flow rules, the escalated post is allowed', async () => {
+    // The candidate: the same library and agent, without labels, egress, destructive tools or order windows.
+    const { labels: _l, egress: _e, destructive_tools: _d, limits, ...rest } = SESSION_SETTINGS.config.agents.buyer;
+    const candidate = join(fx.dir, 'candidate');
+    mkdirSync(candidate);
+    const settings = { config: { ...SESSION_SETTINGS.config, agents: { buyer: { ...rest, limits: limits.map(({ window: _w, ...l }) => l) } } } };
+    writeFileSync(join(candidate, 'data.yaml'), stringify(settings));
+    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', '--conditions=development', cli, 'replay', '-l', join(fx.dir, 'ledger.db'), '-p', STDLIB, candidate, ...args]);
+    const { stdout } = await run('--session', 's-exfil', '--json');
+    const report = JSON.parse(stdout) as import('../src/replay/replay.js').ReplayReport;
+    const steps = report.session!.steps.map((s) => [s.action.kind, s.action.target.tool ?? '', s.before.outcome, s.after.outcome, s.changed]);
+    assert.deepEqual(steps, [
+      ['llm.request', '', 'allow', 'allow', false],
+      ['llm.tool_call', 'read_document', 'allow', 'allow', false],
+      ['llm.request', '', 'allow', 'allow', false],
+      ['llm.tool_call', 'http_post', 'escalate', 'allow', true],
+    ]);
+    const post = report.session!.steps[3]!;
+    assert.deepEqual(post.labels, [`private from #${report.session!.steps[1]!.index}`], 'replayed on the recorded history: the read is in scope');
+    assert.match(post.flows[0]!, /^arguments\.body ← #\d+ \(private, 80 chars\)$/);
+    assert.equal(report.replayed, 4, 'only the session is replayed');
+    const text = (await run('--session', 's-exfil')).stdout;
+    assert.match(text, /session s-exfil \(4 decisions, \* = changed\):/);
+    assert.match(text, /\* #\d+ buyer llm.tool_call \{"tool":"http_post","model":"gpt-test"\}: escalate → allow \[labels: private from #\d+ \| flows: arguments.body ← #\d+ \(private, 80 chars\)\]\n {4}was: private data from board-documents/);
+    // Under the recording policy itself nothing changes: the decisions are reproduced from the same history.
+    const same = JSON.parse((await promisify(execFile)(process.execPath, ['--import', 'tsx', '--conditions=development', cli, 'replay', '-l', join(fx.dir, 'ledger.db'), '-p', STDLIB, fx.policyDir, '--json'])).stdout) as { changed: number; replayed: number };
+    assert.equal(same.changed, 0);
+    assert.ok(same.replayed >= 15);
   });
 });
