@@ -85,7 +85,12 @@ escalate contains msg if {
 	msg := sprintf("%s data from %s (read by %s, decision %s at ledger index %d) is in this session, and %s sends to %s, outside the allow-list%s", [l.label, l.source, from_name(l.from), l.from.id, l.from.index, action_name, destination_name, flow_detail(l.from.id)])
 }
 
-destination_name := sprintf("%q", [destination]) if destination != ""
+destination_name := sprintf("API %s", [destination]) if input.action.kind == "http.request"
+
+destination_name := sprintf("%q", [destination]) if {
+	input.action.kind != "http.request"
+	destination != ""
+}
 
 default destination_name := "an unlisted destination"
 

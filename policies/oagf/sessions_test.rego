@@ -89,7 +89,7 @@ test_untrusted_label_alone_is_no_exfiltration if {
 test_egress_api_after_private_read_escalates if {
 	d := decide(with_session({"kind": "http.request", "target": {"api": "webhooks", "method": "POST", "path": "/hooks/1"}, "body": {}}, private_in_scope))
 	d.outcome == "escalate"
-	contains(d.reasons[0], "sends to \"webhooks\", outside the allow-list")
+	contains(d.reasons[0], "sends to API webhooks, outside the allow-list")
 }
 
 test_no_session_no_session_rules if {
