@@ -122,7 +122,7 @@ test_untrusted_text_in_harmless_call_allowed if {
 order(total) := {"kind": "llm.tool_call", "target": {"tool": "place_order"}, "arguments": {"total": total}, "amount": {"value": total, "currency": "USD"}}
 
 earlier_order(id, minutes_ago, total, decision) := {
-	"id": id, "index": 1, "time": "", "time_ms": now.unix_ms - (minutes_ago * 60000), "agent": "assistant",
+	"id": id, "index": 1, "time_ms": now.unix_ms - (minutes_ago * 60000), "agent": "assistant",
 	"kind": "llm.tool_call", "target": {"tool": "place_order"}, "digest": concat("", ["sha256:", id]),
 	"decision": decision, "amount": {"value": total, "currency": "USD"},
 }
@@ -161,7 +161,7 @@ test_small_orders_under_limit_allowed if {
 # --- loops ---
 
 same_call(id, index, fields) := object.union({
-	"id": id, "index": index, "time": "", "time_ms": now.unix_ms - 1000, "agent": "assistant",
+	"id": id, "index": index, "time_ms": now.unix_ms - 1000, "agent": "assistant",
 	"kind": "llm.tool_call", "target": {"tool": "check_inventory"}, "digest": "sha256:this",
 }, fields)
 

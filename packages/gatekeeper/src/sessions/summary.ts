@@ -23,7 +23,6 @@ function actionOf(e: SessionEntry): OagfSessionAction {
   return {
     id: e.id,
     index: e.index,
-    time: new Date(e.time).toISOString(),
     time_ms: e.time,
     agent: e.agent,
     kind: e.kind,
@@ -35,6 +34,16 @@ function actionOf(e: SessionEntry): OagfSessionAction {
     ...(e.amount ? { amount: e.amount } : {}),
     ...(e.labels?.length ? { labels: e.labels } : {}),
   };
+}
+
+/** Each label and source once, from the latest action that brought it into scope (actions[] has every one). */
+function inScope(entries: SessionEntry[]): OagfSession['labels'] {
+  const latest = new Map<string, OagfSession['labels'][number]>();
+  for (const e of entries) {
+    if (!labelsInScope(e)) continue;
+    for (const l of e.labels!) latest.set(`${l.label}\u0000${l.source}`, { ...l, from: refOf(e) });
+  }
+  return [...latest.values()];
 }
 
 export function summarize(id: string, digest: string, entries: SessionEntry[], now: number, windows: Window[], flows: Flow[]): OagfSession {
@@ -54,7 +63,7 @@ export function summarize(id: string, digest: string, entries: SessionEntry[], n
     digest,
     actions: entries.map(actionOf),
     totals,
-    labels: entries.filter(labelsInScope).flatMap((e) => e.labels!.map((l) => ({ ...l, from: refOf(e) }))),
+    labels: inScope(entries),
     flows: flows.map((f) => ({ path: f.path, chars: f.chars, labels: f.from.labels ?? [], from: refOf(f.from) })),
   };
 }
