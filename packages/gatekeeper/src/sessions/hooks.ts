@@ -31,7 +31,7 @@ export function sourceOf(action: OagfAction): string {
   return t.uri ?? t.prompt ?? action.kind;
 }
 
-export function sessionHooks(store: SessionHistoryStore, windows: Window[]): GateHooks {
+export function sessionHooks(store: SessionHistoryStore, windows: Window[], kept: (kind: string) => boolean = () => true): GateHooks {
   return {
     async enrich(input, attempt, actionDigest) {
       const key = sessionKey(input.agent, input.context);
@@ -43,7 +43,7 @@ export function sessionHooks(store: SessionHistoryStore, windows: Window[]): Gat
 
     async committed(view) {
       const { input } = view;
-      if (view.decision.fault || !input.session) return;
+      if (view.decision.fault || !input.session || !kept(input.action.kind)) return;
       const labels = labelsOf(view.decision.obligations, sourceOf(input.action));
       const callId = input.context.tool_call_id;
       const entry: SessionEntry = {
@@ -63,7 +63,7 @@ export function sessionHooks(store: SessionHistoryStore, windows: Window[]): Gat
     },
 
     async executed(view: CommittedView, report: ExecutionReport) {
-      if (!view.input.session) return;
+      if (!view.input.session || !kept(view.input.action.kind)) return;
       const labelled = labelsOf(view.decision.obligations, '').length > 0;
       // A tool call handed to the agent, allowed outright: nothing the policy reads changes (its result, if
       // labelled, comes back in a tool message). Approved escalations and upstream calls are recorded.

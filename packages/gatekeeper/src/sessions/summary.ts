@@ -19,7 +19,16 @@ export const labelsInScope = (e: SessionEntry): boolean => !!e.labels?.length &&
 
 const refOf = (e: SessionEntry) => ({ id: e.id, index: e.index, kind: e.kind, target: e.target as OagfTarget, agent: e.agent });
 
+/** Entries are the store's read-only snapshots: each is turned into its input form once. */
+const actions = new WeakMap<SessionEntry, OagfSessionAction>();
+
 function actionOf(e: SessionEntry): OagfSessionAction {
+  let a = actions.get(e);
+  if (!a) actions.set(e, (a = toAction(e)));
+  return a;
+}
+
+function toAction(e: SessionEntry): OagfSessionAction {
   return {
     id: e.id,
     index: e.index,
@@ -34,6 +43,22 @@ function actionOf(e: SessionEntry): OagfSessionAction {
     ...(e.amount ? { amount: e.amount } : {}),
     ...(e.labels?.length ? { labels: e.labels } : {}),
   };
+}
+
+/** This very call (same digest) made before: how often, how often it failed (denied, or failed when carried out). */
+function repeatsOf(digest: string, entries: SessionEntry[]): OagfSession['repeats'] {
+  let count = 0;
+  let failed = 0;
+  let last: SessionEntry | undefined;
+  for (const e of entries) {
+    if (e.digest !== digest) continue;
+    count++;
+    if (e.decision === 'deny' || e.outcome === 'failed') {
+      failed++;
+      last = e;
+    }
+  }
+  return { count, failed, ...(last ? { last_failure: { id: last.id, index: last.index } } : {}) };
 }
 
 /** Each label and source once, from the latest action that brought it into scope (actions[] has every one). */
@@ -61,6 +86,7 @@ export function summarize(id: string, digest: string, entries: SessionEntry[], n
   return {
     id,
     digest,
+    repeats: repeatsOf(digest, entries),
     actions: entries.map(actionOf),
     totals,
     labels: inScope(entries),

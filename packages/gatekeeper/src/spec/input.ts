@@ -219,6 +219,13 @@ export const Session = z
   .object({
     id: z.string().describe('Session key: the OAGF-Session / MCP session id (or "-" without one) and the root agent of the delegation chain'),
     digest: z.string().describe('sha256:<hex> of this action (as actions[].digest): the same call made before has the same digest'),
+    repeats: z
+      .object({
+        count: z.number().int().nonnegative().describe('Earlier actions with this digest (the same call)'),
+        failed: z.number().int().nonnegative().describe('Of those, denied or failed when carried out'),
+        last_failure: z.object({ id: z.string(), index: z.number().int().nonnegative() }).optional().describe('The latest of those failures'),
+      })
+      .describe('This very call made before in the session (loops)'),
     actions: z.array(SessionAction).describe('Earlier actions still kept (bounded, expiring), oldest first'),
     totals: z
       .record(z.string(), z.record(z.string(), SessionTotal))

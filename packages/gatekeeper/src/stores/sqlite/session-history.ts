@@ -20,8 +20,6 @@ CREATE TABLE IF NOT EXISTS session_entries (
   print   BLOB,
   PRIMARY KEY (session, seq)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS session_entries_id ON session_entries (session, id);
-CREATE INDEX IF NOT EXISTS session_entries_time ON session_entries (time);
 CREATE TABLE IF NOT EXISTS session_revisions (
   session TEXT PRIMARY KEY,
   rev     INTEGER NOT NULL
@@ -67,9 +65,11 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
       ),
       bump: this.db.prepare('INSERT INTO session_revisions (session, rev) VALUES (?, 1) ON CONFLICT (session) DO UPDATE SET rev = rev + 1 RETURNING rev').pluck(),
       rev: this.db.prepare('SELECT rev FROM session_revisions WHERE session = ?').pluck(),
+      // A session holds at most maxEntries + TRIM_EVERY rows: finding one by id is a short scan of its key range.
       get: this.db.prepare('SELECT entry, print FROM session_entries WHERE session = ? AND id = ?'),
       set: this.db.prepare('UPDATE session_entries SET entry = ?, print = ? WHERE session = ? AND id = ?'),
       recent: this.db.prepare('SELECT entry, print FROM session_entries WHERE session = ? ORDER BY seq DESC LIMIT ?'),
+      // Every minute, off the decision path: a scan (no index on time, so appends write one page less).
       sweep: this.db.prepare('DELETE FROM session_entries WHERE time <= ?'),
       sweepRevisions: this.db.prepare('DELETE FROM session_revisions WHERE session NOT IN (SELECT DISTINCT session FROM session_entries)'),
     };
