@@ -217,6 +217,8 @@ async function main(): Promise<void> {
       rps[t.name] = r.rps;
       console.log(`${t.name.padEnd(10)} max: ${Math.round(r.rps)} req/s (${r.errors} errors)`);
     }
+    // Session state on vs off, alternating passes below saturation so both see the same machine: median CPU per request.
+    const sessionCpu = withSession ? await alternate(fast, withSession, pids) : {};
     const marker = '"content":"First"';
     const ttftDirect = await timeToFirstText(target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` }, true), 100, marker);
     const ttftGk = await timeToFirstText(target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` }, true), 100, marker);
@@ -264,7 +266,7 @@ async function main(): Promise<void> {
       ttft_direct_p50_ms: ms(ttftDirect.p50),
       ttft_gatekeeper_p50_ms: ms(ttftGk.p50),
       ttft_added_p50_ms: ms(ttftGk.p50 - ttftDirect.p50),
-      ...(withSession ? sessionFigures(withSession.name, fast.name, low, latency, rps, cpuPerRequest, direct.name) : {}),
+      ...(withSession ? { ...sessionFigures(withSession.name, fast.name, low, latency, rps, cpuPerRequest, direct.name), ...sessionCpu } : {}),
       gatekeeper_build: built ? 'dist' : 'tsx',
       load_average_1m: Number(loadavg()[0]!.toFixed(2)),
       load_average_at_start: loadAtStart,
@@ -274,6 +276,23 @@ async function main(): Promise<void> {
     stopAll();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+const ROUNDS = 3;
+
+async function alternate(off: Target, on: Target, pids: Record<string, number>): Promise<Record<string, number>> {
+  const cpu: Record<string, number[]> = { [off.name]: [], [on.name]: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const t of [off, on]) {
+      const before = cpuMs(pids[t.name]!);
+      const p = await openLoop(t, LOW_RATE, SECONDS);
+      cpu[t.name]!.push((cpuMs(pids[t.name]!) - before) / p.count);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const [offMs, onMs] = [median(cpu[off.name]!), median(cpu[on.name]!)];
+  console.log(`session state on vs off, ${ROUNDS} alternating passes at ${LOW_RATE} req/s: median ${ms(onMs)} vs ${ms(offMs)} ms CPU per request = ${ms(onMs / offMs)} (passes: on ${cpu[on.name]!.map(ms).join(', ')}; off ${cpu[off.name]!.map(ms).join(', ')}; load average ${loadavg()[0]!.toFixed(2)})`);
+  return { session_alternating_cpu_ms_per_request: ms(onMs), session_alternating_off_cpu_ms_per_request: ms(offMs), session_alternating_cpu_ratio: ms(onMs / offMs) };
 }
 
 /** Session state on (`name`) against the same gatekeeper with it off (`off`): the cost of the history. */

@@ -180,7 +180,7 @@ if (SESSION) {
   const history = Array.from({ length: 20 }, (_, i) => {
     const tool = i === 3 ? 'read_document' : i === 7 ? 'fetch_page' : i % 4 === 1 ? 'place_order' : 'lookup_stock';
     return {
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, index: i, time: benchTime.now, time_ms: benchTime.unix_ms - (20 - i) * 30_000,
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, index: i, time_ms: benchTime.unix_ms - (20 - i) * 30_000,
       agent: 'bench-agent', kind: i % 2 ? 'llm.tool_call' : 'llm.request', target: i % 2 ? { tool, model: 'gpt-bench' } : { model: 'gpt-bench', path: '/v1/chat/completions' },
       digest: `sha256:${String(i).padStart(64, '0')}`, decision: 'allow', outcome: 'completed',
       ...(tool === 'place_order' && i % 2 ? { amount: { value: 1000, currency: 'USD' } } : {}),
@@ -189,7 +189,7 @@ if (SESSION) {
   });
   const ref = (a: (typeof history)[number]) => ({ id: a.id, index: a.index, kind: a.kind, target: a.target, agent: a.agent });
   const session = {
-    id: 's1|bench-agent', digest: `sha256:${'ab'.repeat(32)}`, actions: history,
+    id: 's1|bench-agent', digest: `sha256:${'ab'.repeat(32)}`, repeats: { count: 0, failed: 0 }, actions: history,
     totals: { '1h': { USD: { value: 5000, count: 5 } }, '24h': { USD: { value: 5000, count: 5 } } },
     labels: history.filter((a) => a.labels).flatMap((a) => a.labels!.map((l) => ({ ...l, from: ref(a) }))),
     flows: [],
