@@ -9,6 +9,7 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { CallToolResult, GetPromptResult, ReadResourceResult, Tool } from '@modelcontextprotocol/server';
 import type { ExecutionContext, Executed, Refusal } from '../../gate/index.js';
 import { attemptOf, type AttemptBase } from '../../http/attempt.js';
+import { labelsOf } from '../../obligations.js';
 import type { Redactor } from '../../redact.js';
 import type { OagfAction, OagfContext } from '../../spec/index.js';
 import type { SurfaceDeps } from '../../surface.js';
@@ -170,7 +171,9 @@ function carriedOut<T extends ResultLike>(g: Governance, judged: ExecutionContex
     return { value: withheld, settlement: { settle: {} }, facts: { withheld: fulfilled.problem, result_bytes: fulfilled.bytes } };
   }
   const facts = resultFacts(fulfilled.result, fulfilled.bytes, g.redactor);
-  return { value: fulfilled.result, settlement: failed ? { release: failed } : { settle: {} }, facts };
+  // A labelled result is handed to the lifecycle as the agent gets it, for the session's fingerprints.
+  const labelled = labelsOf(judged.decision.obligations, '').length > 0;
+  return { value: fulfilled.result, settlement: failed ? { release: failed } : { settle: {} }, facts, ...(labelled ? { content: fulfilled.result } : {}) };
 }
 
 function attempt(r: McpRequest, action: OagfAction) {

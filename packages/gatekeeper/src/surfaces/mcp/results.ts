@@ -7,6 +7,7 @@
  *   paths below `structuredContent`, so the field cannot leak through the mirror.
  * - `mcp.max_result_bytes` {bytes}: a larger result is withheld (the agent gets an error result saying so).
  * - `hide_tools` {tools: [{server, tool}]}: on mcp.tools_list only (see list.ts).
+ * - `label` {labels, source}: the result goes to the agent unchanged and to the session history's fingerprints.
  *
  * Any other obligation cannot be fulfilled here, so the result is withheld (fail closed).
  */
@@ -17,7 +18,7 @@ import type { Redactor } from '../../redact.js';
 export const MAX_RESULT_OBLIGATION = 'mcp.max_result_bytes';
 export const HIDE_TOOLS_OBLIGATION = 'hide_tools';
 
-const UNDERSTOOD = new Set(['redact', MAX_RESULT_OBLIGATION]);
+const UNDERSTOOD = new Set(['redact', 'label', MAX_RESULT_OBLIGATION]);
 
 export interface ResultLike {
   content?: unknown;
