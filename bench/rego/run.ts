@@ -180,14 +180,14 @@ if (SESSION) {
   const history = Array.from({ length: 20 }, (_, i) => {
     const tool = i === 3 ? 'read_document' : i === 7 ? 'fetch_page' : i % 4 === 1 ? 'place_order' : 'lookup_stock';
     return {
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, index: i, time_ms: benchTime.unix_ms - (20 - i) * 30_000,
+      index: i, time_ms: benchTime.unix_ms - (20 - i) * 30_000,
       agent: 'bench-agent', kind: i % 2 ? 'llm.tool_call' : 'llm.request', target: i % 2 ? { tool, model: 'gpt-bench' } : { model: 'gpt-bench', path: '/v1/chat/completions' },
-      digest: `sha256:${String(i).padStart(64, '0')}`, decision: 'allow', outcome: 'completed',
+      decision: 'allow', outcome: 'completed',
       ...(tool === 'place_order' && i % 2 ? { amount: { value: 1000, currency: 'USD' } } : {}),
       ...(tool === 'read_document' ? { labels: [{ label: 'private', source: 'board-documents' }] } : tool === 'fetch_page' ? { labels: [{ label: 'untrusted', source: 'fetch_page' }] } : {}),
     };
   });
-  const ref = (a: (typeof history)[number]) => ({ id: a.id, index: a.index, kind: a.kind, target: a.target, agent: a.agent });
+  const ref = (a: (typeof history)[number]) => ({ id: `00000000-0000-4000-8000-${String(a.index).padStart(12, '0')}`, index: a.index, kind: a.kind, target: a.target, agent: a.agent });
   const session = {
     id: 's1|bench-agent', digest: `sha256:${'ab'.repeat(32)}`, repeats: { count: 0, failed: 0 }, actions: history,
     totals: { '1h': { USD: { value: 5000, count: 5 } }, '24h': { USD: { value: 5000, count: 5 } } },

@@ -121,9 +121,9 @@ test_untrusted_text_in_harmless_call_allowed if {
 
 order(total) := {"kind": "llm.tool_call", "target": {"tool": "place_order"}, "arguments": {"total": total}, "amount": {"value": total, "currency": "USD"}}
 
-earlier_order(id, minutes_ago, total, decision) := {
-	"id": id, "index": 1, "time_ms": now.unix_ms - (minutes_ago * 60000), "agent": "assistant",
-	"kind": "llm.tool_call", "target": {"tool": "place_order"}, "digest": concat("", ["sha256:", id]),
+earlier_order(_, minutes_ago, total, decision) := {
+	"index": 1, "time_ms": now.unix_ms - (minutes_ago * 60000), "agent": "assistant",
+	"kind": "llm.tool_call", "target": {"tool": "place_order"},
 	"decision": decision, "amount": {"value": total, "currency": "USD"},
 }
 

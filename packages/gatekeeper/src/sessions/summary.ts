@@ -29,14 +29,13 @@ function actionOf(e: SessionEntry): OagfSessionAction {
 }
 
 function toAction(e: SessionEntry): OagfSessionAction {
+  // Compact: every decision carries its history in its input and ledger record; the ledger index names the action.
   return {
-    id: e.id,
     index: e.index,
     time_ms: e.time,
     agent: e.agent,
     kind: e.kind,
     target: e.target as OagfTarget,
-    digest: e.digest,
     decision: e.decision,
     ...(e.outcome ? { outcome: e.outcome } : {}),
     ...(e.status !== undefined ? { status: e.status } : {}),

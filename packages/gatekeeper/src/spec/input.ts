@@ -189,13 +189,11 @@ export const SessionActionRef = z
 
 export const SessionAction = z
   .object({
-    id: z.string().describe('Decision record id'),
-    index: z.number().int().nonnegative().describe('Ledger index of the decision record'),
+    index: z.number().int().nonnegative().describe('Ledger index of its decision record'),
     time_ms: z.number().int().describe('Decision time, epoch ms (compare with input.time.unix_ms)'),
     agent: z.string().describe('The agent that took it (one of the delegation tree sharing the session)'),
     kind: z.string(),
     target: Target,
-    digest: z.string().describe('sha256:<hex> of the canonical action: equal digests are the same call'),
     decision: z.enum(['allow', 'deny', 'escalate']).describe('What was decided (after approvals and budgets)'),
     outcome: z.enum(['completed', 'failed', 'released']).optional().describe('What came of it when carried out through the gatekeeper; absent while unknown'),
     status: z.number().int().optional().describe('http.request: upstream status'),
@@ -218,7 +216,7 @@ export const SessionFlow = z
 export const Session = z
   .object({
     id: z.string().describe('Session key: the OAGF-Session / MCP session id (or "-" without one) and the root agent of the delegation chain'),
-    digest: z.string().describe('sha256:<hex> of this action (as actions[].digest): the same call made before has the same digest'),
+    digest: z.string().describe('sha256:<hex> of this action (the action digest of its ledger record)'),
     repeats: z
       .object({
         count: z.number().int().nonnegative().describe('Earlier actions with this digest (the same call)'),

@@ -302,18 +302,18 @@ const labelChip = (label: string, source?: string) => html`<span class="label-ch
  * a label in scope or a flow comes from marked, and for this action which value carries text of which earlier result.
  */
 function sessionFlowView(session: OagfSession): Html {
-  const sources = new Set([...session.labels.map((l) => l.from.id), ...session.flows.map((f) => f.from.id)]);
-  const flowsFrom = (id: string) => session.flows.filter((f) => f.from.id === id);
+  const sources = new Set([...session.labels.map((l) => l.from.index), ...session.flows.map((f) => f.from.index)]);
+  const flowsFrom = (index: number) => session.flows.filter((f) => f.from.index === index);
   return html`<section class="card" data-session-flow>
     <h2>Session flow</h2>
     <p class="muted small">What session <span class="mono">${session.id}</span> did before this action (${session.actions.length} kept). Marked: results whose labels are in scope; below, the values of this action that carry their text.</p>
     <ol class="flow">${session.actions.map(
-      (a) => html`<li class="${sources.has(a.id) ? 'source' : ''}" ${sources.has(a.id) ? html`data-flow-source="${a.id}"` : ''}>
+      (a) => html`<li class="${sources.has(a.index) ? 'source' : ''}" ${sources.has(a.index) ? html`data-flow-source="${a.index}"` : ''}>
         <a class="mono small" href="/console/ledger?index=${a.index}">#${a.index}</a>
         <span class="mono">${actionName(a)}</span>
         <span class="pill small ${a.decision}">${a.decision}</span>${a.outcome ? html` <span class="muted small">${a.outcome}</span>` : ''}
         ${(a.labels ?? []).map((l) => labelChip(l.label, l.source))}${a.labels?.length ? html` <span class="muted small">from ${a.labels.map((l) => l.source).join(', ')}</span>` : ''}
-        ${flowsFrom(a.id).length ? html`<span class="muted small">· text found in this action</span>` : ''}
+        ${flowsFrom(a.index).length ? html`<span class="muted small">· text found in this action</span>` : ''}
       </li>`,
     )}
       <li class="current" data-flow-current><strong>this action</strong>
