@@ -90,6 +90,12 @@ describe('SqliteSessionHistoryStore shared by two processes', () => {
     assert.deepEqual((await a.recent('s', 20)).map((e) => e.id), ['r1', 'r2', 'r3'], 'a sees b\'s append between its own');
     await b.update('s', 'r1', { outcome: 'failed' });
     assert.equal((await a.recent('s', 20))[0]!.outcome, 'failed', 'and b\'s update');
+    // b sweeps a session away and it starts over with as many entries: a must not keep its old ones.
+    await b.append('u', entry('u1', 13));
+    assert.deepEqual((await a.recent('u', 20)).map((e) => e.id), ['u1']);
+    assert.equal(await b.sweep(60_020), 4);
+    await b.append('u', entry('u2', 60_030));
+    assert.deepEqual((await a.recent('u', 60_040)).map((e) => e.id), ['u2']);
     await Promise.all([a.close(), b.close()]);
   });
 });

@@ -4,8 +4,8 @@
  * On the hot path (every decision reads its session, most append to it) two things keep it cheap: the file is in
  * WAL mode with `synchronous = NORMAL` — a commit survives a crash of the process, not a power loss, which is fine
  * for a history the ledger does not depend on, and no decision waits for a disk flush here — and decoded entries
- * are cached per session, checked against the session's revision (bumped in the same transaction as every write),
- * so processes sharing the file always read what the others wrote.
+ * are cached per session, checked against the session's newest sequence number, its revision (bumped by every
+ * update) and the sweep epoch, so processes sharing the file always read what the others wrote.
  */
 import Database from 'better-sqlite3';
 import type { EntryUpdate, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from '../session-history.js';
@@ -31,6 +31,16 @@ const TRIM_EVERY = 16;
 /** Sessions whose decoded entries are cached. */
 const CACHED_SESSIONS = 1024;
 
+interface SessionState {
+  seq: number;
+  rev: number;
+  epoch: number;
+}
+
+interface Cached extends SessionState {
+  entries: SessionEntry[];
+}
+
 interface Row {
   entry: string;
   print: Buffer | null;
@@ -41,7 +51,8 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
   private readonly stmt;
   private readonly appendTx: (session: string, entry: SessionEntry) => void;
   private readonly updateTx: (session: string, id: string, change: EntryUpdate) => void;
-  private readonly cache = new Map<string, { rev: number; entries: SessionEntry[] }>();
+  private readonly sweepTx: (before: number) => number;
+  private readonly cache = new Map<string, Cached>();
 
   /** `file` is a path or ':memory:'. */
   constructor(
@@ -64,35 +75,53 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
            AND seq <= (SELECT seq FROM session_entries WHERE session = @session ORDER BY seq DESC LIMIT 1 OFFSET @max)`,
       ),
       bump: this.db.prepare('INSERT INTO session_revisions (session, rev) VALUES (?, 1) ON CONFLICT (session) DO UPDATE SET rev = rev + 1 RETURNING rev').pluck(),
-      rev: this.db.prepare('SELECT rev FROM session_revisions WHERE session = ?').pluck(),
+      // The session's state: its newest sequence number (appends) and its revision (updates).
+      state: this.db.prepare(
+        `SELECT (SELECT MAX(seq) FROM session_entries WHERE session = @session) AS seq,
+                (SELECT rev FROM session_revisions WHERE session = @session) AS rev,
+                (SELECT rev FROM session_revisions WHERE session = '') AS epoch`,
+      ),
       // A session holds at most maxEntries + TRIM_EVERY rows: finding one by id is a short scan of its key range.
       get: this.db.prepare('SELECT entry, print FROM session_entries WHERE session = ? AND id = ?'),
       set: this.db.prepare('UPDATE session_entries SET entry = ?, print = ? WHERE session = ? AND id = ?'),
       recent: this.db.prepare('SELECT entry, print FROM session_entries WHERE session = ? ORDER BY seq DESC LIMIT ?'),
       // Every minute, off the decision path: a scan (no index on time, so appends write one page less).
       sweep: this.db.prepare('DELETE FROM session_entries WHERE time <= ?'),
-      sweepRevisions: this.db.prepare('DELETE FROM session_revisions WHERE session NOT IN (SELECT DISTINCT session FROM session_entries)'),
+      sweepRevisions: this.db.prepare("DELETE FROM session_revisions WHERE session <> '' AND session NOT IN (SELECT DISTINCT session FROM session_entries)"),
     };
-    // The sequence number and the revision are taken in the write's transaction: replicas never collide.
+    // The sequence number is taken in the insert itself, the revision in the update's transaction: replicas never
+    // collide, and an append writes one page.
     this.appendTx = this.db.transaction((session: string, entry: SessionEntry) => {
       const { seq } = this.stmt.insert.get({ session, id: entry.id, time: entry.time, ...encode(entry) }) as { seq: number };
       if (seq % TRIM_EVERY === 0) this.stmt.trim.run({ session, max: this.limits.maxEntries });
-      this.written(session, this.stmt.bump.get(session) as number, (entries) => [...entries.slice(Math.max(0, entries.length + 1 - this.limits.maxEntries)), entry]);
+      this.written(session, (c) => c.seq === seq - 1, { seq }, (entries) => [...entries.slice(Math.max(0, entries.length + 1 - this.limits.maxEntries)), entry]);
     });
     this.updateTx = this.db.transaction((session: string, id: string, change: EntryUpdate) => {
       const row = this.stmt.get.get(session, id) as Row | undefined;
       if (!row) return;
       const { entry, print } = encode({ ...decode(row), ...change });
       this.stmt.set.run(entry, print, session, id);
-      this.written(session, this.stmt.bump.get(session) as number, (entries) => entries.map((e) => (e.id === id ? { ...e, ...change } : e)));
+      const rev = this.stmt.bump.get(session) as number;
+      this.written(session, (c) => c.rev === rev - 1, { rev }, (entries) => entries.map((e) => (e.id === id ? { ...e, ...change } : e)));
+    });
+    // A sweep moves the epoch on: a session emptied by it starts its sequence numbers over, and no process may take
+    // its new entries for the ones it cached.
+    this.sweepTx = this.db.transaction((before: number) => {
+      const removed = this.stmt.sweep.run(before).changes;
+      if (removed) {
+        this.stmt.sweepRevisions.run();
+        this.stmt.bump.get('');
+        this.cache.clear();
+      }
+      return removed;
     });
   }
 
-  /** Our own write moved the session to `rev`: the cached entries follow, unless another process wrote in between. */
-  private written(session: string, rev: number, apply: (entries: SessionEntry[]) => SessionEntry[]): void {
+  /** Our own write moved the session on: the cached entries follow, unless another process wrote in between. */
+  private written(session: string, current: (c: Cached) => boolean, state: Partial<SessionState>, apply: (entries: SessionEntry[]) => SessionEntry[]): void {
     const cached = this.cache.get(session);
     if (!cached) return;
-    if (cached.rev === rev - 1) this.cache.set(session, { rev, entries: apply(cached.entries) });
+    if (current(cached)) this.cache.set(session, { ...cached, ...state, entries: apply(cached.entries) });
     else this.cache.delete(session);
   }
 
@@ -106,11 +135,12 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
 
   /** Entries are shared with the cache: callers treat them as read-only. */
   async recent(session: string, now: number): Promise<SessionEntry[]> {
-    const rev = (this.stmt.rev.get(session) as number | undefined) ?? 0;
+    const row = this.stmt.state.get({ session }) as { seq: number | null; rev: number | null; epoch: number | null };
+    const state = { seq: row.seq ?? 0, rev: row.rev ?? 0, epoch: row.epoch ?? 0 };
     let cached = this.cache.get(session);
-    if (cached?.rev !== rev) {
+    if (cached?.seq !== state.seq || cached.rev !== state.rev || cached.epoch !== state.epoch) {
       const rows = this.stmt.recent.all(session, this.limits.maxEntries) as Row[];
-      cached = { rev, entries: rows.reverse().map(decode) };
+      cached = { ...state, entries: rows.reverse().map(decode) };
       if (this.cache.size >= CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
     } else this.cache.delete(session); // re-inserted below: most recently used last
     this.cache.set(session, cached);
@@ -119,12 +149,7 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
   }
 
   async sweep(now: number): Promise<number> {
-    const removed = this.stmt.sweep.run(now - this.limits.ttlMs).changes;
-    if (removed) {
-      this.stmt.sweepRevisions.run();
-      this.cache.clear();
-    }
-    return removed;
+    return this.sweepTx(now - this.limits.ttlMs);
   }
 
   async close(): Promise<void> {
