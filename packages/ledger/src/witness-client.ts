@@ -17,8 +17,11 @@ export interface WitnessEndpoint {
 }
 
 export class WitnessRefusal extends Error {
-  constructor(readonly witness: string, readonly status: number, message: string) {
+  /** For a witness that holds a larger tree than the checkpoint submitted: the size it holds. */
+  readonly heldSize?: number;
+  constructor(readonly witness: string, readonly status: number, message: string, heldSize?: number) {
     super(`witness ${witness} refused the checkpoint (${status}): ${message}`);
+    if (heldSize !== undefined) this.heldSize = heldSize;
   }
 }
 
@@ -53,7 +56,7 @@ export async function requestCosignature(witness: WitnessEndpoint, note: string,
     }
     const held = Number(answer.trim());
     if (response.status === 409 && response.headers.get('content-type')?.startsWith('text/x.tlog.size') && Number.isSafeInteger(held)) {
-      if (held > size) throw new WitnessRefusal(name, 409, `it cosigned a larger tree (size ${held}) than this checkpoint (${size}): the log lost entries or was rewritten`);
+      if (held > size) throw new WitnessRefusal(name, 409, `it cosigned a larger tree (size ${held}) than this checkpoint (${size}): the log lost entries or was rewritten`, held);
       if (held !== old) {
         old = held;
         continue;
@@ -77,6 +80,11 @@ export interface WitnessedLog {
 /**
  * Keeps the ledger's checkpoints witnessed: every `everyMs` a new checkpoint goes to each witness. Failures are
  * reported to onError and tried again with the next round; they never touch the ledger.
+ *
+ * Several replicas of one shared ledger each submit: one that has not yet seen the newest checkpoint may find the
+ * witness already holding a larger tree, cosigned through another replica. That is not reported while this
+ * ledger holds at least that many entries (it is only behind; its next checkpoint is submitted as usual). A
+ * ledger smaller than what the witness cosigned has lost entries or was rewritten: that is reported.
  */
 export function witnessCheckpoints(
   ledger: Ledger,
@@ -90,13 +98,20 @@ export function witnessCheckpoints(
   async function submitNote(note: string): Promise<string> {
     const results = await Promise.allSettled(
       options.witnesses.map(async (w) => {
-        const result = await requestCosignature(w, note, known.get(w.url) ?? 0, (a, b) => ledger.consistencyProof(a, b));
-        known.set(w.url, result.size);
-        return result.lines;
+        try {
+          const result = await requestCosignature(w, note, known.get(w.url) ?? 0, (a, b) => ledger.consistencyProof(a, b));
+          known.set(w.url, result.size);
+          return result.lines;
+        } catch (error) {
+          if (error instanceof WitnessRefusal && error.heldSize !== undefined) known.set(w.url, error.heldSize);
+          throw error;
+        }
       }),
     );
     results.forEach((r, i) => {
-      if (r.status === 'rejected') options.onError?.(parseVerifierKey(options.witnesses[i]!.vkey).name, r.reason as Error);
+      if (r.status === 'fulfilled') return;
+      const behind = r.reason instanceof WitnessRefusal && r.reason.heldSize !== undefined && ledger.size() >= r.reason.heldSize;
+      if (!behind) options.onError?.(parseVerifierKey(options.witnesses[i]!.vkey).name, r.reason as Error);
     });
     const lines = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     if (lines.length === 0) throw new Error(`no witness cosigned the checkpoint of size ${parseCheckpoint(note).size}`);
