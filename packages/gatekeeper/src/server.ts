@@ -26,6 +26,7 @@ import type { PolicySource } from './policy/engine.js';
 import { Redactor } from './redact.js';
 import { telemetryOf } from './telemetry/configure.js';
 import { startPolicy } from './policy/from-config.js';
+import { witnessLedger } from './ledger-witnesses.js';
 import { ledgerDecisionLog, openConfiguredLedger, type DecisionLog } from './stores/ledger.js';
 import { MemoryNotifier } from './stores/memory/notifier.js';
 import type { Notifier } from './stores/notifier.js';
@@ -87,6 +88,8 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       closers.push(() => ledger!.close());
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);
+    const witnessed = ledger && witnessLedger(ledger, config.ledger.witnesses, logger, metrics);
+    if (witnessed) closers.push(() => witnessed.close());
     const notifier = options.notifier ?? new MemoryNotifier();
     closers.push(() => notifier.close());
 
@@ -94,7 +97,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     const env = options.env ?? process.env;
     const telemetry = telemetryOf(config.telemetry, env);
     closers.push(() => telemetry.shutdown());
-    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, notifier, redactor, telemetry, clock, env };
+    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), ...(witnessed ? { witnessed } : {}), policy, notifier, redactor, telemetry, clock, env };
     const parts: ModuleParts[] = [];
     const plugins: NamedHooks[] = [];
     for (const module of options.modules ?? MODULES) {

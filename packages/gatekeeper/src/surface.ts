@@ -6,7 +6,7 @@
  * - **Plug-ins** (budgets, approvals) export a `GatekeeperModule` whose setup returns gate hooks, routes, a
  *   readiness check and a close function. They run in `MODULES` order except where `after` says otherwise.
  */
-import type { Ledger } from '@oagf/ledger';
+import type { Ledger, WitnessedLog } from '@oagf/ledger';
 import type { Authenticator } from './auth/agents.js';
 import type { GatekeeperConfig } from './config/schema.js';
 import type { Gate, GateHooks } from './gate/index.js';
@@ -28,6 +28,8 @@ export interface CoreDeps {
   metrics: Metrics;
   /** The open ledger; undefined when the server was built with another DecisionLog (tests). */
   ledger?: Ledger;
+  /** Its checkpoints as cosigned by `ledger.witnesses` (undefined without witnesses). */
+  witnessed?: WitnessedLog;
   policy: PolicySource;
   notifier: Notifier;
   /** Removes secrets from whatever is persisted or shown. */

@@ -1,7 +1,9 @@
 export { canonicalJson } from './canonical-json.js';
 export { EMPTY_ROOT, hashChildren, hashLeaf, sha256Hex } from './hash.js';
 export { TreeReader, verifyConsistency, verifyInclusion, type NodeLookup, type NodeRef, type TreeIndex } from './merkle.js';
-export { cosignNote, cosignatureLine, generateCosignerKey, generateKey, noteText, signNote, verifierKeyOf, verifyNote } from './note.js';
+export {
+  SIG_COSIGNATURE_ED25519, cosignNote, cosignatureLine, generateCosignerKey, generateKey, noteText, parseVerifierKey, signNote, verifierKeyOf, verifyNote,
+} from './note.js';
 export { formatCheckpoint, parseCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 export { MAX_ENTRY_BYTES, validateRecord, type LedgerRecord } from './record.js';
 export { formatProofFile, parseProofFile, verifyProofFile, type ProofFile, type ProofVerification } from './proof-file.js';

@@ -3,6 +3,7 @@
  * ignored setting. `approvals` belongs to its plug-in, which validates its own section.
  * Secrets never appear in the file: API keys are stored as sha256 hashes, upstream credentials name env vars.
  */
+import { SIG_COSIGNATURE_ED25519, parseVerifierKey } from '@oagf/ledger';
 import { SIGNING_ALGORITHMS } from '@oagf/rego';
 import { z } from 'zod';
 import { BudgetsConfig } from '../budgets/config.js';
@@ -267,6 +268,21 @@ export const PolicyConfig = z
 
 export const isBundleUrl = (bundle: string): boolean => URL_BUNDLE.test(bundle);
 
+const WitnessEndpoint = z.strictObject({
+  /** Submission prefix: checkpoints are POSTed to `<url>/add-checkpoint`. */
+  url: z.url({ protocol: /^https?$/ }),
+  /** The witness's cosigner verifier key (type 0x04): only cosignatures by it are kept. */
+  vkey: z.string().superRefine((vkey, ctx) => {
+    let type: number;
+    try {
+      type = parseVerifierKey(vkey).type;
+    } catch (error) {
+      return ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+    if (type !== SIG_COSIGNATURE_ED25519) ctx.addIssue({ code: 'custom', message: 'not a witness (cosigner, type 0x04) verifier key: make one with `gatekeeper witness keygen`' });
+  }),
+});
+
 export const LedgerConfig = z.strictObject({
   path: z.string().min(1),
   /** C2SP note signer key file (`gatekeeper ledger keygen`). */
@@ -281,6 +297,11 @@ export const LedgerConfig = z.strictObject({
    * loses its tail), in exchange for sub-millisecond decisions.
    */
   durability: z.enum(['fsync', 'buffered']).default('fsync'),
+  /**
+   * C2SP tlog-witnesses (e.g. `gatekeeper witness serve`): each new checkpoint is sent to every one with a
+   * consistency proof, and /ledger/checkpoint serves it with the cosignatures they returned.
+   */
+  witnesses: z.array(WitnessEndpoint).default([]),
 });
 
 const SandboxLimits = z.strictObject({
