@@ -11,6 +11,7 @@ import type { Ledger } from '@oagf/ledger';
 import { approvalsModule } from './approvals/module.js';
 import { budgetsModule } from './budgets/module.js';
 import { decisionLogsModule } from './decision-logs/module.js';
+import { sessionsModule } from './sessions/module.js';
 import { createAuthenticator } from './auth/agents.js';
 import type { LoadedConfig } from './config/load.js';
 import type { LimitsConfig } from './config/schema.js';
@@ -40,7 +41,7 @@ import { sandboxSurface } from './surfaces/sandbox/index.js';
 import type { CoreDeps, GatekeeperModule, ModuleParts, RegisteredSurface, SurfaceDeps, SurfaceModule } from './surface.js';
 
 /** Plug-in modules. */
-export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule, decisionLogsModule];
+export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule, decisionLogsModule, sessionsModule];
 
 /** Surfaces: each reads its requests into actions and runs them through the gate's lifecycle. */
 export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface, anthropicSurface, mcpSurface, sandboxSurface];

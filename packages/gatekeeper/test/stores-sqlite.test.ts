@@ -13,6 +13,8 @@ import { approvalStoreContract } from './stores/approvals.contract.js';
 import { budgetStoreContract } from './stores/budgets.contract.js';
 import { notifierContract } from './stores/notifier.contract.js';
 import { sessionStoreContract } from './stores/sessions.contract.js';
+import { sessionHistoryContract } from './stores/session-history.contract.js';
+import { SqliteSessionHistoryStore } from '../src/stores/sqlite/session-history.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gk-stores-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,6 +25,7 @@ const freshStore = () => new SqliteBudgetStore(join(dir, `b${++n}.db`));
 budgetStoreContract('sqlite', async () => freshStore());
 approvalStoreContract('sqlite', async () => new SqliteApprovalStore(join(dir, `a${++n}.db`)));
 sessionStoreContract('sqlite', async () => new SqliteSessionStore(join(dir, `s${++n}.db`)));
+sessionHistoryContract('sqlite', async (limits) => new SqliteSessionHistoryStore(join(dir, `h${++n}.db`), limits));
 notifierContract('memory (one process)', async (count) => {
   const shared = new MemoryNotifier();
   return Array.from({ length: count }, () => shared);

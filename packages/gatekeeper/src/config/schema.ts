@@ -7,6 +7,7 @@ import { SIG_COSIGNATURE_ED25519, parseVerifierKey } from '@oagf/ledger';
 import { SIGNING_ALGORITHMS } from '@oagf/rego';
 import { z } from 'zod';
 import { BudgetsConfig } from '../budgets/config.js';
+import { SessionsConfig } from '../sessions/config.js';
 import { identityConflicts } from '../identity.js';
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
@@ -429,6 +430,8 @@ export const GatekeeperConfig = z.strictObject({
   mcp: McpConfig.optional(),
   /** Spending caps with escrow (src/budgets/config.ts). */
   budgets: BudgetsConfig.optional(),
+  /** Session history for session-aware policies (src/sessions/). */
+  sessions: SessionsConfig.optional(),
 });
 
 export type GatekeeperConfig = z.output<typeof GatekeeperConfig>;
