@@ -2,11 +2,13 @@
  * The Kubernetes manifests: Debian's kubectl renders both kustomize overlays, every object validates against the
  * Kubernetes schemas (kubernetes-models), the references between objects hold (selectors match the pods, probes and
  * Services name ports the container has, mounted ConfigMaps exist), and each overlay's gatekeeper.yaml is accepted
- * by the gatekeeper's own configuration loader.
+ * by the gatekeeper's own configuration loader and its policy data compiles with the OAGF library.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -144,6 +146,20 @@ test('the replicated overlay renders: N replicas on PostgreSQL, Service, PodDisr
   const raw = parseAllDocuments(objects.find((o) => o.metadata.name.startsWith('gatekeeper-config-'))!.data['gatekeeper.yaml'])[0]!.toJS();
   assert.deepEqual(raw.storage.postgres.url, { env: 'DATABASE_URL' });
   assert.equal((config['ledger'] as { witnesses: unknown[] }).witnesses.length, 1);
+});
+
+test('the policy ConfigMap compiles with the OAGF library, as the pods load it', { skip }, () => {
+  for (const command of Object.values(RENDER)) {
+    const policy = render(command).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'gatekeeper-policy')!;
+    const dir = mkdtempSync(join(tmpdir(), 'gk-k8s-policy-'));
+    try {
+      for (const [name, text] of Object.entries(policy.data as Record<string, string>)) writeFileSync(join(dir, name), text);
+      const r = spawnSync(process.execPath, ['packages/gatekeeper/bin/gatekeeper.js', 'policy', 'check', 'policies', dir], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${command}: ${r.stdout}${r.stderr}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 });
 
 test('the Secrets deploy/README.md creates are the ones the overlays mount', { skip }, () => {
