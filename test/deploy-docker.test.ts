@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -131,6 +132,31 @@ test('every file the Dockerfile copies exists and is in the build context', () =
           assert.ok(!patterns.some((p) => p.test(source.replace(/\/$/, ''))), `${source} is excluded by .dockerignore`);
         }
       }
+    }
+  }
+});
+
+/** Bare imports of a built package's files: what must be installed beside it. */
+function importsOf(dir: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const file of files(dir).filter((f) => f.endsWith('.js'))) {
+    for (const [, spec] of readFileSync(join(dir, file), 'utf8').matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"./][^'"]*)['"]/g)) {
+      const name = spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!;
+      if (!spec!.startsWith('node:') && !builtinModules.includes(name)) found.set(name, file);
+    }
+  }
+  return found;
+}
+
+test('everything the built packages import is a production dependency (all the runtime stage installs)', () => {
+  // The ledger's writer and verifier workers register tsx only when running from TypeScript sources (tests).
+  const sourcesOnly: Record<string, string[]> = { ledger: ['tsx'] };
+  for (const pkg of ['rego', 'ledger', 'sandbox', 'gatekeeper']) {
+    const dir = join(ROOT, 'packages', pkg);
+    if (!existsSync(join(dir, 'dist'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+    const dependencies = Object.keys((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: object }).dependencies ?? {});
+    for (const [name, file] of importsOf(join(dir, 'dist'))) {
+      assert.ok(dependencies.includes(name) || sourcesOnly[pkg]?.includes(name), `packages/${pkg}/dist/${file} imports ${name}, which is not in its dependencies`);
     }
   }
 });
