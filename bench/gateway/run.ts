@@ -15,6 +15,11 @@
  * sources through tsx and says so. CPU time per request (from /proc) is reported for the gatekeeper and the
  * peer: unlike latency it stays meaningful on a busy machine.
  *
+ * With --session, a third gatekeeper (buffered, fields prefixed `session_`) runs with session state on: `sessions:`
+ * keeping 20 actions per session, every request in one session (OAGF-Session), the standard library's session
+ * rules configured (the tool's results labelled, egress, destructive tools); its CPU per request is compared with
+ * the buffered gatekeeper's, which gets the same requests with session state off.
+ *
  * Env: BENCH_RATE (1000), BENCH_LOW_RATE (100, a second open-loop pass below saturation), BENCH_SECONDS (5), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
  * into $TMPDIR/bench-gateway-profiles). The last line of output is one JSON object with the figures.
  */
@@ -64,11 +69,15 @@ function start(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessE
   });
 }
 
-function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered'): string {
+const SESSION = process.argv.includes('--session');
+/** The standard library's session rules, for the gatekeeper with session state on. */
+const SESSION_RULES = ['      labels: [{ tool: lookup_stock, labels: [untrusted] }]', '      egress: { tools: [http_post] }', '      destructive_tools: ["delete_*"]'];
+
+function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered', sessions = false): string {
   mkdirSync(join(dir, 'policy'), { recursive: true });
   writeFileSync(
     join(dir, 'policy', 'data.yaml'),
-    ['config:', '  defaults:', '    models: [gpt-bench]', '    max_tokens: 8192', '  teams:', '    bench:', '      tools: [lookup_stock]', ''].join('\n'),
+    ['config:', '  defaults:', '    models: [gpt-bench]', '    max_tokens: 8192', '  teams:', '    bench:', '      tools: [lookup_stock]', ...(sessions ? SESSION_RULES : []), ''].join('\n'),
   );
   const file = join(dir, 'gatekeeper.yaml');
   writeFileSync(
@@ -90,6 +99,7 @@ function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'f
       '  origin: bench.local/ledger',
       `  durability: ${durability}`,
       'logging: { level: warn }',
+      ...(sessions ? ['sessions: { store: { sqlite: ./sessions.db }, max_actions: 20 }'] : []),
       '',
     ].join('\n'),
   );
@@ -149,15 +159,16 @@ async function main(): Promise<void> {
     const built = build();
     const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
     console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
-    const startGatekeeper = (durability: 'fsync' | 'buffered') =>
+    const startGatekeeper = (durability: 'fsync' | 'buffered', sessions = false) =>
       start(
-        `gatekeeper (${durability})`,
-        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(join(work, durability), upstreamPort, durability), '--generate-key'],
+        `gatekeeper (${durability}${sessions ? ', sessions' : ''})`,
+        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(join(work, `${durability}${sessions ? '-sessions' : ''}`), upstreamPort, durability, sessions), '--generate-key'],
         /gatekeeper listening on (http:\/\/[^\s]+)/,
         { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
       );
     const gkStarted = await startGatekeeper('fsync');
     const fastStarted = await startGatekeeper('buffered');
+    const sessionStarted = SESSION ? await startGatekeeper('buffered', true) : undefined;
     const gkUrl = gkStarted[1]!;
     const peerPort = await freePort();
     const peerStarted = await start('portkey', [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${peerPort}`, '--headless'], /Ready for connections|running at/, {
@@ -168,14 +179,17 @@ async function main(): Promise<void> {
     const bareStarted = await start('bare proxy', ['--import', 'tsx', join(here, 'bare-proxy.ts'), upstream], /^(\d+)$/m);
     const direct = target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` });
     const gatekeeper = target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` });
-    const fast = target('gk-buffered', fastStarted[1]!, { authorization: `Bearer ${AGENT_KEY}` });
+    // One session for every request: with session state on, each decision sees the 20 actions kept before it.
+    const sessionHeader = SESSION ? { 'oagf-session': 'bench-session' } : {};
+    const fast = target('gk-buffered', fastStarted[1]!, { authorization: `Bearer ${AGENT_KEY}`, ...sessionHeader });
+    const withSession = sessionStarted ? target('gk-session', sessionStarted[1]!, { authorization: `Bearer ${AGENT_KEY}`, ...sessionHeader }) : undefined;
     const peer = target('portkey', `http://127.0.0.1:${peerPort}`, {
       authorization: `Bearer ${UPSTREAM_KEY}`,
       'x-portkey-provider': 'openai',
       'x-portkey-custom-host': `${upstream}/v1`,
     });
     const bare = target('bare-proxy', `http://127.0.0.1:${bareStarted[1]}`, { authorization: `Bearer ${UPSTREAM_KEY}` });
-    const targets = [direct, bare, gatekeeper, fast, peer];
+    const targets = [direct, bare, gatekeeper, fast, ...(withSession ? [withSession] : []), peer];
     for (const t of targets) await check(t);
     // Warm-up (JIT, connection pools, SQLite page cache) before anything is timed.
     for (const t of targets) await maxRate(t, 16, 3);
@@ -188,7 +202,7 @@ async function main(): Promise<void> {
     }
     const latency: Record<string, Percentiles> = {};
     const cpuPerRequest: Record<string, number> = {};
-    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, [fast.name]: fastStarted.pid, portkey: peerStarted.pid, [bare.name]: bareStarted.pid };
+    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, [fast.name]: fastStarted.pid, portkey: peerStarted.pid, [bare.name]: bareStarted.pid, ...(sessionStarted ? { 'gk-session': sessionStarted.pid } : {}) };
     for (const t of targets) {
       const pid = pids[t.name];
       const cpuBefore = pid ? cpuMs(pid) : 0;
@@ -250,6 +264,7 @@ async function main(): Promise<void> {
       ttft_direct_p50_ms: ms(ttftDirect.p50),
       ttft_gatekeeper_p50_ms: ms(ttftGk.p50),
       ttft_added_p50_ms: ms(ttftGk.p50 - ttftDirect.p50),
+      ...(withSession ? sessionFigures(withSession.name, fast.name, low, latency, rps, cpuPerRequest, direct.name) : {}),
       gatekeeper_build: built ? 'dist' : 'tsx',
       load_average_1m: Number(loadavg()[0]!.toFixed(2)),
       load_average_at_start: loadAtStart,
@@ -259,6 +274,21 @@ async function main(): Promise<void> {
     stopAll();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Session state on (`name`) against the same gatekeeper with it off (`off`): the cost of the history. */
+function sessionFigures(name: string, off: string, low: Record<string, Percentiles>, latency: Record<string, Percentiles>, rps: Record<string, number>, cpu: Record<string, number>, direct: string) {
+  const figures = {
+    session_history_actions: 20,
+    session_added_p50_ms_at_low_rate: ms(low[name]!.p50 - low[direct]!.p50),
+    session_added_p50_ms: ms(latency[name]!.p50 - latency[direct]!.p50),
+    session_errors: latency[name]!.errors,
+    session_max_rps: Math.round(rps[name]!),
+    session_cpu_ms_per_request: ms(cpu[name]!),
+    session_cpu_ratio_vs_off: ms(cpu[name]! / cpu[off]!),
+  };
+  console.log(`session state on vs off (buffered, 20 actions of history): ${figures.session_cpu_ms_per_request} vs ${ms(cpu[off]!)} ms CPU per request = ${figures.session_cpu_ratio_vs_off}; max ${figures.session_max_rps} vs ${Math.round(rps[off]!)} req/s`);
+  return figures;
 }
 
 async function freePort(): Promise<number> {

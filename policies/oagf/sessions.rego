@@ -13,7 +13,7 @@
 # Limits with a `window` (amounts.rego) sum the session's orders within it: split orders escalate.
 package oagf
 
-session := object.get(input, "session", {"actions": [], "labels": [], "flows": [], "digest": ""})
+session := object.get(input, "session", {"actions": [], "labels": [], "flows": [], "digest": "", "repeats": {"count": 0, "failed": 0}})
 
 # Labels: obligations on this action's result.
 label_rules contains r if {
@@ -36,7 +36,7 @@ label_rule_applies(r) if {
 
 label_obligations := [o |
 	some r in label_rules
-	o := object.union({"type": "label", "labels": r.labels}, {"source": r.source | r.source})
+	o := object.union({"type": "label", "labels": r.labels}, object.filter(r, {"source"}))
 ]
 
 # Exfiltration: private or secret data in scope, and an action that sends it outside the allow-list.
@@ -163,19 +163,16 @@ escalate contains msg if {
 	msg := sprintf("split orders: %s %v within %s on %s (%d earlier of this session and this one) is above the %v limit agent %s may commit on its own", [amount.currency, total, l.window, limit_name(l), count(earlier), l.escalate_above, input.agent.id])
 }
 
-# Loops: the same call (same action digest) already failed loop_max_failures times in this session.
+# Loops: the same call (same action digest) already failed loop_max_failures times in this session
+# (input.session.repeats: counted by the gatekeeper, so the rule does not walk the history).
 configured_loop_max := {n | some s in scopes; n := s.loop_max_failures}
 
 loop_max := min(configured_loop_max) if count(configured_loop_max) > 0
 
 default loop_max := 3
 
-failing(a) if a.decision == "deny"
-
-failing(a) if a.outcome == "failed"
-
 deny contains msg if {
-	failures := [a | some a in session.actions; a.digest == session.digest; failing(a)]
-	count(failures) >= loop_max
-	msg := sprintf("the same %s already failed %d times in this session (last: decision %s at ledger index %d): it is not tried again", [action_name, count(failures), failures[count(failures) - 1].id, failures[count(failures) - 1].index])
+	session.repeats.failed >= loop_max
+	last := session.repeats.last_failure
+	msg := sprintf("the same %s already failed %d times in this session (last: decision %s at ledger index %d): it is not tried again", [action_name, session.repeats.failed, last.id, last.index])
 }

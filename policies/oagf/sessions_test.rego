@@ -25,7 +25,7 @@ read_ref := {"id": "rec-read", "index": 4, "kind": "llm.tool_call", "target": {"
 
 page_ref := {"id": "rec-page", "index": 6, "kind": "llm.tool_call", "target": {"tool": "fetch_page"}, "agent": "assistant"}
 
-empty_session := {"id": "s|assistant", "digest": "sha256:this", "actions": [], "totals": {}, "labels": [], "flows": []}
+empty_session := {"id": "s|assistant", "digest": "sha256:this", "repeats": {"count": 0, "failed": 0}, "actions": [], "totals": {}, "labels": [], "flows": []}
 
 with_session(action, session) := {"version": "oagf/v1", "agent": assistant, "action": action, "context": {}, "budgets": {}, "time": now, "session": session}
 
@@ -122,7 +122,7 @@ test_untrusted_text_in_harmless_call_allowed if {
 order(total) := {"kind": "llm.tool_call", "target": {"tool": "place_order"}, "arguments": {"total": total}, "amount": {"value": total, "currency": "USD"}}
 
 earlier_order(id, minutes_ago, total, decision) := {
-	"id": id, "index": 1, "time": "", "time_ms": now.unix_ms - (minutes_ago * 60000), "agent": "assistant",
+	"id": id, "index": 1, "time_ms": now.unix_ms - (minutes_ago * 60000), "agent": "assistant",
 	"kind": "llm.tool_call", "target": {"tool": "place_order"}, "digest": concat("", ["sha256:", id]),
 	"decision": decision, "amount": {"value": total, "currency": "USD"},
 }
@@ -160,25 +160,22 @@ test_small_orders_under_limit_allowed if {
 
 # --- loops ---
 
-same_call(id, index, fields) := object.union({
-	"id": id, "index": index, "time": "", "time_ms": now.unix_ms - 1000, "agent": "assistant",
-	"kind": "llm.tool_call", "target": {"tool": "check_inventory"}, "digest": "sha256:this",
-}, fields)
+loop_call := {"kind": "llm.tool_call", "target": {"tool": "check_inventory"}, "arguments": {}}
 
 test_same_failing_call_denied_after_max if {
-	s := object.union(empty_session, {"actions": [same_call("f1", 1, {"decision": "allow", "outcome": "failed"}), same_call("f2", 2, {"decision": "deny"})]})
-	d := decide(with_session({"kind": "llm.tool_call", "target": {"tool": "check_inventory"}, "arguments": {}}, s))
+	s := object.union(empty_session, {"repeats": {"count": 3, "failed": 2, "last_failure": {"id": "f2", "index": 2}}})
+	d := decide(with_session(loop_call, s))
 	d.outcome == "deny"
 	d.reasons == ["the same tool check_inventory already failed 2 times in this session (last: decision f2 at ledger index 2): it is not tried again"]
 }
 
 test_one_failure_is_no_loop if {
-	s := object.union(empty_session, {"actions": [same_call("f1", 1, {"decision": "allow", "outcome": "failed"}), same_call("ok", 2, {"decision": "allow", "outcome": "completed"})]})
-	decide(with_session({"kind": "llm.tool_call", "target": {"tool": "check_inventory"}, "arguments": {}}, s)).outcome == "allow"
+	s := object.union(empty_session, {"repeats": {"count": 5, "failed": 1, "last_failure": {"id": "f1", "index": 1}}})
+	decide(with_session(loop_call, s)).outcome == "allow"
 }
 
-test_other_calls_failing_are_no_loop if {
-	other := object.union(same_call("f1", 1, {"decision": "deny"}), {"digest": "sha256:other"})
-	s := object.union(empty_session, {"actions": [other, object.union(other, {"id": "f2"})]})
-	decide(with_session({"kind": "llm.tool_call", "target": {"tool": "check_inventory"}, "arguments": {}}, s)).outcome == "allow"
+test_loop_limit_from_default_is_three if {
+	d := data.oagf.decision with input as with_session(loop_call, object.union(empty_session, {"repeats": {"count": 2, "failed": 2, "last_failure": {"id": "f2", "index": 2}}}))
+		with data.config as {"agents": {"assistant": {"tools": ["check_inventory"]}}}
+	d.outcome == "allow"
 }

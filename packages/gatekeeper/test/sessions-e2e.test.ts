@@ -24,7 +24,7 @@ describe('session-aware policies on the real surfaces', () => {
   let apis: Awaited<ReturnType<typeof startUpstream>>;
   let fx: Fixture;
   before(async () => {
-    apis = await startUpstream((c) => (c.url.startsWith('/docs/') ? { json: { id: 7, body: MEMO } } : { json: { ok: true } }));
+    apis = await startUpstream((c) => (c.url.startsWith('/docs/') ? { json: { id: 7, body: MEMO } } : c.url.endsWith('/broken') ? { status: 500, json: { error: 'down' } } : { json: { ok: true } }));
     fx = await startGatekeeper({
       settings: SESSION_SETTINGS,
       config: {
@@ -113,6 +113,16 @@ describe('session-aware policies on the real surfaces', () => {
     assert.match(await second.text(), /split orders: USD 1800000 within 1h on API erp \(1 earlier of this session and this one\) is above the 1000000 limit/);
     const alone = await api('erp/orders', 's-orders-2', { sku: 'STEEL-7', total: 900_000, currency: 'USD' });
     assert.equal(alone.status, 200, 'one order alone in its session is allowed');
+  });
+
+  test('API proxy: the same call failing three times (upstream 500) → the fourth is denied without reaching the API', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await api('webhooks/hooks/broken', 's-loop', { text: 'ping' })).status, 500);
+    const before = apis.received.length;
+    const fourth = await api('webhooks/hooks/broken', 's-loop', { text: 'ping' });
+    assert.equal(fourth.status, 403);
+    assert.match(await fourth.text(), /the same POST \/hooks\/broken on API webhooks already failed 3 times in this session \(last: decision [0-9a-f-]{36} at ledger index \d+\)/);
+    assert.equal(apis.received.length, before);
+    assert.equal((await api('webhooks/hooks/broken', 's-loop', { text: 'another payload' })).status, 500, 'another call is tried');
   });
 
   test('gatekeeper replay --session re-decides the session on its recorded history: without the flow rules, the escalated post is allowed', async () => {

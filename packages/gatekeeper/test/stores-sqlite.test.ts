@@ -75,3 +75,21 @@ describe('SqliteBudgetStore across processes', () => {
     await store.close();
   });
 });
+
+describe('SqliteSessionHistoryStore shared by two processes', () => {
+  it("each reads what the other appended and updated (its cache follows the session's revision)", async () => {
+    const path = join(dir, 'history-shared.db');
+    const limits = { maxEntries: 5, ttlMs: 60_000 };
+    const [a, b] = [new SqliteSessionHistoryStore(path, limits), new SqliteSessionHistoryStore(path, limits)];
+    const entry = (id: string, time: number) => ({ id, index: 0, time, agent: 'x', kind: 'llm.tool_call', target: {}, digest: 'sha256:0', decision: 'allow' as const });
+    await a.append('s', entry('r1', 10));
+    assert.deepEqual((await b.recent('s', 20)).map((e) => e.id), ['r1']);
+    assert.deepEqual((await a.recent('s', 20)).map((e) => e.id), ['r1'], 'a has it cached now');
+    await b.append('s', entry('r2', 11));
+    await a.append('s', entry('r3', 12));
+    assert.deepEqual((await a.recent('s', 20)).map((e) => e.id), ['r1', 'r2', 'r3'], 'a sees b\'s append between its own');
+    await b.update('s', 'r1', { outcome: 'failed' });
+    assert.equal((await a.recent('s', 20))[0]!.outcome, 'failed', 'and b\'s update');
+    await Promise.all([a.close(), b.close()]);
+  });
+});

@@ -111,6 +111,8 @@ export interface ExecutionReport {
   result: 'completed' | 'failed' | 'released';
   /** Upstream status, where there is one. */
   status?: number;
+  /** It was carried out after a reviewer approved its escalation. */
+  approved?: true;
   /** The result as the agent received it, when the surface read it (it does when a `label` obligation asks). */
   content?: unknown;
 }

@@ -106,7 +106,7 @@ export async function runLifecycle<T>(gate: Decider, attempt: ActionAttempt, exe
     const data = completed ? { result: 'completed' } : { result: 'released', reason: settlement.release };
     recordOutcome(gate, outcome, { ...data, ...executed.facts }, started);
   }
-  await gate.executed(outcome, decision, reportOf(executed, completed));
+  await gate.executed(outcome, decision, { ...reportOf(executed, completed), ...(outcome.decision.outcome === 'escalate' ? { approved: true as const } : {}) });
   return { ok: true, value: executed.value, outcome, decision };
 }
 

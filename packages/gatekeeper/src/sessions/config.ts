@@ -18,6 +18,11 @@ export const SessionsConfig = z
     max_actions: z.number().int().positive().max(1000).default(50),
     /** Actions older than this are forgotten. */
     expire: Duration.default('24h'),
+    /**
+     * Action kinds kept in the history. Every action still gets `input.session`; by default model requests are not
+     * kept (they are turns of the conversation, not acts on the world: the tool calls they return are kept).
+     */
+    kinds: z.array(z.string().min(1)).optional(),
     /** Windows of `input.session.totals`. */
     windows: z.array(Duration).min(1).default(['1h', '24h']),
   })

@@ -31,19 +31,19 @@ export function sourceOf(action: OagfAction): string {
   return t.uri ?? t.prompt ?? action.kind;
 }
 
-export function sessionHooks(store: SessionHistoryStore, windows: Window[]): GateHooks {
+export function sessionHooks(store: SessionHistoryStore, windows: Window[], kept: (kind: string) => boolean = () => true): GateHooks {
   return {
     async enrich(input, attempt, actionDigest) {
       const key = sessionKey(input.agent, input.context);
-      const entries = await store.recent(key, input.time.unix_ms);
-      if (input.action.kind === 'llm.request') await absorbToolResults(store, key, entries, attempt.trace);
+      const recent = await store.recent(key, input.time.unix_ms);
+      const entries = input.action.kind === 'llm.request' ? await absorbToolResults(store, key, recent, attempt.trace) : recent;
       const flows = flowsOf(input.action, attempt.trace, entries.filter((e) => e.labels?.length));
       return { session: summarize(key, actionDigest, entries, input.time.unix_ms, windows, flows) };
     },
 
     async committed(view) {
       const { input } = view;
-      if (view.decision.fault || !input.session) return;
+      if (view.decision.fault || !input.session || !kept(input.action.kind)) return;
       const labels = labelsOf(view.decision.obligations, sourceOf(input.action));
       const callId = input.context.tool_call_id;
       const entry: SessionEntry = {
@@ -63,8 +63,11 @@ export function sessionHooks(store: SessionHistoryStore, windows: Window[]): Gat
     },
 
     async executed(view: CommittedView, report: ExecutionReport) {
-      if (!view.input.session) return;
+      if (!view.input.session || !kept(view.input.action.kind)) return;
       const labelled = labelsOf(view.decision.obligations, '').length > 0;
+      // A tool call handed to the agent, allowed outright: nothing the policy reads changes (its result, if
+      // labelled, comes back in a tool message). Approved escalations and upstream calls are recorded.
+      if (report.result === 'completed' && report.status === undefined && report.content === undefined && !report.approved) return;
       await store.update(view.input.session.id, view.recordId, {
         outcome: report.result,
         ...(report.status !== undefined ? { status: report.status } : {}),
@@ -74,15 +77,20 @@ export function sessionHooks(store: SessionHistoryStore, windows: Window[]): Gat
   };
 }
 
-/** Tool results the agent sends back for labelled tool calls of the session: fingerprinted once, when first seen. */
-async function absorbToolResults(store: SessionHistoryStore, key: string, entries: SessionEntry[], transcript: unknown): Promise<void> {
+/**
+ * Tool results the agent sends back for labelled tool calls of the session: fingerprinted once, when first seen.
+ * Returns the entries with those results (the store's are shared read-only snapshots, so they are replaced).
+ */
+async function absorbToolResults(store: SessionHistoryStore, key: string, entries: SessionEntry[], transcript: unknown): Promise<SessionEntry[]> {
   const waiting = new Map(entries.filter((e) => e.callId && e.labels?.length && !e.print).map((e) => [e.callId!, e]));
-  if (!waiting.size) return;
+  if (!waiting.size) return entries;
+  const seen = new Map<string, SessionEntry>();
   for (const { callId, content } of toolResultsOf(transcript)) {
     const entry = waiting.get(callId);
-    if (!entry) continue;
-    entry.print = fingerprint(content);
-    entry.outcome = 'completed';
-    await store.update(key, entry.id, { print: entry.print, outcome: 'completed' });
+    if (!entry || seen.has(entry.id)) continue;
+    const change = { print: fingerprint(content), outcome: 'completed' as const };
+    seen.set(entry.id, { ...entry, ...change });
+    await store.update(key, entry.id, change);
   }
+  return seen.size ? entries.map((e) => seen.get(e.id) ?? e) : entries;
 }

@@ -7,6 +7,15 @@ import { sessionHooks } from './hooks.js';
 
 const SWEEP_MS = 60_000;
 
+/** Which actions enter the history: the configured kinds, by default everything but model requests. */
+function keptKinds(config: SessionsConfig): (kind: string) => boolean {
+  if (config.kinds) {
+    const kinds = new Set(config.kinds);
+    return (kind) => kinds.has(kind);
+  }
+  return (kind) => kind !== 'llm.request';
+}
+
 export function openSessionHistory(config: SessionsConfig, configDir: string): SqliteSessionHistoryStore {
   const path = config.store.sqlite;
   const file = path === ':memory:' || isAbsolute(path) ? path : resolve(configDir, path);
@@ -26,7 +35,7 @@ export const sessionsModule: GatekeeperModule = {
     }, SWEEP_MS);
     timer.unref();
     return {
-      hooks: sessionHooks(store, windows),
+      hooks: sessionHooks(store, windows, keptKinds(config)),
       close: async () => {
         clearInterval(timer);
         await store.close();

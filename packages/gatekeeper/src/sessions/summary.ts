@@ -19,11 +19,19 @@ export const labelsInScope = (e: SessionEntry): boolean => !!e.labels?.length &&
 
 const refOf = (e: SessionEntry) => ({ id: e.id, index: e.index, kind: e.kind, target: e.target as OagfTarget, agent: e.agent });
 
+/** Entries are the store's read-only snapshots: each is turned into its input form once. */
+const actions = new WeakMap<SessionEntry, OagfSessionAction>();
+
 function actionOf(e: SessionEntry): OagfSessionAction {
+  let a = actions.get(e);
+  if (!a) actions.set(e, (a = toAction(e)));
+  return a;
+}
+
+function toAction(e: SessionEntry): OagfSessionAction {
   return {
     id: e.id,
     index: e.index,
-    time: new Date(e.time).toISOString(),
     time_ms: e.time,
     agent: e.agent,
     kind: e.kind,
@@ -35,6 +43,32 @@ function actionOf(e: SessionEntry): OagfSessionAction {
     ...(e.amount ? { amount: e.amount } : {}),
     ...(e.labels?.length ? { labels: e.labels } : {}),
   };
+}
+
+/** This very call (same digest) made before: how often, how often it failed (denied, or failed when carried out). */
+function repeatsOf(digest: string, entries: SessionEntry[]): OagfSession['repeats'] {
+  let count = 0;
+  let failed = 0;
+  let last: SessionEntry | undefined;
+  for (const e of entries) {
+    if (e.digest !== digest) continue;
+    count++;
+    if (e.decision === 'deny' || e.outcome === 'failed') {
+      failed++;
+      last = e;
+    }
+  }
+  return { count, failed, ...(last ? { last_failure: { id: last.id, index: last.index } } : {}) };
+}
+
+/** Each label and source once, from the latest action that brought it into scope (actions[] has every one). */
+function inScope(entries: SessionEntry[]): OagfSession['labels'] {
+  const latest = new Map<string, OagfSession['labels'][number]>();
+  for (const e of entries) {
+    if (!labelsInScope(e)) continue;
+    for (const l of e.labels!) latest.set(`${l.label}\u0000${l.source}`, { ...l, from: refOf(e) });
+  }
+  return [...latest.values()];
 }
 
 export function summarize(id: string, digest: string, entries: SessionEntry[], now: number, windows: Window[], flows: Flow[]): OagfSession {
@@ -52,9 +86,10 @@ export function summarize(id: string, digest: string, entries: SessionEntry[], n
   return {
     id,
     digest,
+    repeats: repeatsOf(digest, entries),
     actions: entries.map(actionOf),
     totals,
-    labels: entries.filter(labelsInScope).flatMap((e) => e.labels!.map((l) => ({ ...l, from: refOf(e) }))),
+    labels: inScope(entries),
     flows: flows.map((f) => ({ path: f.path, chars: f.chars, labels: f.from.labels ?? [], from: refOf(f.from) })),
   };
 }

@@ -191,7 +191,6 @@ export const SessionAction = z
   .object({
     id: z.string().describe('Decision record id'),
     index: z.number().int().nonnegative().describe('Ledger index of the decision record'),
-    time: z.string().describe('RFC 3339 decision time'),
     time_ms: z.number().int().describe('Decision time, epoch ms (compare with input.time.unix_ms)'),
     agent: z.string().describe('The agent that took it (one of the delegation tree sharing the session)'),
     kind: z.string(),
@@ -220,11 +219,18 @@ export const Session = z
   .object({
     id: z.string().describe('Session key: the OAGF-Session / MCP session id (or "-" without one) and the root agent of the delegation chain'),
     digest: z.string().describe('sha256:<hex> of this action (as actions[].digest): the same call made before has the same digest'),
+    repeats: z
+      .object({
+        count: z.number().int().nonnegative().describe('Earlier actions with this digest (the same call)'),
+        failed: z.number().int().nonnegative().describe('Of those, denied or failed when carried out'),
+        last_failure: z.object({ id: z.string(), index: z.number().int().nonnegative() }).optional().describe('The latest of those failures'),
+      })
+      .describe('This very call made before in the session (loops)'),
     actions: z.array(SessionAction).describe('Earlier actions still kept (bounded, expiring), oldest first'),
     totals: z
       .record(z.string(), z.record(z.string(), SessionTotal))
       .describe('Per window (e.g. "1h") and currency: amounts of actions allowed and not failed, or completed after approval'),
-    labels: z.array(SessionLabel.extend({ from: SessionActionRef })).describe('Labels in scope: every label on an earlier result of the session'),
+    labels: z.array(SessionLabel.extend({ from: SessionActionRef })).describe('Labels in scope: each label and source once, from the latest earlier action whose result carried it (actions[].labels has every one)'),
     flows: z.array(SessionFlow).describe('Values of this action carrying text from a labelled earlier result'),
   })
   .describe('What the session did before this action (present when `sessions:` is configured)');

@@ -49,14 +49,14 @@ export interface SessionEntry {
 export type EntryUpdate = Partial<Pick<SessionEntry, 'decision' | 'outcome' | 'status' | 'print'>>;
 
 export interface SessionHistoryLimits {
-  /** Entries kept per session; appending beyond drops the oldest. */
+  /** Entries kept per session: `recent` returns the newest this many; older ones are dropped. */
   maxEntries: number;
   /** Entries older than this (ms) are no longer returned and are removed. */
   ttlMs: number;
 }
 
 export interface SessionHistoryStore {
-  /** Adds an entry (ids are unique per session: a second append of one id replaces it). */
+  /** Adds an entry (ids are unique: decision record ids). */
   append(session: string, entry: SessionEntry): Promise<void>;
   /** Changes an entry in place; an unknown or expired id is ignored (the session moved on). */
   update(session: string, id: string, change: EntryUpdate): Promise<void>;

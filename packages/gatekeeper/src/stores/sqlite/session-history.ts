@@ -1,4 +1,12 @@
-/** Session history on SQLite: one row per action; fingerprints as a BLOB of little-endian uint32s. */
+/**
+ * Session history on SQLite: one row per action; fingerprints as a BLOB of little-endian uint32s.
+ *
+ * On the hot path (every decision reads its session, most append to it) two things keep it cheap: the file is in
+ * WAL mode with `synchronous = NORMAL` — a commit survives a crash of the process, not a power loss, which is fine
+ * for a history the ledger does not depend on, and no decision waits for a disk flush here — and decoded entries
+ * are cached per session, checked against the session's revision (bumped in the same transaction as every write),
+ * so processes sharing the file always read what the others wrote.
+ */
 import Database from 'better-sqlite3';
 import type { EntryUpdate, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from '../session-history.js';
 
@@ -12,9 +20,16 @@ CREATE TABLE IF NOT EXISTS session_entries (
   print   BLOB,
   PRIMARY KEY (session, seq)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS session_entries_id ON session_entries (session, id);
-CREATE INDEX IF NOT EXISTS session_entries_time ON session_entries (time);
+CREATE TABLE IF NOT EXISTS session_revisions (
+  session TEXT PRIMARY KEY,
+  rev     INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
+
+/** Appends between trims: `recent` reads only the newest maxEntries, so older rows can wait to be dropped. */
+const TRIM_EVERY = 16;
+/** Sessions whose decoded entries are cached. */
+const CACHED_SESSIONS = 1024;
 
 interface Row {
   entry: string;
@@ -25,6 +40,8 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly appendTx: (session: string, entry: SessionEntry) => void;
+  private readonly updateTx: (session: string, id: string, change: EntryUpdate) => void;
+  private readonly cache = new Map<string, { rev: number; entries: SessionEntry[] }>();
 
   /** `file` is a path or ':memory:'. */
   constructor(
@@ -33,29 +50,50 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
   ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.stmt = {
-      remove: this.db.prepare('DELETE FROM session_entries WHERE session = ? AND id = ?'),
       insert: this.db.prepare(
         `INSERT INTO session_entries (session, seq, id, time, entry, print)
-         VALUES (@session, COALESCE((SELECT MAX(seq) FROM session_entries WHERE session = @session), 0) + 1, @id, @time, @entry, @print)`,
+         VALUES (@session, COALESCE((SELECT MAX(seq) FROM session_entries WHERE session = @session), 0) + 1, @id, @time, @entry, @print)
+         RETURNING seq`,
       ),
       trim: this.db.prepare(
         `DELETE FROM session_entries WHERE session = @session
            AND seq <= (SELECT seq FROM session_entries WHERE session = @session ORDER BY seq DESC LIMIT 1 OFFSET @max)`,
       ),
+      bump: this.db.prepare('INSERT INTO session_revisions (session, rev) VALUES (?, 1) ON CONFLICT (session) DO UPDATE SET rev = rev + 1 RETURNING rev').pluck(),
+      rev: this.db.prepare('SELECT rev FROM session_revisions WHERE session = ?').pluck(),
+      // A session holds at most maxEntries + TRIM_EVERY rows: finding one by id is a short scan of its key range.
       get: this.db.prepare('SELECT entry, print FROM session_entries WHERE session = ? AND id = ?'),
       set: this.db.prepare('UPDATE session_entries SET entry = ?, print = ? WHERE session = ? AND id = ?'),
-      recent: this.db.prepare('SELECT entry, print FROM session_entries WHERE session = ? AND time > ? ORDER BY seq'),
+      recent: this.db.prepare('SELECT entry, print FROM session_entries WHERE session = ? ORDER BY seq DESC LIMIT ?'),
+      // Every minute, off the decision path: a scan (no index on time, so appends write one page less).
       sweep: this.db.prepare('DELETE FROM session_entries WHERE time <= ?'),
+      sweepRevisions: this.db.prepare('DELETE FROM session_revisions WHERE session NOT IN (SELECT DISTINCT session FROM session_entries)'),
     };
-    // One transaction: a replica appending to the same session never sees a half-trimmed history.
+    // The sequence number and the revision are taken in the write's transaction: replicas never collide.
     this.appendTx = this.db.transaction((session: string, entry: SessionEntry) => {
-      this.stmt.remove.run(session, entry.id);
-      this.stmt.insert.run({ session, id: entry.id, time: entry.time, ...encode(entry) });
-      this.stmt.trim.run({ session, max: this.limits.maxEntries });
+      const { seq } = this.stmt.insert.get({ session, id: entry.id, time: entry.time, ...encode(entry) }) as { seq: number };
+      if (seq % TRIM_EVERY === 0) this.stmt.trim.run({ session, max: this.limits.maxEntries });
+      this.written(session, this.stmt.bump.get(session) as number, (entries) => [...entries.slice(Math.max(0, entries.length + 1 - this.limits.maxEntries)), entry]);
     });
+    this.updateTx = this.db.transaction((session: string, id: string, change: EntryUpdate) => {
+      const row = this.stmt.get.get(session, id) as Row | undefined;
+      if (!row) return;
+      const { entry, print } = encode({ ...decode(row), ...change });
+      this.stmt.set.run(entry, print, session, id);
+      this.written(session, this.stmt.bump.get(session) as number, (entries) => entries.map((e) => (e.id === id ? { ...e, ...change } : e)));
+    });
+  }
+
+  /** Our own write moved the session to `rev`: the cached entries follow, unless another process wrote in between. */
+  private written(session: string, rev: number, apply: (entries: SessionEntry[]) => SessionEntry[]): void {
+    const cached = this.cache.get(session);
+    if (!cached) return;
+    if (cached.rev === rev - 1) this.cache.set(session, { rev, entries: apply(cached.entries) });
+    else this.cache.delete(session);
   }
 
   async append(session: string, entry: SessionEntry): Promise<void> {
@@ -63,19 +101,30 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
   }
 
   async update(session: string, id: string, change: EntryUpdate): Promise<void> {
-    const row = this.stmt.get.get(session, id) as Row | undefined;
-    if (!row) return;
-    const next = { ...decode(row), ...change };
-    const { entry, print } = encode(next);
-    this.stmt.set.run(entry, print, session, id);
+    this.updateTx(session, id, change);
   }
 
+  /** Entries are shared with the cache: callers treat them as read-only. */
   async recent(session: string, now: number): Promise<SessionEntry[]> {
-    return (this.stmt.recent.all(session, now - this.limits.ttlMs) as Row[]).map(decode);
+    const rev = (this.stmt.rev.get(session) as number | undefined) ?? 0;
+    let cached = this.cache.get(session);
+    if (cached?.rev !== rev) {
+      const rows = this.stmt.recent.all(session, this.limits.maxEntries) as Row[];
+      cached = { rev, entries: rows.reverse().map(decode) };
+      if (this.cache.size >= CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
+    } else this.cache.delete(session); // re-inserted below: most recently used last
+    this.cache.set(session, cached);
+    const since = now - this.limits.ttlMs;
+    return cached.entries.filter((e) => e.time > since);
   }
 
   async sweep(now: number): Promise<number> {
-    return this.stmt.sweep.run(now - this.limits.ttlMs).changes;
+    const removed = this.stmt.sweep.run(now - this.limits.ttlMs).changes;
+    if (removed) {
+      this.stmt.sweepRevisions.run();
+      this.cache.clear();
+    }
+    return removed;
   }
 
   async close(): Promise<void> {
