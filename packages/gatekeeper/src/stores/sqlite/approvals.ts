@@ -175,6 +175,11 @@ export class SqliteApprovalStore implements ApprovalStore {
     return rows.map((r) => this.hydrate(r));
   }
 
+  /** The embedded store serves one process; should several share the file, the conditional finalize still decides each approval once. */
+  async exclusive<T>(task: () => Promise<T>): Promise<T | undefined> {
+    return task();
+  }
+
   async saveNotice(d: NoticeDelivery): Promise<void> {
     this.db
       .prepare(
