@@ -18,6 +18,7 @@ import type { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import type { Redactor } from './redact.js';
 import type { Telemetry } from './telemetry/index.js';
+import type { PostgresStorage } from './stores/postgres/storage.js';
 import type { Notifier } from './stores/notifier.js';
 
 export interface CoreDeps {
@@ -29,6 +30,8 @@ export interface CoreDeps {
   /** The open ledger; undefined when the server was built with another DecisionLog (tests). */
   ledger?: Ledger;
   policy: PolicySource;
+  /** With `storage.postgres`: the shared database every store is opened on (plug-ins take their stores from it). */
+  postgres?: PostgresStorage;
   notifier: Notifier;
   /** Removes secrets from whatever is persisted or shown. */
   redactor: Redactor;

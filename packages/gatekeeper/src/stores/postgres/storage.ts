@@ -18,6 +18,7 @@ const PING_EVERY_MS = 2000;
 
 export class PostgresStorage {
   private problem: string | undefined;
+  private pinging = false;
   private readonly pinger: NodeJS.Timeout;
 
   static async open(config: PostgresStorageConfig, env: NodeJS.ProcessEnv): Promise<PostgresStorage> {
@@ -78,11 +79,16 @@ export class PostgresStorage {
   }
 
   async ping(): Promise<void> {
+    // One at a time: against a database that does not answer, a ping lasts up to the connect timeout.
+    if (this.pinging) return;
+    this.pinging = true;
     try {
       await this.pool.query('SELECT 1');
       this.problem = undefined;
     } catch (error) {
       this.problem = `PostgreSQL (storage.postgres) cannot be reached: ${(error as Error).message}`;
+    } finally {
+      this.pinging = false;
     }
   }
 
