@@ -88,7 +88,8 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     const policy = options.policy ?? (await loadPolicy(config, logger, metrics, closers, env));
     let ledger: Ledger | undefined;
     if (!options.log) {
-      ledger = await openConfiguredLedger(config.ledger, postgres?.ledgerDriver());
+      const integrating = (active: boolean) => logger.info({ integrating: active }, active ? 'this replica integrates the ledger' : 'this replica stopped integrating the ledger');
+      ledger = await openConfiguredLedger(config.ledger, postgres?.ledgerDriver(integrating));
       closers.push(() => ledger!.close());
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);

@@ -69,8 +69,9 @@ export class PostgresStorage {
     return PostgresNotifier.open(this.url, this.pool, this.schema);
   }
 
-  ledgerDriver(): LedgerDriver {
-    return postgresDriver({ url: this.url, schema: this.schema, poolSize: this.config.pool.ledger_max });
+  /** Every replica sequences; `onIntegrator` hears when this one starts or stops integrating (one at a time does). */
+  ledgerDriver(onIntegrator?: (active: boolean) => void): LedgerDriver {
+    return postgresDriver({ url: this.url, schema: this.schema, poolSize: this.config.pool.ledger_max, ...(onIntegrator ? { onIntegrator } : {}) });
   }
 
   /** Why the database is not usable, as of the last ping (undefined: it answered). */
