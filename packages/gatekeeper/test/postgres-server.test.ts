@@ -63,7 +63,7 @@ after(async () => {
 
 async function readyz() {
   const res = await fetch(`${fx.url}/readyz`);
-  return { status: res.status, body: (await res.json()) as { status: string; problems?: string[] } };
+  return { status: res.status, body: (await res.json()) as { status: string; problems?: string[]; storage?: unknown } };
 }
 
 async function until<T>(what: string, ms: number, poll: () => Promise<T | undefined>): Promise<T> {
@@ -86,6 +86,11 @@ test('decisions are sequenced into the PostgreSQL ledger and found by id', { ski
 
 test('/readyz: ready while PostgreSQL answers, not ready (naming it) while it does not, ready again after; /healthz stays live', { skip }, async () => {
   assert.equal((await readyz()).status, 200);
+  const alone = await until('the only replica to integrate', 10_000, async () => {
+    const r = await readyz();
+    return (r.body.storage as { ledger_integrator?: boolean }).ledger_integrator ? r : undefined;
+  });
+  assert.deepEqual(alone.body.storage, { backend: 'postgres', schema, ledger_integrator: true });
   await relay.down();
   const down = await until('not ready', 10_000, async () => {
     const r = await readyz();

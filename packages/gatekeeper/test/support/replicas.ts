@@ -1,7 +1,7 @@
 /**
  * Gatekeeper replicas as separate `gatekeeper serve` processes on one PostgreSQL schema, as a Deployment runs them:
  * one gatekeeper.yaml, one ledger key, one approval key; each process its own port. A replica reports its URL (the
- * "listening" line) and whether it integrates the ledger (its log).
+ * "listening" line); its /readyz says whether it integrates the ledger.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -55,7 +55,7 @@ export async function clusterConfig(schema: string, erpUrl: string, budgetCap: s
     ledger: { signing_key_file: './ledger.skey', origin: ORIGIN, checkpoint_every: { ms: 200 } },
     storage: { postgres: { url: PG_URL, schema, pool: { max: 8, ledger_max: 4 } } },
     admin: { public_ledger: true },
-    logging: { level: 'info', requests: false },
+    logging: { level: 'warn', requests: false },
     approvals: {
       signing_key_file: './approval.pem',
       accounts: [{ username: REVIEWER.username, password_hash: await hashPassword(REVIEWER.password, { N: 1024, r: 8, p: 1 }), roles: ['reviewer'], groups: ['procurement-leads'] }],
@@ -72,7 +72,6 @@ export async function clusterConfig(schema: string, erpUrl: string, budgetCap: s
 export class Replica {
   readonly child: ChildProcess;
   url = '';
-  integrating = false;
   readonly ready: Promise<void>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stderr = '';
@@ -83,7 +82,7 @@ export class Replica {
   ) {
     this.child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'serve', '--config', cluster.config], {
       cwd: PKG,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
     this.ready = new Promise((resolve, reject) => {
@@ -98,11 +97,13 @@ export class Replica {
       void this.exited.then(({ code, signal }) => reject(new Error(`replica ${name} exited before it was ready (code ${code}, signal ${signal}): ${this.stderr}`)));
     });
     this.ready.catch(() => undefined);
-    lines(this.child.stdout!, (line) => {
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { integrating?: boolean };
-      if (typeof entry.integrating === 'boolean') this.integrating = entry.integrating;
-    });
+  }
+
+  /** Whether this replica integrates the ledger now, as its /readyz says. */
+  async integrates(): Promise<boolean> {
+    const res = await fetch(`${this.url}/readyz`).catch(() => undefined);
+    const body = (await res?.json().catch(() => undefined)) as { storage?: { ledger_integrator?: boolean } } | undefined;
+    return body?.storage?.ledger_integrator === true;
   }
 
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

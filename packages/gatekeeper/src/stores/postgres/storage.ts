@@ -19,6 +19,7 @@ const PING_EVERY_MS = 2000;
 export class PostgresStorage {
   private problem: string | undefined;
   private pinging = false;
+  private integrating = false;
   private readonly pinger: NodeJS.Timeout;
 
   static async open(config: PostgresStorageConfig, env: NodeJS.ProcessEnv): Promise<PostgresStorage> {
@@ -71,7 +72,20 @@ export class PostgresStorage {
 
   /** Every replica sequences; `onIntegrator` hears when this one starts or stops integrating (one at a time does). */
   ledgerDriver(onIntegrator?: (active: boolean) => void): LedgerDriver {
-    return postgresDriver({ url: this.url, schema: this.schema, poolSize: this.config.pool.ledger_max, ...(onIntegrator ? { onIntegrator } : {}) });
+    return postgresDriver({
+      url: this.url,
+      schema: this.schema,
+      poolSize: this.config.pool.ledger_max,
+      onIntegrator: (active) => {
+        this.integrating = active;
+        onIntegrator?.(active);
+      },
+    });
+  }
+
+  /** What /readyz shows: the shared schema, and whether this replica is the one integrating the ledger now. */
+  status(): { backend: 'postgres'; schema: string; ledger_integrator: boolean } {
+    return { backend: 'postgres', schema: this.schema, ledger_integrator: this.integrating };
   }
 
   /** Why the database is not usable, as of the last ping (undefined: it answered). */
