@@ -7,31 +7,7 @@ import type pg from 'pg';
 import { quoteSchema } from '@oagf/ledger';
 import type { Approval, ApprovalStatus, NoticeDelivery, Vote } from '../../approvals/types.js';
 import type { ApprovalQuery, ApprovalStore } from '../approvals.js';
-
-interface Row {
-  id: string;
-  status: ApprovalStatus;
-  action_digest: string;
-  policy_digest: string;
-  agent_id: string;
-  agent_owner: string | null;
-  session_id: string | null;
-  surface: string;
-  summary: string;
-  amount: string | null;
-  input: string;
-  decision: string;
-  required: string;
-  escalation_id: string;
-  escalation_index: string | null;
-  trace: string | null;
-  created_at: string;
-  expires_at: string;
-  decided_at: string | null;
-  consumed_at: string | null;
-  final_id: string | null;
-  final_index: string | null;
-}
+import { approvalColumns, approvalFromRow, type ApprovalRow as Row } from '../approval-row.js';
 
 /** Second key of the expiry sweep's advisory lock (the first is the schema's hashtext; the ledger uses 1 and 2). */
 const EXPIRY_LOCK = 10;
@@ -47,15 +23,11 @@ export class PostgresApprovalStore implements ApprovalStore {
   }
 
   async insert(a: Approval): Promise<void> {
+    const columns = approvalColumns(a);
+    const names = Object.keys(columns);
     await this.pool.query(
-      `INSERT INTO ${this.S}.approvals (id, status, action_digest, policy_digest, agent_id, agent_owner, session_id, surface, summary,
-         amount, input, decision, required, escalation_id, escalation_index, trace, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-      [
-        a.id, a.status, a.actionDigest, a.policyDigest, a.agentId, a.agentOwner ?? null, a.sessionId ?? null, a.surface, a.summary,
-        a.amount ? JSON.stringify(a.amount) : null, JSON.stringify(a.input), JSON.stringify(a.decision), JSON.stringify(a.required),
-        a.escalation.id, a.escalation.index ?? null, a.trace ? JSON.stringify(a.trace) : null, a.createdAt, a.expiresAt,
-      ],
+      `INSERT INTO ${this.S}.approvals (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
+      Object.values(columns),
     );
   }
 
@@ -170,28 +142,8 @@ export class PostgresApprovalStore implements ApprovalStore {
       `SELECT approval_id, reviewer, verdict, comment, time FROM ${this.S}.approval_votes WHERE approval_id = ANY ($1::text[]) ORDER BY time, reviewer COLLATE "C"`,
       [rows.map((r) => r.id)],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      status: r.status,
-      actionDigest: r.action_digest,
-      policyDigest: r.policy_digest,
-      agentId: r.agent_id,
-      ...(r.agent_owner ? { agentOwner: r.agent_owner } : {}),
-      ...(r.session_id ? { sessionId: r.session_id } : {}),
-      surface: r.surface,
-      summary: r.summary,
-      ...(r.amount ? { amount: JSON.parse(r.amount) } : {}),
-      input: JSON.parse(r.input),
-      decision: JSON.parse(r.decision),
-      required: JSON.parse(r.required),
-      escalation: { id: r.escalation_id, ...(r.escalation_index !== null ? { index: Number(r.escalation_index) } : {}) },
-      ...(r.trace ? { trace: JSON.parse(r.trace) } : {}),
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      ...(r.decided_at ? { decidedAt: r.decided_at } : {}),
-      ...(r.consumed_at ? { consumedAt: r.consumed_at } : {}),
-      ...(r.final_id ? { final: { id: r.final_id, ...(r.final_index !== null ? { index: Number(r.final_index) } : {}) } } : {}),
-      votes: votes.filter((v) => v.approval_id === r.id).map(({ reviewer, verdict, comment, time }) => ({ reviewer, verdict, comment, time })),
-    }));
+    const byApproval = new Map<string, Vote[]>();
+    for (const { approval_id, ...vote } of votes) byApproval.set(approval_id, [...(byApproval.get(approval_id) ?? []), vote]);
+    return rows.map((r) => approvalFromRow(r, byApproval.get(r.id) ?? []));
   }
 }
