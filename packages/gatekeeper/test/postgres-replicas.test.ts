@@ -157,8 +157,12 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
     const failed = await Promise.all(Array.from({ length: 12 }, (_, i) => place(i, true)));
     assert.deepEqual([...new Set(failed.map((r) => r.status))], [503], JSON.stringify(failed[0]!.body));
     assert.equal(erp.received.filter((r) => r.fail).length, 12, 'each failing order reached the ERP');
-    const released = await counter();
-    assert.deepEqual([released?.committed, released?.reserved], ['0', '0'], 'nothing spent, nothing held');
+    // The hold is released as the failed call's lifecycle closes, right after the agent got its answer.
+    const released = await waitFor('the failed calls released', 5000, async () => {
+      const c = await counter();
+      return c?.reserved === '0' ? c : undefined;
+    });
+    assert.equal(released.committed, '0', 'nothing spent');
 
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => place(i)));
     const placed = results.filter((r) => r.status === 201);
@@ -169,8 +173,11 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
       // Refused by the escrow, or (once the shared counter shows it full) already by the policy reading input.budgets.
       assert.match(r.body.error.message, /^(budget planner-orders \(day\) exceeded: cap 5000\.00 USD|day budget planner-orders would be exceeded)/);
     }
-    const settled = await counter();
-    assert.deepEqual([settled?.committed, settled?.reserved], [String(5000n * 1_000_000n), '0']);
+    const settled = await waitFor('the placed orders settled', 5000, async () => {
+      const c = await counter();
+      return c?.reserved === '0' ? c : undefined;
+    });
+    assert.equal(settled.committed, String(5000n * 1_000_000n), 'spent exactly the cap: 50 orders of 100.00');
   });
 
   test('approvals: held on A, approved on B → A carries it out within 1 s, once; rejected on C → 403 on A', { timeout: 60_000 }, async (t) => {
@@ -212,6 +219,23 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
     const refused = await heldAgain;
     assert.equal(refused.status, 403);
     assert.equal(erp.received.filter((r) => r.sku === 'held-2').length, 0, 'a rejected order is never carried out');
+  });
+
+  test('console sign-in failures are counted across replicas: three wrong passwords, one on each, throttle the fourth anywhere', async () => {
+    const signIn = (on: Replica) =>
+      fetch(`${on.url}/console/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: REVIEWER.username, password: 'wrong', next: '/console' }),
+      });
+    // After the approvals test: its session stays valid, only new sign-ins of this account wait.
+    const statuses = [];
+    for (const r of replicas) statuses.push((await signIn(r)).status);
+    assert.deepEqual(statuses, [401, 401, 401], 'each replica alone has seen one failure');
+    const fourth = await signIn(replicas[0]!);
+    assert.equal(fourth.status, 429);
+    assert.ok(Number(fourth.headers.get('retry-after')) >= 1);
   });
 });
 
