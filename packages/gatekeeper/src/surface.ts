@@ -18,6 +18,7 @@ import type { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import type { Redactor } from './redact.js';
 import type { Telemetry } from './telemetry/index.js';
+import type { PostgresStorage } from './stores/postgres/storage.js';
 import type { Notifier } from './stores/notifier.js';
 
 export interface CoreDeps {
@@ -31,6 +32,8 @@ export interface CoreDeps {
   /** Its checkpoints as cosigned by `ledger.witnesses` (undefined without witnesses). */
   witnessed?: WitnessedLog;
   policy: PolicySource;
+  /** With `storage.postgres`: the shared database every store is opened on (plug-ins take their stores from it). */
+  postgres?: PostgresStorage;
   notifier: Notifier;
   /** Removes secrets from whatever is persisted or shown. */
   redactor: Redactor;

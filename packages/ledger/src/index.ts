@@ -19,7 +19,7 @@ export { SqliteStore, sqliteDriver, type SqliteDriverOptions } from './sqlite-st
 export { DURABILITIES, type Durability } from './sqlite-writer.js';
 export { postgresDriver, type PostgresDriverOptions } from './pg-store.js';
 export { exportPostgresLedger, type ExportReport } from './pg-export.js';
-export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './pg-schema.js';
+export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION, quoteSchema } from './pg-schema.js';
 export { Witness, serveWitness, witnessHandler, type WitnessOptions, type WitnessResponse } from './witness.js';
 export { WitnessRefusal, requestCosignature, witnessCheckpoints, type WitnessEndpoint, type WitnessedLog } from './witness-client.js';
 export { LedgerHost } from './ledger-host.js';

@@ -285,7 +285,8 @@ const WitnessEndpoint = z.strictObject({
 });
 
 export const LedgerConfig = z.strictObject({
-  path: z.string().min(1),
+  /** SQLite file of the ledger; not used (and not needed) with `storage.postgres`. */
+  path: z.string().min(1).optional(),
   /** C2SP note signer key file (`gatekeeper ledger keygen`). */
   signing_key_file: z.string().min(1),
   origin: z.string().min(1).default('gatekeeper.local/ledger'),
@@ -383,6 +384,31 @@ export const LimitsConfig = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * Shared storage for replicas: with `postgres`, the ledger, approvals, budgets, console sessions and the notifier
+ * all live in one PostgreSQL schema the gatekeeper creates and migrates itself (src/stores/postgres/).
+ */
+export const StorageConfig = z.strictObject({
+  postgres: z
+    .strictObject({
+      /** Connection string (postgres://user@host:5432/db), or `{env: DATABASE_URL}` to keep credentials out of the file. */
+      url: z.union([z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'), EnvSecret]),
+      /** Schema holding every table; replicas sharing one ledger and one set of budgets name the same schema. */
+      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,49}$/, 'must be a lowercase PostgreSQL identifier (a-z, 0-9, _; at most 50 characters)'),
+      pool: z
+        .strictObject({
+          /** Connections for approvals, budgets and sessions. */
+          max: z.number().int().positive().default(10),
+          /** Connections the ledger sequences and reads with. */
+          ledger_max: z.number().int().positive().default(4),
+          /** Give up connecting after this long (a start against an unreachable database fails instead of hanging). */
+          connect_timeout_ms: z.number().int().positive().default(5000),
+        })
+        .prefault({}),
+    })
+    .optional(),
+});
+
 /** Who may read the admin endpoints (/metrics, /v1/budgets, the ledger's tiles). */
 export const AdminConfig = z.strictObject({
   /** sha256 of keys presented as `Authorization: Bearer <key>` (see `gatekeeper hash-key`). */
@@ -410,6 +436,7 @@ export const GatekeeperConfig = z.strictObject({
   amounts: z.array(AmountLocation).default([]),
   policy: PolicyConfig,
   ledger: LedgerConfig,
+  storage: StorageConfig.prefault({}),
   limits: LimitsConfig.prefault({}),
   logging: z
     .strictObject({
@@ -432,6 +459,10 @@ export const GatekeeperConfig = z.strictObject({
   budgets: BudgetsConfig.optional(),
   /** Session history for session-aware policies (src/sessions/). */
   sessions: SessionsConfig.optional(),
+}).superRefine((config, ctx) => {
+  if (config.ledger.path === undefined && !config.storage.postgres) {
+    ctx.addIssue({ code: 'custom', path: ['ledger', 'path'], message: 'required: the SQLite file of the ledger (or configure storage.postgres)' });
+  }
 });
 
 export type GatekeeperConfig = z.output<typeof GatekeeperConfig>;
@@ -446,5 +477,7 @@ export type SandboxConfig = z.output<typeof SandboxConfig>;
 export type DecisionLogsConfig = z.output<typeof DecisionLogsConfig>;
 export type AmountLocation = z.output<typeof AmountLocation>;
 export type EnvSecret = z.output<typeof EnvSecret>;
+export type StorageConfig = z.output<typeof StorageConfig>;
+export type PostgresStorageConfig = NonNullable<StorageConfig['postgres']>;
 export type McpConfig = z.output<typeof McpConfig>;
 export type McpServerConfig = z.output<typeof McpServerConfig>;

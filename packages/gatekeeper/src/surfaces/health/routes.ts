@@ -13,6 +13,7 @@ export function registerHealthRoutes(router: Router, deps: SurfaceDeps): void {
       status: problems.length ? 'not ready' : 'ready',
       policy_digest: policy.current()?.digest ?? null,
       ...(policy.status ? { policy_bundle: policy.status() } : {}),
+      ...(deps.postgres ? { storage: deps.postgres.status() } : {}),
       ...(problems.length ? { problems } : {}),
     });
   });
