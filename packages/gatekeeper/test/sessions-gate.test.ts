@@ -109,3 +109,19 @@ test('a malformed label obligation fails closed', async () => {
   assert.equal(out.fault?.code, 'policy_output');
   assert.match(out.fault!.message, /label obligation names at least one label/);
 });
+
+test('tool results come back in every protocol the gatekeeper speaks: chat tool messages, Responses outputs, Anthropic tool_result blocks', async () => {
+  const transcripts: [string, unknown[]][] = [
+    ['chat', [{ role: 'tool', tool_call_id: 'call_9', content: MEMO }]],
+    ['responses', [{ type: 'function_call_output', call_id: 'call_9', output: MEMO }]],
+    ['anthropic', [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_9', content: [{ type: 'text', text: MEMO }] }] }]],
+  ];
+  for (const [name, transcript] of transcripts) {
+    const { gate } = setup();
+    await gate.decide(call('read_document', { id: 'memo-7' }, 's1', { tool_call_id: 'call_9' }));
+    await gate.decide({ agent: planner, action: { kind: 'llm.request', target: { model: 'm' } }, context: { session_id: 's1' }, surface: 'decision', trace: transcript });
+    const post = await gate.decide(call('http_post', { body: MEMO }));
+    assert.equal(post.decision.outcome, 'escalate', name);
+    assert.equal(post.input.session!.flows[0]!.path, 'arguments.body', name);
+  }
+});
