@@ -32,10 +32,13 @@ export {
 export type { DecisionLog, DecisionRecord, GateRecord, OutcomeRecord, RecordLink } from './stores/ledger.js';
 export type { ApprovalQuery, ApprovalStore } from './stores/approvals.js';
 export type { SessionStore, StoredSession } from './stores/sessions.js';
+export type { EntryUpdate, ResultLabel, ResultPrint, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from './stores/session-history.js';
 export type { Notice, Notifier } from './stores/notifier.js';
 export { MemoryNotifier } from './stores/memory/notifier.js';
 export { SqliteApprovalStore } from './stores/sqlite/approvals.js';
 export { SqliteSessionStore } from './stores/sqlite/sessions.js';
+export { SqliteSessionHistoryStore } from './stores/sqlite/session-history.js';
+export { sessionHooks, sessionKey } from './sessions/hooks.js';
 export { digestOf } from './digest.js';
 export { buildServer, MODULES, SURFACES, type BuildOptions, type Gatekeeper } from './server.js';
 export type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps, SurfaceModule } from './surface.js';
