@@ -18,9 +18,13 @@ const cases: { name: string; argv: string[]; request: ExecutionRequest }[] = [
   { name: 'node -e 0', argv: ['/usr/bin/node', '-e', '0'], request: { language: 'javascript', code: '0' } },
 ];
 
+// The sandbox gives the code a small environment; the plain spawn gets the same, not this process's (with
+// NODE_EXTRA_CA_CERTS set, for one, every plain `node` would load a CA bundle the sandboxed one does not).
+const PLAIN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8' };
+
 function plain(argv: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: PLAIN_ENV });
     child.stdout.resume();
     child.stderr.resume();
     child.once('error', reject);

@@ -195,6 +195,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       closed = true;
       slots.refuseAll(new SandboxError('closed', 'the sandbox was closed while the execution was queued'));
       await Promise.all(running);
+      await Promise.all(Object.values(drivers).map((d) => d.close?.()));
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Limits } from '../types.js';
 
 /** The limits a cgroup enforces; the rest (wall time, disk, output, open files) are enforced elsewhere. */
@@ -50,4 +51,31 @@ export function parseFlatKeyed(text: string): Map<string, number> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The wait between rounds of killing a cgroup's processes: SIGKILLed tasks usually leave within microseconds, so the
+ * first rounds only yield to the event loop (a 1 ms timer would be most of an execution's teardown), later ones back off.
+ */
+export function killBackoff(round: number): Promise<void> {
+  if (round < 8) return new Promise((resolve) => setImmediate(resolve));
+  return sleep(round < 50 ? 1 : 10);
+}
+
+// cgroupfs files are kernel memory: synchronous I/O on them costs microseconds, less than a thread-pool round trip.
+export function readOr<T>(path: string, fallback: T): string | T {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** A write whose failure does not matter (the cgroup may already be gone). */
+export function writeQuietly(path: string, data: string): void {
+  try {
+    writeFileSync(path, data);
+  } catch {
+    // gone or not applicable
+  }
 }

@@ -65,7 +65,8 @@ export interface ArgsInput {
   request: NormalizedRequest;
   runtimes: Runtimes;
   hostFiles: HostFiles;
-  extraMounts: ReadOnlyMount[];
+  /** rootFilesystemArgs(extra mounts), computed once per driver: the host's layout does not change per execution. */
+  rootFilesystem: string[];
   /** Host path of this execution's egress socket, when it has network. */
   egressSocket: string | null;
   fds: { seccomp: number; code: number; files: number[] };
@@ -139,7 +140,7 @@ export function bwrapArgs(input: ArgsInput): string[] {
     '--hostname', 'sandbox',
     '--uid', String(SANDBOX_UID_INSIDE),
     '--gid', String(SANDBOX_GID_INSIDE),
-    ...rootFilesystemArgs(input.extraMounts),
+    ...input.rootFilesystem,
     '--ro-bind', hostFiles.passwd, '/etc/passwd',
     '--ro-bind', hostFiles.group, '/etc/group',
     '--ro-bind', hostFiles.hosts, '/etc/hosts',

@@ -102,8 +102,12 @@ function endWrite(stream: Writable | null | undefined, data: Buffer | null): voi
 
 export class BwrapDriver implements Driver {
   readonly name = 'bwrap' as const;
+  private readonly rootFilesystem: string[];
+  private readonly cleanups = new Set<Promise<void>>();
 
-  constructor(private readonly options: BwrapDriverOptions) {}
+  constructor(private readonly options: BwrapDriverOptions) {
+    this.rootFilesystem = rootFilesystemArgs(options.extraMounts);
+  }
 
   async probe(): Promise<DriverStatus> {
     if (process.platform !== 'linux') return { name: this.name, available: false, reason: 'bubblewrap needs Linux' };
@@ -119,7 +123,7 @@ export class BwrapDriver implements Driver {
       return { name: this.name, available: false, reason: `${WRAPPER_SHELL} not found (the in-sandbox wrapper needs bash)` };
     }
     const asRoot = process.getuid?.() === 0;
-    const result = spawnSync(this.options.bwrapPath, ['--unshare-all', '--unshare-user', '--disable-userns', ...rootFilesystemArgs([]), '--', '/usr/bin/true'], {
+    const result = spawnSync(this.options.bwrapPath, ['--unshare-all', '--unshare-user', '--disable-userns', ...this.rootFilesystem, '--', '/usr/bin/true'], {
       ...(asRoot ? { uid: this.options.uid, gid: this.options.gid } : {}),
       cwd: '/',
       env: {},
@@ -133,7 +137,14 @@ export class BwrapDriver implements Driver {
   }
 
   async run(context: RunContext): Promise<ExecutionOutcome> {
-    return new BwrapExecution(this.options, context).run();
+    const { outcome, cleanup } = await new BwrapExecution(this.options, this.rootFilesystem, context).run();
+    const tracked = cleanup.finally(() => this.cleanups.delete(tracked));
+    this.cleanups.add(tracked);
+    return outcome;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.cleanups);
   }
 }
 
@@ -151,9 +162,11 @@ class BwrapExecution {
   private goAt = 0;
   private endedAt = 0;
   private killed: Promise<void> | null = null;
+  private frozen = false;
 
   constructor(
     private readonly options: BwrapDriverOptions,
+    private readonly rootFilesystem: string[],
     private readonly context: RunContext,
   ) {
     this.budget = new OutputBudget(context.request.limits.outputBytes, () => this.kill('output_limit'));
@@ -162,7 +175,12 @@ class BwrapExecution {
     if (options.unenforcedWarning) this.warnings.push(options.unenforcedWarning);
   }
 
-  async run(): Promise<ExecutionOutcome> {
+  /**
+   * The outcome, and the removal of the execution's cgroup. After a normal exit the wrapper has already killed what
+   * the program left and bwrap is gone, so the removal need not delay the outcome; after a kill, teardown has waited
+   * for the cgroup to be empty before the outcome is given.
+   */
+  async run(): Promise<{ outcome: ExecutionOutcome; cleanup: Promise<void> }> {
     let usage: CgroupUsage | null = null;
     let collected: CollectResult = { files: [], skipped: [] };
     let exitCode: number | null = null;
@@ -202,7 +220,10 @@ class BwrapExecution {
         if (report !== null) {
           exitCode = report;
           // Frozen, nothing in the sandbox can swap a file for a link while the host reads outputs.
-          if (request.outputs.length > 0) await this.cgroup?.freeze();
+          if (request.outputs.length > 0 && this.cgroup) {
+            this.frozen = true;
+            await this.cgroup.freeze();
+          }
           const root = `/proc/${insidePid}/root`;
           diskFull = await fullFilesystems(root);
           collected = await collectOutputs(join(root, SANDBOX_PATHS.work), request.outputs, request.limits.outputFilesBytes);
@@ -215,10 +236,9 @@ class BwrapExecution {
       this.context.signal.removeEventListener('abort', onAbort);
       await this.teardown();
       usage = await this.cgroup?.usage().catch(() => null) ?? null;
-      await this.cgroup?.destroy();
       await this.proxy?.close();
     }
-    return this.outcome(exitCode, usage, diskFull, collected);
+    return { outcome: this.outcome(exitCode, usage, diskFull, collected), cleanup: this.cgroup?.destroy() ?? Promise.resolve() };
   }
 
   private spawn(): ChildProcess {
@@ -229,7 +249,7 @@ class BwrapExecution {
       request,
       runtimes: this.options.runtimes,
       hostFiles: this.options.hostFiles,
-      extraMounts: this.options.extraMounts,
+      rootFilesystem: this.rootFilesystem,
       egressSocket: this.proxy ? join(this.options.socketDir, `${this.context.id}.sock`) : null,
       fds,
     });
@@ -303,19 +323,26 @@ class BwrapExecution {
   }
 
   private async killTree(): Promise<void> {
-    // Killing bwrap kills its reaper (PR_SET_PDEATHSIG), which takes the sandbox's whole pid namespace with it;
-    // the cgroup kill catches anything that raced.
+    // The cgroup kill catches anything that raced the pid namespace's end.
+    this.killBwrap();
+    await this.cgroup?.killAll().catch(() => undefined);
+  }
+
+  /** Killing bwrap kills its reaper (PR_SET_PDEATHSIG), which takes the sandbox's whole pid namespace with it. */
+  private killBwrap(): void {
     try {
       this.child?.kill('SIGKILL');
     } catch {
       // already gone
     }
-    await this.cgroup?.killAll().catch(() => undefined);
   }
 
   private async teardown(): Promise<void> {
-    if (!this.killed) this.killed = this.killTree();
-    await this.killed;
+    // Killing bwrap takes the whole sandbox down. A kill for a limit also waits until its cgroup is empty, and so
+    // does a frozen sandbox: frozen tasks die only once the cgroup kill thaws them.
+    if (!this.killed && this.frozen) this.killed = this.killTree();
+    if (this.killed) await this.killed;
+    else this.killBwrap();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
     // stdout/stderr drain after exit; wait for them so nothing the code printed is lost.

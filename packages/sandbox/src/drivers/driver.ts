@@ -15,4 +15,6 @@ export interface Driver {
   readonly name: DriverName;
   probe(): Promise<DriverStatus>;
   run(context: RunContext): Promise<ExecutionOutcome>;
+  /** Waits for host-side cleanup still running after outcomes were given (e.g. cgroup removal). */
+  close?(): Promise<void>;
 }
