@@ -141,7 +141,9 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     maxLimits: { ...MAX_LIMITS, ...options.maxLimits },
     maxInputBytes: options.maxInputBytes ?? 64 * 1024 * 1024,
   };
-  const slots = new Slots(options.concurrency ?? availableParallelism(), options.maxQueued ?? 100);
+  const concurrency = options.concurrency ?? availableParallelism();
+  const slots = new Slots(concurrency, options.maxQueued ?? 100);
+  detection.manager?.weighParent(concurrency);
   const running = new Set<Promise<unknown>>();
   let closed = false;
 

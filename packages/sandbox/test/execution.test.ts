@@ -1,7 +1,7 @@
 /** Languages, files, stdin, environment, working dir, streaming, cancellation, queue, description, uid. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSandbox, SandboxError, type Sandbox } from '@oagf/sandbox';
 import { hostProcessesWith, isRoot } from './helpers.js';
@@ -169,6 +169,17 @@ print("done")`,
     assert.match(status, /^CapEff:\s+0+$/m);
     assert.match(status, /^NoNewPrivs:\s+1$/m);
     assert.match(status, /^Seccomp:\s+2$/m);
+  });
+
+  test('the executions\' parent cgroup weighs as much as `concurrency` ordinary processes (cgroup v1 here)', { skip: existsSync('/sys/fs/cgroup/cpu/cpu.shares') && isRoot ? false : 'needs root on a cgroup v1 cpu hierarchy (v2 is covered in units)' }, async () => {
+    const own = readFileSync('/proc/self/cgroup', 'utf8').match(/^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m)?.[1] ?? '/';
+    const shares = `/sys/fs/cgroup/cpu${own === '/' ? '' : own}/oagf-sandbox/cpu.shares`;
+    const three = await createSandbox({ concurrency: 3 });
+    try {
+      assert.equal(readFileSync(shares, 'utf8').trim(), '3072');
+    } finally {
+      await three.close();
+    }
   });
 
   test('the sandbox never runs as uid 0', async () => {

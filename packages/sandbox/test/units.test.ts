@@ -82,6 +82,8 @@ describe('cgroup v2 (against a cgroupfs-shaped directory: these hosts run v1)', 
       assert.equal(readFileSync(join(realMkdir, 'cgroup.freeze'), 'utf8'), '1');
       await cgroup.addProcesses([12345]);
       assert.equal(readFileSync(join(realMkdir, 'cgroup.procs'), 'utf8'), '12345');
+      manager.weighParent(3);
+      assert.equal(readFileSync(join(root, 'cpu.weight'), 'utf8'), '300', 'the parent weighs as much as three ordinary processes');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

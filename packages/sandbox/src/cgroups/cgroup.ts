@@ -31,6 +31,12 @@ export interface CgroupManager {
   /** Where executions' cgroups are created (v1: per controller). */
   readonly parents: string[];
   create(id: string, limits: CgroupLimits): Promise<ExecutionCgroup>;
+  /**
+   * Gives the parent the CPU weight of `slots` ordinary processes. Every execution's cgroup sits under this one
+   * parent, so with the default weight all running executions together would count as one process against the host's
+   * others and each would be starved on a busy host. Best effort (a delegated parent's weight may not be ours to set).
+   */
+  weighParent(slots: number): void;
 }
 
 export const CPU_PERIOD_US = 100_000;

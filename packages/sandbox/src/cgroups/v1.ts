@@ -4,6 +4,7 @@ import { CPU_PERIOD_US, cpuQuotaUs, parseFlatKeyed, killBackoff, readOr, sleep, 
 
 /** The v1 controllers an execution needs; cpu and cpuacct are often co-mounted, then they share a directory. */
 export const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'] as const;
+const V1_DEFAULT_SHARES = 1024;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 /** Parent directory per controller (an existing, writable cgroup). */
@@ -104,6 +105,10 @@ export class CgroupV1Manager implements CgroupManager {
 
   constructor(private readonly parentDirs: V1Parents) {
     this.parents = [...new Set(Object.values(parentDirs))];
+  }
+
+  weighParent(slots: number): void {
+    writeQuietly(join(this.parentDirs.cpu, 'cpu.shares'), String(V1_DEFAULT_SHARES * slots));
   }
 
   async create(id: string, limits: CgroupLimits): Promise<ExecutionCgroup> {

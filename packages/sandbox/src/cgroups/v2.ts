@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { CPU_PERIOD_US, cpuQuotaUs, parseFlatKeyed, killBackoff, readOr, sleep, writeQuietly, type CgroupLimits, type CgroupManager, type CgroupUsage, type ExecutionCgroup } from './cgroup.js';
 
 export const V2_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
+const V2_DEFAULT_WEIGHT = 100;
+const V2_MAX_WEIGHT = 10_000;
 
 function readText(path: string): string {
   return readFileSync(path, 'utf8');
@@ -105,6 +107,10 @@ export class CgroupV2Manager implements CgroupManager {
       const why = code === 'EBUSY' ? 'it holds processes itself (v2 "no internal processes" rule)' : `${code ?? String(error)}`;
       throw new Error(`cannot enable ${toEnable.join(', ')} in ${join(this.parent, 'cgroup.subtree_control')}: ${why}; point cgroupParent at a delegated, empty cgroup`);
     }
+  }
+
+  weighParent(slots: number): void {
+    writeQuietly(join(this.parent, 'cpu.weight'), String(Math.min(V2_MAX_WEIGHT, V2_DEFAULT_WEIGHT * slots)));
   }
 
   async create(id: string, limits: CgroupLimits): Promise<ExecutionCgroup> {
