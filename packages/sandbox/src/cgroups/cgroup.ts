@@ -16,6 +16,8 @@ export interface CgroupUsage {
 /** One execution's cgroup (on v1: one directory per controller hierarchy). */
 export interface ExecutionCgroup {
   readonly version: 1 | 2;
+  /** Sets memory, pids and CPU limits (also on a cgroup that already holds the not yet started sandbox). */
+  limit(limits: CgroupLimits): void;
   /** Moves the processes (host pids) in; they must not be running untrusted code yet. */
   addProcesses(pids: number[]): Promise<void>;
   usage(): Promise<CgroupUsage>;

@@ -31,6 +31,22 @@ class V1Cgroup implements ExecutionCgroup {
     return [...new Set(Object.values(this.dirs))];
   }
 
+  limit(limits: CgroupLimits): void {
+    const memory = String(limits.memoryBytes);
+    // memsw (RAM + swap) must stay >= the RAM limit at every step: lowering goes RAM first, raising memsw first.
+    const memsw = join(this.dirs.memory, 'memory.memsw.limit_in_bytes');
+    const ram = join(this.dirs.memory, 'memory.limit_in_bytes');
+    const hasMemsw = existsSync(memsw);
+    const lowering = Number(readText(ram).trim()) > limits.memoryBytes;
+    if (hasMemsw && !lowering) writeFileSync(memsw, memory);
+    writeFileSync(ram, memory);
+    // Without swap accounting the limit would only bound RAM; with it, RAM + swap.
+    if (hasMemsw && lowering) writeFileSync(memsw, memory);
+    writeFileSync(join(this.dirs.pids, 'pids.max'), String(limits.pids));
+    writeFileSync(join(this.dirs.cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+    writeFileSync(join(this.dirs.cpu, 'cpu.cfs_quota_us'), String(cpuQuotaUs(limits.cpuCores)));
+  }
+
   async addProcesses(pids: number[]): Promise<void> {
     for (const dir of this.uniqueDirs()) {
       for (const pid of pids) {
@@ -116,13 +132,7 @@ export class CgroupV1Manager implements CgroupManager {
     const cgroup = new V1Cgroup(dirs);
     try {
       for (const dir of new Set(Object.values(dirs))) mkdirSync(dir);
-      const limit = String(limits.memoryBytes);
-      writeFileSync(join(dirs.memory, 'memory.limit_in_bytes'), limit);
-      // Without swap accounting the limit would only bound RAM; with it, RAM + swap.
-      if (existsSync(join(dirs.memory, 'memory.memsw.limit_in_bytes'))) writeFileSync(join(dirs.memory, 'memory.memsw.limit_in_bytes'), limit);
-      writeFileSync(join(dirs.pids, 'pids.max'), String(limits.pids));
-      writeFileSync(join(dirs.cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
-      writeFileSync(join(dirs.cpu, 'cpu.cfs_quota_us'), String(cpuQuotaUs(limits.cpuCores)));
+      cgroup.limit(limits);
       return cgroup;
     } catch (error) {
       await cgroup.destroy();

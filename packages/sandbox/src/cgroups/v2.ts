@@ -15,6 +15,12 @@ class V2Cgroup implements ExecutionCgroup {
 
   constructor(private readonly dir: string) {}
 
+  limit(limits: CgroupLimits): void {
+    writeFileSync(join(this.dir, 'memory.max'), String(limits.memoryBytes));
+    writeFileSync(join(this.dir, 'pids.max'), String(limits.pids));
+    writeFileSync(join(this.dir, 'cpu.max'), `${cpuQuotaUs(limits.cpuCores)} ${CPU_PERIOD_US}`);
+  }
+
   async addProcesses(pids: number[]): Promise<void> {
     for (const pid of pids) {
       try {
@@ -118,12 +124,10 @@ export class CgroupV2Manager implements CgroupManager {
     const cgroup = new V2Cgroup(dir);
     try {
       mkdirSync(dir);
-      writeFileSync(join(dir, 'memory.max'), String(limits.memoryBytes));
       if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
       // One OOM kill ends the whole execution, as every other limit does.
       if (existsSync(join(dir, 'memory.oom.group'))) writeFileSync(join(dir, 'memory.oom.group'), '1');
-      writeFileSync(join(dir, 'pids.max'), String(limits.pids));
-      writeFileSync(join(dir, 'cpu.max'), `${cpuQuotaUs(limits.cpuCores)} ${CPU_PERIOD_US}`);
+      cgroup.limit(limits);
       return cgroup;
     } catch (error) {
       await cgroup.destroy();

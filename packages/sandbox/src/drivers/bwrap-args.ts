@@ -1,5 +1,4 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { posix } from 'node:path';
 import type { NormalizedRequest } from '../request.js';
 import { CODE_FILE, type Runtimes } from '../runtimes.js';
 import { FORWARDER_PORT } from '../egress/forwarder.js';
@@ -8,9 +7,10 @@ import { FORWARDER_PORT } from '../egress/forwarder.js';
 export const SANDBOX_PATHS = {
   work: '/work',
   tmp: '/tmp',
+  /** The execution's inputs (code, argv, env, files to copy into /work): a host directory, bound read-only. */
   internal: '/.sandbox',
-  egressSocket: '/.sandbox/egress.sock',
-  forwarder: '/.sandbox/forwarder.cjs',
+  egressSocket: '/.egress/egress.sock',
+  forwarder: '/.egress/forwarder.cjs',
 } as const;
 
 export const SANDBOX_UID_INSIDE = 1000;
@@ -62,17 +62,20 @@ export function rootFilesystemArgs(extraMounts: ReadOnlyMount[]): string[] {
 }
 
 export interface ArgsInput {
-  request: NormalizedRequest;
+  /** Size of each tmpfs (/work, /tmp, /dev/shm). */
+  diskBytes: number;
   runtimes: Runtimes;
   hostFiles: HostFiles;
   /** rootFilesystemArgs(extra mounts), computed once per driver: the host's layout does not change per execution. */
   rootFilesystem: string[];
   /** Host path of this execution's egress socket, when it has network. */
   egressSocket: string | null;
-  fds: { seccomp: number; code: number; files: number[] };
+  /** Host directory bound read-only at /.sandbox, filled with the execution's inputs before `go`. */
+  inputDir: string;
+  seccompFd: number;
 }
 
-function programArgv(request: NormalizedRequest, runtimes: Runtimes): string[] {
+export function programArgv(request: NormalizedRequest, runtimes: Runtimes): string[] {
   const code = `${SANDBOX_PATHS.internal}/${CODE_FILE[request.language]}`;
   if (request.language === 'binary') return [code, ...request.args];
   const runtime = runtimes[request.language];
@@ -80,14 +83,14 @@ function programArgv(request: NormalizedRequest, runtimes: Runtimes): string[] {
   return [runtime, code, ...request.args];
 }
 
-export function sandboxEnv(request: NormalizedRequest, withNetwork: boolean): Record<string, string> {
+/** What every execution's environment starts with (bwrap sets it; the request's variables come on top). */
+export function baseEnv(withNetwork: boolean): Record<string, string> {
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',
     HOME: SANDBOX_PATHS.work,
     TMPDIR: SANDBOX_PATHS.tmp,
     LANG: 'C.UTF-8',
     USER: 'sandbox',
-    ...request.env,
   };
   if (withNetwork) {
     const proxy = `http://127.0.0.1:${FORWARDER_PORT}`;
@@ -96,28 +99,47 @@ export function sandboxEnv(request: NormalizedRequest, withNetwork: boolean): Re
   return env;
 }
 
-/**
- * The in-sandbox wrapper (bash, pid 2 under bwrap's reaper). It first closes every descriptor but 0-3: bwrap passes
- * on whatever this process inherited without close-on-exec, and the code could reach those through /proc/2/fd. It
- * then sets the per-process limits, starts the egress
- * forwarder, says `ready` on fd 3 and waits for `go` (sent once the host has moved every process into the
- * execution's cgroup), runs the program without fd 3, kills whatever the program left behind, reports `exit N` and
- * waits, so the host can read the work dir while the sandbox still exists.
- */
-export function wrapperScript(request: NormalizedRequest, runtimes: Runtimes): string {
+/** The request's variables as a script the wrapper sources just before it runs the program (single-quoted values). */
+export function envScript(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([name, value]) => `export ${name}='${value.replace(/'/g, `'\\''`)}'\n`)
+    .join('');
+}
+
+/** The `go` line: the per-process limits the wrapper sets before it runs the program. */
+export function goLine(request: NormalizedRequest): string {
   const { limits } = request;
-  const cpuSeconds = Math.ceil(limits.cpuTimeMs / 1000) + 1;
-  const fileBlocks = Math.ceil(limits.diskBytes / 512);
+  return `go ${limits.openFiles} ${Math.ceil(limits.diskBytes / 512)} ${Math.ceil(limits.cpuTimeMs / 1000) + 1}`;
+}
+
+/**
+ * The in-sandbox wrapper (bash, pid 2 under bwrap's reaper). It knows nothing of the execution when it starts, so a
+ * sandbox can be prepared before its request arrives. It first closes every descriptor but 0-3: bwrap passes on
+ * whatever this process inherited without close-on-exec, and the code could reach those through /proc/2/fd. It
+ * starts the egress forwarder, says `ready` on fd 3 and waits for `go` with the per-process limits (sent once the
+ * host has moved every process into the execution's cgroup and written the code, the files, `argv` — working dir and
+ * program, NUL-separated — and `env` into /.sandbox). It sets the limits, copies the files into the work dir (so
+ * they are the sandbox user's and count against its size), enters the working dir, exports the
+ * variables only then (so none of them, e.g. BASH_ENV, is interpreted by the wrapper's own start), runs the program
+ * without fd 3, kills whatever the program left behind, reports `exit N` and waits, so the host can read the work
+ * dir while the sandbox still exists.
+ */
+export function wrapperScript(runtimes: Runtimes): string {
+  const internal = SANDBOX_PATHS.internal;
   return [
     'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|3) ;; *) [ -e "$f" ] && exec {n}>&- ;; esac; done',
-    'net=$1; shift; unset SHLVL',
+    'net=$1; unset SHLVL f n',
     'ulimit -c 0',
-    `ulimit -H -S -n ${limits.openFiles}`,
-    `ulimit -H -S -f ${fileBlocks}`,
-    `ulimit -H -S -t ${cpuSeconds}`,
     `if [ "$net" = 1 ]; then ${runtimes.javascript ?? 'node'} ${SANDBOX_PATHS.forwarder} ${SANDBOX_PATHS.egressSocket} </dev/null >/dev/null 2>&1 & fi`,
     'echo ready >&3',
-    'read -r go <&3 || exit 125',
+    'read -r go nofile fsize cpu <&3 && [ "$go" = go ] || exit 125',
+    'ulimit -H -S -n "$nofile" && ulimit -H -S -f "$fsize" && ulimit -H -S -t "$cpu" || exit 125',
+    `mapfile -d '' -t argv < ${internal}/argv || exit 125`,
+    `if [ -d ${internal}/files ]; then cp -R ${internal}/files/. ${SANDBOX_PATHS.work}/ || exit 125; fi`,
+    'cd -- "${argv[0]}" || exit 125',
+    'set -- "${argv[@]:1}"',
+    'unset argv go nofile fsize cpu net OLDPWD',
+    `. ${internal}/env || exit 125`,
     '"$@" 3>&-',
     's=$?',
     'kill -9 -1 2>/dev/null',
@@ -126,11 +148,11 @@ export function wrapperScript(request: NormalizedRequest, runtimes: Runtimes): s
   ].join('\n');
 }
 
+/** bwrap's arguments for a sandbox of this size and network: nothing of the request's code, files or environment. */
 export function bwrapArgs(input: ArgsInput): string[] {
-  const { request, hostFiles } = input;
-  const size = String(request.limits.diskBytes);
+  const { hostFiles } = input;
+  const size = String(input.diskBytes);
   const withNetwork = input.egressSocket !== null;
-  const work = SANDBOX_PATHS.work;
   const args = [
     '--unshare-all',
     '--unshare-user',
@@ -148,34 +170,17 @@ export function bwrapArgs(input: ArgsInput): string[] {
     '--dev', '/dev',
     '--size', size, '--tmpfs', '/dev/shm',
     '--size', size, '--tmpfs', SANDBOX_PATHS.tmp,
-    '--size', size, '--tmpfs', work,
+    '--size', size, '--tmpfs', SANDBOX_PATHS.work,
+    '--ro-bind', input.inputDir, SANDBOX_PATHS.internal,
   ];
-  const dirs = new Set<string>();
-  const ensureDir = (rel: string) => {
-    const parts = rel.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const dir = parts.slice(0, i).join('/');
-      if (dir === '.' || dirs.has(dir)) continue;
-      dirs.add(dir);
-      args.push('--dir', posix.join(work, dir));
-    }
-  };
-  request.files.forEach((file, i) => {
-    const parent = posix.dirname(file.path);
-    if (parent !== '.') ensureDir(parent);
-    args.push('--perms', file.executable ? '0755' : '0644', '--file', String(input.fds.files[i]), posix.join(work, file.path));
-  });
-  if (request.cwd !== '.') ensureDir(request.cwd);
-  args.push('--dir', SANDBOX_PATHS.internal);
-  args.push('--perms', request.language === 'binary' ? '0555' : '0444', '--ro-bind-data', String(input.fds.code), `${SANDBOX_PATHS.internal}/${CODE_FILE[request.language]}`);
   if (withNetwork) {
     args.push('--ro-bind', hostFiles.forwarder, SANDBOX_PATHS.forwarder);
     args.push('--bind', input.egressSocket!, SANDBOX_PATHS.egressSocket);
   }
-  args.push('--chdir', posix.join(work, request.cwd));
+  args.push('--chdir', SANDBOX_PATHS.work);
   args.push('--clearenv');
-  for (const [name, value] of Object.entries(sandboxEnv(request, withNetwork))) args.push('--setenv', name, value);
-  args.push('--seccomp', String(input.fds.seccomp));
-  args.push('--', WRAPPER_SHELL, '-c', wrapperScript(request, input.runtimes), 'sandbox-init', withNetwork ? '1' : '0', ...programArgv(request, input.runtimes));
+  for (const [name, value] of Object.entries(baseEnv(withNetwork))) args.push('--setenv', name, value);
+  args.push('--seccomp', String(input.seccompFd));
+  args.push('--', WRAPPER_SHELL, '-c', wrapperScript(input.runtimes), 'sandbox-init', withNetwork ? '1' : '0');
   return args;
 }

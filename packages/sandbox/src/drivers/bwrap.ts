@@ -1,19 +1,18 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readlinkSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
 import { OutputBudget, StreamCapture } from '../capture.js';
 import type { CgroupManager, CgroupUsage, ExecutionCgroup } from '../cgroups/cgroup.js';
 import { collectOutputs, type CollectResult } from '../collect.js';
 import { EgressProxy, type Resolver } from '../egress/proxy.js';
-import { processTree } from '../procs.js';
 import type { Runtimes } from '../runtimes.js';
-import { seccompFilter, seccompSupported } from '../seccomp.js';
+import { seccompSupported } from '../seccomp.js';
 import type { DriverStatus, ExecutionOutcome, ExecutionStatus, LimitName } from '../types.js';
-import { bwrapArgs, rootFilesystemArgs, SANDBOX_PATHS, WRAPPER_SHELL, type HostFiles, type ReadOnlyMount } from './bwrap-args.js';
+import { goLine, rootFilesystemArgs, SANDBOX_PATHS, WRAPPER_SHELL, type HostFiles, type ReadOnlyMount } from './bwrap-args.js';
+import { endWrite, prepareSandbox, removeSandbox, type ControlChannel, type PrepareOptions, type PreparedSandbox, type SandboxShape } from './bwrap-prepare.js';
 import type { Driver, RunContext } from './driver.js';
+import { deliverInputs } from './inputs.js';
+import { WarmPool } from './warm-pool.js';
 
 export interface BwrapDriverOptions {
   bwrapPath: string;
@@ -25,88 +24,41 @@ export interface BwrapDriverOptions {
   unenforcedWarning: string | null;
   runtimes: Runtimes;
   hostFiles: HostFiles;
-  /** Directory (0711) for the executions' egress sockets. */
-  socketDir: string;
+  /** Directory (0711) for the executions' egress sockets and input directories. */
+  stateDir: string;
   extraMounts: ReadOnlyMount[];
   resolver?: Resolver;
   setupTimeoutMs?: number;
+  /** Sandboxes without network kept prepared ahead of requests (0: none). */
+  warm: number;
 }
 
 const POLL_MS = 50;
-const FIRST_FD = 3;
 
 type KillReason = Extract<ExecutionStatus, 'timeout' | 'cpu_limit' | 'oom' | 'pids_limit' | 'output_limit' | 'cancelled' | 'error'>;
 
-/** Line protocol on fd 3 between the host and the in-sandbox wrapper. */
-class ControlChannel {
-  private buffered = '';
-  private readonly waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-  private readonly lines: string[] = [];
-  closed = false;
-
-  constructor(private readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => {
-      this.buffered += data;
-      let nl: number;
-      while ((nl = this.buffered.indexOf('\n')) >= 0) {
-        this.deliver(this.buffered.slice(0, nl));
-        this.buffered = this.buffered.slice(nl + 1);
-      }
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      this.closed = true;
-    });
-  }
-
-  private deliver(line: string): void {
-    const i = this.waiters.findIndex((w) => w.match(line));
-    if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(line);
-    else this.lines.push(line);
-  }
-
-  next(match: (line: string) => boolean): Promise<string> {
-    const i = this.lines.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.lines.splice(i, 1)[0]!);
-    return new Promise((resolve) => this.waiters.push({ match, resolve }));
-  }
-
-  send(line: string): void {
-    if (!this.socket.destroyed) this.socket.write(`${line}\n`);
-  }
-}
-
-function mntNamespace(pid: number | 'self'): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/mnt`);
-  } catch {
-    return null;
-  }
-}
-
-async function fullFilesystems(root: string): Promise<boolean> {
+function fullFilesystems(root: string): boolean {
   for (const dir of [SANDBOX_PATHS.work, SANDBOX_PATHS.tmp, '/dev/shm']) {
-    const st = await statfs(join(root, dir)).catch(() => null);
-    if (st && st.bfree === 0) return true;
+    try {
+      if (statfsSync(join(root, dir)).bfree === 0) return true;
+    } catch {
+      // the sandbox is gone
+    }
   }
   return false;
-}
-
-function endWrite(stream: Writable | null | undefined, data: Buffer | null): void {
-  if (!stream) return;
-  stream.on('error', () => undefined);
-  if (data) stream.end(data);
-  else stream.end();
 }
 
 export class BwrapDriver implements Driver {
   readonly name = 'bwrap' as const;
   private readonly rootFilesystem: string[];
+  private readonly prepareOptions: PrepareOptions;
+  private readonly pool: WarmPool;
   private readonly cleanups = new Set<Promise<void>>();
 
   constructor(private readonly options: BwrapDriverOptions) {
     this.rootFilesystem = rootFilesystemArgs(options.extraMounts);
+    this.prepareOptions = { ...options, rootFilesystem: this.rootFilesystem };
+    this.pool = new WarmPool(options.warm, (id, shape) => prepareSandbox(this.prepareOptions, id, shape));
   }
 
   async probe(): Promise<DriverStatus> {
@@ -137,13 +89,29 @@ export class BwrapDriver implements Driver {
   }
 
   async run(context: RunContext): Promise<ExecutionOutcome> {
-    const { outcome, cleanup } = await new BwrapExecution(this.options, this.rootFilesystem, context).run();
+    const { outcome, cleanup } = await new BwrapExecution(this.options, context, {
+      sandboxFor: (shape) => this.sandboxFor(context.id, shape),
+      started: (shape) => {
+        if (!shape.egressSocket) this.pool.refill(shape);
+      },
+    }).run();
     const tracked = cleanup.finally(() => this.cleanups.delete(tracked));
     this.cleanups.add(tracked);
     return outcome;
   }
 
+  /** A warm sandbox when one of the shape is ready (never with network: its egress socket is the execution's own). */
+  private async sandboxFor(id: string, shape: SandboxShape): Promise<PreparedSandbox> {
+    const warm = shape.egressSocket ? null : await this.pool.take(shape);
+    return warm ?? prepareSandbox(this.prepareOptions, id, shape);
+  }
+
+  get warmReady(): number {
+    return this.pool.ready;
+  }
+
   async close(): Promise<void> {
+    await this.pool.close();
     await Promise.all(this.cleanups);
   }
 }
@@ -163,11 +131,12 @@ class BwrapExecution {
   private endedAt = 0;
   private killed: Promise<void> | null = null;
   private frozen = false;
+  private sandbox: PreparedSandbox | null = null;
 
   constructor(
     private readonly options: BwrapDriverOptions,
-    private readonly rootFilesystem: string[],
     private readonly context: RunContext,
+    private readonly sandboxes: { sandboxFor(shape: SandboxShape): Promise<PreparedSandbox>; started(shape: SandboxShape): void },
   ) {
     this.budget = new OutputBudget(context.request.limits.outputBytes, () => this.kill('output_limit'));
     this.stdout = new StreamCapture(this.budget, context.onStdout);
@@ -190,31 +159,29 @@ class BwrapExecution {
     try {
       if (this.context.signal.aborted) throw Object.assign(new Error('cancelled before start'), { cancelled: true });
       const { request } = this.context;
-      this.cgroup = this.options.cgroups ? await this.options.cgroups.create(`exec-${this.context.id}`, request.limits) : null;
       if (request.network.allow.length > 0) {
-        this.proxy = await EgressProxy.start({ socketPath: join(this.options.socketDir, `${this.context.id}.sock`), policy: request.network, resolver: this.options.resolver });
+        this.proxy = await EgressProxy.start({ socketPath: join(this.options.stateDir, `${this.context.id}.sock`), policy: request.network, resolver: this.options.resolver });
       }
-      const child = this.spawn();
-      const control = new ControlChannel(child.stdio[FIRST_FD] as Socket);
-      const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-      const spawnFailed = new Promise<string>((resolve) => child.once('error', (e) => resolve(e.message)));
-
-      const ready = Promise.all([control.next((l) => l === 'ready'), this.proxy ? control.next((l) => l === 'forwarder-ready') : null]);
-      const setup = await Promise.race([
-        ready.then(() => 'ready' as const),
-        exited.then(() => 'exited' as const),
-        spawnFailed.then((m) => `spawn failed: ${m}`),
-        delay(this.options.setupTimeoutMs ?? 15_000).then(() => 'setup timed out' as const),
-      ]);
-      if (setup !== 'ready') {
-        this.fail(setup === 'exited' ? `bwrap exited during setup: ${this.stderr.text().trim()}` : setup);
-      } else if (!this.killReason) {
-        const tree = processTree(child.pid!);
-        await this.cgroup?.addProcesses(tree);
-        const own = mntNamespace('self');
-        const insidePid = tree.find((p) => mntNamespace(p) !== own) ?? tree[1] ?? child.pid!;
+      const sandbox = await this.sandboxes.sandboxFor({
+        diskBytes: request.limits.diskBytes,
+        egressSocket: this.proxy ? join(this.options.stateDir, `${this.context.id}.sock`) : null,
+        limits: request.limits,
+      });
+      this.sandbox = sandbox;
+      this.child = sandbox.child;
+      this.cgroup = sandbox.cgroup;
+      sandbox.route((chunk) => this.stdout.push(chunk), (chunk) => this.stderr.push(chunk));
+      if (this.killReason) {
+        // Cancelled while the sandbox was being prepared.
+        this.killed = this.killTree();
+      } else {
+        const { control, exited, insidePid } = sandbox;
+        this.cgroup?.limit(request.limits);
+        deliverInputs(sandbox.inputDir, request, this.options.runtimes);
+        endWrite(sandbox.child.stdin, request.stdin);
         this.goAt = performance.now();
-        control.send('go');
+        control.send(goLine(request));
+        this.sandboxes.started(sandbox.shape);
         const report = await this.watch(control, exited);
         this.endedAt = performance.now();
         if (report !== null) {
@@ -225,7 +192,7 @@ class BwrapExecution {
             await this.cgroup.freeze();
           }
           const root = `/proc/${insidePid}/root`;
-          diskFull = await fullFilesystems(root);
+          diskFull = fullFilesystems(root);
           collected = await collectOutputs(join(root, SANDBOX_PATHS.work), request.outputs, request.limits.outputFilesBytes);
         }
       }
@@ -238,40 +205,7 @@ class BwrapExecution {
       usage = await this.cgroup?.usage().catch(() => null) ?? null;
       await this.proxy?.close();
     }
-    return { outcome: this.outcome(exitCode, usage, diskFull, collected), cleanup: this.cgroup?.destroy() ?? Promise.resolve() };
-  }
-
-  private spawn(): ChildProcess {
-    const { request } = this.context;
-    const fdCount = FIRST_FD + 3 + request.files.length;
-    const fds = { seccomp: FIRST_FD + 1, code: FIRST_FD + 2, files: request.files.map((_, i) => FIRST_FD + 3 + i) };
-    const args = bwrapArgs({
-      request,
-      runtimes: this.options.runtimes,
-      hostFiles: this.options.hostFiles,
-      rootFilesystem: this.rootFilesystem,
-      egressSocket: this.proxy ? join(this.options.socketDir, `${this.context.id}.sock`) : null,
-      fds,
-    });
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot && (this.options.uid === 0 || this.options.gid === 0)) throw new Error('refusing to run bwrap as root: configure an unprivileged sandbox uid/gid');
-    const child = spawn(this.options.bwrapPath, args, {
-      stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...Array.from({ length: fdCount - FIRST_FD }, () => 'pipe' as const)],
-      // Nothing of this process's environment reaches bwrap (its reaper's /proc/1/environ is readable inside).
-      env: {},
-      cwd: '/',
-      ...(asRoot ? { uid: this.options.uid, gid: this.options.gid } : {}),
-    });
-    this.child = child;
-    // Moved into the cgroup as early as possible; the rest of the tree joins before `go`.
-    if (child.pid && this.cgroup) void this.cgroup.addProcesses([child.pid]).catch(() => undefined);
-    child.stdout!.on('data', (chunk: Buffer) => this.stdout.push(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-    endWrite(child.stdio[fds.seccomp] as Writable, seccompFilter());
-    endWrite(child.stdio[fds.code] as Writable, request.code);
-    request.files.forEach((file, i) => endWrite(child.stdio[fds.files[i]!] as Writable, file.content));
-    if (request.stdin) endWrite(child.stdin, request.stdin);
-    return child;
+    return { outcome: this.outcome(exitCode, usage, diskFull, collected), cleanup: this.sandbox ? removeSandbox(this.sandbox) : Promise.resolve() };
   }
 
   /** Enforces wall time and the cgroup limits until the wrapper reports the exit code (or the sandbox is gone). */
