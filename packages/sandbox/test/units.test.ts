@@ -9,6 +9,7 @@ import { DENIED_SYSCALLS, seccompFilter } from '../src/seccomp.js';
 import { CgroupV2Manager } from '../src/cgroups/v2.js';
 import { parseMountinfo, parseProcCgroup } from '../src/cgroups/detect.js';
 import { cpuVirtualizationProblem, MicrovmDriver } from '../src/drivers/microvm.js';
+import { GvisorDriver } from '../src/drivers/gvisor.js';
 
 describe('allowlist', () => {
   test('rules: exact host, wildcard subdomains, default ports, any port, IP literals', () => {
@@ -121,5 +122,16 @@ describe('microvm driver', () => {
     const status = await new MicrovmDriver({}).probe();
     assert.equal(status.available, false);
     if (!/\b(vmx|svm)\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) assert.match(status.reason, /vmx|svm|\/dev\/kvm/);
+  });
+});
+
+describe('gvisor driver', () => {
+  test('says whether runsc is installed and that it does not run executions', async () => {
+    const options = { cgroups: null, unenforcedWarning: null, runtimes: {}, stateDir: tmpdir(), hostFiles: { passwd: '', group: '', hosts: '', forwarder: '' }, extraMounts: [] };
+    const missing = await new GvisorDriver({ ...options, runscPath: '/nonexistent/runsc' }).probe();
+    assert.deepEqual(missing, { name: 'gvisor', available: false, reason: '/nonexistent/runsc not found (install runsc, Debian package "runsc")' });
+    const installed = await new GvisorDriver({ ...options, runscPath: '/usr/bin/runsc' }).probe();
+    assert.equal(installed.available, false);
+    assert.match(installed.reason, existsSync('/usr/bin/runsc') ? /^runsc version .* is installed, but running executions under gVisor is not implemented/ : /not found/);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { SandboxError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/cgroup.js';
@@ -29,7 +30,8 @@ export class GvisorDriver implements Driver {
     } catch {
       return { name: this.name, available: false, reason: `${this.options.runscPath} not found (install runsc, Debian package "runsc")` };
     }
-    return { name: this.name, available: false, reason: 'not implemented yet' };
+    const version = spawnSync(this.options.runscPath, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout?.split('\n')[0]?.trim() || 'runsc';
+    return { name: this.name, available: false, reason: `${version} is installed, but running executions under gVisor is not implemented yet (use bwrap)` };
   }
 
   async run(): Promise<ExecutionOutcome> {
