@@ -165,14 +165,26 @@ print("done")`,
       assert.equal(first.stdoutText, 'first\n', first.error);
       for (let i = 0; i < 200 && warm.stats.warm < 2; i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(warm.stats.warm, 2);
+      await new Promise((r) => setTimeout(r, 500));
+      // The sandbox's pid 1 (bwrap's reaper) started long before the program when the sandbox was prepared ahead.
       const second = await warm.run({
         language: 'python',
-        code: 'import os; print(sorted(os.listdir("/work")), os.listdir("/tmp"), "ONLY_FIRST" in os.environ, open("in.txt").read())',
+        code: `import os
+start = lambda pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
+print(sorted(os.listdir("/work")), os.listdir("/tmp"), "ONLY_FIRST" in os.environ, open("in.txt").read())
+print((start("self") - start(1)) / os.sysconf("SC_CLK_TCK") >= 0.4)`,
         files: [{ path: 'in.txt', content: 'second' }],
       });
       assert.equal(second.status, 'exited', second.stderrText);
-      assert.equal(second.stdoutText, "['in.txt'] [] False second\n");
-      assert.equal(warm.stats.warm, 1, 'the second execution took a warm sandbox');
+      assert.equal(second.stdoutText, "['in.txt'] [] False second\nTrue\n", 'nothing of the first execution, and a sandbox prepared ahead');
+      const cold = await createSandbox({ concurrency: 1, warm: 0 });
+      try {
+        const o = await cold.run({ language: 'python', code: 'import os\nstart = lambda pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])\nprint((start("self") - start(1)) / os.sysconf("SC_CLK_TCK") >= 0.4)' });
+        assert.equal(o.stdoutText, 'False\n', 'without the pool the sandbox is made for the request');
+        assert.equal(cold.stats.warm, 0);
+      } finally {
+        await cold.close();
+      }
     } finally {
       await warm.close();
     }
