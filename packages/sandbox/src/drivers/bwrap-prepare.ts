@@ -3,11 +3,12 @@ import { mkdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import type { CgroupLimits, CgroupManager, ExecutionCgroup } from '../cgroups/cgroup.js';
+import type { CgroupManager } from '../cgroups/cgroup.js';
 import { processTree } from '../procs.js';
 import type { Runtimes } from '../runtimes.js';
 import { seccompFilter } from '../seccomp.js';
 import { bwrapArgs, type HostFiles } from './bwrap-args.js';
+import type { SandboxHandle, SandboxShape } from './execution.js';
 
 export const FIRST_FD = 3;
 const SECCOMP_FD = FIRST_FD + 1;
@@ -83,32 +84,12 @@ export interface PrepareOptions {
   setupTimeoutMs?: number;
 }
 
-export interface SandboxShape {
-  diskBytes: number;
-  /** Host path of the egress socket bound into the sandbox, or null for none. */
-  egressSocket: string | null;
-  /** The cgroup's limits until the execution sets its own. */
-  limits: CgroupLimits;
-}
-
-/**
- * A sandbox set up and waiting for `go`: namespaces, mounts and tmpfs made, the wrapper ready, every process in the
- * sandbox's cgroup. Nothing of an execution is in it yet, so it can be made before its request arrives.
- */
-export interface PreparedSandbox {
+/** A bwrap sandbox set up ahead: bwrap spawned, its wrapper waiting for `go` on the control channel (fd 3). */
+export interface PreparedSandbox extends SandboxHandle {
   readonly id: string;
-  readonly shape: SandboxShape;
-  readonly child: ChildProcess;
   readonly control: ControlChannel;
-  readonly cgroup: ExecutionCgroup | null;
-  /** Host directory the sandbox sees read-only at /.sandbox: the execution's inputs go there before `go`. */
-  readonly inputDir: string;
-  /** A process inside the sandbox's mount namespace: its /proc/PID/root is the sandbox's root. */
-  readonly insidePid: number;
   /** Resolves when bwrap is gone and its stdio closed. */
   readonly exited: Promise<void>;
-  /** Where stdout and stderr go; until an execution takes the sandbox, they are kept for error messages. */
-  route(onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void): void;
 }
 
 export function isAlive(sandbox: PreparedSandbox): boolean {
@@ -177,20 +158,27 @@ export async function prepareSandbox(options: PrepareOptions, id: string, shape:
     await cgroup?.addProcesses(tree);
     const own = mntNamespace('self');
     const insidePid = tree.find((p) => mntNamespace(p) !== own) ?? tree[1] ?? spawned.pid!;
-    return {
+    const prepared: PreparedSandbox = {
       id,
       shape,
       child: spawned,
       control,
       cgroup,
       inputDir,
-      insidePid,
+      hostRoot: `/proc/${insidePid}/root`,
       exited,
       route(onStdout, onStderr) {
         sinks = [onStdout, onStderr];
         for (const chunk of early.splice(0)) onStderr(chunk);
       },
+      start(go, stdin) {
+        endWrite(spawned.stdin, stdin);
+        control.send(go);
+      },
+      exitReport: () => Promise.race([control.next((l) => l.startsWith('exit ')).then((l) => Number(l.slice(5))), exited.then(() => null)]),
+      remove: () => removeSandbox(prepared),
     };
+    return prepared;
   } catch (error) {
     try {
       child?.kill('SIGKILL');

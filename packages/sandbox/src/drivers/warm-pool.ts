@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { disposeSandbox, isAlive, type PreparedSandbox, type SandboxShape } from './bwrap-prepare.js';
+import { disposeSandbox, isAlive, type PreparedSandbox } from './bwrap-prepare.js';
+import type { SandboxShape } from './execution.js';
 
 type Prepare = (id: string, shape: SandboxShape) => Promise<PreparedSandbox>;
 
