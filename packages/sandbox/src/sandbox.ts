@@ -140,7 +140,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   });
   const drivers: Record<DriverName, Driver> = {
     bwrap,
-    gvisor: new GvisorDriver({ runscPath: options.runscPath ?? '/usr/bin/runsc', cgroups: detection.manager, unenforcedWarning, runtimes, stateDir, resolver: options.resolver, hostFiles: files, extraMounts: options.mounts ?? [] }),
+    gvisor: new GvisorDriver({ runscPath: options.runscPath ?? '/usr/bin/runsc', uid, gid, cgroups: detection.manager, unenforcedWarning, runtimes, stateDir, hostFiles: files, extraMounts: options.mounts ?? [] }),
     microvm: new MicrovmDriver(options.microvm ?? {}),
   };
   const probes = new Map<DriverName, Promise<DriverStatus>>();

@@ -45,20 +45,27 @@ function hostEtcExtras(): string[] {
   }
 }
 
-export function rootFilesystemArgs(extraMounts: ReadOnlyMount[]): string[] {
-  const args = ['--ro-bind', '/usr', '/usr'];
+/** What of the host the sandbox sees: read-only binds (paths the same inside) and symlinks, whatever the driver. */
+export type RootEntry = { kind: 'bind'; host: string; sandbox: string } | { kind: 'symlink'; target: string; sandbox: string };
+
+export function rootFilesystem(extraMounts: ReadOnlyMount[]): RootEntry[] {
+  const entries: RootEntry[] = [{ kind: 'bind', host: '/usr', sandbox: '/usr' }];
   for (const name of ROOT_LINKS) {
     const path = `/${name}`;
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st) continue;
-    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
-    else if (st.isDirectory()) args.push('--ro-bind', path, path);
+    if (st.isSymbolicLink()) entries.push({ kind: 'symlink', target: readlinkSync(path), sandbox: path });
+    else if (st.isDirectory()) entries.push({ kind: 'bind', host: path, sandbox: path });
   }
   for (const name of [...ETC_READ_ONLY, ...hostEtcExtras()]) {
-    if (existsSync(`/etc/${name}`)) args.push('--ro-bind', `/etc/${name}`, `/etc/${name}`);
+    if (existsSync(`/etc/${name}`)) entries.push({ kind: 'bind', host: `/etc/${name}`, sandbox: `/etc/${name}` });
   }
-  for (const m of extraMounts) args.push('--ro-bind', m.host, m.sandbox);
-  return args;
+  for (const m of extraMounts) entries.push({ kind: 'bind', host: m.host, sandbox: m.sandbox });
+  return entries;
+}
+
+export function rootFilesystemArgs(extraMounts: ReadOnlyMount[]): string[] {
+  return rootFilesystem(extraMounts).flatMap((e) => (e.kind === 'bind' ? ['--ro-bind', e.host, e.sandbox] : ['--symlink', e.target, e.sandbox]));
 }
 
 export interface ArgsInput {
@@ -113,6 +120,21 @@ export function goLine(request: NormalizedRequest): string {
 }
 
 /**
+ * How the wrapper talks to the host: where it says `ready`, where it reads `go`, how it ends. bwrap passes fd 3 (a
+ * socket) and the wrapper reports the exit code there, then waits while the host reads the work dir; under gVisor
+ * only stdio crosses, so `ready` is the first line of stdout, `go` the first line of stdin (read byte by byte, the
+ * rest is the program's), and the exit code is the container's.
+ */
+export interface WrapperChannel {
+  in: number;
+  out: number;
+  end: string[];
+}
+
+export const FD3_CHANNEL: WrapperChannel = { in: 3, out: 3, end: ['echo "exit $s" >&3', 'read -r done <&3'] };
+export const STDIO_CHANNEL: WrapperChannel = { in: 0, out: 1, end: ['exit $s'] };
+
+/**
  * The in-sandbox wrapper (bash, pid 2 under bwrap's reaper). It knows nothing of the execution when it starts, so a
  * sandbox can be prepared before its request arrives. It first closes every descriptor but 0-3: bwrap passes on
  * whatever this process inherited without close-on-exec, and the code could reach those through /proc/2/fd. It
@@ -124,15 +146,15 @@ export function goLine(request: NormalizedRequest): string {
  * without fd 3, kills whatever the program left behind, reports `exit N` and waits, so the host can read the work
  * dir while the sandbox still exists.
  */
-export function wrapperScript(runtimes: Runtimes): string {
+export function wrapperScript(runtimes: Runtimes, channel: WrapperChannel = FD3_CHANNEL): string {
   const internal = SANDBOX_PATHS.internal;
   return [
     'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|3) ;; *) [ -e "$f" ] && exec {n}>&- ;; esac; done',
     'net=$1; unset SHLVL f n',
     'ulimit -c 0',
     `if [ "$net" = 1 ]; then ${runtimes.javascript ?? 'node'} ${SANDBOX_PATHS.forwarder} ${SANDBOX_PATHS.egressSocket} </dev/null >/dev/null 2>&1 & fi`,
-    'echo ready >&3',
-    'read -r go nofile fsize cpu <&3 && [ "$go" = go ] || exit 125',
+    `echo ready >&${channel.out}`,
+    `read -r go nofile fsize cpu <&${channel.in} && [ "$go" = go ] || exit 125`,
     'ulimit -H -S -n "$nofile" && ulimit -H -S -f "$fsize" && ulimit -H -S -t "$cpu" || exit 125',
     `mapfile -d '' -t argv < ${internal}/argv || exit 125`,
     `if [ -d ${internal}/files ]; then cp -R ${internal}/files/. ${SANDBOX_PATHS.work}/ || exit 125; fi`,
@@ -143,8 +165,7 @@ export function wrapperScript(runtimes: Runtimes): string {
     '"$@" 3>&-',
     's=$?',
     'kill -9 -1 2>/dev/null',
-    'echo "exit $s" >&3',
-    'read -r done <&3',
+    ...channel.end,
   ].join('\n');
 }
 

@@ -171,6 +171,7 @@ export async function prepareSandbox(options: PrepareOptions, id: string, shape:
         sinks = [onStdout, onStderr];
         for (const chunk of early.splice(0)) onStderr(chunk);
       },
+      limit: (limits) => cgroup?.limit(limits),
       start(go, stdin) {
         endWrite(spawned.stdin, stdin);
         control.send(go);

@@ -36,6 +36,8 @@ export interface SandboxHandle {
   readonly hostRoot: string | null;
   /** Where stdout and stderr go; until an execution takes the sandbox, they are kept for error messages. */
   route(onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void): void;
+  /** Sets the execution's cgroup limits (a driver may add what its own machinery needs). */
+  limit(limits: CgroupLimits): void;
   /** Sends the `go` line and then the program's stdin. */
   start(go: string, stdin: Buffer | null): void;
   /** The program's exit code as the wrapper reports it; null when the sandbox ended without a report. */
@@ -129,7 +131,7 @@ export class SandboxExecution {
         // Cancelled while the sandbox was being prepared.
         this.killed = this.killTree();
       } else {
-        this.cgroup?.limit(request.limits);
+        sandbox.limit(request.limits);
         deliverInputs(sandbox.inputDir, request, this.options.runtimes);
         this.goAt = performance.now();
         sandbox.start(goLine(request), request.stdin);
