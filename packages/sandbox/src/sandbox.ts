@@ -172,12 +172,18 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     }
   }
 
+  const normalize = (request: ExecutionRequest): NormalizedRequest => {
+    const normalized = normalizeRequest(request, normalizeOptions);
+    drivers[normalized.driver].check?.(normalized);
+    return normalized;
+  };
+
   const sandbox: Sandbox = {
     describe(request) {
-      return describeNormalized(normalizeRequest(request, normalizeOptions));
+      return describeNormalized(normalize(request));
     },
     start(request, runOptions = {}) {
-      const normalized = normalizeRequest(request, normalizeOptions);
+      const normalized = normalize(request);
       const description = describeNormalized(normalized);
       const id = randomBytes(12).toString('hex');
       const controller = new AbortController();

@@ -117,7 +117,8 @@ print(sorted(p for p in os.listdir("/proc") if p.isdigit()) == sorted(p for p in
     assert.deepEqual([...new Set(uids)], ['65534']);
   });
 
-  test('what it cannot do yet is refused, not run differently: network allowlists, output files', async () => {
+  test('what it cannot do yet is refused before anything runs (describe() too), not run differently: network allowlists, output files', async () => {
+    assert.throws(() => sandbox.describe({ driver: 'gvisor', language: 'python', code: 'pass', outputs: ['x'] }), (e: unknown) => e instanceof SandboxError && e.code === 'invalid_request');
     await assert.rejects(run({ language: 'python', code: 'pass', network: { allow: ['pypi.org:443'] } }), (e: unknown) => e instanceof SandboxError && e.code === 'invalid_request' && /without network/.test(e.message));
     await assert.rejects(run({ language: 'python', code: 'pass', outputs: ['x'] }), (e: unknown) => e instanceof SandboxError && e.code === 'invalid_request' && /output files/.test(e.message));
   });

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import type { CgroupLimits, CgroupManager } from '../cgroups/cgroup.js';
 import { SandboxError } from '../errors.js';
 import { processTree } from '../procs.js';
+import type { NormalizedRequest } from '../request.js';
 import type { Runtimes } from '../runtimes.js';
 import type { DriverStatus, ExecutionOutcome } from '../types.js';
 import type { HostFiles, ReadOnlyMount } from './bwrap-args.js';
@@ -77,10 +78,13 @@ export class GvisorDriver implements Driver {
     return { name: this.name, available: true, reason: `${version}, rootless, ptrace platform, no network; ${this.options.cgroups ? `cgroup v${this.options.cgroups.version}` : 'no cgroups'}` };
   }
 
-  async run(context: RunContext): Promise<ExecutionOutcome> {
-    const { request } = context;
+  check(request: NormalizedRequest): void {
     if (request.network.allow.length > 0) throw new SandboxError('invalid_request', 'the gvisor driver runs without network: network.allow needs the bwrap driver');
     if (request.outputs.length > 0) throw new SandboxError('invalid_request', 'the gvisor driver cannot return output files yet: outputs need the bwrap driver');
+  }
+
+  async run(context: RunContext): Promise<ExecutionOutcome> {
+    this.check(context.request);
     const { outcome, cleanup } = await new SandboxExecution(
       { ...this.options, driver: this.name, sandboxFor: (shape) => this.prepare(context.id, shape), started: () => undefined },
       context,
