@@ -219,6 +219,17 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
     const refused = await heldAgain;
     assert.equal(refused.status, 403);
     assert.equal(erp.received.filter((r) => r.sku === 'held-2').length, 0, 'a rejected order is never carried out');
+
+    // Approve on B and reject on C at the same moment: one verdict wins, and only it is in the ledger.
+    const contested = post(`${a.url}/apis/erp/orders`, { sku: 'held-3', total: 2_400_000 }, KEYS.buyer);
+    const third = await pending();
+    const verdicts = await Promise.all([decide(b, third, 'approve'), decide(c, third, 'reject')]);
+    assert.deepEqual(verdicts.map((v) => v.status).sort(), [200, 409], 'one verdict lands, the other finds it decided');
+    const approvedWon = verdicts[0]!.status === 200;
+    assert.equal((await contested).status, approvedWon ? 201 : 403);
+    const recorded = await pgQuery<{ id: string }>(`SELECT id FROM "${schema}".entries WHERE id LIKE $1`, [`${third}.%`]);
+    assert.deepEqual(recorded.map((r) => r.id), [`${third}.${approvedWon ? 'approved' : 'rejected'}`]);
+    assert.equal(erp.received.filter((r) => r.sku === 'held-3').length, approvedWon ? 1 : 0);
   });
 
   test('console sign-in failures are counted across replicas: three wrong passwords, one on each, throttle the fourth anywhere', async () => {

@@ -88,6 +88,26 @@ if (skip) {
       await Promise.all([a.close(), b.close()]);
     });
 
+    it('approvals: work on one approval waits for work on the same approval on another replica, not for others', async () => {
+      const schema = freshSchema();
+      const [a, b] = await Promise.all([PostgresStorage.open(postgresConfig(schema), {}), PostgresStorage.open(postgresConfig(schema), {})]);
+      const order: string[] = [];
+      let release!: () => void;
+      const first = a.approvals().locked('apr_1', async () => {
+        order.push('a starts');
+        await new Promise<void>((r) => (release = r));
+        order.push('a ends');
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const second = b.approvals().locked('apr_1', async () => order.push('b runs'));
+      await b.approvals().locked('apr_2', async () => order.push('b on another approval'));
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+      await Promise.all([first, second]);
+      assert.deepEqual(order, ['a starts', 'b on another approval', 'a ends', 'b runs']);
+      await Promise.all([a.close(), b.close()]);
+    });
+
     it('notifier: a listening connection that is cut reconnects and delivers again', async () => {
       const storage = await freshStorage();
       const [publisher, subscriber] = await Promise.all([storage.notifier(), storage.notifier()]);

@@ -267,10 +267,14 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
     await this.options.notifier.publish(APPROVALS_TOPIC, { event, id: a.id, status: a.status });
   }
 
-  /** Runs `fn` after any earlier operation on the same approval, so concurrent verdicts are decided one by one. */
+  /**
+   * Runs `fn` after any earlier operation on the same approval, in this process and (through the store's lock) in
+   * every other sharing the store, so concurrent verdicts are decided one by one.
+   */
   private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(id) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
+    const run = () => this.store.locked(id, fn);
+    const next = previous.then(run, run);
     const settled = next.catch(() => {});
     this.locks.set(id, settled);
     void settled.then(() => {
