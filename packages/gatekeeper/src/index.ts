@@ -36,6 +36,7 @@ export type { Notice, Notifier } from './stores/notifier.js';
 export { MemoryNotifier } from './stores/memory/notifier.js';
 export { SqliteApprovalStore } from './stores/sqlite/approvals.js';
 export { SqliteSessionStore } from './stores/sqlite/sessions.js';
+export { PostgresStorage } from './stores/postgres/storage.js';
 export { digestOf } from './digest.js';
 export { buildServer, MODULES, SURFACES, type BuildOptions, type Gatekeeper } from './server.js';
 export type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps, SurfaceModule } from './surface.js';

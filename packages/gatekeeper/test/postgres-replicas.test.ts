@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -145,6 +146,10 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
     const ids = (await pgQuery<{ id: string }>(`SELECT id FROM "${cluster.schema}".entries`)).map((r) => r.id);
     assert.deepEqual(ids.sort(), [...acked].sort(), 'each acknowledged decision once, nothing else');
     assert.deepEqual(checked.indexes, answers.map((a) => a.body.index), 'each decision at its acknowledged index');
+    // The operator's check, unchanged: `gatekeeper ledger verify` straight against the shared schema.
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'ledger', 'verify', PG_URL, '--schema', schema, '--vkey', cluster.ledgerKey.vkey, '--json'], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual([JSON.parse(cli.stdout).ok, JSON.parse(cli.stdout).entries], [true, 600]);
     const servedBy = new Set([...watcher.seen.values()].flatMap((names) => [...names]));
     assert.deepEqual([...servedBy].sort(), ['a', 'b', 'c'], 'every replica serves the shared checkpoints');
     t.diagnostic(`600 decisions over 3 replicas in ${elapsed.toFixed(0)} ms; ${checked.prefixes} checkpoints checked as prefixes of the final one`);
