@@ -22,6 +22,7 @@ export class PostgresStorage {
   private problem: string | undefined;
   private pinging = false;
   private integrating = false;
+  private answeredAt = 0;
   private readonly pinger: NodeJS.Timeout;
 
   static async open(config: PostgresStorageConfig, env: NodeJS.ProcessEnv): Promise<PostgresStorage> {
@@ -98,12 +99,19 @@ export class PostgresStorage {
     return this.problem;
   }
 
+  /** Whether a ping sent after `time` (epoch ms) was answered. */
+  answeredSince(time: number): boolean {
+    return this.answeredAt > time;
+  }
+
   async ping(): Promise<void> {
     // One at a time: against a database that does not answer, a ping lasts up to the connect timeout.
     if (this.pinging) return;
     this.pinging = true;
     try {
+      const started = Date.now();
       await this.pool.query('SELECT 1');
+      this.answeredAt = started;
       this.problem = undefined;
     } catch (error) {
       this.problem = `PostgreSQL (storage.postgres) cannot be reached: ${(error as Error).message}`;
