@@ -10,7 +10,7 @@ import { canDecide } from './accounts.js';
 import { maybeSamePerson, sameIdentity } from '../identity.js';
 import type { ApprovalSigner, VerdictStatement } from './signing.js';
 import type { ApprovalQuery, ApprovalStore } from '../stores/approvals.js';
-import type { Notifier } from '../stores/notifier.js';
+import { RESYNC, type Notifier } from '../stores/notifier.js';
 import type { Redactor } from '../redact.js';
 import { sessionOf, type ReasoningTrace } from './trace.js';
 import {
@@ -177,6 +177,8 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
     // Subscribed before reading, so a verdict landing in between is not missed.
     const unsubscribe = this.options.notifier.subscribe(APPROVALS_TOPIC, (n) => {
       if (n.id === id && n.event === 'decided') finished();
+      // Notices may have been missed (the database connection was down): the verdict may have landed meanwhile.
+      else if (n.event === RESYNC) void this.store.get(id).then((a) => a?.status !== 'pending' && finished(), () => undefined);
     });
     try {
       const current = await this.mustGet(id);
