@@ -47,6 +47,8 @@ export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisS
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */
   log?: DecisionLog;
+  /** An open ledger to use instead of opening the configured one (a `serve --workers` worker: the primary's). */
+  ledger?: Ledger;
   /** Replace the configured policy bundle (tests). */
   policy?: PolicySource;
   clock?: () => Date;
@@ -83,7 +85,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     const policy = options.policy ?? (await loadPolicy(config, logger, metrics, closers, options.env ?? process.env));
     let ledger: Ledger | undefined;
     if (!options.log) {
-      ledger = await openConfiguredLedger(config.ledger);
+      ledger = options.ledger ?? (await openConfiguredLedger(config.ledger));
       closers.push(() => ledger!.close());
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);

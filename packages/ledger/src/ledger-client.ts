@@ -18,6 +18,7 @@ export class LedgerClient {
   private readonly pending = new Map<number, Pending>();
   private lost: Error | undefined;
   private head: Head = { size: 0 };
+  private settled: (() => void) | undefined;
 
   private constructor(private readonly channel: Channel) {
     channel.onMessage((message) => {
@@ -25,6 +26,7 @@ export class LedgerClient {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.settled?.();
       if (reply.ok) {
         if (reply.head.size >= this.head.size) this.head = reply.head;
         waiting.resolve(reply.result);
@@ -74,7 +76,8 @@ export class LedgerClient {
 
   /**
    * The host's ledger as a Ledger: appends and checkpoints as above, reads answered by the host; size() and
-   * latestCheckpoint() are what the host knew at its last reply to this client. close() closes this client only.
+   * latestCheckpoint() are what the host knew at its last reply to this client. close() closes this client only,
+   * once its appends in flight are answered.
    */
   ledger(): Ledger {
     return {
@@ -91,7 +94,7 @@ export class LedgerClient {
       rootAt: (size) => this.read('rootAt', size),
       proofFile: (index) => this.read('proofFile', index),
       tiles: () => (path) => this.read('tile', path),
-      close: async () => this.close(),
+      close: () => this.closeWhenSettled(),
     };
   }
 
@@ -101,6 +104,13 @@ export class LedgerClient {
     this.pending.clear();
     const error = new Error(`${cause.message}; ${pending.length} append(s) unacknowledged: they may or may not be recorded`, { cause });
     for (const p of pending) p.reject(error);
+    this.settled?.();
+  }
+
+  /** Closes once every request sent so far has its answer (a clean shutdown loses no append in flight). */
+  async closeWhenSettled(): Promise<void> {
+    if (this.pending.size > 0 && !this.lost) await new Promise<void>((resolve) => (this.settled = resolve));
+    this.close();
   }
 
   close(): void {
