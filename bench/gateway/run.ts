@@ -7,12 +7,16 @@
  * build fails, and it says so) with the OAGF standard policy library and the SQLite ledger; a non-streamed chat
  * completion whose response carries one tool call, so every request takes two decisions and the ledger records
  * them and the outcome. Rows: `fsync` (the default durability: each group commit waits for the disk) and `buffered`
- * (survives a process crash, not power loss).
+ * (survives a process crash, not power loss), one process each (`--workers 1`); `buffered` with one worker per core
+ * (`--workers N`: N processes, one ledger sequencer); and two single-process replicas sharing one state directory
+ * (the first serves its ledger to the second, `--ledger-socket`/`--ledger-host`) behind a round-robin TCP balancer
+ * (round-robin.ts; its CPU counts in the row).
  *
  * Per row: c=1 latency (wrk, one connection: p50/p99, and added = row − direct), an open loop at BENCH_RATE that
  * sleeps between sends, closed-loop wrk at c=32 and c=64 (req/s) and CPU time per request of the gateway process
  * and its descendants (from /proc, over the c=32 run: unlike latency it stays meaningful on a busy machine). With
- * 2+ cores the gateway is pinned to CPU 0 and wrk, the upstream and this process to the others (taskset). Also
+ * 2+ cores single-process gateways are pinned to CPU 0 and wrk, the upstream and this process to the others
+ * (taskset); the multi-process rows may use every core, so there the load generator shares them. Also
  * the machine's fdatasync p50 (the floor of an `fsync` commit) and the time to the first text byte of a stream.
  * Prints one table, then the ratios the issue asks for; the last line is one JSON object with every figure.
  *
@@ -125,8 +129,8 @@ function fdatasyncP50(dir: string, samples = QUICK ? 50 : 300): number {
 
 interface Row {
   target: Target;
-  /** The process whose CPU time (with its descendants) is the row's cost; none for direct. */
-  started?: Started;
+  /** The processes whose CPU time (with their descendants) is the row's cost; none for direct. */
+  pids?: number[];
   /** What the row is, for the table. */
   label: string;
 }
@@ -144,15 +148,16 @@ const r3 = (n: number) => Math.round(n * 1000) / 1000;
 const r0 = (n: number) => Math.round(n);
 
 async function measure(row: Row, scratch: string): Promise<RowFigures> {
-  const pid = row.started?.pid;
+  const pids = row.pids ?? [];
+  const cpuNow = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
   const c1 = await wrk(row.target, { connections: 1, seconds: SECONDS, cpus: CPUS.load, scratch });
   const open = await openLoop(row.target, RATE, SECONDS);
-  let cpu = pid ? cpuMs(pid) : 0;
+  let cpu = cpuNow();
   const c32 = await wrk(row.target, { connections: 32, seconds: SECONDS, cpus: CPUS.load, scratch });
-  const cpuC32 = pid ? ((cpuMs(pid) - cpu) * 1000) / c32.requests : undefined;
-  cpu = pid ? cpuMs(pid) : 0;
+  const cpuC32 = pids.length ? ((cpuNow() - cpu) * 1000) / c32.requests : undefined;
+  cpu = cpuNow();
   const c64 = await wrk(row.target, { connections: 64, seconds: SECONDS, cpus: CPUS.load, scratch });
-  const cpuC64 = pid ? ((cpuMs(pid) - cpu) * 1000) / c64.requests : undefined;
+  const cpuC64 = pids.length ? ((cpuNow() - cpu) * 1000) / c64.requests : undefined;
   return { c1, open, c32, c64, ...(cpuC32 !== undefined ? { cpu_us_per_request: cpuC32, cpu_us_per_request_c64: cpuC64! } : {}) };
 }
 
@@ -206,17 +211,31 @@ async function main(): Promise<void> {
     const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
     console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
 
-    const gatekeeper = async (name: string, durability: 'fsync' | 'buffered', label: string, cpus: string | undefined): Promise<Row> => {
-      const dir = join(work, name);
+    const serve = async (name: string, dir: string, durability: 'fsync' | 'buffered', cpus: string | undefined, args: string[]): Promise<Started> => {
       const started = await start(
         name,
-        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(dir, upstreamPort, durability), '--generate-key'],
+        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(dir, upstreamPort, durability), '--generate-key', ...args],
         /gatekeeper listening on (http:\/\/[^\s]+)/,
         { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
         dir,
       );
       pin(started.pid, cpus);
-      return { label, started, target: target(name, started.match[1]!, { authorization: `Bearer ${AGENT_KEY}` }) };
+      return started;
+    };
+    const agent = { authorization: `Bearer ${AGENT_KEY}` };
+    const gatekeeper = async (name: string, durability: 'fsync' | 'buffered', label: string, cpus: string | undefined, workers: number): Promise<Row> => {
+      const started = await serve(name, join(work, name), durability, cpus, ['--workers', String(workers)]);
+      return { label, pids: [started.pid], target: target(name, started.match[1]!, agent) };
+    };
+    /** Two single-process replicas sharing one state directory: the first serves its ledger to the second. */
+    const replicas = async (): Promise<Row> => {
+      const dir = join(work, 'gk_2replicas');
+      const socket = join(dir, 'ledger.sock');
+      const a = await serve('replica A', dir, 'buffered', CPUS.all, ['--workers', '1', '--ledger-socket', socket]);
+      const b = await serve('replica B', dir, 'buffered', CPUS.all, ['--workers', '1', '--ledger-host', socket]);
+      const port = (s: Started) => new URL(s.match[1]!).port;
+      const rr = await start('round-robin', ['--import', 'tsx', join(here, 'round-robin.ts'), port(a), port(b)], /^(\d+)$/m, {}, root);
+      return { label: '2 replicas (buffered) + round-robin', pids: [a.pid, b.pid, rr.pid], target: target('gk_2replicas', `http://127.0.0.1:${rr.match[1]}`, agent) };
     };
     const bareStarted = await start('bare proxy', ['--import', 'tsx', join(here, 'bare-proxy.ts'), upstream], /^(\d+)$/m, {}, root);
     pin(bareStarted.pid, CPUS.gateway);
@@ -227,12 +246,14 @@ async function main(): Promise<void> {
     pin(peerStarted.pid, CPUS.gateway);
     const rows: Row[] = [
       { label: 'direct', target: target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` }) },
-      { label: 'bare node:http + undici proxy', started: bareStarted, target: target('bare', `http://127.0.0.1:${bareStarted.match[1]}`, { authorization: `Bearer ${UPSTREAM_KEY}` }) },
-      await gatekeeper('gk_fsync', 'fsync', 'gatekeeper fsync', CPUS.gateway),
-      await gatekeeper('gk_buffered', 'buffered', 'gatekeeper buffered', CPUS.gateway),
+      { label: 'bare node:http + undici proxy', pids: [bareStarted.pid], target: target('bare', `http://127.0.0.1:${bareStarted.match[1]}`, { authorization: `Bearer ${UPSTREAM_KEY}` }) },
+      await gatekeeper('gk_fsync', 'fsync', 'gatekeeper fsync', CPUS.gateway, 1),
+      await gatekeeper('gk_buffered', 'buffered', 'gatekeeper buffered', CPUS.gateway, 1),
+      await gatekeeper('gk_workers', 'buffered', `gatekeeper buffered, ${CORES} workers`, CPUS.all, CORES),
+      await replicas(),
       {
         label: 'Portkey (@portkey-ai/gateway)',
-        started: peerStarted,
+        pids: [peerStarted.pid],
         target: target('portkey', `http://127.0.0.1:${peerPort}`, {
           authorization: `Bearer ${UPSTREAM_KEY}`,
           'x-portkey-provider': 'openai',
@@ -260,6 +281,10 @@ async function main(): Promise<void> {
     const ratios = {
       cpu_per_request_buffered_vs_bare: r3(f('gk_buffered').cpu_us_per_request! / f('bare').cpu_us_per_request!),
       max_rps_c64_buffered_vs_bare: r3(f('gk_buffered').c64.rps / f('bare').c64.rps),
+      max_rps_c64_workers_vs_bare: r3(f('gk_workers').c64.rps / f('bare').c64.rps),
+      max_rps_c64_workers_vs_single_worker: r3(f('gk_workers').c64.rps / f('gk_buffered').c64.rps),
+      max_rps_c64_2replicas_vs_single: r3(f('gk_2replicas').c64.rps / f('gk_buffered').c64.rps),
+      cpu_per_request_workers_vs_bare: r3(f('gk_workers').cpu_us_per_request! / f('bare').cpu_us_per_request!),
       c1_added_p50_ms_buffered: r3(f('gk_buffered').c1.p50 - f('direct').c1.p50),
       c1_added_p99_ms_buffered: r3(f('gk_buffered').c1.p99 - f('direct').c1.p99),
       c1_added_p50_ms_fsync_minus_fdatasync: r3(f('gk_fsync').c1.p50 - f('direct').c1.p50 - fdatasync),
@@ -270,7 +295,7 @@ async function main(): Promise<void> {
     console.log(`bench:gateway — ${uptime}; ${SECONDS} s per measure; ${CORES} cores; fdatasync p50 ${r3(fdatasync)} ms`);
     console.log(table(rows, figures));
     console.log(`first text byte of a stream: direct p50 ${r3(ttftDirect.p50)} ms, through the gatekeeper (buffered) p50 ${r3(ttftGk.p50)} ms`);
-    console.log('ratios (targets: CPU ≤ 2× bare; c=64 ≥ 0.5× bare; c=1 added p50 ≤ 0.3 ms, p99 ≤ 1 ms; fsync p50 ≤ fdatasync + 0.3 ms; ahead of Portkey):');
+    console.log('ratios (targets: CPU ≤ 2× bare; c=64 all workers ≥ 0.5× bare; workers ≥ 1.6× single worker; c=1 added p50 ≤ 0.3 ms, p99 ≤ 1 ms; fsync p50 ≤ fdatasync + 0.3 ms; ahead of Portkey):');
     for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v}`);
     const json = {
       cores: CORES,

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import { buildServer } from '../server.js';
 import { listenOrExplain } from './listen.js';
-import { isServeWorker, startPrimary, startWorker } from './workers.js';
+import { attachLedger, hostLedger, isServeWorker, startPrimary, startWorker } from './workers.js';
 
 function parseWorkers(value: string): number {
   const n = Number(value);
@@ -28,7 +28,10 @@ export function serveCommand(): Command {
     .option('--check', 'validate the configuration and policy bundle, then exit')
     .option('-p, --port <port>', 'listen on this port instead of the configured one (0 picks a free one)', parsePort)
     .option('-w, --workers <n>', 'worker processes serving requests, one ledger sequencer for all (default: one per core)', parseWorkers, availableParallelism())
-    .action(async (options: { config: string; generateKey?: boolean; check?: boolean; port?: number; workers: number }) => {
+    .option('--ledger-socket <path>', 'also serve this gatekeeper\'s ledger to other gatekeeper processes on this unix socket')
+    .option('--ledger-host <path>', 'open no ledger: append to the one another gatekeeper serves on this unix socket (its --ledger-socket)')
+    .action(async (options: { config: string; generateKey?: boolean; check?: boolean; port?: number; workers: number; ledgerSocket?: string; ledgerHost?: string }) => {
+      if (options.ledgerSocket && options.ledgerHost) throw new InvalidArgumentError('--ledger-socket and --ledger-host exclude each other');
       const loaded = loadConfigFile(options.config);
       if (options.port !== undefined) loaded.config.listen = { ...loaded.config.listen, port: options.port };
       if (isServeWorker()) {
@@ -43,12 +46,14 @@ export function serveCommand(): Command {
         console.error(`created ledger signing key ${keyFile}\nverifier key (publish this to auditors): ${vkey}`);
       }
       if (options.workers > 1 && !options.check) {
-        const primary = await startPrimary(loaded, options.workers);
+        const primary = await startPrimary(loaded, options.workers, { ...(options.ledgerSocket ? { socket: options.ledgerSocket } : {}), ...(options.ledgerHost ? { attach: options.ledgerHost } : {}) });
         console.error(`gatekeeper listening on ${primary.url} (policy ${primary.policy}; ${options.workers} workers)`);
         stopOnSignals(primary.stop);
         return;
       }
-      const gatekeeper = await buildServer(loaded);
+      const hosted = options.ledgerSocket && !options.check ? await hostLedger(loaded, options.ledgerSocket) : undefined;
+      const ledger = hosted?.ledger ?? (options.ledgerHost ? await attachLedger(options.ledgerHost) : undefined);
+      const gatekeeper = await buildServer(loaded, ledger ? { ledger } : {});
       if (options.check) {
         await gatekeeper.close();
         console.log(`ok: ${options.config} is valid; policy ${gatekeeper.deps.policy.current()?.digest}`);
@@ -56,7 +61,11 @@ export function serveCommand(): Command {
       }
       const url = await listenOrExplain(gatekeeper, loaded);
       console.error(`gatekeeper listening on ${url} (policy ${gatekeeper.deps.policy.current()?.digest})`);
-      stopOnSignals(() => gatekeeper.close());
+      stopOnSignals(async () => {
+        // Other gatekeepers first (their appends in flight are then unacknowledged), then this one and its ledger.
+        await hosted?.closeHost();
+        await gatekeeper.close();
+      });
     });
 }
 

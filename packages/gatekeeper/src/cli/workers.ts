@@ -11,7 +11,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LedgerClient, LedgerHost } from '@oagf/ledger';
+import { LedgerClient, LedgerHost, type Ledger } from '@oagf/ledger';
 import type { LoadedConfig } from '../config/load.js';
 import { buildServer, type Gatekeeper } from '../server.js';
 import { openConfiguredLedger } from '../stores/ledger.js';
@@ -32,12 +32,9 @@ export const isServeWorker = (): boolean => cluster.isWorker && process.env[SOCK
  * policy digest once all of them listen, and a stop function (SIGTERM the workers, wait for them — their pending
  * outcome records reach the ledger — then close the ledger).
  */
-export async function startPrimary(loaded: LoadedConfig, count: number): Promise<{ url: string; policy?: string; stop(): Promise<void> }> {
-  const ledger = await openConfiguredLedger(loaded.config.ledger);
-  const host = new LedgerHost(ledger);
-  const dir = mkdtempSync(join(tmpdir(), 'gatekeeper-ledger-'));
-  const socket = join(dir, 'ledger.sock');
-  await host.listen(socket);
+export async function startPrimary(loaded: LoadedConfig, count: number, at: LedgerPlace = {}): Promise<{ url: string; policy?: string; stop(): Promise<void> }> {
+  const hosted = at.attach === undefined ? await hostLedger(loaded, at.socket) : undefined;
+  const socket = at.attach ?? hosted!.socket;
   const workers = new Set<Worker>();
   let stopping = false;
   let ready!: (r: Ready['gatekeeperReady']) => void;
@@ -69,9 +66,7 @@ export async function startPrimary(loaded: LoadedConfig, count: number): Promise
   const stop = async () => {
     stopping = true;
     await Promise.all([...workers].map((w) => new Promise<void>((resolve) => (w.once('exit', () => resolve()), w.process.kill('SIGTERM')))));
-    await host.close();
-    await ledger.close();
-    rmSync(dir, { recursive: true, force: true });
+    await hosted?.close();
   };
   try {
     return { ...(await allReady), stop };
@@ -81,10 +76,47 @@ export async function startPrimary(loaded: LoadedConfig, count: number): Promise
   }
 }
 
+/** Where a gatekeeper's ledger is: opened here (and served on `socket`, if given), or another gatekeeper's (`attach`). */
+export interface LedgerPlace {
+  socket?: string;
+  attach?: string;
+}
+
+/** Opens the configured ledger and serves it on a unix socket (`socket`, else one in a fresh temporary directory). */
+export async function hostLedger(loaded: LoadedConfig, socket?: string): Promise<{ socket: string; ledger: Ledger; closeHost(): Promise<void>; close(): Promise<void> }> {
+  const ledger = await openConfiguredLedger(loaded.config.ledger);
+  const host = new LedgerHost(ledger);
+  const dir = socket === undefined ? mkdtempSync(join(tmpdir(), 'gatekeeper-ledger-')) : undefined;
+  const path = socket ?? join(dir!, 'ledger.sock');
+  try {
+    await host.listen(path);
+  } catch (err) {
+    await ledger.close();
+    throw new Error(`cannot serve the ledger on ${path}: ${(err as Error).message}`);
+  }
+  const closeHost = async () => {
+    await host.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  return {
+    socket: path,
+    ledger,
+    closeHost,
+    close: async () => {
+      await closeHost();
+      await ledger.close();
+    },
+  };
+}
+
+/** The ledger another gatekeeper process serves on `socket`, as this process's ledger. */
+export async function attachLedger(socket: string): Promise<Ledger> {
+  return (await LedgerClient.overSocket(socket)).ledger();
+}
+
 /** A worker: the gatekeeper with the primary's ledger and the relayed notifier; tells the primary once listening. */
 export async function startWorker(loaded: LoadedConfig): Promise<Gatekeeper> {
-  const client = await LedgerClient.overSocket(process.env[SOCKET_ENV]!);
-  const gatekeeper = await buildServer(loaded, { ledger: client.ledger(), notifier: ClusterNotifier.ofWorkerProcess() });
+  const gatekeeper = await buildServer(loaded, { ledger: await attachLedger(process.env[SOCKET_ENV]!), notifier: ClusterNotifier.ofWorkerProcess() });
   const url = await listenOrExplain(gatekeeper, loaded);
   const policy = gatekeeper.deps.policy.current()?.digest;
   process.send!({ gatekeeperReady: { url, ...(policy ? { policy } : {}) } } satisfies Ready);
