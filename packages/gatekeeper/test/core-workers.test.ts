@@ -3,7 +3,8 @@
  * - the cluster notifier meets the Notifier contract (notices relayed by the primary to every other worker);
  * - held requests on both workers are released by verdicts given through the console, whichever worker serves it;
  * - SIGKILL of the whole process group mid-burst loses no decision a client had an answer for, in both durability
- *   modes, and the ledger verifies.
+ *   modes, and the ledger verifies;
+ * - two single-process replicas share one ledger through --ledger-socket / --ledger-host.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -70,16 +71,16 @@ async function fakeErp(): Promise<{ server: Server; port: number; orders: number
   return Object.assign(state, { server, port: (server.address() as AddressInfo).port });
 }
 
-/** `serve --workers 2` from the sources, in its own process group (so SIGKILL reaches the workers too). */
-async function serveWorkers(config: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const argv = ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'serve', '--config', config, '--generate-key', '--workers', '2'];
+/** `serve --workers 2` (or other `serve` arguments) from the sources, in its own process group (so SIGKILL reaches the workers too). */
+async function serveWorkers(config: string, args = ['--workers', '2'], ready = /gatekeeper listening on (http:\/\/\S+) \(policy \S+; 2 workers\)/): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const argv = ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'serve', '--config', config, '--generate-key', ...args];
   const child = spawn(process.execPath, argv, { cwd: pkg, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ERP_TOKEN: 'erp-demo-token' } });
   let seen = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve --workers 2 did not start:\n${seen}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`serve ${args.join(' ')} did not start:\n${seen}`)), 60_000);
     const onData = (d: Buffer) => {
       seen += d.toString();
-      const m = seen.match(/gatekeeper listening on (http:\/\/\S+) \(policy \S+; 2 workers\)/);
+      const m = seen.match(ready);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -183,4 +184,44 @@ describe('serve --workers 2', () => {
       }
     });
   }
+
+  it('two replicas, one ledger: --ledger-socket serves it, --ledger-host appends to it; decisions through both are in it, and both serve its checkpoint', { timeout: 120_000 }, async () => {
+    const erp = await fakeErp();
+    const config = keynoteConfig('replicas', erp.port, 'buffered');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}\nadmin: { public_ledger: true }\n`);
+    const socket = join(dirname(config), 'ledger.sock');
+    const single = /gatekeeper listening on (http:\/\/\S+) \(policy \S+\)/;
+    const a = await serveWorkers(config, ['--workers', '1', '--ledger-socket', socket], single);
+    const b = await serveWorkers(config, ['--workers', '1', '--ledger-host', socket], single);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${(i % 2 ? b : a).url}/v1/decisions`, {
+          method: 'POST',
+          headers: BUYER,
+          body: JSON.stringify({ action: { kind: 'http.request', target: { api: 'erp', method: 'POST', path: '/orders' }, body: { sku: 'BOLT', total: 100, currency: 'USD' } } }),
+        });
+        const body = (await res.json()) as { record_id: string; index: number };
+        assert.equal(res.status, 200);
+        ids.push(body.record_id);
+      }
+      await new Promise((r) => setTimeout(r, 1_500)); // a checkpoint covering all 20 (one a second)
+      for (const r of [a, b]) {
+        const res = await fetch(`${r.url}/ledger/checkpoint`);
+        assert.equal(res.status, 200);
+        assert.match(await res.text(), /^keynote\.acme\.example\/ledger\n20\n/);
+      }
+    } finally {
+      for (const r of [b, a]) {
+        process.kill(-r.child.pid!, 'SIGTERM');
+        await new Promise((done) => r.child.once('exit', done));
+      }
+      erp.server.close();
+    }
+    const ledgerPath = join(dirname(config), 'keynote-ledger.db');
+    const skey = readFileSync(join(dirname(config), 'ledger.skey'), 'utf8').trim();
+    const report = await verifyLedgerFile(ledgerPath, { vkeys: [verifierKeyOf(skey)] });
+    assert.ok(report.ok, JSON.stringify(report));
+    assert.equal(report.entries, 20);
+  });
 });
