@@ -34,6 +34,10 @@ const ELSEWHERE: { command: RegExp; file: string; contains: string | true; why: 
   { command: /^npm install && npm run demo\b/, file: 'test/docs.test.ts', contains: "DEMO_SETUP = 'npm run demo'", why: 'npm install is .ci/run\'s npm ci; npm run demo runs here, interactive, before the approvals CLI block' },
   { command: /^npm test$/, file: '.ci/run', contains: 'npm test', why: 'it is this test run' },
   { command: /^npm test -w @oagf\/(ledger|rego|sandbox|gatekeeper)\b/, file: 'package.json', contains: 'packages/*/test/*.test.ts', why: 'a workspace\'s tests are part of npm test' },
+  { command: /^export GATEKEEPER_URL=\S+ GATEKEEPER_KEY=\S+$/, file: 'packages/gatekeeper/test/openai-frameworks.test.ts', contains: "examples/agent-frameworks/README.md", why: 'the framework examples need a gatekeeper before a scripted model: that test runs the README block with its own URL and key' },
+  { command: /^npx tsx examples\/agent-frameworks\/(openai-agents|vercel-ai)\.ts\b/, file: 'packages/gatekeeper/test/openai-frameworks.test.ts', contains: "examples/agent-frameworks/README.md", why: 'run there, as the README shows, against a gatekeeper before a scripted model' },
+  { command: /^kubectl kustomize deploy\/kubernetes\/overlays\/(sidecar|replicated)$/, file: 'test/deploy-kubernetes.test.ts', contains: true, why: 'the scratch copy has no deploy/; that test renders both overlays and validates every object' },
+  { command: /^docker (build|run) /, file: 'test/deploy-docker.test.ts', contains: 'parseDockerfile', why: 'no container engine or registry here: that test checks the Dockerfile and runs its runtime layout' },
   { command: /^npm run conformance -w @oagf\/rego\b/, file: 'packages/rego/test/conformance.test.ts', contains: "runConformance", why: 'the conformance test runs the same runner on every suite' },
 ];
 

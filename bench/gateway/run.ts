@@ -20,6 +20,11 @@
  * the machine's fdatasync p50 (the floor of an `fsync` commit) and the time to the first text byte of a stream.
  * Prints one table, then the ratios the issue asks for; the last line is one JSON object with every figure.
  *
+ * With --session, one more row (buffered, one process) runs with session state on: `sessions:` keeping 20 actions per
+ * session, every request in one session (OAGF-Session, sent to the plain buffered row too), the standard library's
+ * session rules configured (the tool's results labelled, egress, destructive tools); its CPU per request is compared
+ * with the buffered gatekeeper's (`session_cpu_ratio_vs_off`).
+ *
  * `--quick`: one-second runs (CI smoke: figures printed, meaningless). Env: BENCH_SECONDS (5), BENCH_RATE (500),
  * BENCH_PROFILE=1 (gatekeeper rows run with --cpu-prof into $TMPDIR/bench-gateway-profiles).
  */
@@ -43,11 +48,15 @@ const UPSTREAM_KEY = 'bench-upstream-key';
 const CORES = availableParallelism();
 const CPUS = cpuSets(CORES);
 
-function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered'): string {
+const SESSION = process.argv.includes('--session');
+/** The standard library's session rules, for the gatekeeper with session state on. */
+const SESSION_RULES = ['      labels: [{ tool: lookup_stock, labels: [untrusted] }]', '      egress: { tools: [http_post] }', '      destructive_tools: ["delete_*"]'];
+
+function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered', sessions = false): string {
   mkdirSync(join(dir, 'policy'), { recursive: true });
   writeFileSync(
     join(dir, 'policy', 'data.yaml'),
-    ['config:', '  defaults:', '    models: [gpt-bench]', '    max_tokens: 8192', '  teams:', '    bench:', '      tools: [lookup_stock]', ''].join('\n'),
+    ['config:', '  defaults:', '    models: [gpt-bench]', '    max_tokens: 8192', '  teams:', '    bench:', '      tools: [lookup_stock]', ...(sessions ? SESSION_RULES : []), ''].join('\n'),
   );
   const file = join(dir, 'gatekeeper.yaml');
   writeFileSync(
@@ -69,6 +78,7 @@ function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'f
       '  origin: bench.local/ledger',
       `  durability: ${durability}`,
       'logging: { level: warn }',
+      ...(sessions ? ['sessions: { store: { sqlite: ./sessions.db }, max_actions: 20 }'] : []),
       '',
     ].join('\n'),
   );
@@ -211,10 +221,10 @@ async function main(): Promise<void> {
     const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
     console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
 
-    const serve = async (name: string, dir: string, durability: 'fsync' | 'buffered', cpus: string | undefined, args: string[]): Promise<Started> => {
+    const serve = async (name: string, dir: string, durability: 'fsync' | 'buffered', cpus: string | undefined, args: string[], sessions = false): Promise<Started> => {
       const started = await start(
         name,
-        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(dir, upstreamPort, durability), '--generate-key', ...args],
+        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(dir, upstreamPort, durability, sessions), '--generate-key', ...args],
         /gatekeeper listening on (http:\/\/[^\s]+)/,
         { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
         dir,
@@ -223,9 +233,12 @@ async function main(): Promise<void> {
       return started;
     };
     const agent = { authorization: `Bearer ${AGENT_KEY}` };
-    const gatekeeper = async (name: string, durability: 'fsync' | 'buffered', label: string, cpus: string | undefined, workers: number): Promise<Row> => {
-      const started = await serve(name, join(work, name), durability, cpus, ['--workers', String(workers)]);
-      return { label, pids: [started.pid], target: target(name, started.match[1]!, agent) };
+    // One session for every request: with session state on, each decision sees the 20 actions kept before it.
+    const sessionHeader = SESSION ? { 'oagf-session': 'bench-session' } : {};
+    const gatekeeper = async (name: string, durability: 'fsync' | 'buffered', label: string, cpus: string | undefined, workers: number, sessions = false): Promise<Row> => {
+      const started = await serve(name, join(work, name), durability, cpus, ['--workers', String(workers)], sessions);
+      const headers = name === 'gk_buffered' || sessions ? { ...agent, ...sessionHeader } : agent;
+      return { label, pids: [started.pid], target: target(name, started.match[1]!, headers) };
     };
     /** Two single-process replicas sharing one state directory: the first serves its ledger to the second. */
     const replicas = async (): Promise<Row> => {
@@ -249,6 +262,7 @@ async function main(): Promise<void> {
       { label: 'bare node:http + undici proxy', pids: [bareStarted.pid], target: target('bare', `http://127.0.0.1:${bareStarted.match[1]}`, { authorization: `Bearer ${UPSTREAM_KEY}` }) },
       await gatekeeper('gk_fsync', 'fsync', 'gatekeeper fsync', CPUS.gateway, 1),
       await gatekeeper('gk_buffered', 'buffered', 'gatekeeper buffered', CPUS.gateway, 1),
+      ...(SESSION ? [await gatekeeper('gk_session', 'buffered', 'gatekeeper buffered, session state on', CPUS.gateway, 1, true)] : []),
       await gatekeeper('gk_workers', 'buffered', `gatekeeper buffered, ${CORES} workers`, CPUS.all, CORES),
       await replicas(),
       {
@@ -290,6 +304,7 @@ async function main(): Promise<void> {
       c1_added_p50_ms_fsync_minus_fdatasync: r3(f('gk_fsync').c1.p50 - f('direct').c1.p50 - fdatasync),
       c64_rps_buffered_vs_portkey: r3(f('gk_buffered').c64.rps / f('portkey').c64.rps),
       cpu_per_request_portkey_vs_buffered: r3(f('portkey').cpu_us_per_request! / f('gk_buffered').cpu_us_per_request!),
+      ...(SESSION ? { session_history_actions: 20, session_cpu_ratio_vs_off: r3(f('gk_session').cpu_us_per_request! / f('gk_buffered').cpu_us_per_request!) } : {}),
     };
     console.log('');
     console.log(`bench:gateway — ${uptime}; ${SECONDS} s per measure; ${CORES} cores; fdatasync p50 ${r3(fdatasync)} ms`);

@@ -5,6 +5,9 @@
  * (b) the OAGF standard policy (policies/oagf) deciding a $2.4M order, and the gateway's two decisions per chat
  *     completion (llm.request, then the llm.tool_call the model returned);
  * (c) compile time of a policy with 1,000 rules.
+ * With --session, (b) also decides the gateway's two actions with session state on: `input.session` holding 20
+ * earlier actions (two of them labelled, several with amounts) and the session rules configured (labels, egress,
+ * destructive tools, an order window), next to the same actions with session state off, in the same run.
  * The last line is one JSON object with the headline figures.
  */
 import { execFileSync } from 'node:child_process';
@@ -158,6 +161,43 @@ oagfCases.push(
     },
   },
 );
+const SESSION = process.argv.includes('--session');
+if (SESSION) {
+  const sessionData = {
+    config: {
+      ...gatewayData.config,
+      teams: {
+        bench: {
+          tools: ['lookup_stock', 'read_document', 'http_post', 'place_order'],
+          labels: [{ tool: 'read_document', labels: ['private'], source: 'board-documents' }, { tool: 'fetch_page', labels: ['untrusted'] }],
+          egress: { tools: ['http_post'], allow: ['https://intranet.example/*'] },
+          destructive_tools: ['delete_*'],
+          limits: [{ tool: 'place_order', currency: 'USD', escalate_above: 1000000, deny_above: 5000000, window: '1h' }],
+        },
+      },
+    },
+  };
+  const history = Array.from({ length: 20 }, (_, i) => {
+    const tool = i === 3 ? 'read_document' : i === 7 ? 'fetch_page' : i % 4 === 1 ? 'place_order' : 'lookup_stock';
+    return {
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, index: i, time: benchTime.now, time_ms: benchTime.unix_ms - (20 - i) * 30_000,
+      agent: 'bench-agent', kind: i % 2 ? 'llm.tool_call' : 'llm.request', target: i % 2 ? { tool, model: 'gpt-bench' } : { model: 'gpt-bench', path: '/v1/chat/completions' },
+      digest: `sha256:${String(i).padStart(64, '0')}`, decision: 'allow', outcome: 'completed',
+      ...(tool === 'place_order' && i % 2 ? { amount: { value: 1000, currency: 'USD' } } : {}),
+      ...(tool === 'read_document' ? { labels: [{ label: 'private', source: 'board-documents' }] } : tool === 'fetch_page' ? { labels: [{ label: 'untrusted', source: 'fetch_page' }] } : {}),
+    };
+  });
+  const ref = (a: (typeof history)[number]) => ({ id: a.id, index: a.index, kind: a.kind, target: a.target, agent: a.agent });
+  const session = {
+    id: 's1|bench-agent', digest: `sha256:${'ab'.repeat(32)}`, actions: history,
+    totals: { '1h': { USD: { value: 5000, count: 5 } }, '24h': { USD: { value: 5000, count: 5 } } },
+    labels: history.filter((a) => a.labels).flatMap((a) => a.labels!.map((l) => ({ ...l, from: ref(a) }))),
+    flows: [],
+  };
+  for (const c of oagfCases.filter((c) => c.key === 'oagf_llm_request' || c.key === 'oagf_tool_call').map((c) => ({ ...c }))) {
+    oagfCases.push({ ...c, name: `${c.name}, session on (20 actions)`, key: `${c.key}_session`, data: sessionData, input: { ...(c.input as object), session } });
+  }
+}
 const oagfStats: Record<string, Stats> = {};
 for (const c of oagfCases) {
   try {
@@ -171,6 +211,15 @@ for (const c of oagfCases) {
   } catch (e) {
     console.log(`${c.name}: not measured (${(e as Error).message.split('\n')[0]})`);
   }
+}
+
+const sessionRatios: Record<string, number> = {};
+for (const key of SESSION ? ['oagf_llm_request', 'oagf_tool_call'] : []) {
+  const on = oagfStats[`${key}_session`];
+  const off = oagfStats[key];
+  if (!on || !off) continue;
+  sessionRatios[`${key}_session_cpu_ratio`] = round(on.cpu_us / off.cpu_us);
+  console.log(`  ${key}: session on/off CPU per evaluation ${on.cpu_us}/${off.cpu_us} µs = ${sessionRatios[`${key}_session_cpu_ratio`]} (p50 ${on.p50_us}/${off.p50_us} µs)`);
 }
 
 // (c) compile time of a 1,000-rule policy
@@ -202,5 +251,6 @@ console.log(JSON.stringify({
   ...Object.fromEntries(Object.entries(oagfStats).flatMap(([k, s]) => [
     [`${k}_p50_us`, s.p50_us], [`${k}_p99_us`, s.p99_us], [`${k}_evals_per_s`, s.evals_per_s], [`${k}_cpu_us_per_eval`, s.cpu_us],
   ])),
+  ...sessionRatios,
   indexed_1000_rules_p50_us: indexed.p50_us, compile_1000_rules_ms: compileMs, compile_1000_rules_first_ms: compileTimes[0],
 }));

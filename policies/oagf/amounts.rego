@@ -5,6 +5,7 @@
 #       escalate_above: 1000000  # a human approves anything above
 #       deny_above: 5000000      # hard ceiling: refused outright
 #       approvers: {groups: [procurement-leads], min: 1}
+#       window: 1h               # with sessions: orders within this window are summed (split orders; sessions.rego)
 # Fail closed: money moves only under a limit. An action with an amount that no limit of the agent covers is refused,
 # so is one whose amount the gatekeeper could not read where `amounts:` says it lives (action.amount_expected), and
 # one a limit applies to whose amount is unknown or in another currency.
@@ -12,25 +13,26 @@ package oagf
 
 applicable_limits contains l if {
 	some l in all_entries("limits")
-	limit_applies(l)
+	limit_covers(l, input.action)
 }
 
-limit_applies(l) if {
+# Whether limit l covers action a (this one, or an earlier one of the session: sessions.rego).
+limit_covers(l, a) if {
 	object.get(l, "tool", null) == null
 	object.get(l, "api", null) == null
-	input.action.amount
+	a.amount
 }
 
-limit_applies(l) if {
-	input.action.kind in tool_kinds
-	matches(l.tool, object.get(target, "tool", ""))
+limit_covers(l, a) if {
+	a.kind in tool_kinds
+	matches(l.tool, object.get(a.target, "tool", ""))
 }
 
-limit_applies(l) if {
-	input.action.kind == "http.request"
-	l.api == target.api
-	matches(upper(object.get(l, "method", "*")), target.method)
-	matches(object.get(l, "path", "*"), target.path)
+limit_covers(l, a) if {
+	a.kind == "http.request"
+	l.api == a.target.api
+	matches(upper(object.get(l, "method", "*")), a.target.method)
+	matches(object.get(l, "path", "*"), a.target.path)
 }
 
 deny contains msg if {

@@ -35,7 +35,7 @@ redact_obligations := [{"type": "redact", "fields": sort(redact)}] if count(reda
 
 default redact_obligations := []
 
-obligations := array.concat(redact_obligations, mcp_obligations)
+obligations := array.concat(array.concat(redact_obligations, mcp_obligations), label_obligations)
 
 approvers := {"groups": sort(approver_groups), "users": [], "min": approvals_min} if count(approver_groups) > 0
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `gatekeeper` command. Plug-in helpers add their commands to COMMANDS (one line each). */
 import { readFileSync } from 'node:fs';
-import { ledgerCommand } from '@oagf/ledger';
+import { ledgerCommand, witnessCommand } from '@oagf/ledger';
 import { Command } from 'commander';
 import { approvalsCommand } from './approvals/cli.js';
 import { hashApiKey } from './auth/agents.js';
@@ -17,6 +17,7 @@ const COMMANDS: Command[] = [
   serveCommand(),
   policyCommand(),
   ledgerCommand(),
+  witnessCommand(),
   replayCommand(),
   new Command('hash-key')
     .description('print the sha256 form of an agent API key for gatekeeper.yaml (agents[].api_keys)')

@@ -1,8 +1,14 @@
-/** The policy's `redact` obligations on a response (an API's JSON, an MCP tool result): the named fields are removed before the agent sees it. */
+/** Obligations on a result: `redact` removes fields from a response (an API's JSON, an MCP tool result) before the agent sees it; `label` marks the data it carries (sessions). */
 import type { Obligation } from './spec/index.js';
 
+/** Fields the `redact` obligations remove. */
 export function redactions(obligations: Obligation[]): string[] {
   return obligations.filter((o) => o.type === 'redact').flatMap((o) => (o.fields ?? []).map((f) => f.replace(/^response\./, '')));
+}
+
+/** The policy's `label` obligations: labels for the action's result, each with its source (default: `source`). */
+export function labelsOf(obligations: Obligation[], source: string): { label: string; source: string }[] {
+  return obligations.filter((o) => o.type === 'label').flatMap((o) => (o.labels ?? []).map((label) => ({ label, source: o.source ?? source })));
 }
 
 /** The document without `fields` (dotted paths); undefined when the text is not JSON (the obligation cannot be met). */

@@ -23,10 +23,14 @@ const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/-]+=*/gi;
 const ANY_BUILT_IN = new RegExp([/\b(?:[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])\s+[A-Za-z0-9._~+/-]/.source, ...BUILT_IN.map((p) => p.source)].join('|'));
 const SECRET_KEY = /^(authorization|proxy-authorization|x-api-key|api[-_]?key|password|passwd|secret|client[-_]?secret|access[-_]?token|refresh[-_]?token|token|cookie|set-cookie)$/i;
 
+const MEMO_CHARS = 128;
+const MEMO_ENTRIES = 8192;
+
 export class Redactor {
   private readonly patterns: RegExp[];
   /** The operator's own patterns (tested one by one: their group numbers must not shift). */
   private readonly extra: RegExp[];
+  private readonly memo = new Map<string, string>();
 
   /** `extra` are regular expressions (as strings) from configuration; a bad one is a start-up error naming it. */
   constructor(extra: string[] = [], where = 'redact.patterns') {
@@ -41,9 +45,17 @@ export class Redactor {
   }
 
   text(s: string): string {
+    // Short strings recur in every payload (ids, digests, kinds, targets, the session history): remember them.
+    const short = s.length <= MEMO_CHARS;
+    const known = short ? this.memo.get(s) : undefined;
+    if (known !== undefined) return known;
     if (!ANY_BUILT_IN.test(s) && !this.extra.some((p) => matches(p, s))) return s;
     let out = s.replace(BEARER, (_m, scheme: string) => `${scheme} ${MARK}`);
     for (const p of this.patterns) out = out.replace(p, MARK);
+    if (short) {
+      if (this.memo.size >= MEMO_ENTRIES) this.memo.clear();
+      this.memo.set(s, out);
+    }
     return out;
   }
 

@@ -11,6 +11,7 @@ import type { Ledger } from '@oagf/ledger';
 import { approvalsModule } from './approvals/module.js';
 import { budgetsModule } from './budgets/module.js';
 import { decisionLogsModule } from './decision-logs/module.js';
+import { sessionsModule } from './sessions/module.js';
 import { createAuthenticator } from './auth/agents.js';
 import type { LoadedConfig } from './config/load.js';
 import type { LimitsConfig } from './config/schema.js';
@@ -26,8 +27,10 @@ import type { PolicySource } from './policy/engine.js';
 import { Redactor } from './redact.js';
 import { telemetryOf } from './telemetry/configure.js';
 import { startPolicy } from './policy/from-config.js';
+import { witnessLedger } from './ledger-witnesses.js';
 import { ledgerDecisionLog, openConfiguredLedger, type DecisionLog } from './stores/ledger.js';
 import { MemoryNotifier } from './stores/memory/notifier.js';
+import { PostgresStorage } from './stores/postgres/storage.js';
 import type { Notifier } from './stores/notifier.js';
 import { anthropicSurface } from './surfaces/anthropic/index.js';
 import { apisSurface } from './surfaces/apis/index.js';
@@ -39,7 +42,7 @@ import { sandboxSurface } from './surfaces/sandbox/index.js';
 import type { CoreDeps, GatekeeperModule, ModuleParts, RegisteredSurface, SurfaceDeps, SurfaceModule } from './surface.js';
 
 /** Plug-in modules. */
-export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule, decisionLogsModule];
+export const MODULES: GatekeeperModule[] = [approvalsModule(), budgetsModule, decisionLogsModule, sessionsModule];
 
 /** Surfaces: each reads its requests into actions and runs them through the gate's lifecycle. */
 export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisSurface, openaiSurface, anthropicSurface, mcpSurface, sandboxSurface];
@@ -82,21 +85,27 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
   const closers: (() => unknown)[] = [];
 
   try {
-    const policy = options.policy ?? (await loadPolicy(config, logger, metrics, closers, options.env ?? process.env));
+    const env = options.env ?? process.env;
+    // Opened first, closed last: with `storage.postgres` every store below lives in that one schema.
+    const postgres = config.storage.postgres ? await PostgresStorage.open(config.storage.postgres, env) : undefined;
+    if (postgres) closers.push(() => postgres.close());
+    const policy = options.policy ?? (await loadPolicy(config, logger, metrics, closers, env));
     let ledger: Ledger | undefined;
     if (!options.log) {
-      ledger = options.ledger ?? (await openConfiguredLedger(config.ledger));
+      const integrating = (active: boolean) => logger.info({ integrating: active }, active ? 'this replica integrates the ledger' : 'this replica stopped integrating the ledger');
+      ledger = options.ledger ?? (await openConfiguredLedger(config.ledger, postgres?.ledgerDriver(integrating)));
       closers.push(() => ledger!.close());
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);
-    const notifier = options.notifier ?? new MemoryNotifier();
+    const witnessed = ledger && witnessLedger(ledger, config.ledger.witnesses, logger, metrics);
+    if (witnessed) closers.push(() => witnessed.close());
+    const notifier = options.notifier ?? (postgres ? await postgres.notifier() : new MemoryNotifier());
     closers.push(() => notifier.close());
 
     const redactor = redactorOf(config);
-    const env = options.env ?? process.env;
     const telemetry = telemetryOf(config.telemetry, env);
     closers.push(() => telemetry.shutdown());
-    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), policy, notifier, redactor, telemetry, clock, env };
+    const core: CoreDeps = { config, configDir: loaded.dir, logger, metrics, ...(ledger ? { ledger } : {}), ...(witnessed ? { witnessed } : {}), ...(postgres ? { postgres } : {}), policy, notifier, redactor, telemetry, clock, env };
     const parts: ModuleParts[] = [];
     const plugins: NamedHooks[] = [];
     for (const module of options.modules ?? MODULES) {
@@ -117,7 +126,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       auth: createAuthenticator(config),
       limits: jsonLimits(config.limits),
       bodyLimit: config.limits.body_bytes,
-      problems: () => [ledgerState.problem, ...[...parts, ...surfaces].map((p) => p.notReady?.())].filter((p): p is string => !!p),
+      problems: () => [postgres?.notReady(), ledgerState.problem, ...[...parts, ...surfaces].map((p) => p.notReady?.())].filter((p): p is string => !!p),
       admin: new AdminRoutes(router, { keyHashes: config.admin.api_keys, ...(adminRouter ? { router: adminRouter } : {}) }),
     };
     const onError = (err: unknown) => {

@@ -6,7 +6,7 @@
  * - **Plug-ins** (budgets, approvals) export a `GatekeeperModule` whose setup returns gate hooks, routes, a
  *   readiness check and a close function. They run in `MODULES` order except where `after` says otherwise.
  */
-import type { Ledger } from '@oagf/ledger';
+import type { Ledger, WitnessedLog } from '@oagf/ledger';
 import type { Authenticator } from './auth/agents.js';
 import type { GatekeeperConfig } from './config/schema.js';
 import type { Gate, GateHooks } from './gate/index.js';
@@ -18,6 +18,7 @@ import type { Metrics } from './metrics.js';
 import type { PolicySource } from './policy/engine.js';
 import type { Redactor } from './redact.js';
 import type { Telemetry } from './telemetry/index.js';
+import type { PostgresStorage } from './stores/postgres/storage.js';
 import type { Notifier } from './stores/notifier.js';
 
 export interface CoreDeps {
@@ -28,7 +29,11 @@ export interface CoreDeps {
   metrics: Metrics;
   /** The open ledger; undefined when the server was built with another DecisionLog (tests). */
   ledger?: Ledger;
+  /** Its checkpoints as cosigned by `ledger.witnesses` (undefined without witnesses). */
+  witnessed?: WitnessedLog;
   policy: PolicySource;
+  /** With `storage.postgres`: the shared database every store is opened on (plug-ins take their stores from it). */
+  postgres?: PostgresStorage;
   notifier: Notifier;
   /** Removes secrets from whatever is persisted or shown. */
   redactor: Redactor;

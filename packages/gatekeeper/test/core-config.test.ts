@@ -86,3 +86,22 @@ test('API credentials come from the environment; a missing variable is a start-u
     /apis\.erp\.forward_headers: header "x-forwarded-host" is never taken from the agent/,
   );
 });
+
+test('storage.postgres: url from a string or {env}, a schema name, pool defaults; bad values named at their path', () => {
+  const pg = (body: string) => `${VALID.replace('  path: ./ledger.db\n', '')}storage:\n  postgres:\n${body}`;
+  const { config } = parseConfig(pg('    url: {env: DATABASE_URL}\n    schema: gatekeeper\n'));
+  assert.deepEqual(config.storage.postgres, {
+    url: { env: 'DATABASE_URL', prefix: '' },
+    schema: 'gatekeeper',
+    pool: { max: 10, ledger_max: 4, connect_timeout_ms: 5000 },
+  });
+  assert.equal(config.ledger.path, undefined, 'the ledger lives in PostgreSQL: no file needed');
+  const url = problems(pg('    url: mysql://db/x\n    schema: gatekeeper\n'));
+  assert.equal(url.problems[0]!.path, 'storage.postgres.url');
+  const schema = problems(pg('    url: postgres://db/x\n    schema: Gate-Keeper\n'));
+  assert.equal(schema.problems[0]!.path, 'storage.postgres.schema');
+  assert.match(schema.message, /lowercase PostgreSQL identifier/);
+  const noLedger = problems(VALID.replace('  path: ./ledger.db\n', ''));
+  assert.equal(noLedger.problems[0]!.path, 'ledger.path');
+  assert.match(noLedger.message, /or configure storage\.postgres/);
+});

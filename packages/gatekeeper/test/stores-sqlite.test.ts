@@ -13,6 +13,8 @@ import { approvalStoreContract } from './stores/approvals.contract.js';
 import { budgetStoreContract } from './stores/budgets.contract.js';
 import { notifierContract } from './stores/notifier.contract.js';
 import { sessionStoreContract } from './stores/sessions.contract.js';
+import { sessionHistoryContract } from './stores/session-history.contract.js';
+import { SqliteSessionHistoryStore } from '../src/stores/sqlite/session-history.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gk-stores-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,6 +25,7 @@ const freshStore = () => new SqliteBudgetStore(join(dir, `b${++n}.db`));
 budgetStoreContract('sqlite', async () => freshStore());
 approvalStoreContract('sqlite', async () => new SqliteApprovalStore(join(dir, `a${++n}.db`)));
 sessionStoreContract('sqlite', async () => new SqliteSessionStore(join(dir, `s${++n}.db`)));
+sessionHistoryContract('sqlite', async (limits) => new SqliteSessionHistoryStore(join(dir, `h${++n}.db`), limits));
 notifierContract('memory (one process)', async (count) => {
   const shared = new MemoryNotifier();
   return Array.from({ length: count }, () => shared);
@@ -70,5 +73,23 @@ describe('SqliteBudgetStore across processes', () => {
     assert.equal(c!.reserved, 0n);
     assert.equal(c!.committed, winners.reduce((s, id) => s + actual(id), 0n));
     await store.close();
+  });
+});
+
+describe('SqliteSessionHistoryStore shared by two processes', () => {
+  it("each reads what the other appended and updated (its cache follows the session's revision)", async () => {
+    const path = join(dir, 'history-shared.db');
+    const limits = { maxEntries: 5, ttlMs: 60_000 };
+    const [a, b] = [new SqliteSessionHistoryStore(path, limits), new SqliteSessionHistoryStore(path, limits)];
+    const entry = (id: string, time: number) => ({ id, index: 0, time, agent: 'x', kind: 'llm.tool_call', target: {}, digest: 'sha256:0', decision: 'allow' as const });
+    await a.append('s', entry('r1', 10));
+    assert.deepEqual((await b.recent('s', 20)).map((e) => e.id), ['r1']);
+    assert.deepEqual((await a.recent('s', 20)).map((e) => e.id), ['r1'], 'a has it cached now');
+    await b.append('s', entry('r2', 11));
+    await a.append('s', entry('r3', 12));
+    assert.deepEqual((await a.recent('s', 20)).map((e) => e.id), ['r1', 'r2', 'r3'], 'a sees b\'s append between its own');
+    await b.update('s', 'r1', { outcome: 'failed' });
+    assert.equal((await a.recent('s', 20))[0]!.outcome, 'failed', 'and b\'s update');
+    await Promise.all([a.close(), b.close()]);
   });
 });

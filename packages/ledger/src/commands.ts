@@ -20,23 +20,23 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** Each --vkey is a verifier key, or a file holding one per line (such as the ledger.vkey the demo writes). */
-export function readVkeys(values: readonly string[]): string[] {
+export function readVkeys(values: readonly string[], option = '--vkey'): string[] {
   return values.flatMap((value) => {
     try {
       parseVerifierKey(value);
       return [value];
     } catch (keyError) {
       if (!existsSync(value)) {
-        throw new Error(`--vkey ${JSON.stringify(value)} is neither a verifier key nor a file (${(keyError as Error).message})`);
+        throw new Error(`${option} ${JSON.stringify(value)} is neither a verifier key nor a file (${(keyError as Error).message})`);
       }
     }
     const keys = readFileSync(value, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line.length > 0 && !line.startsWith('#'));
-    if (keys.length === 0) throw new Error(`--vkey file ${value} holds no verifier key`);
+    if (keys.length === 0) throw new Error(`${option} file ${value} holds no verifier key`);
     for (const key of keys) {
       try {
         parseVerifierKey(key);
       } catch (error) {
-        throw new Error(`--vkey file ${value}: ${(error as Error).message}`);
+        throw new Error(`${option} file ${value}: ${(error as Error).message}`);
       }
     }
     return keys;
@@ -136,12 +136,30 @@ function printKeyPair({ skey, vkey }: { skey: string; vkey: string }, json: bool
   print(skey);
 }
 
-/** `origin=vkey`, or just a vkey whose name is the origin (as log keys usually are named). */
+/** `origin=vkey`, or just a vkey whose name is the origin (as log keys usually are named); the vkey may be a file of them. */
 function parseWitnessedLog(text: string): { origin: string; vkeys: string[] } {
   const eq = text.indexOf('=');
   const plus = text.indexOf('+');
   const [origin, vkey] = eq > 0 && (plus < 0 || eq < plus) ? [text.slice(0, eq), text.slice(eq + 1)] : [undefined, text];
-  return { origin: origin ?? parseVerifierKey(vkey).name, vkeys: [vkey] };
+  const vkeys = readVkeys([vkey], '--log');
+  return { origin: origin ?? parseVerifierKey(vkeys[0]!).name, vkeys };
+}
+
+/**
+ * The witness's signing key from its file; with `generate` (the witness name) a missing file is created first, mode
+ * 0600, so a witness can be started with nothing prepared. An existing key is never replaced: the logs trust it.
+ */
+function witnessSigningKey(file: string, generate: string | undefined): string {
+  if (generate !== undefined && !existsSync(file)) {
+    const { skey, vkey } = generateCosignerKey(generate);
+    writeFileSync(file, `${skey}\n`, { mode: 0o600, flag: 'wx' });
+    print(`generated witness key ${file} (verifier key ${vkey})`);
+  }
+  const signingKey = readFileSync(file, 'utf8').trim().split('\n').find((line) => line.startsWith('PRIVATE+KEY+'));
+  if (!signingKey) throw new Error(`${file} holds no PRIVATE+KEY+ line`);
+  const name = signingKey.split('+')[2];
+  if (generate !== undefined && name !== generate) throw new Error(`${file} holds the key of witness ${name}, not ${generate}`);
+  return signingKey;
 }
 
 function parseListen(text: string): { host: string; port: number } {
@@ -163,13 +181,13 @@ export function witnessCommand(): Command {
     .command('serve')
     .description('serve POST <prefix>/add-checkpoint')
     .requiredOption('--key-file <file>', 'file holding the witness signing key (from witness keygen)')
-    .requiredOption('--log <origin=vkey>', 'a log to witness: origin=vkey, or the vkey when its name is the origin (repeatable)', collect)
+    .option('--generate-key <name>', 'create --key-file with a new key for witness <name> if it does not exist')
+    .requiredOption('--log <origin=vkey>', 'a log to witness: origin=vkey, or the vkey (or a file of vkeys) when its name is the origin (repeatable)', collect)
     .requiredOption('--state <file>', 'JSON file keeping the latest cosigned checkpoint per log')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7380')
     .option('--prefix <path>', 'submission prefix', '')
-    .action(async (options: { keyFile: string; log: string[]; state: string; listen: string; prefix: string }) => {
-      const signingKey = readFileSync(options.keyFile, 'utf8').trim().split('\n').find((line) => line.startsWith('PRIVATE+KEY+'));
-      if (!signingKey) throw new Error(`${options.keyFile} holds no PRIVATE+KEY+ line`);
+    .action(async (options: { keyFile: string; generateKey?: string; log: string[]; state: string; listen: string; prefix: string }) => {
+      const signingKey = witnessSigningKey(options.keyFile, options.generateKey);
       const { host, port } = parseListen(options.listen);
       const { server, witness: w, url } = await serveWitness({ signingKey, logs: options.log.map(parseWitnessedLog), statePath: options.state, host, port, prefix: options.prefix });
       print(`witness ${w.name} listening on ${url}/add-checkpoint`);

@@ -1,7 +1,9 @@
 export { canonicalJson } from './canonical-json.js';
 export { EMPTY_ROOT, hashChildren, hashLeaf, sha256Hex } from './hash.js';
 export { TreeReader, verifyConsistency, verifyInclusion, type NodeLookup, type NodeRef, type TreeIndex } from './merkle.js';
-export { cosignNote, cosignatureLine, generateCosignerKey, generateKey, noteText, signNote, verifierKeyOf, verifyNote } from './note.js';
+export {
+  SIG_COSIGNATURE_ED25519, cosignNote, cosignatureLine, generateCosignerKey, generateKey, noteText, parseVerifierKey, signNote, verifierKeyOf, verifyNote,
+} from './note.js';
 export { formatCheckpoint, parseCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 export { MAX_ENTRY_BYTES, validateRecord, type LedgerRecord } from './record.js';
 export { formatProofFile, parseProofFile, verifyProofFile, type ProofFile, type ProofVerification } from './proof-file.js';
@@ -17,7 +19,7 @@ export { SqliteStore, sqliteDriver, type SqliteDriverOptions } from './sqlite-st
 export { DURABILITIES, type Durability } from './sqlite-writer.js';
 export { postgresDriver, type PostgresDriverOptions } from './pg-store.js';
 export { exportPostgresLedger, type ExportReport } from './pg-export.js';
-export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './pg-schema.js';
+export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION, quoteSchema } from './pg-schema.js';
 export { Witness, serveWitness, witnessHandler, type WitnessOptions, type WitnessResponse } from './witness.js';
 export { WitnessRefusal, requestCosignature, witnessCheckpoints, type WitnessEndpoint, type WitnessedLog } from './witness-client.js';
 export { LedgerHost } from './ledger-host.js';

@@ -17,8 +17,11 @@ export interface WitnessEndpoint {
 }
 
 export class WitnessRefusal extends Error {
-  constructor(readonly witness: string, readonly status: number, message: string) {
+  /** For a witness that holds a larger tree than the checkpoint submitted: the size it holds. */
+  readonly heldSize?: number;
+  constructor(readonly witness: string, readonly status: number, message: string, heldSize?: number) {
     super(`witness ${witness} refused the checkpoint (${status}): ${message}`);
+    if (heldSize !== undefined) this.heldSize = heldSize;
   }
 }
 
@@ -26,14 +29,15 @@ type Consistency = (size1: number, size2: number) => Promise<Uint8Array[]>;
 
 /**
  * Asks one witness to cosign `note`. `knownSize` is the size it last cosigned, if known: otherwise its 409 answer
- * tells it, and the request is made once more with a proof from there. Resolves with its cosignature lines and the
- * size it now holds.
+ * tells it, and the request is made again with a proof from there (a few times: other submitters of the same log
+ * may move it meanwhile). Resolves with its cosignature lines and the size it now holds. A 409 that names the
+ * witness's size rejects with that size in `heldSize`.
  */
 export async function requestCosignature(witness: WitnessEndpoint, note: string, knownSize: number, consistency: Consistency): Promise<{ lines: string; size: number }> {
   const name = parseVerifierKey(witness.vkey).name;
   const size = parseCheckpoint(note).size;
   let old = Math.min(knownSize, size);
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 4; attempt++) {
     const proof = old === 0 || old === size ? [] : await consistency(old, size);
     const body = `old ${old}\n${proof.map((h) => `${toBase64(h)}\n`).join('')}\n${note}`;
     const response = await fetch(`${witness.url.replace(/\/$/, '')}/add-checkpoint`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
@@ -53,7 +57,7 @@ export async function requestCosignature(witness: WitnessEndpoint, note: string,
     }
     const held = Number(answer.trim());
     if (response.status === 409 && response.headers.get('content-type')?.startsWith('text/x.tlog.size') && Number.isSafeInteger(held)) {
-      if (held > size) throw new WitnessRefusal(name, 409, `it cosigned a larger tree (size ${held}) than this checkpoint (${size}): the log lost entries or was rewritten`);
+      if (held > size) throw new WitnessRefusal(name, 409, `it cosigned a larger tree (size ${held}) than this checkpoint (${size}): the log lost entries or was rewritten`, held);
       if (held !== old) {
         old = held;
         continue;
@@ -61,7 +65,7 @@ export async function requestCosignature(witness: WitnessEndpoint, note: string,
     }
     throw new WitnessRefusal(name, response.status, answer.trim());
   }
-  throw new WitnessRefusal(name, 409, 'its size kept changing');
+  throw new WitnessRefusal(name, 409, `its size kept changing (now ${old}): other submitters of this log`, old);
 }
 
 export interface WitnessedLog {
@@ -77,12 +81,30 @@ export interface WitnessedLog {
 /**
  * Keeps the ledger's checkpoints witnessed: every `everyMs` a new checkpoint goes to each witness. Failures are
  * reported to onError and tried again with the next round; they never touch the ledger.
+ *
+ * Several replicas of one shared ledger each submit: one that has not yet seen the newest checkpoint may find the
+ * witness already holding a larger tree, cosigned through another replica. That replica is only behind: it is
+ * reported only if, `behindGraceMs` later, this ledger still holds fewer entries than the witness cosigned (the
+ * log lost entries or was rewritten). Its next checkpoint is submitted as usual, from the size the witness named.
  */
 export function witnessCheckpoints(
   ledger: Ledger,
-  options: { witnesses: WitnessEndpoint[]; everyMs?: number; onError?: (witness: string, error: Error) => void },
+  options: { witnesses: WitnessEndpoint[]; everyMs?: number; behindGraceMs?: number; onError?: (witness: string, error: Error) => void },
 ): WitnessedLog {
   const known = new Map<string, number>();
+  const behindChecks = new Map<string, NodeJS.Timeout>();
+  const report = (w: WitnessEndpoint, error: Error) => options.onError?.(parseVerifierKey(w.vkey).name, error);
+
+  /** A witness ahead of this ledger: behind (nothing to say) once the ledger holds as many entries, else reported. */
+  function checkBehind(w: WitnessEndpoint, error: WitnessRefusal & { heldSize: number }): void {
+    if (ledger.size() >= error.heldSize || behindChecks.has(w.url)) return;
+    const check = setTimeout(() => {
+      behindChecks.delete(w.url);
+      if (ledger.size() < error.heldSize) report(w, error);
+    }, options.behindGraceMs ?? 5000);
+    check.unref();
+    behindChecks.set(w.url, check);
+  }
   let cosigned: string | undefined;
   let submitted: string | undefined;
   let running: Promise<string> | undefined;
@@ -90,13 +112,21 @@ export function witnessCheckpoints(
   async function submitNote(note: string): Promise<string> {
     const results = await Promise.allSettled(
       options.witnesses.map(async (w) => {
-        const result = await requestCosignature(w, note, known.get(w.url) ?? 0, (a, b) => ledger.consistencyProof(a, b));
-        known.set(w.url, result.size);
-        return result.lines;
+        try {
+          const result = await requestCosignature(w, note, known.get(w.url) ?? 0, (a, b) => ledger.consistencyProof(a, b));
+          known.set(w.url, result.size);
+          return result.lines;
+        } catch (error) {
+          if (error instanceof WitnessRefusal && error.heldSize !== undefined) known.set(w.url, error.heldSize);
+          throw error;
+        }
       }),
     );
     results.forEach((r, i) => {
-      if (r.status === 'rejected') options.onError?.(parseVerifierKey(options.witnesses[i]!.vkey).name, r.reason as Error);
+      if (r.status === 'fulfilled') return;
+      const w = options.witnesses[i]!;
+      if (r.reason instanceof WitnessRefusal && r.reason.heldSize !== undefined) checkBehind(w, r.reason as WitnessRefusal & { heldSize: number });
+      else report(w, r.reason as Error);
     });
     const lines = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     if (lines.length === 0) throw new Error(`no witness cosigned the checkpoint of size ${parseCheckpoint(note).size}`);
@@ -134,6 +164,9 @@ export function witnessCheckpoints(
         return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: cosigned };
       };
     },
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      for (const check of behindChecks.values()) clearTimeout(check);
+    },
   };
 }

@@ -150,6 +150,42 @@ test('the log submits each new checkpoint and serves the cosigned one at /checkp
   }
 });
 
+test('a replica behind the witness is not refused, a ledger smaller than what the witness cosigned is', async () => {
+  const { server, url } = await serveWitness({ signingKey: witnessKey.skey, logs: [{ origin: ORIGIN, vkeys: [logKey.vkey] }], statePath: join(dir, 'witness-replicas.json') });
+  const endpoint = { url, vkey: witnessKey.vkey };
+  const log = await ledgerWith(5);
+  const early = await log.checkpointNow();
+  const late = await grow(log, 9);
+  const errors: string[] = [];
+  const onError = (name: string, e: Error) => errors.push(`${name}: ${e.message}`);
+  // Another replica of the shared ledger had the size-9 checkpoint cosigned; this one holds all 9 entries but has
+  // not seen that checkpoint yet.
+  await requestCosignature(endpoint, late, 0, (a, b) => log.consistencyProof(a, b));
+  let latest = early;
+  const replica = Object.create(log, { latestCheckpoint: { value: () => latest } }) as Ledger;
+  const witnessed = witnessCheckpoints(replica, { witnesses: [endpoint], everyMs: 60_000, onError });
+  const truncated = await ledgerWith(5);
+  const alone = witnessCheckpoints(truncated, { witnesses: [endpoint], everyMs: 60_000, behindGraceMs: 50, onError });
+  try {
+    await assert.rejects(witnessed.submit(), /no witness cosigned the checkpoint of size 5/);
+    assert.deepEqual(errors, [], 'only behind: nothing reported');
+    latest = late;
+    assert.equal(parseCheckpoint(await witnessed.submit()).size, 9, 'its next checkpoint is cosigned, from the size the witness named');
+    assert.deepEqual(errors, []);
+    // The same key, 5 entries and no more: the 4 the witness cosigned beyond them are gone.
+    await assert.rejects(alone.submit());
+    assert.deepEqual(errors, [], 'reported only if it stays smaller for the grace period');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /cosigned a larger tree \(size 9\) than this checkpoint \(5\): the log lost entries or was rewritten/);
+  } finally {
+    witnessed.close();
+    alone.close();
+    server.close();
+    await Promise.all([log.close(), truncated.close()]);
+  }
+});
+
 test('ledger witness keygen and serve run a witness from the command line', { timeout: 60_000 }, async () => {
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
   const keyFile = join(dir, 'witness.key');

@@ -39,9 +39,9 @@ export function approvalsModule(options: ApprovalsModuleOptions = {}): Gatekeepe
       const config = parseApprovalsConfig(core.config.approvals, core.configDir);
       const ledger = options.ledger ?? core.ledger;
       if (!ledger) throw new Error('approvals need a ledger to record verdicts in');
-      if (config.database !== ':memory:') mkdirSync(dirname(config.database), { recursive: true });
-      const store = new SqliteApprovalStore(config.database);
-      const sessions = new SqliteSessionStore(config.database);
+      if (!core.postgres && config.database !== ':memory:') mkdirSync(dirname(config.database), { recursive: true });
+      const store = core.postgres?.approvals() ?? new SqliteApprovalStore(config.database);
+      const sessions = core.postgres?.sessions() ?? new SqliteSessionStore(config.database);
       const redactor = core.redactor;
       const service = new ApprovalService({
         store,

@@ -160,7 +160,8 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
 
   /** Starts the periodic expiry sweep. */
   start(intervalMs = 1000): void {
-    this.sweeper ??= setInterval(() => void this.expireDue().catch(() => {}), intervalMs);
+    // One replica at a time sweeps: the others would only race it to the same conditional updates.
+    this.sweeper ??= setInterval(() => void this.store.exclusive(() => this.expireDue()).catch(() => {}), intervalMs);
     this.sweeper.unref();
   }
 

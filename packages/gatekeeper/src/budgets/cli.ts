@@ -1,6 +1,7 @@
 /** `gatekeeper budgets [--config FILE] [--url URL] [--json]`: spend and remaining budget in the current windows. */
 import { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
+import { PostgresStorage } from '../stores/postgres/storage.js';
 import { openBudgets } from './module.js';
 import { BudgetView } from './schema.js';
 import { formatBudgetTable } from './table.js';
@@ -22,11 +23,13 @@ async function fromStore(configFile: string): Promise<BudgetView[]> {
   const loaded = loadConfigFile(configFile);
   const config = loaded.config.budgets;
   if (!config) throw new Error(`${configFile} has no budgets section`);
-  const budgets = openBudgets(config, loaded.dir);
+  const postgres = loaded.config.storage.postgres ? await PostgresStorage.open(loaded.config.storage.postgres, process.env) : undefined;
+  const budgets = openBudgets(config, loaded.dir, {}, postgres);
   try {
     return await budgets.overview();
   } finally {
     await budgets.store.close();
+    await postgres?.close();
   }
 }
 

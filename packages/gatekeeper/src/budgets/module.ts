@@ -10,10 +10,15 @@ import type { BudgetsConfig } from './config.js';
 import { Budgets, type BudgetsOptions } from './engine.js';
 import { budgetHooks } from './hooks.js';
 import { registerBudgetMetrics } from './metrics.js';
+import type { PostgresStorage } from '../stores/postgres/storage.js';
 import { SqliteBudgetStore } from '../stores/sqlite/budgets.js';
 
-/** Opens the configured store; relative paths are taken from the config file's directory. */
-export function openBudgets(config: BudgetsConfig, configDir: string, options: BudgetsOptions = {}): Budgets {
+/**
+ * Opens the configured store: the shared PostgreSQL schema when given (`storage.postgres`), else the SQLite file,
+ * a relative path taken from the config file's directory.
+ */
+export function openBudgets(config: BudgetsConfig, configDir: string, options: BudgetsOptions = {}, postgres?: PostgresStorage): Budgets {
+  if (postgres) return new Budgets(config, postgres.budgets(), options);
   const path = config.store.sqlite;
   const file = path === ':memory:' || isAbsolute(path) ? path : resolve(configDir, path);
   return new Budgets(config, new SqliteBudgetStore(file), options);
@@ -27,7 +32,7 @@ export const budgetsModule: GatekeeperModule = {
     const budgets = openBudgets(config, deps.configDir, {
       clock: () => deps.clock().getTime(),
       onWarning: (message, detail) => deps.logger.warn(detail, message),
-    });
+    }, deps.postgres);
     registerBudgetMetrics(budgets, deps.metrics.registry);
     return {
       hooks: budgetHooks(budgets),

@@ -103,7 +103,7 @@ function resolvePaths(config: GatekeeperConfig, dir: string): GatekeeperConfig {
     policy: resolvePolicyPaths(config.policy, dir),
     ledger: {
       ...config.ledger,
-      path: config.ledger.path === ':memory:' ? config.ledger.path : resolve(dir, config.ledger.path),
+      ...(config.ledger.path === undefined ? {} : { path: config.ledger.path === ':memory:' ? config.ledger.path : resolve(dir, config.ledger.path) }),
       signing_key_file: resolve(dir, config.ledger.signing_key_file),
     },
     auth: jwt?.jwks_file ? { ...config.auth, jwt: { ...jwt, jwks_file: resolve(dir, jwt.jwks_file) } } : config.auth,

@@ -3,9 +3,11 @@
  * ignored setting. `approvals` belongs to its plug-in, which validates its own section.
  * Secrets never appear in the file: API keys are stored as sha256 hashes, upstream credentials name env vars.
  */
+import { SIG_COSIGNATURE_ED25519, parseVerifierKey } from '@oagf/ledger';
 import { SIGNING_ALGORITHMS } from '@oagf/rego';
 import { z } from 'zod';
 import { BudgetsConfig } from '../budgets/config.js';
+import { SessionsConfig } from '../sessions/config.js';
 import { identityConflicts } from '../identity.js';
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
@@ -267,8 +269,24 @@ export const PolicyConfig = z
 
 export const isBundleUrl = (bundle: string): boolean => URL_BUNDLE.test(bundle);
 
+const WitnessEndpoint = z.strictObject({
+  /** Submission prefix: checkpoints are POSTed to `<url>/add-checkpoint`. */
+  url: z.url({ protocol: /^https?$/ }),
+  /** The witness's cosigner verifier key (type 0x04): only cosignatures by it are kept. */
+  vkey: z.string().superRefine((vkey, ctx) => {
+    let type: number;
+    try {
+      type = parseVerifierKey(vkey).type;
+    } catch (error) {
+      return ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+    if (type !== SIG_COSIGNATURE_ED25519) ctx.addIssue({ code: 'custom', message: 'not a witness (cosigner, type 0x04) verifier key: make one with `gatekeeper witness keygen`' });
+  }),
+});
+
 export const LedgerConfig = z.strictObject({
-  path: z.string().min(1),
+  /** SQLite file of the ledger; not used (and not needed) with `storage.postgres`. */
+  path: z.string().min(1).optional(),
   /** C2SP note signer key file (`gatekeeper ledger keygen`). */
   signing_key_file: z.string().min(1),
   origin: z.string().min(1).default('gatekeeper.local/ledger'),
@@ -281,6 +299,11 @@ export const LedgerConfig = z.strictObject({
    * loses its tail), in exchange for sub-millisecond decisions.
    */
   durability: z.enum(['fsync', 'buffered']).default('fsync'),
+  /**
+   * C2SP tlog-witnesses (e.g. `gatekeeper witness serve`): each new checkpoint is sent to every one with a
+   * consistency proof, and /ledger/checkpoint serves it with the cosignatures they returned.
+   */
+  witnesses: z.array(WitnessEndpoint).default([]),
 });
 
 const SandboxLimits = z.strictObject({
@@ -361,6 +384,31 @@ export const LimitsConfig = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * Shared storage for replicas: with `postgres`, the ledger, approvals, budgets, console sessions and the notifier
+ * all live in one PostgreSQL schema the gatekeeper creates and migrates itself (src/stores/postgres/).
+ */
+export const StorageConfig = z.strictObject({
+  postgres: z
+    .strictObject({
+      /** Connection string (postgres://user@host:5432/db), or `{env: DATABASE_URL}` to keep credentials out of the file. */
+      url: z.union([z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'), EnvSecret]),
+      /** Schema holding every table; replicas sharing one ledger and one set of budgets name the same schema. */
+      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,49}$/, 'must be a lowercase PostgreSQL identifier (a-z, 0-9, _; at most 50 characters)'),
+      pool: z
+        .strictObject({
+          /** Connections for approvals, budgets and sessions. */
+          max: z.number().int().positive().default(10),
+          /** Connections the ledger sequences and reads with. */
+          ledger_max: z.number().int().positive().default(4),
+          /** Give up connecting after this long (a start against an unreachable database fails instead of hanging). */
+          connect_timeout_ms: z.number().int().positive().default(5000),
+        })
+        .prefault({}),
+    })
+    .optional(),
+});
+
 /** Who may read the admin endpoints (/metrics, /v1/budgets, the ledger's tiles). */
 export const AdminConfig = z.strictObject({
   /** sha256 of keys presented as `Authorization: Bearer <key>` (see `gatekeeper hash-key`). */
@@ -388,6 +436,7 @@ export const GatekeeperConfig = z.strictObject({
   amounts: z.array(AmountLocation).default([]),
   policy: PolicyConfig,
   ledger: LedgerConfig,
+  storage: StorageConfig.prefault({}),
   limits: LimitsConfig.prefault({}),
   logging: z
     .strictObject({
@@ -408,6 +457,12 @@ export const GatekeeperConfig = z.strictObject({
   mcp: McpConfig.optional(),
   /** Spending caps with escrow (src/budgets/config.ts). */
   budgets: BudgetsConfig.optional(),
+  /** Session history for session-aware policies (src/sessions/). */
+  sessions: SessionsConfig.optional(),
+}).superRefine((config, ctx) => {
+  if (config.ledger.path === undefined && !config.storage.postgres) {
+    ctx.addIssue({ code: 'custom', path: ['ledger', 'path'], message: 'required: the SQLite file of the ledger (or configure storage.postgres)' });
+  }
 });
 
 export type GatekeeperConfig = z.output<typeof GatekeeperConfig>;
@@ -422,5 +477,7 @@ export type SandboxConfig = z.output<typeof SandboxConfig>;
 export type DecisionLogsConfig = z.output<typeof DecisionLogsConfig>;
 export type AmountLocation = z.output<typeof AmountLocation>;
 export type EnvSecret = z.output<typeof EnvSecret>;
+export type StorageConfig = z.output<typeof StorageConfig>;
+export type PostgresStorageConfig = NonNullable<StorageConfig['postgres']>;
 export type McpConfig = z.output<typeof McpConfig>;
 export type McpServerConfig = z.output<typeof McpServerConfig>;

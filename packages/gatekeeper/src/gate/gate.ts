@@ -21,11 +21,11 @@ import { digestOf } from '../digest.js';
 import type { PolicySource } from '../policy/engine.js';
 import type { Redactor } from '../redact.js';
 import { NO_TELEMETRY, type Telemetry } from '../telemetry/index.js';
-import { timeOf, type Decision, type GateFault, type OagfInput } from '../spec/index.js';
+import { timeOf, type Decision, type GateFault, type OagfInput, type OagfSession } from '../spec/index.js';
 import type { DecisionLog, DecisionRecord, RecordLink } from '../stores/ledger.js';
 import { withAmount } from './amounts.js';
 import { evaluate, faultDecision, refusedAdmission } from './evaluate.js';
-import type { ActionAttempt, AdmitWhen, DecisionView, GateHooks, NamedHooks, PendingApproval, RecordAdditions, Reservation } from './hooks.js';
+import type { ActionAttempt, AdmitWhen, DecisionView, ExecutionReport, GateHooks, NamedHooks, PendingApproval, RecordAdditions, Reservation } from './hooks.js';
 import { orderHooks } from './order.js';
 import { combineReservations } from './reservations.js';
 
@@ -75,6 +75,8 @@ export interface Decider {
   decide(attempt: ActionAttempt): Promise<GateOutcome>;
   /** Admits an action a reviewer approved after it was held (budgets reserve now); a refusal is a deny. */
   admitApproved(outcome: GateOutcome, decision: Decision): Promise<{ decision: Decision; reservation?: Reservation }>;
+  /** Tells plug-ins what came of a carried-out action (never throws: their errors are logged). */
+  executed(outcome: GateOutcome, decision: Decision, report: ExecutionReport): Promise<void>;
   /** The ledger, with secrets removed from every record and payload before it is appended. */
   readonly log: DecisionLog;
   readonly clock: () => Date;
@@ -159,7 +161,7 @@ export function createDecider(options: GateOptions): Decider {
     else if (!evaluator) fail('no_policy', 'no policy bundle is loaded');
     else {
       try {
-        await enrich(input, attempt);
+        await enrich(input, attempt, actionDigest);
         const evaluated = telemetry.enabled
           ? await telemetry.inSpan('oagf.policy.evaluate', 'internal', { 'oagf.policy.digest': digest }, async () => evaluate(evaluator, input))
           : evaluate(evaluator, input);
@@ -208,9 +210,9 @@ export function createDecider(options: GateOptions): Decider {
     return outcome;
   }
 
-  async function enrich(input: OagfInput, attempt: ActionAttempt): Promise<void> {
+  async function enrich(input: OagfInput, attempt: ActionAttempt, actionDigest: string): Promise<void> {
     for (const h of hooks) {
-      const added = await stage('enrich', () => h.enrich?.(input, attempt));
+      const added = await stage('enrich', () => h.enrich?.(input, attempt, actionDigest));
       if (added) Object.assign(input, added);
     }
   }
@@ -266,6 +268,18 @@ export function createDecider(options: GateOptions): Decider {
     return { decision: state.decision, ...(state.reservation ? { reservation: state.reservation } : {}) };
   }
 
+  async function executed(outcome: GateOutcome, decision: Decision, report: ExecutionReport): Promise<void> {
+    if (outcome.index === undefined) return;
+    const view = { attempt: outcome.attempt, input: outcome.input, decision, recordId: outcome.recordId, actionDigest: outcome.actionDigest, index: outcome.index, payloads: {} };
+    for (const h of hooks) {
+      try {
+        await h.executed?.(view, report);
+      } catch (err) {
+        observer?.hookFailed('executed', err);
+      }
+    }
+  }
+
   /** Runs one hook; its failure becomes a HookError naming the stage. */
   async function stage<T>(name: string, call: () => T | Promise<T>): Promise<T> {
     try {
@@ -284,7 +298,7 @@ export function createDecider(options: GateOptions): Decider {
     }
   }
 
-  return { decide: decideTraced, admitApproved, log, clock, observer };
+  return { decide: decideTraced, admitApproved, executed, log, clock, observer };
 }
 
 class HookError extends Error {}
@@ -332,6 +346,19 @@ function merge(into: Required<RecordAdditions>, add: RecordAdditions | undefined
   if (add.payloads) Object.assign(into.payloads, add.payloads);
 }
 
+/**
+ * The session facts a decision used, in the record itself (the payload `input` has all of it, for replay): how much
+ * history it saw, the labels in scope and the flows found, each naming the earlier record.
+ */
+function sessionFacts(session: OagfSession): Record<string, unknown> {
+  return {
+    id: session.id,
+    actions: session.actions.length,
+    ...(session.labels.length ? { labels: session.labels.map((l) => ({ label: l.label, source: l.source, from: { id: l.from.id, index: l.from.index } })) } : {}),
+    ...(session.flows.length ? { flows: session.flows.map((f) => ({ path: f.path, chars: f.chars, labels: f.labels.map((l) => l.label), from: { id: f.from.id, index: f.from.index } })) } : {}),
+  };
+}
+
 function recordOf(outcome: GateOutcome, pending: Required<RecordAdditions>, now: Date): DecisionRecord {
   const { decision, input } = outcome;
   const links: RecordLink[] = pending.links;
@@ -357,6 +384,7 @@ function recordOf(outcome: GateOutcome, pending: Required<RecordAdditions>, now:
       ...(decision.explanation.length ? { explanation: decision.explanation } : {}),
       ...(decision.fault ? { fault: decision.fault } : {}),
       ...(Object.keys(input.budgets).length ? { budgets: input.budgets } : {}),
+      ...(input.session ? { session: sessionFacts(input.session) } : {}),
       ...pending.data,
     },
   };

@@ -2,7 +2,7 @@
  * What plug-ins (budgets, approvals, ...) may do inside the gate, stage by stage. Every hook returns a value;
  * none mutates the outcome. The gate applies the values in a fixed order of stages:
  *
- *   enrich → policy → observe → escalate → admit → record → committed
+ *   enrich → policy → observe → escalate → admit → record → committed (→ executed, once carried out)
  *
  * and, within a stage, in the plug-ins' declared order (see order.ts). A hook that throws turns the decision into
  * a deny with fault `hook_error` (in `committed`, the error is only logged: the decision is already recorded).
@@ -52,7 +52,7 @@ export interface RecordAdditions {
 }
 
 /** The input fields plug-ins may fill before the policy runs. */
-export type InputAdditions = Partial<Pick<OagfInput, 'budgets'>>;
+export type InputAdditions = Partial<Pick<OagfInput, 'budgets' | 'session'>>;
 
 /** A decision as hooks see it: read-only. */
 export interface DecisionView {
@@ -92,8 +92,8 @@ export type Admission =
 export type AdmitWhen = 'decision' | 'approval';
 
 export interface GateHooks {
-  /** Fills input fields before the policy reads them (budgets: `input.budgets`). */
-  enrich?(input: Readonly<OagfInput>, attempt: ActionAttempt): Promise<InputAdditions | void> | InputAdditions | void;
+  /** Fills input fields before the policy reads them (budgets: `input.budgets`; sessions: `input.session`). `actionDigest`: of `input.action`. */
+  enrich?(input: Readonly<OagfInput>, attempt: ActionAttempt, actionDigest: string): Promise<InputAdditions | void> | InputAdditions | void;
   /** Sees every policy decision before escalation and admission (the approvals' trace recorder). */
   observe?(view: DecisionView): void;
   /** The policy escalated: redeem the approval the agent retries with, or open a new one. First answer wins. */
@@ -102,6 +102,19 @@ export interface GateHooks {
   admit?(view: DecisionView, when: AdmitWhen): Promise<Admission | void> | Admission | void;
   /** The decision record is durable (approvals open the request and send notices). */
   committed?(view: CommittedView): Promise<void> | void;
+  /** The allowed action was carried out (sessions: its outcome and its result's fingerprints); errors are only logged. */
+  executed?(view: CommittedView, report: ExecutionReport): Promise<void> | void;
+}
+
+/** What came of an action the lifecycle carried out. */
+export interface ExecutionReport {
+  result: 'completed' | 'failed' | 'released';
+  /** Upstream status, where there is one. */
+  status?: number;
+  /** It was carried out after a reviewer approved its escalation. */
+  approved?: true;
+  /** The result as the agent received it, when the surface read it (it does when a `label` obligation asks). */
+  content?: unknown;
 }
 
 export interface CommittedView extends DecisionView {

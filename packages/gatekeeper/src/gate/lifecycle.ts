@@ -11,7 +11,7 @@
 import type { Decision } from '../spec/index.js';
 import type { OutcomeRecord } from '../stores/ledger.js';
 import type { Decider, GateOutcome } from './gate.js';
-import type { ActionAttempt, ExecutionContext, ReleaseProgress } from './hooks.js';
+import type { ActionAttempt, ExecutionContext, ExecutionReport, ReleaseProgress } from './hooks.js';
 import { refusalOf, type Refusal } from './refusal.js';
 import { Escrow } from './reservations.js';
 
@@ -32,6 +32,8 @@ export interface Executed<T> {
    * in its response: the response's own outcome says what came of it), so it needs no outcome record of its own.
    */
   record?: boolean;
+  /** The result as the agent received it (text or parsed JSON), for plug-ins that read results (sessions' `label`). */
+  content?: unknown;
 }
 
 export type Execute<T> = (ctx: ExecutionContext) => Promise<Executed<T>>;
@@ -93,6 +95,7 @@ export async function runLifecycle<T>(gate: Decider, attempt: ActionAttempt, exe
   } catch (err) {
     await close(gate, () => escrow.release('the action failed'));
     recordOutcome(gate, outcome, { result: 'failed', error: (err as Error)?.message ?? String(err) }, started);
+    await gate.executed(outcome, decision, { result: 'failed' });
     throw err;
   }
   const { settlement } = executed;
@@ -103,7 +106,18 @@ export async function runLifecycle<T>(gate: Decider, attempt: ActionAttempt, exe
     const data = completed ? { result: 'completed' } : { result: 'released', reason: settlement.release };
     recordOutcome(gate, outcome, { ...data, ...executed.facts }, started);
   }
+  await gate.executed(outcome, decision, { ...reportOf(executed, completed), ...(outcome.decision.outcome === 'escalate' ? { approved: true as const } : {}) });
   return { ok: true, value: executed.value, outcome, decision };
+}
+
+function reportOf(executed: Executed<unknown>, completed: boolean): ExecutionReport {
+  const status = executed.facts?.status;
+  const failed = typeof status === 'number' && status >= 400;
+  return {
+    result: failed ? 'failed' : completed ? 'completed' : 'released',
+    ...(typeof status === 'number' ? { status } : {}),
+    ...(executed.content !== undefined ? { content: executed.content } : {}),
+  };
 }
 
 /** Closing the escrow after the action happened must not turn it into an error for the agent: log it instead. */

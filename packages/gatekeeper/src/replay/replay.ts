@@ -1,7 +1,9 @@
 /**
  * `gatekeeper replay`: re-decides every recorded action under a candidate policy, so a policy change can be judged
  * on real traffic before rollout. Each decision record carries its full input document (payload `input`, decision
- * time included), so time-window rules replay as they were decided.
+ * time included), so time-window rules replay as they were decided, and — with sessions — its `input.session`, so
+ * session rules replay on exactly the history each action was decided on. `session` narrows the replay to one
+ * session and lists its decisions in order, changed or not: the flow a candidate policy would see differently.
  */
 import { evaluate } from '../gate/index.js';
 import type { PolicyEvaluator } from '../policy/engine.js';
@@ -17,6 +19,14 @@ export interface ChangedDecision {
   after: { outcome: string; reasons: string[] };
 }
 
+/** One decision of a replayed session, in ledger order. */
+export interface SessionStep extends ChangedDecision {
+  changed: boolean;
+  /** Labels in scope and flows the decision saw (its input.session). */
+  labels: string[];
+  flows: string[];
+}
+
 export interface ReplayReport {
   policy_digest: string;
   /** Decision records replayed. */
@@ -27,9 +37,21 @@ export interface ReplayReport {
   transitions: Record<string, number>;
   changed: number;
   sample: ChangedDecision[];
+  /** With `session`: that session's decisions in order. */
+  session?: { id: string; steps: SessionStep[] };
 }
 
-export function replay(ledgerPath: string, evaluator: PolicyEvaluator, options: { sample?: number } = {}): ReplayReport {
+export interface ReplayOptions {
+  sample?: number;
+  /** Only this session: its OAGF-Session / MCP session id, or the full `input.session.id`. */
+  session?: string;
+}
+
+function inSession(doc: OagfInput, id: string): boolean {
+  return doc.context?.session_id === id || doc.session?.id === id;
+}
+
+export function replay(ledgerPath: string, evaluator: PolicyEvaluator, options: ReplayOptions = {}): ReplayReport {
   const sampleSize = options.sample ?? 20;
   const report: ReplayReport = {
     policy_digest: evaluator.digest,
@@ -38,6 +60,7 @@ export function replay(ledgerPath: string, evaluator: PolicyEvaluator, options: 
     transitions: {},
     changed: 0,
     sample: [],
+    ...(options.session !== undefined ? { session: { id: options.session, steps: [] } } : {}),
   };
   for (const { index, record, input } of readDecisions(ledgerPath)) {
     const fault = (record.data?.fault as { code?: string } | undefined)?.code;
@@ -50,26 +73,38 @@ export function replay(ledgerPath: string, evaluator: PolicyEvaluator, options: 
       continue;
     }
     const doc = input as OagfInput;
+    if (report.session && !inSession(doc, report.session.id)) continue;
     const result = evaluate(evaluator, doc);
     const after = 'decision' in result ? result.decision : { outcome: 'deny' as const, reasons: [result.fault.message] };
     const key = `${record.outcome}→${after.outcome}`;
     report.transitions[key] = (report.transitions[key] ?? 0) + 1;
     report.replayed++;
-    if (after.outcome === record.outcome) continue;
+    const decision: ChangedDecision = {
+      index,
+      id: record.id,
+      ...(record.agent ? { agent: record.agent } : {}),
+      action: { kind: doc.action.kind, target: doc.action.target },
+      before: { outcome: record.outcome, reasons: record.reasons ?? [] },
+      after: { outcome: after.outcome, reasons: after.reasons },
+    };
+    const changed = after.outcome !== record.outcome;
+    report.session?.steps.push({ ...decision, changed, ...sessionSeen(doc) });
+    if (!changed) continue;
     report.changed++;
-    if (report.sample.length < sampleSize) {
-      report.sample.push({
-        index,
-        id: record.id,
-        ...(record.agent ? { agent: record.agent } : {}),
-        action: { kind: doc.action.kind, target: doc.action.target },
-        before: { outcome: record.outcome, reasons: record.reasons ?? [] },
-        after: { outcome: after.outcome, reasons: after.reasons },
-      });
-    }
+    if (report.sample.length < sampleSize) report.sample.push(decision);
   }
   return report;
 }
+
+function sessionSeen(doc: OagfInput): { labels: string[]; flows: string[] } {
+  const s = doc.session;
+  return {
+    labels: (s?.labels ?? []).map((l) => `${l.label} from #${l.from.index}`),
+    flows: (s?.flows ?? []).map((f) => `${f.path} ← #${f.from.index} (${f.labels.map((l) => l.label).join(', ')}, ${f.chars} chars)`),
+  };
+}
+
+const line = (c: ChangedDecision) => `#${c.index} ${c.agent ?? '?'} ${c.action.kind} ${JSON.stringify(c.action.target)}: ${c.before.outcome} → ${c.after.outcome}`;
 
 export function formatReplay(r: ReplayReport): string {
   const lines = [
@@ -80,13 +115,18 @@ export function formatReplay(r: ReplayReport): string {
     `${'old → new'.padEnd(22)}count`,
   ];
   for (const [k, n] of Object.entries(r.transitions).sort()) lines.push(`${k.padEnd(22)}${n}`);
+  if (r.session) {
+    lines.push('', `session ${r.session.id} (${r.session.steps.length} decisions, * = changed):`);
+    for (const step of r.session.steps) {
+      const seen = [...(step.labels.length ? [`labels: ${step.labels.join('; ')}`] : []), ...(step.flows.length ? [`flows: ${step.flows.join('; ')}`] : [])];
+      lines.push(`${step.changed ? '*' : ' '} ${line(step)}${seen.length ? ` [${seen.join(' | ')}]` : ''}`);
+      if (step.changed) lines.push(`    was: ${(step.before.reasons ?? []).join('; ') || '(no reasons)'}`, `    now: ${step.after.reasons.join('; ') || '(no reasons)'}`);
+    }
+  }
   if (r.sample.length) {
     lines.push('', `sample of changed decisions (${r.sample.length} of ${r.changed}):`);
     for (const c of r.sample) {
-      lines.push(
-        `  #${c.index} ${c.agent ?? '?'} ${c.action.kind} ${JSON.stringify(c.action.target)}: ${c.before.outcome} → ${c.after.outcome}` +
-          (c.after.reasons.length ? ` (${c.after.reasons.join('; ')})` : ''),
-      );
+      lines.push(`  ${line(c)}` + (c.after.reasons.length ? ` (${c.after.reasons.join('; ')})` : ''));
     }
   }
   return lines.join('\n');

@@ -8,10 +8,13 @@ export const Outcome = z.enum(['allow', 'deny', 'escalate']);
 
 export const Obligation = z
   .object({
-    type: z.string().min(1).describe('e.g. "redact" (fields), "notify", "log"'),
+    type: z.string().min(1).describe('e.g. "redact" (fields), "label" (labels, source), "notify", "log"'),
     fields: z.array(z.string()).optional().describe('redact: dotted paths into the action to redact before forwarding/recording'),
+    labels: z.array(z.string().min(1)).optional().describe('label: labels for the action\'s result (private, untrusted, pii, secret, ...), carried into the session'),
+    source: z.string().min(1).optional().describe('label: where the data comes from (default: the tool, API route or URI)'),
   })
   .loose()
+  .refine((o) => o.type !== 'label' || (o.labels?.length ?? 0) > 0, { message: 'a label obligation names at least one label in "labels"', path: ['labels'] })
   .describe('Something the gatekeeper must do when carrying out the decision');
 
 export const Approvers = z

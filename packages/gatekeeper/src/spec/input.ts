@@ -170,6 +170,71 @@ export const Time = z
   })
   .describe('Decision time, precomputed so time-window rules replay deterministically');
 
+export const SessionLabel = z
+  .object({
+    label: z.string().describe('e.g. private, untrusted, pii, secret'),
+    source: z.string().describe('Where the data comes from, as the policy\'s `label` obligation named it (default: the tool, API route or URI)'),
+  })
+  .describe('A label a policy attached to an action\'s result (obligation `label`)');
+
+export const SessionActionRef = z
+  .object({
+    id: z.string().describe('Decision record id of the earlier action'),
+    index: z.number().int().nonnegative().describe('Its ledger index'),
+    kind: z.string(),
+    target: Target,
+    agent: z.string(),
+  })
+  .describe('The earlier action a label or flow comes from');
+
+export const SessionAction = z
+  .object({
+    id: z.string().describe('Decision record id'),
+    index: z.number().int().nonnegative().describe('Ledger index of the decision record'),
+    time_ms: z.number().int().describe('Decision time, epoch ms (compare with input.time.unix_ms)'),
+    agent: z.string().describe('The agent that took it (one of the delegation tree sharing the session)'),
+    kind: z.string(),
+    target: Target,
+    digest: z.string().describe('sha256:<hex> of the canonical action: equal digests are the same call'),
+    decision: z.enum(['allow', 'deny', 'escalate']).describe('What was decided (after approvals and budgets)'),
+    outcome: z.enum(['completed', 'failed', 'released']).optional().describe('What came of it when carried out through the gatekeeper; absent while unknown'),
+    status: z.number().int().optional().describe('http.request: upstream status'),
+    amount: Amount.pick({ value: true, currency: true }).optional(),
+    labels: z.array(SessionLabel).optional().describe('Labels the policy attached to its result'),
+  })
+  .describe('One earlier action of the session');
+
+export const SessionTotal = z.object({ value: z.number(), count: z.number().int().nonnegative() });
+
+export const SessionFlow = z
+  .object({
+    path: z.string().describe('Where the text is in this action: `arguments.<key>...`, `body.<key>...`, `query.<name>`, or `messages.<i>` for llm.request'),
+    chars: z.number().int().positive().describe('Length of the longest normalised text this value shares with the earlier result'),
+    labels: z.array(SessionLabel).describe("The earlier result's labels"),
+    from: SessionActionRef,
+  })
+  .describe('Text of an earlier labelled result found in this action (fingerprint match: see src/sessions/README.md for its limits)');
+
+export const Session = z
+  .object({
+    id: z.string().describe('Session key: the OAGF-Session / MCP session id (or "-" without one) and the root agent of the delegation chain'),
+    digest: z.string().describe('sha256:<hex> of this action (as actions[].digest): the same call made before has the same digest'),
+    repeats: z
+      .object({
+        count: z.number().int().nonnegative().describe('Earlier actions with this digest (the same call)'),
+        failed: z.number().int().nonnegative().describe('Of those, denied or failed when carried out'),
+        last_failure: z.object({ id: z.string(), index: z.number().int().nonnegative() }).optional().describe('The latest of those failures'),
+      })
+      .describe('This very call made before in the session (loops)'),
+    actions: z.array(SessionAction).describe('Earlier actions still kept (bounded, expiring), oldest first'),
+    totals: z
+      .record(z.string(), z.record(z.string(), SessionTotal))
+      .describe('Per window (e.g. "1h") and currency: amounts of actions allowed and not failed, or completed after approval'),
+    labels: z.array(SessionLabel.extend({ from: SessionActionRef })).describe('Labels in scope: each label and source once, from the latest earlier action whose result carried it (actions[].labels has every one)'),
+    flows: z.array(SessionFlow).describe('Values of this action carrying text from a labelled earlier result'),
+  })
+  .describe('What the session did before this action (present when `sessions:` is configured)');
+
 export const Input = z
   .object({
     version: z.literal('oagf/v1'),
@@ -177,6 +242,7 @@ export const Input = z
     action: Action,
     context: Context.default({}),
     budgets: InputBudgets.default({}),
+    session: Session.optional(),
     time: Time,
   })
   .describe('OAGF v1 policy input document');
@@ -188,6 +254,8 @@ export type OagfAction = z.output<typeof Action>;
 export type OagfContext = z.output<typeof Context>;
 export type OagfTime = z.output<typeof Time>;
 export type OagfInput = z.output<typeof Input>;
+export type OagfSession = z.output<typeof Session>;
+export type OagfSessionAction = z.output<typeof SessionAction>;
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
 

@@ -1,7 +1,7 @@
 /**
  * Where approvals live between the escalation and the verdict: the port the workflow uses. Every state change is
  * one conditional step (a pending approval is finalized once, an approved one consumed once), so two reviewers,
- * two retries or two replicas racing each other cannot both win. Drivers: SQLite (stores/sqlite/approvals.ts).
+ * two retries or two replicas racing each other cannot both win. Drivers: SQLite (stores/sqlite/approvals.ts), PostgreSQL (stores/postgres/approvals.ts).
  */
 import type { Approval, ApprovalStatus, NoticeDelivery, Vote } from '../approvals/types.js';
 
@@ -25,6 +25,11 @@ export interface ApprovalStore {
   consume(id: string, at: string): Promise<boolean>;
   /** Pending approvals whose expiry is at or before `now` (ISO time). */
   due(now: string): Promise<Approval[]>;
+  /**
+   * Runs `task` unless another process sharing this store is running its own (then resolves undefined without
+   * running it): the periodic expiry sweep runs on one replica at a time.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T | undefined>;
   saveNotice(delivery: NoticeDelivery): Promise<void>;
   notices(approvalId: string): Promise<NoticeDelivery[]>;
   close(): Promise<void>;

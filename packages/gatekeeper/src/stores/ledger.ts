@@ -4,7 +4,7 @@
  * Ledger to it; tests pass an in-memory log.
  */
 import { readFileSync } from 'node:fs';
-import { openLedger, type Ledger } from '@oagf/ledger';
+import { openLedger, type Ledger, type LedgerDriver } from '@oagf/ledger';
 import type { GatekeeperConfig } from '../config/schema.js';
 import type { Outcome } from '../spec/index.js';
 
@@ -48,7 +48,8 @@ export interface DecisionLog {
   append(record: GateRecord, payloads?: Record<string, unknown>): Promise<{ index: number }>;
 }
 
-export async function openConfiguredLedger(config: GatekeeperConfig['ledger']): Promise<Ledger> {
+/** The ledger on `driver` (PostgreSQL with `storage.postgres`), else on the SQLite file `ledger.path`. */
+export async function openConfiguredLedger(config: GatekeeperConfig['ledger'], driver?: LedgerDriver): Promise<Ledger> {
   let signingKey: string;
   try {
     signingKey = readFileSync(config.signing_key_file, 'utf8').trim();
@@ -58,10 +59,9 @@ export async function openConfiguredLedger(config: GatekeeperConfig['ledger']): 
     );
   }
   return openLedger({
-    path: config.path,
+    ...(driver ? { driver } : { path: config.path!, durability: config.durability }),
     origin: config.origin,
     signingKey,
-    durability: config.durability,
     ...(config.checkpoint_every ? { checkpointEvery: config.checkpoint_every } : {}),
   });
 }

@@ -1,5 +1,6 @@
 /** The console's pages, rendered on the server. Live updates and proof checks are added by static/console.js. */
 import { describeRequirement, formatAmount } from '../service.js';
+import type { OagfSession } from '../../spec/index.js';
 import type { ReasoningTrace, TraceStep } from '../trace.js';
 import type { Approval, NoticeDelivery, Reviewer } from '../types.js';
 import { html, raw, type Html } from './html.js';
@@ -147,6 +148,7 @@ interface InputView {
   action?: { kind?: string; target?: Record<string, unknown>; arguments?: unknown; body?: unknown; amount?: { value: number; currency: string; source?: string } };
   budgets?: Record<string, unknown>;
   context?: { session_id?: string };
+  session?: OagfSession;
 }
 
 interface DecisionView {
@@ -198,6 +200,7 @@ export function requestPage(v: RequestView): Html {
             : ''
         }
       </section>
+      ${input.session ? sessionFlowView(input.session) : ''}
       <section class="card">
         <h2>The action</h2>
         <dl class="kv">
@@ -287,6 +290,45 @@ function formatValue(key: string, v: unknown): Html | string {
   if (typeof v === 'number') return /price|amount|total|cost/i.test(key) ? v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : v.toLocaleString('en-US');
   if (typeof v === 'string') return v;
   return html`<code>${JSON.stringify(v)}</code>`;
+}
+
+const actionName = (a: { kind: string; target: Record<string, unknown> }) =>
+  a.kind === 'http.request' ? `${a.target.method} ${a.target.api} ${a.target.path}` : a.target.tool ? `${a.kind} ${a.target.tool}` : a.kind;
+
+const labelChip = (label: string, source?: string) => html`<span class="label-chip ${label}" title="${source ?? ''}">${label}</span>`;
+
+/**
+ * The flow that led here (input.session): the session's earlier actions with the labels on their results, the ones
+ * a label in scope or a flow comes from marked, and for this action which value carries text of which earlier result.
+ */
+function sessionFlowView(session: OagfSession): Html {
+  const sources = new Set([...session.labels.map((l) => l.from.id), ...session.flows.map((f) => f.from.id)]);
+  const flowsFrom = (id: string) => session.flows.filter((f) => f.from.id === id);
+  return html`<section class="card" data-session-flow>
+    <h2>Session flow</h2>
+    <p class="muted small">What session <span class="mono">${session.id}</span> did before this action (${session.actions.length} kept). Marked: results whose labels are in scope; below, the values of this action that carry their text.</p>
+    <ol class="flow">${session.actions.map(
+      (a) => html`<li class="${sources.has(a.id) ? 'source' : ''}" ${sources.has(a.id) ? html`data-flow-source="${a.id}"` : ''}>
+        <a class="mono small" href="/console/ledger?index=${a.index}">#${a.index}</a>
+        <span class="mono">${actionName(a)}</span>
+        <span class="pill small ${a.decision}">${a.decision}</span>${a.outcome ? html` <span class="muted small">${a.outcome}</span>` : ''}
+        ${(a.labels ?? []).map((l) => labelChip(l.label, l.source))}${a.labels?.length ? html` <span class="muted small">from ${a.labels.map((l) => l.source).join(', ')}</span>` : ''}
+        ${flowsFrom(a.id).length ? html`<span class="muted small">· text found in this action</span>` : ''}
+      </li>`,
+    )}
+      <li class="current" data-flow-current><strong>this action</strong>
+        ${
+          session.flows.length
+            ? html`<ul class="flows">${session.flows.map(
+                (f) => html`<li data-flow><span class="mono">${f.path}</span> carries ${f.chars} characters of ${f.labels.map((l) => labelChip(l.label, l.source))} text from <a class="mono" href="/console/ledger?index=${f.from.index}">#${f.from.index}</a> <span class="mono">${actionName(f.from)}</span></li>`,
+              )}</ul>`
+            : session.labels.length
+              ? html`<p class="small">No copied text was found, but ${session.labels.map((l) => labelChip(l.label, l.source))} data is in scope.</p>`
+              : ''
+        }
+      </li>
+    </ol>
+  </section>`;
 }
 
 /** input.budgets as the budgets plug-in fills it: every applicable counter in `limits`. */

@@ -36,7 +36,8 @@ export interface ConsoleDeps {
   localAccounts: boolean;
 }
 
-const STATIC_DIR = [new URL('./static/', import.meta.url), new URL('../../src/console/static/', import.meta.url)]
+// From the sources, or from dist/ (tsc does not copy these files there).
+const STATIC_DIR = [new URL('./static/', import.meta.url), new URL('../../../src/approvals/console/static/', import.meta.url)]
   .map((u) => fileURLToPath(u))
   .find((dir) => existsSync(dir))!;
 const STATIC_TYPES: Record<string, string> = { css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8', svg: 'image/svg+xml' };

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import type { Approval, ApprovalStatus, NoticeDelivery, Vote } from '../../approvals/types.js';
 import type { ApprovalQuery, ApprovalStore } from '../approvals.js';
+import { approvalColumns, approvalFromRow, type ApprovalRow as Row } from '../approval-row.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS approvals (
@@ -53,31 +54,6 @@ CREATE TABLE IF NOT EXISTS approval_notices (
 );
 `;
 
-interface Row {
-  id: string;
-  status: ApprovalStatus;
-  action_digest: string;
-  policy_digest: string;
-  agent_id: string;
-  agent_owner: string | null;
-  session_id: string | null;
-  surface: string;
-  summary: string;
-  amount: string | null;
-  input: string;
-  decision: string;
-  required: string;
-  escalation_id: string;
-  escalation_index: number | null;
-  trace: string | null;
-  created_at: string;
-  expires_at: string;
-  decided_at: string | null;
-  consumed_at: string | null;
-  final_id: string | null;
-  final_index: number | null;
-}
-
 export class SqliteApprovalStore implements ApprovalStore {
   private readonly db: Database.Database;
 
@@ -97,26 +73,7 @@ export class SqliteApprovalStore implements ApprovalStore {
          VALUES (@id, @status, @action_digest, @policy_digest, @agent_id, @agent_owner, @session_id, @surface, @summary,
           @amount, @input, @decision, @required, @escalation_id, @escalation_index, @trace, @created_at, @expires_at)`,
       )
-      .run({
-        id: a.id,
-        status: a.status,
-        action_digest: a.actionDigest,
-        policy_digest: a.policyDigest,
-        agent_id: a.agentId,
-        agent_owner: a.agentOwner ?? null,
-        session_id: a.sessionId ?? null,
-        surface: a.surface,
-        summary: a.summary,
-        amount: a.amount ? JSON.stringify(a.amount) : null,
-        input: JSON.stringify(a.input),
-        decision: JSON.stringify(a.decision),
-        required: JSON.stringify(a.required),
-        escalation_id: a.escalation.id,
-        escalation_index: a.escalation.index ?? null,
-        trace: a.trace ? JSON.stringify(a.trace) : null,
-        created_at: a.createdAt,
-        expires_at: a.expiresAt,
-      });
+      .run(approvalColumns(a));
   }
 
   async get(id: string): Promise<Approval | undefined> {
@@ -175,6 +132,11 @@ export class SqliteApprovalStore implements ApprovalStore {
     return rows.map((r) => this.hydrate(r));
   }
 
+  /** The embedded store serves one process; should several share the file, the conditional finalize still decides each approval once. */
+  async exclusive<T>(task: () => Promise<T>): Promise<T | undefined> {
+    return task();
+  }
+
   async saveNotice(d: NoticeDelivery): Promise<void> {
     this.db
       .prepare(
@@ -212,28 +174,6 @@ export class SqliteApprovalStore implements ApprovalStore {
     const votes = this.db
       .prepare('SELECT reviewer, verdict, comment, time FROM approval_votes WHERE approval_id = ? ORDER BY time, reviewer')
       .all(r.id) as Vote[];
-    return {
-      id: r.id,
-      status: r.status,
-      actionDigest: r.action_digest,
-      policyDigest: r.policy_digest,
-      agentId: r.agent_id,
-      ...(r.agent_owner ? { agentOwner: r.agent_owner } : {}),
-      ...(r.session_id ? { sessionId: r.session_id } : {}),
-      surface: r.surface,
-      summary: r.summary,
-      ...(r.amount ? { amount: JSON.parse(r.amount) } : {}),
-      input: JSON.parse(r.input),
-      decision: JSON.parse(r.decision),
-      required: JSON.parse(r.required),
-      escalation: { id: r.escalation_id, ...(r.escalation_index !== null ? { index: r.escalation_index } : {}) },
-      ...(r.trace ? { trace: JSON.parse(r.trace) } : {}),
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      ...(r.decided_at ? { decidedAt: r.decided_at } : {}),
-      ...(r.consumed_at ? { consumedAt: r.consumed_at } : {}),
-      ...(r.final_id ? { final: { id: r.final_id, ...(r.final_index !== null ? { index: r.final_index } : {}) } } : {}),
-      votes,
-    };
+    return approvalFromRow(r, votes);
   }
 }

@@ -13,6 +13,7 @@ export function registerHealthRoutes(router: Router, deps: SurfaceDeps): void {
       status: problems.length ? 'not ready' : 'ready',
       policy_digest: policy.current()?.digest ?? null,
       ...(policy.status ? { policy_bundle: policy.status() } : {}),
+      ...(deps.postgres ? { storage: deps.postgres.status() } : {}),
       ...(problems.length ? { problems } : {}),
     });
   });
@@ -25,7 +26,8 @@ export function registerHealthRoutes(router: Router, deps: SurfaceDeps): void {
 
   const ledger = deps.ledger;
   if (ledger) {
-    const tiles = ledger.tiles();
+    // With witnesses, /ledger/checkpoint is the latest checkpoint they cosigned, cosignatures included.
+    const tiles = (deps.witnessed ?? ledger).tiles();
     const serveTiles = deps.config.admin.public_ledger ? router.add.bind(router) : deps.admin.add.bind(deps.admin);
     serveTiles('GET', '/ledger/*', async (_req, res, ctx) => {
       const found = await tiles(`/${ctx.params['*']}`);
