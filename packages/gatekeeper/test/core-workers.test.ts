@@ -4,7 +4,8 @@
  * - held requests on both workers are released by verdicts given through the console, whichever worker serves it;
  * - SIGKILL of the whole process group mid-burst loses no decision a client had an answer for, in both durability
  *   modes, and the ledger verifies;
- * - two single-process replicas share one ledger through --ledger-socket / --ledger-host.
+ * - two single-process replicas share one ledger through --ledger-socket / --ledger-host;
+ * - with storage.postgres the workers are replicas of the database: one dense ledger from both.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +21,7 @@ import { openLedger, verifierKeyOf, verifyLedgerFile } from '@oagf/ledger';
 import { Client } from 'undici';
 import { ClusterNotifier, relayNotices, type NoticeChannel, type NoticeMessage } from '../src/stores/cluster/notifier.js';
 import { notifierContract } from './stores/notifier.contract.js';
+import { PG_URL, freshSchema, postgresUnavailable } from './support/postgres.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -223,5 +225,37 @@ describe('serve --workers 2', () => {
     const report = await verifyLedgerFile(ledgerPath, { vkeys: [verifierKeyOf(skey)] });
     assert.ok(report.ok, JSON.stringify(report));
     assert.equal(report.entries, 20);
+  });
+
+  it('with storage.postgres the workers are replicas of the shared database: decisions through both get one dense run of indexes', { timeout: 120_000 }, async (t) => {
+    const unavailable = await postgresUnavailable();
+    if (unavailable) return t.skip(unavailable);
+    const erp = await fakeErp();
+    const config = keynoteConfig('postgres', erp.port, 'fsync');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}\nstorage: { postgres: { url: "${PG_URL}", schema: ${freshSchema('gk_workers')} } }\n`);
+    const { child, url } = await serveWorkers(config);
+    try {
+      const indexes = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          // A connection each: the primary deals them out to both workers.
+          const client = new Client(url);
+          const res = await client.request({
+            method: 'POST',
+            path: '/v1/decisions',
+            headers: BUYER,
+            body: JSON.stringify({ action: { kind: 'http.request', target: { api: 'erp', method: 'POST', path: '/orders' }, body: { sku: 'BOLT', total: 100, currency: 'USD' } } }),
+          });
+          const body = (await res.body.json()) as { index: number };
+          await client.close();
+          assert.equal(res.statusCode, 200);
+          return body.index;
+        }),
+      );
+      assert.deepEqual(indexes.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      erp.server.close();
+    }
   });
 });

@@ -34,6 +34,9 @@ export function serveCommand(): Command {
       if (options.ledgerSocket && options.ledgerHost) throw new InvalidArgumentError('--ledger-socket and --ledger-host exclude each other');
       const loaded = loadConfigFile(options.config);
       if (options.port !== undefined) loaded.config.listen = { ...loaded.config.listen, port: options.port };
+      if ((options.ledgerSocket || options.ledgerHost) && loaded.config.storage.postgres) {
+        throw new InvalidArgumentError('--ledger-socket and --ledger-host share a SQLite ledger; with storage.postgres every replica appends to the database');
+      }
       if (isServeWorker()) {
         const gatekeeper = await startWorker(loaded);
         stopOnSignals(() => gatekeeper.close());

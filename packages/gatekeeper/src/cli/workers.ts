@@ -5,7 +5,8 @@
  * evaluate policy and call upstreams, and each of their appends resolves only once the primary's ledger has it
  * durably, so a decision is never acknowledged before it is recorded. Budgets (SQLite escrow, BEGIN IMMEDIATE)
  * and approvals (conditional updates) are exact across processes already; notices — a verdict waking a held
- * request — are relayed by the primary to every worker (stores/cluster/notifier.ts).
+ * request — are relayed by the primary to every worker (stores/cluster/notifier.ts). With `storage.postgres` the
+ * workers are replicas on the shared database instead (it sequences the ledger and carries the notices).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { openConfiguredLedger } from '../stores/ledger.js';
 import { ClusterNotifier, relayNotices } from '../stores/cluster/notifier.js';
 import { listenOrExplain } from './listen.js';
 
+const WORKER_ENV = 'GATEKEEPER_SERVE_WORKER';
 const SOCKET_ENV = 'GATEKEEPER_LEDGER_SOCKET';
 
 interface Ready {
@@ -25,7 +27,7 @@ interface Ready {
 }
 
 /** True in a worker process forked by `serve --workers`. */
-export const isServeWorker = (): boolean => cluster.isWorker && process.env[SOCKET_ENV] !== undefined;
+export const isServeWorker = (): boolean => cluster.isWorker && process.env[WORKER_ENV] === '1';
 
 /**
  * The primary: opens the ledger, starts `count` workers and restarts any that dies; resolves with the URL and
@@ -33,8 +35,11 @@ export const isServeWorker = (): boolean => cluster.isWorker && process.env[SOCK
  * outcome records reach the ledger — then close the ledger).
  */
 export async function startPrimary(loaded: LoadedConfig, count: number, at: LedgerPlace = {}): Promise<{ url: string; policy?: string; stop(): Promise<void> }> {
-  const hosted = at.attach === undefined ? await hostLedger(loaded, at.socket) : undefined;
-  const socket = at.attach ?? hosted!.socket;
+  // With storage.postgres every worker is a replica of its own (the database sequences, LISTEN/NOTIFY notifies):
+  // nothing to host. Otherwise the one SQLite ledger is opened here, or is another gatekeeper's (`attach`).
+  const shared = loaded.config.storage.postgres !== undefined;
+  const hosted = !shared && at.attach === undefined ? await hostLedger(loaded, at.socket) : undefined;
+  const socket = shared ? undefined : (at.attach ?? hosted!.socket);
   const workers = new Set<Worker>();
   let stopping = false;
   let ready!: (r: Ready['gatekeeperReady']) => void;
@@ -44,7 +49,7 @@ export async function startPrimary(loaded: LoadedConfig, count: number, at: Ledg
   let first: Ready['gatekeeperReady'] | undefined;
 
   const fork = () => {
-    const worker = cluster.fork({ [SOCKET_ENV]: socket });
+    const worker = cluster.fork({ [WORKER_ENV]: '1', ...(socket ? { [SOCKET_ENV]: socket } : {}) });
     workers.add(worker);
     worker.on('message', (message: unknown) => {
       relayNotices(worker, message, workers);
@@ -114,9 +119,13 @@ export async function attachLedger(socket: string): Promise<Ledger> {
   return (await LedgerClient.overSocket(socket)).ledger();
 }
 
-/** A worker: the gatekeeper with the primary's ledger and the relayed notifier; tells the primary once listening. */
+/**
+ * A worker: the gatekeeper with the primary's ledger and the relayed notifier (with storage.postgres: its own
+ * connection to the shared database); tells the primary once listening.
+ */
 export async function startWorker(loaded: LoadedConfig): Promise<Gatekeeper> {
-  const gatekeeper = await buildServer(loaded, { ledger: await attachLedger(process.env[SOCKET_ENV]!), notifier: ClusterNotifier.ofWorkerProcess() });
+  const socket = process.env[SOCKET_ENV];
+  const gatekeeper = await buildServer(loaded, socket ? { ledger: await attachLedger(socket), notifier: ClusterNotifier.ofWorkerProcess() } : {});
   const url = await listenOrExplain(gatekeeper, loaded);
   const policy = gatekeeper.deps.policy.current()?.digest;
   process.send!({ gatekeeperReady: { url, ...(policy ? { policy } : {}) } } satisfies Ready);
