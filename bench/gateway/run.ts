@@ -10,7 +10,9 @@
  * (survives a process crash, not power loss), one process each (`--workers 1`); `buffered` with one worker per core
  * (`--workers N`: N processes, one ledger sequencer); and two single-process replicas sharing one state directory
  * (the first serves its ledger to the second, `--ledger-socket`/`--ledger-host`) behind a round-robin TCP balancer
- * (round-robin.ts; its CPU counts in the row).
+ * (round-robin.ts; its CPU counts in the row); and, when PostgreSQL answers (BENCH_PG_URL, default the tests'
+ * 127.0.0.1:5432/test), two replicas on one schema (`storage.postgres`, dropped after) behind the same balancer — the
+ * database server's own CPU is not counted in that row.
  *
  * Per row: c=1 latency (wrk, one connection: p50/p99, and added = row − direct), an open loop at BENCH_RATE that
  * sleeps between sends, closed-loop wrk at c=32 and c=64 (req/s) and CPU time per request of the gateway process
@@ -33,6 +35,7 @@ import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, wri
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { hashApiKey } from '../../packages/gatekeeper/src/auth/agents.js';
 import { QUICK, sized } from '../quick.js';
 import { openLoop, timeToFirstText, type Percentiles, type Target } from './load.js';
@@ -52,7 +55,20 @@ const SESSION = process.argv.includes('--session');
 /** The standard library's session rules, for the gatekeeper with session state on. */
 const SESSION_RULES = ['      labels: [{ tool: lookup_stock, labels: [untrusted] }]', '      egress: { tools: [http_post] }', '      destructive_tools: ["delete_*"]'];
 
-function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered', sessions = false): string {
+/** PostgreSQL for the replicas-on-a-database row (as the tests use it); the row is left out when it cannot be reached. */
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function pgQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered', sessions = false, extra: string[] = []): string {
   mkdirSync(join(dir, 'policy'), { recursive: true });
   writeFileSync(
     join(dir, 'policy', 'data.yaml'),
@@ -79,6 +95,7 @@ function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'f
       `  durability: ${durability}`,
       'logging: { level: warn }',
       ...(sessions ? ['sessions: { store: { sqlite: ./sessions.db }, max_actions: 20 }'] : []),
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -195,6 +212,8 @@ function table(rows: Row[], figures: Record<string, RowFigures>): string {
   return [fmt(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...lines.map(fmt)].join('\n');
 }
 
+let dropSchema: (() => Promise<void>) | undefined;
+
 async function main(): Promise<void> {
   pin(process.pid, CPUS.load);
   const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
@@ -221,10 +240,10 @@ async function main(): Promise<void> {
     const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
     console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
 
-    const serve = async (name: string, dir: string, durability: 'fsync' | 'buffered', cpus: string | undefined, args: string[], sessions = false): Promise<Started> => {
+    const serve = async (name: string, dir: string, durability: 'fsync' | 'buffered', cpus: string | undefined, args: string[], sessions = false, extra: string[] = []): Promise<Started> => {
       const started = await start(
         name,
-        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(dir, upstreamPort, durability, sessions), '--generate-key', ...args],
+        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(dir, upstreamPort, durability, sessions, extra), '--generate-key', ...args],
         /gatekeeper listening on (http:\/\/[^\s]+)/,
         { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
         dir,
@@ -250,6 +269,22 @@ async function main(): Promise<void> {
       const rr = await start('round-robin', ['--import', 'tsx', join(here, 'round-robin.ts'), port(a), port(b)], /^(\d+)$/m, {}, root);
       return { label: '2 replicas (buffered) + round-robin', pids: [a.pid, b.pid, rr.pid], target: target('gk_2replicas', `http://127.0.0.1:${rr.match[1]}`, agent) };
     };
+    /** Two single-process replicas on one PostgreSQL schema (storage.postgres) behind the same balancer. */
+    const pgReplicas = async (schema: string): Promise<Row> => {
+      const dir = join(work, 'gk_2replicas_pg');
+      const storage = [`storage: { postgres: { url: "${PG_URL}", schema: ${schema} } }`];
+      const a = await serve('replica A (PostgreSQL)', dir, 'fsync', CPUS.all, ['--workers', '1'], false, storage);
+      const b = await serve('replica B (PostgreSQL)', dir, 'fsync', CPUS.all, ['--workers', '1'], false, storage);
+      const port = (s: Started) => new URL(s.match[1]!).port;
+      const rr = await start('round-robin', ['--import', 'tsx', join(here, 'round-robin.ts'), port(a), port(b)], /^(\d+)$/m, {}, root);
+      return { label: '2 replicas on PostgreSQL + round-robin', pids: [a.pid, b.pid, rr.pid], target: target('gk_2replicas_pg', `http://127.0.0.1:${rr.match[1]}`, agent) };
+    };
+    const pgSchema = `bench_gateway_${process.pid}`;
+    const pgReady = await pgQuery(`CREATE SCHEMA IF NOT EXISTS ${pgSchema}`).then(
+      () => true,
+      (err: Error) => (console.log(`PostgreSQL at ${PG_URL} not reachable (${err.message}): no PostgreSQL replicas row`), false),
+    );
+    if (pgReady) dropSchema = () => pgQuery(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
     const bareStarted = await start('bare proxy', ['--import', 'tsx', join(here, 'bare-proxy.ts'), upstream], /^(\d+)$/m, {}, root);
     pin(bareStarted.pid, CPUS.gateway);
     const peerPort = await freePort();
@@ -265,6 +300,7 @@ async function main(): Promise<void> {
       ...(SESSION ? [await gatekeeper('gk_session', 'buffered', 'gatekeeper buffered, session state on', CPUS.gateway, 1, true)] : []),
       await gatekeeper('gk_workers', 'buffered', `gatekeeper buffered, ${CORES} workers`, CPUS.all, CORES),
       await replicas(),
+      ...(pgReady ? [await pgReplicas(pgSchema)] : []),
       {
         label: 'Portkey (@portkey-ai/gateway)',
         pids: [peerStarted.pid],
@@ -298,6 +334,7 @@ async function main(): Promise<void> {
       max_rps_c64_workers_vs_bare: r3(f('gk_workers').c64.rps / f('bare').c64.rps),
       max_rps_c64_workers_vs_single_worker: r3(f('gk_workers').c64.rps / f('gk_buffered').c64.rps),
       max_rps_c64_2replicas_vs_single: r3(f('gk_2replicas').c64.rps / f('gk_buffered').c64.rps),
+      ...(figures.gk_2replicas_pg ? { max_rps_c64_2replicas_pg_vs_single: r3(f('gk_2replicas_pg').c64.rps / f('gk_buffered').c64.rps) } : {}),
       cpu_per_request_workers_vs_bare: r3(f('gk_workers').cpu_us_per_request! / f('bare').cpu_us_per_request!),
       c1_added_p50_ms_buffered: r3(f('gk_buffered').c1.p50 - f('direct').c1.p50),
       c1_added_p99_ms_buffered: r3(f('gk_buffered').c1.p99 - f('direct').c1.p99),
@@ -344,6 +381,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(json));
   } finally {
     stopAll();
+    await new Promise((r) => setTimeout(r, 500)); // the replicas' connections end before their schema is dropped
+    await dropSchema?.().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
 }
