@@ -15,6 +15,7 @@ export const BENCH_COMMANDS = [
   'npm run bench:ledger -- --store postgres',
   'npm run bench:ledger -- --store write-path',
   'npm run bench:sandbox',
+  'npm run bench:gateway',
 ];
 
 for (const command of BENCH_COMMANDS) {

@@ -50,6 +50,8 @@ export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisS
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */
   log?: DecisionLog;
+  /** An open ledger to use instead of opening the configured one (a `serve --workers` worker: the primary's). */
+  ledger?: Ledger;
   /** Replace the configured policy bundle (tests). */
   policy?: PolicySource;
   clock?: () => Date;
@@ -91,7 +93,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     let ledger: Ledger | undefined;
     if (!options.log) {
       const integrating = (active: boolean) => logger.info({ integrating: active }, active ? 'this replica integrates the ledger' : 'this replica stopped integrating the ledger');
-      ledger = await openConfiguredLedger(config.ledger, postgres?.ledgerDriver(integrating));
+      ledger = options.ledger ?? (await openConfiguredLedger(config.ledger, postgres?.ledgerDriver(integrating)));
       closers.push(() => ledger!.close());
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);
