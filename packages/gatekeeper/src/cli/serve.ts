@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import { buildServer } from '../server.js';
 import { listenOrExplain } from './listen.js';
+import { workerCount } from './worker-count.js';
 import { attachLedger, hostLedger, isServeWorker, startPrimary, startWorker } from './workers.js';
 
 function parseWorkers(value: string): number {
@@ -30,13 +31,15 @@ export function serveCommand(): Command {
     .option('-w, --workers <n>', 'worker processes serving requests, one ledger sequencer for all (default: one per core)', parseWorkers, availableParallelism())
     .option('--ledger-socket <path>', 'also serve this gatekeeper\'s ledger to other gatekeeper processes on this unix socket')
     .option('--ledger-host <path>', 'open no ledger: append to the one another gatekeeper serves on this unix socket (its --ledger-socket)')
-    .action(async (options: { config: string; generateKey?: boolean; check?: boolean; port?: number; workers: number; ledgerSocket?: string; ledgerHost?: string }) => {
+    .action(async function (this: Command, options: { config: string; generateKey?: boolean; check?: boolean; port?: number; workers: number; ledgerSocket?: string; ledgerHost?: string }) {
       if (options.ledgerSocket && options.ledgerHost) throw new InvalidArgumentError('--ledger-socket and --ledger-host exclude each other');
       const loaded = loadConfigFile(options.config);
       if (options.port !== undefined) loaded.config.listen = { ...loaded.config.listen, port: options.port };
       if ((options.ledgerSocket || options.ledgerHost) && loaded.config.storage.postgres) {
         throw new InvalidArgumentError('--ledger-socket and --ledger-host share a SQLite ledger; with storage.postgres every replica appends to the database');
       }
+      const workers = workerCount(loaded.config, options.workers, this.getOptionValueSource('workers') !== 'default');
+      if (workers.note && !isServeWorker()) console.error(`gatekeeper: ${workers.note}`);
       if (isServeWorker()) {
         const gatekeeper = await startWorker(loaded);
         stopOnSignals(() => gatekeeper.close());
@@ -48,9 +51,9 @@ export function serveCommand(): Command {
         writeFileSync(keyFile, `${skey}\n`, { mode: 0o600 });
         console.error(`created ledger signing key ${keyFile}\nverifier key (publish this to auditors): ${vkey}`);
       }
-      if (options.workers > 1 && !options.check) {
-        const primary = await startPrimary(loaded, options.workers, { ...(options.ledgerSocket ? { socket: options.ledgerSocket } : {}), ...(options.ledgerHost ? { attach: options.ledgerHost } : {}) });
-        console.error(`gatekeeper listening on ${primary.url} (policy ${primary.policy}; ${options.workers} workers)`);
+      if (workers.count > 1 && !options.check) {
+        const primary = await startPrimary(loaded, workers.count, { ...(options.ledgerSocket ? { socket: options.ledgerSocket } : {}), ...(options.ledgerHost ? { attach: options.ledgerHost } : {}) });
+        console.error(`gatekeeper listening on ${primary.url} (policy ${primary.policy}; ${workers.count} workers)`);
         stopOnSignals(primary.stop);
         return;
       }
