@@ -5,6 +5,7 @@
  * one replica released by a verdict given on another.
  */
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
@@ -147,7 +148,7 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
     assert.deepEqual(ids.sort(), [...acked].sort(), 'each acknowledged decision once, nothing else');
     assert.deepEqual(checked.indexes, answers.map((a) => a.body.index), 'each decision at its acknowledged index');
     // The operator's check, unchanged: `gatekeeper ledger verify` straight against the shared schema.
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'ledger', 'verify', PG_URL, '--schema', schema, '--vkey', cluster.ledgerKey.vkey, '--json'], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'ledger', 'verify', PG_URL, '--schema', schema, '--vkey', cluster.ledgerKey.vkey, '--json'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);
     assert.deepEqual([JSON.parse(cli.stdout).ok, JSON.parse(cli.stdout).entries], [true, 600]);
     const servedBy = new Set([...watcher.seen.values()].flatMap((names) => [...names]));
