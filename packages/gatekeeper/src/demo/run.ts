@@ -31,7 +31,7 @@ export interface DemoOutcome {
   problems: string[];
 }
 
-const basic = (user: string) => `Basic ${Buffer.from(`${user}:${DEMO_ACCOUNTS.find((a) => a.username === user)!.password}`).toString('base64')}`;
+export const basic = (user: string) => `Basic ${Buffer.from(`${user}:${DEMO_ACCOUNTS.find((a) => a.username === user)!.password}`).toString('base64')}`;
 
 export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
   const say = o.print;
@@ -66,7 +66,7 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
     for (const r of (approval.decision as { reasons?: string[] }).reasons ?? []) say(`   policy: ${r}`);
     say(`   the buyer's request is ${o.mode === 'hold' ? 'held open' : 'answered 202; it retries with OAGF-Approval'} until a reviewer decides`);
     say('');
-    if (o.auto) await reviewAutomatically(world, approval, o.auto, say, problems);
+    if (o.auto) await reviewAutomatically(world.consoleUrl, approval.id, o.auto, KEYNOTE_COMMENTS[o.auto], say, problems);
     else printConsoleHelp(world, approval, o.cli ?? 'gatekeeper', say);
 
     story = await storyDone;
@@ -96,9 +96,15 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
   return { ok: problems.length === 0, ...(approval ? { approval } : {}), ...(story ? { story } : {}), ledgerEntries: offline.entries, problems };
 }
 
-async function reviewAutomatically(world: DemoWorld, approval: Approval, verdict: 'approve' | 'reject', say: (l: string) => void, problems: string[]) {
+const KEYNOTE_COMMENTS = {
+  approve: 'Checked with the CFO: stock-out would stop the Ohio line. Approved.',
+  reject: 'Split the order and get a second quote first.',
+};
+
+/** The reviewers' part, unattended: the agents' owner tries to approve (refused: four eyes), then priya decides. */
+export async function reviewAutomatically(consoleUrl: string, approvalId: string, verdict: 'approve' | 'reject', comment: string, say: (l: string) => void, problems: string[]) {
   const decide = (user: string, comment: string) =>
-    fetch(`${world.consoleUrl}/api/approvals/${approval.id}/decision`, {
+    fetch(`${consoleUrl}/api/approvals/${approvalId}/decision`, {
       method: 'POST',
       headers: { authorization: basic(user), 'content-type': 'application/json' },
       body: JSON.stringify({ verdict, comment }),
@@ -109,7 +115,6 @@ async function reviewAutomatically(world: DemoWorld, approval: Approval, verdict
     say(`  dana (owns the agents) tries to approve: HTTP ${owner.status} — ${body.error?.message ?? 'accepted'}`);
     if (owner.status !== 403) problems.push('the agent owner was allowed to approve (four eyes broken)');
   }
-  const comment = verdict === 'approve' ? 'Checked with the CFO: stock-out would stop the Ohio line. Approved.' : 'Split the order and get a second quote first.';
   const res = await decide('priya', comment);
   say(`  priya (procurement lead) ${verdict}s: HTTP ${res.status} — "${comment}"`);
   if (res.status !== 200) problems.push(`priya's ${verdict} was refused (HTTP ${res.status}): ${await res.text()}`);
