@@ -1,21 +1,18 @@
 /** `gatekeeper demo mcp --auto approve|reject` as tests: the MCP story, unattended, must come out as designed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLedger } from '@oagf/ledger';
 import { runMcpDemo } from '../src/demo/mcp.js';
-import { ledgerRecords } from './support/ledger.js';
+import { demoLedgerRecords } from './support/ledger.js';
 
 async function demo(auto: 'approve' | 'reject') {
   const dir = mkdtempSync(join(tmpdir(), 'gk-demo-mcp-test-'));
   const lines: string[] = [];
   try {
     const outcome = await runMcpDemo({ auto, dir, port: 0, print: (l) => lines.push(l) });
-    const ledger = await openLedger({ path: join(dir, 'ledger.db'), origin: 'gatekeeper-demo.local/ledger', signingKey: readFileSync(join(dir, 'ledger.skey'), 'utf8').trim() });
-    const records = await ledgerRecords(ledger);
-    await ledger.close();
+    const records = await demoLedgerRecords(dir);
     return { outcome, output: lines.join('\n'), records };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,8 +20,8 @@ import type { Approval } from '../approvals/types.js';
 import { hashApiKey } from '../auth/agents.js';
 import { parseConfig } from '../config/load.js';
 import { buildServer, MODULES } from '../server.js';
-import { basic, reviewAutomatically } from './run.js';
-import { auditApproval, auditLedgerFile } from './verify.js';
+import { reviewAutomatically } from './run.js';
+import { auditLedger, auditVerdict } from './verify.js';
 import { accountsYaml, AGENT_KEYS, closeAll, freePort, REPO } from './world.js';
 
 export interface McpDemoOptions {
@@ -88,22 +88,14 @@ export async function runMcpDemo(o: McpDemoOptions): Promise<McpDemoOutcome> {
     } finally {
       await agent.close();
     }
-    say('');
-    say('Audit (as audrey, the auditor):');
-    const online = await auditApproval(world.consoleUrl, basic('audrey'), world.ledgerKey, approval.id, approval.status);
-    online.lines.forEach((l) => say(`  ${l}`));
-    if (!online.ok) problems.push('the approval audit failed');
+    await auditVerdict(world.consoleUrl, world.ledgerKey, approval, say, problems);
   } catch (err) {
     problems.push((err as Error).message);
   } finally {
     await world.close();
   }
-  const offline = await auditLedgerFile(world.ledgerFile, world.ledgerKey);
-  offline.lines.forEach((l) => say(`  ${l}`));
-  if (!offline.ok) problems.push('the ledger file does not verify');
-  say('');
-  say(problems.length ? `DEMO FAILED:\n  - ${problems.join('\n  - ')}` : 'Demo complete: every MCP call was decided as designed and the ledger verifies.');
-  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ledgerEntries: offline.entries, problems };
+  const entries = await auditLedger(world.ledgerFile, world.ledgerKey, say, problems, 'every MCP call was decided as designed');
+  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ledgerEntries: entries, problems };
 }
 
 async function call(agent: Client, name: string, args: Record<string, unknown>, say: (l: string) => void): Promise<CallToolResult> {

@@ -9,8 +9,8 @@ import { formatAmount } from '../approvals/service.js';
 import type { Approval } from '../approvals/types.js';
 import { runStory, type StoryResult } from './agents.js';
 import { STORY } from './script.js';
-import { auditApproval, auditLedgerFile } from './verify.js';
-import { AGENT_KEYS, DEMO_ACCOUNTS, startDemo, type DemoWorld } from './world.js';
+import { auditLedger, auditVerdict } from './verify.js';
+import { AGENT_KEYS, basic, startDemo, type DemoWorld } from './world.js';
 
 export interface DemoRunOptions {
   auto?: 'approve' | 'reject';
@@ -31,7 +31,6 @@ export interface DemoOutcome {
   problems: string[];
 }
 
-export const basic = (user: string) => `Basic ${Buffer.from(`${user}:${DEMO_ACCOUNTS.find((a) => a.username === user)!.password}`).toString('base64')}`;
 
 export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
   const say = o.print;
@@ -76,24 +75,16 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
     say(`   buyer: ${story.buyerAnswer}`);
     checkStory(world, approval, story, o.auto, problems);
 
-    say('');
-    say('Audit (as audrey, the auditor):');
-    const online = await auditApproval(world.consoleUrl, basic('audrey'), world.ledgerKey, approval.id, approval.status);
-    online.lines.forEach((l) => say(`  ${l}`));
-    if (!online.ok) problems.push('the approval audit failed');
+    await auditVerdict(world.consoleUrl, world.ledgerKey, approval, say, problems);
   } finally {
     await world.close();
   }
-  const offline = await auditLedgerFile(world.ledgerFile, world.ledgerKey);
-  offline.lines.forEach((l) => say(`  ${l}`));
-  if (!offline.ok) problems.push('the ledger file does not verify');
-  say('');
-  say(problems.length ? `DEMO FAILED:\n  - ${problems.join('\n  - ')}` : 'Demo complete: the story ran as designed and the ledger verifies.');
+  const entries = await auditLedger(world.ledgerFile, world.ledgerKey, say, problems, 'the story ran as designed');
   say('');
   say(`The demo's state is kept in ${o.dir}. Look at it as an auditor would:`);
   say(`  ${o.cli ?? 'gatekeeper'} ledger verify ${world.ledgerFile} --vkey ${o.dir}/ledger.vkey`);
   say(`  ${o.cli ?? 'gatekeeper'} replay --ledger ${world.ledgerFile} --policy ${world.policyDirs.join(' ')}`);
-  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ...(story ? { story } : {}), ledgerEntries: offline.entries, problems };
+  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ...(story ? { story } : {}), ledgerEntries: entries, problems };
 }
 
 const KEYNOTE_COMMENTS = {

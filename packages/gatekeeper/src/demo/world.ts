@@ -30,6 +30,9 @@ export const DEMO_ACCOUNTS = [
 
 export const AGENT_KEYS = { planner: 'planner-demo-key', buyer: 'buyer-demo-key' } as const;
 
+/** HTTP Basic credentials of a demo account. */
+export const basic = (user: string) => `Basic ${Buffer.from(`${user}:${DEMO_ACCOUNTS.find((a) => a.username === user)!.password}`).toString('base64')}`;
+
 export interface DemoOptions {
   dir: string;
   /** 0 picks a free port. */
