@@ -49,7 +49,7 @@ const FIXTURES: Record<string, string> = {
 /** Long-running commands a block needs started first (README, block index): the interactive demo for its CLI. */
 const DEMO_SETUP = 'npm run demo';
 const SETUP: Record<string, { command: string; ready: RegExp; exits: boolean }> = {
-  'README.md#3': { command: DEMO_SETUP, ready: /Waiting for the decision/, exits: true },
+  'README.md#4': { command: DEMO_SETUP, ready: /Waiting for the decision/, exits: true },
 };
 
 function readmes(): string[] {

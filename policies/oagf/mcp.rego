@@ -10,10 +10,11 @@
 #     changed_definitions: escalate              a tool whose definition differs from its pin: escalate (default) | deny
 #     max_result_bytes: 1048576                  larger results are withheld (the smallest value of all scopes wins)
 # tools/list (mcp.tools_list) is allowed with a `hide_tools` obligation naming every tool the agent may not call
-# and every tool whose definition changed since it was pinned: an agent never sees either.
+# and every tool whose definition changed since it was pinned: an agent never sees either. resources/list and
+# prompts/list (mcp.resources_list, mcp.prompts_list) likewise hide what the agent may not read or get.
 package oagf
 
-mcp_kinds := {"mcp.tool_call", "mcp.tools_list", "mcp.resource_read", "mcp.resource_subscribe", "mcp.prompt_get"}
+mcp_kinds := {"mcp.tool_call", "mcp.tools_list", "mcp.resource_read", "mcp.resource_subscribe", "mcp.prompt_get", "mcp.resources_list", "mcp.prompts_list"}
 
 # Union over the scopes of mcp.servers.<server>.<key>.
 mcp_allow(server, key) := {p | some s in scopes; some p in object.get(object.get(object.get(object.get(s, "mcp", {}), "servers", {}), server, {}), key, [])}
@@ -124,9 +125,33 @@ mcp_hidden contains {"server": t.server, "tool": t.tool, "reason": "destructive 
 	mcp_destructive(object.get(t, "annotations", {}))
 }
 
-mcp_hide_obligations := [{"type": "hide_tools", "tools": sort([h | some h in mcp_hidden])}] if count(mcp_hidden) > 0
+mcp_hide_tools := [{"type": "hide_tools", "tools": sort([h | some h in mcp_hidden])}] if count(mcp_hidden) > 0
 
-default mcp_hide_obligations := []
+default mcp_hide_tools := []
+
+# --- resources/list and prompts/list: an agent sees only what it may read or get ---
+
+mcp_hidden_resources contains {"server": r.server, "uri": r.uri} if {
+	input.action.kind == "mcp.resources_list"
+	some r in object.get(input.action, "resources", [])
+	not mcp_matches_any(mcp_allow(r.server, "resources"), r.uri)
+}
+
+mcp_hidden_prompts contains {"server": p.server, "prompt": p.prompt} if {
+	input.action.kind == "mcp.prompts_list"
+	some p in object.get(input.action, "prompts", [])
+	not mcp_matches_any(mcp_allow(p.server, "prompts"), p.prompt)
+}
+
+mcp_hide_resources := [{"type": "hide_resources", "resources": sort([h | some h in mcp_hidden_resources])}] if count(mcp_hidden_resources) > 0
+
+default mcp_hide_resources := []
+
+mcp_hide_prompts := [{"type": "hide_prompts", "prompts": sort([h | some h in mcp_hidden_prompts])}] if count(mcp_hidden_prompts) > 0
+
+default mcp_hide_prompts := []
+
+mcp_hide_obligations := array.concat(mcp_hide_tools, array.concat(mcp_hide_resources, mcp_hide_prompts))
 
 # --- result size ---
 

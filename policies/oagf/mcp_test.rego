@@ -110,6 +110,24 @@ test_tools_list_hides_destructive_tools_when_they_are_denied if {
 	d.obligations[0].tools[0].reason == "destructive tools are denied"
 }
 
+test_resources_list_hides_what_may_not_be_read if {
+	d := act("reader", {"kind": "mcp.resources_list", "target": {}, "resources": [
+		{"server": "fs", "uri": "file:///docs/readme.md"},
+		{"server": "fs", "uri": "file:///etc/passwd"},
+	]})
+	d.outcome == "allow"
+	d.obligations == [{"type": "hide_resources", "resources": [{"server": "fs", "uri": "file:///etc/passwd"}]}]
+}
+
+test_prompts_list_hides_what_may_not_be_got if {
+	d := act("reader", {"kind": "mcp.prompts_list", "target": {}, "prompts": [
+		{"server": "fs", "prompt": "summarize"},
+		{"server": "fs", "prompt": "jailbreak"},
+	]})
+	d.outcome == "allow"
+	d.obligations == [{"type": "hide_prompts", "prompts": [{"prompt": "jailbreak", "server": "fs"}]}]
+}
+
 test_resource_read_by_uri_pattern if {
 	act("reader", {"kind": "mcp.resource_read", "target": {"server": "fs", "uri": "file:///docs/readme.md"}}).outcome == "allow"
 	act("reader", {"kind": "mcp.resource_read", "target": {"server": "fs", "uri": "file:///etc/passwd"}}).outcome == "deny"

@@ -11,6 +11,7 @@ import { replayCommand } from './cli/replay.js';
 import { sandboxCommand } from './cli/sandbox.js';
 import { serveCommand } from './cli/serve.js';
 import { ConfigError } from './config/load.js';
+import { mcpDemoCommand } from './demo/mcp.js';
 import { demoCommand } from './demo/run.js';
 
 const COMMANDS: Command[] = [
@@ -24,7 +25,7 @@ const COMMANDS: Command[] = [
     .argument('<key>')
     .action((key: string) => console.log(hashApiKey(key))),
   approvalsCommand(),
-  demoCommand(),
+  demoCommand().enablePositionalOptions().addCommand(mcpDemoCommand()),
   budgetsCommand(),
   sandboxCommand(),
 ];
@@ -34,7 +35,9 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const program = new Command('gatekeeper')
   .description('OAGF gatekeeper: every agent action decided by policy, recorded in a signed ledger, then carried out')
   .version(version, '-V, --version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Options after a subcommand belong to it (`demo mcp --auto approve` is the MCP demo's --auto, not the keynote's).
+  .enablePositionalOptions();
 for (const command of COMMANDS) program.addCommand(command);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

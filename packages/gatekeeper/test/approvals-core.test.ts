@@ -165,6 +165,21 @@ test('hold mode: rejection and hold timeout both end in a denial naming the appr
   assert.match(rejected.reasons.join(' '), /rejected by alice/);
 });
 
+test('hold mode: stopping the service (gatekeeper shutdown) ends a held request at once, refused as still pending', async () => {
+  const { gate, service } = world({ mode: 'hold', holdTimeoutMs: 600_000 });
+  const held = await gate.decide(orderAttempt(2000));
+  await new Promise((r) => setTimeout(r, 20));
+  const stopped = Date.now();
+  service.stop();
+  const final = await held.hold!;
+  assert.ok(Date.now() - stopped < 5_000, 'the hold did not wait out its 600 s timeout');
+  assert.equal(final.outcome, 'deny');
+  assert.match(final.reasons.join(' '), /still pending/);
+  // A request held after the stop is not held either.
+  const late = await gate.decide(orderAttempt(2500));
+  assert.equal((await late.hold!).outcome, 'deny');
+});
+
 test('concurrent approvals of the same request finalize it once', async () => {
   const { gate, service, ledger } = world({ approvers: { min: 1 } });
   const id = (await gate.decide(orderAttempt(2000))).approval!.id;

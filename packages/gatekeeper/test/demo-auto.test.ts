@@ -1,21 +1,18 @@
 /** `gatekeeper demo --auto approve|reject` as tests: the whole keynote, unattended, must come out as designed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { openLedger } from '@oagf/ledger';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../src/demo/run.js';
-import { ledgerRecords } from './support/ledger.js';
+import { demoLedgerRecords } from './support/ledger.js';
 
 async function demo(auto: 'approve' | 'reject', mode: 'hold' | 'async') {
   const dir = mkdtempSync(join(tmpdir(), 'gk-demo-test-'));
   const lines: string[] = [];
   try {
     const outcome = await runDemo({ auto, dir, port: 0, mode, print: (l) => lines.push(l) });
-    const ledger = await openLedger({ path: join(dir, 'ledger.db'), origin: 'gatekeeper-demo.local/ledger', signingKey: readFileSync(join(dir, 'ledger.skey'), 'utf8').trim() });
-    const records = await ledgerRecords(ledger);
-    await ledger.close();
+    const records = await demoLedgerRecords(dir);
     return { outcome, output: lines.join('\n'), records };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -201,7 +201,7 @@ test('an upstream that does not answer in time: the call fails and is recorded a
   }
 });
 
-test('an upstream over Streamable HTTP gets its credentials from the environment, never from the agent', async () => {
+test('an upstream over Streamable HTTP: credentials from the environment, never from the agent; tools, resources and prompts decided', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -217,6 +217,13 @@ test('an upstream over Streamable HTTP gets its credentials from the environment
       assert.deepEqual((await client.callTool({ name: 'everything__echo', arguments: { message: 'over http' } })).content, [{ type: 'text', text: 'Echo: over http' }]);
       const names = (await client.listTools()).tools.map((t) => t.name);
       assert.ok(names.includes('everything__get-sum'));
+      // Resources and prompts over HTTP: listings filtered, reads and gets decided.
+      const uris = (await client.listResources()).resources.map((r) => r.uri);
+      assert.ok(uris.length > 0 && uris.every((u) => u.startsWith('demo://resource/static/')), uris.join(', '));
+      assert.ok((await client.readResource({ uri: uris[0]! })).contents.length > 0);
+      assert.deepEqual((await client.listPrompts()).prompts.map((p) => p.name), ['everything__simple-prompt']);
+      assert.ok((await client.getPrompt({ name: 'everything__simple-prompt' })).messages.length > 0);
+      await assert.rejects(client.getPrompt({ name: 'everything__args-prompt', arguments: { city: 'Oslo' } }), /not allowed/);
     } finally {
       await client.close();
       await fx.close();

@@ -114,6 +114,25 @@ test('resources/read and prompts/get are their own decided kinds', async () => {
   }
 });
 
+test('resources/list and prompts/list are decided: an agent sees only what it may read or get', async () => {
+  const buyer = await connect(fx.url, KEYS.buyer, { path: '/mcp/everything' });
+  const planner = await connect(fx.url, KEYS.planner);
+  try {
+    const uris = (await buyer.listResources()).resources.map((r) => r.uri);
+    assert.ok(uris.length > 0, 'the buyer may read the static resources');
+    assert.ok(uris.every((u) => u.startsWith('demo://resource/static/')), uris.join(', '));
+    assert.deepEqual((await buyer.listPrompts()).prompts.map((p) => p.name), ['simple-prompt']);
+    assert.deepEqual((await planner.listResources()).resources, [], 'the planner may read no resource');
+    assert.deepEqual((await planner.listPrompts()).prompts, []);
+    const listings = (await records('decision')).filter((r) => ['mcp.resources_list', 'mcp.prompts_list'].includes((r.data as { kind: string }).kind));
+    assert.equal(listings.length, 4);
+    assert.ok(listings.every((r) => r.outcome === 'allow'));
+  } finally {
+    await buyer.close();
+    await planner.close();
+  }
+});
+
 test('outcome records redact secrets in tool results', async () => {
   const buyer = await connect(fx.url, KEYS.buyer);
   try {

@@ -63,6 +63,7 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
   private readonly now: () => Date;
   private readonly locks = new Map<string, Promise<unknown>>();
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ApprovalServiceOptions) {
     super();
@@ -168,6 +169,8 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
+    // Held requests stop waiting (they are refused as still pending): a shutdown must not wait out hold timeouts.
+    this.stopping.abort();
   }
 
   /** Resolves once the approval is final, or with its current state after `timeoutMs` (or when `signal` aborts). */
@@ -192,9 +195,15 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
           else resolve();
         }, Math.max(0, Math.min(timeoutMs, expiresIn)));
       });
-      const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      let release!: () => void;
+      const aborted = new Promise<void>((resolve) => (release = resolve));
+      signal?.addEventListener('abort', release, { once: true });
+      this.stopping.signal.addEventListener('abort', release, { once: true });
+      if (signal?.aborted || this.stopping.signal.aborted) release();
       await Promise.race([woken, timedOut, aborted]);
       clearTimeout(timer);
+      signal?.removeEventListener('abort', release);
+      this.stopping.signal.removeEventListener('abort', release);
       return await this.mustGet(id);
     } finally {
       unsubscribe();

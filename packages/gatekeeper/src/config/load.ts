@@ -107,5 +107,12 @@ function resolvePaths(config: GatekeeperConfig, dir: string): GatekeeperConfig {
       signing_key_file: resolve(dir, config.ledger.signing_key_file),
     },
     auth: jwt?.jwks_file ? { ...config.auth, jwt: { ...jwt, jwks_file: resolve(dir, jwt.jwks_file) } } : config.auth,
+    ...(config.mcp ? { mcp: resolveMcpPaths(config.mcp, dir) } : {}),
   };
+}
+
+/** A stdio server's working directory is relative to the config file, like every other path in it. */
+function resolveMcpPaths(mcp: NonNullable<GatekeeperConfig['mcp']>, dir: string): NonNullable<GatekeeperConfig['mcp']> {
+  const servers = Object.fromEntries(Object.entries(mcp.servers).map(([name, s]) => [name, s.stdio?.cwd ? { ...s, stdio: { ...s.stdio, cwd: resolve(dir, s.stdio.cwd) } } : s]));
+  return { ...mcp, servers };
 }

@@ -139,6 +139,7 @@ export const McpStdioServer = z.strictObject({
   args: z.array(z.string()).default([]),
   /** The child's environment: literal values or credentials taken from the gatekeeper's environment. Nothing else is inherited but PATH, HOME and the like. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), EnvSecret])).default({}),
+  /** Working directory of the process, relative to the config file. */
   cwd: z.string().optional(),
   /** Restart after an exit: wait initial_ms, doubling up to max_ms; the wait resets once the process has run stable_ms. */
   restart: z

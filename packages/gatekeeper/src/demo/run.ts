@@ -9,8 +9,8 @@ import { formatAmount } from '../approvals/service.js';
 import type { Approval } from '../approvals/types.js';
 import { runStory, type StoryResult } from './agents.js';
 import { STORY } from './script.js';
-import { auditApproval, auditLedgerFile } from './verify.js';
-import { AGENT_KEYS, DEMO_ACCOUNTS, startDemo, type DemoWorld } from './world.js';
+import { auditLedger, auditVerdict } from './verify.js';
+import { AGENT_KEYS, basic, startDemo, type DemoWorld } from './world.js';
 
 export interface DemoRunOptions {
   auto?: 'approve' | 'reject';
@@ -31,7 +31,6 @@ export interface DemoOutcome {
   problems: string[];
 }
 
-const basic = (user: string) => `Basic ${Buffer.from(`${user}:${DEMO_ACCOUNTS.find((a) => a.username === user)!.password}`).toString('base64')}`;
 
 export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
   const say = o.print;
@@ -66,7 +65,7 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
     for (const r of (approval.decision as { reasons?: string[] }).reasons ?? []) say(`   policy: ${r}`);
     say(`   the buyer's request is ${o.mode === 'hold' ? 'held open' : 'answered 202; it retries with OAGF-Approval'} until a reviewer decides`);
     say('');
-    if (o.auto) await reviewAutomatically(world, approval, o.auto, say, problems);
+    if (o.auto) await reviewAutomatically(world.consoleUrl, approval.id, o.auto, KEYNOTE_COMMENTS[o.auto], say, problems);
     else printConsoleHelp(world, approval, o.cli ?? 'gatekeeper', say);
 
     story = await storyDone;
@@ -76,29 +75,27 @@ export async function runDemo(o: DemoRunOptions): Promise<DemoOutcome> {
     say(`   buyer: ${story.buyerAnswer}`);
     checkStory(world, approval, story, o.auto, problems);
 
-    say('');
-    say('Audit (as audrey, the auditor):');
-    const online = await auditApproval(world.consoleUrl, basic('audrey'), world.ledgerKey, approval.id, approval.status);
-    online.lines.forEach((l) => say(`  ${l}`));
-    if (!online.ok) problems.push('the approval audit failed');
+    await auditVerdict(world.consoleUrl, world.ledgerKey, approval, say, problems);
   } finally {
     await world.close();
   }
-  const offline = await auditLedgerFile(world.ledgerFile, world.ledgerKey);
-  offline.lines.forEach((l) => say(`  ${l}`));
-  if (!offline.ok) problems.push('the ledger file does not verify');
-  say('');
-  say(problems.length ? `DEMO FAILED:\n  - ${problems.join('\n  - ')}` : 'Demo complete: the story ran as designed and the ledger verifies.');
+  const entries = await auditLedger(world.ledgerFile, world.ledgerKey, say, problems, 'the story ran as designed');
   say('');
   say(`The demo's state is kept in ${o.dir}. Look at it as an auditor would:`);
   say(`  ${o.cli ?? 'gatekeeper'} ledger verify ${world.ledgerFile} --vkey ${o.dir}/ledger.vkey`);
   say(`  ${o.cli ?? 'gatekeeper'} replay --ledger ${world.ledgerFile} --policy ${world.policyDirs.join(' ')}`);
-  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ...(story ? { story } : {}), ledgerEntries: offline.entries, problems };
+  return { ok: problems.length === 0, ...(approval ? { approval } : {}), ...(story ? { story } : {}), ledgerEntries: entries, problems };
 }
 
-async function reviewAutomatically(world: DemoWorld, approval: Approval, verdict: 'approve' | 'reject', say: (l: string) => void, problems: string[]) {
+const KEYNOTE_COMMENTS = {
+  approve: 'Checked with the CFO: stock-out would stop the Ohio line. Approved.',
+  reject: 'Split the order and get a second quote first.',
+};
+
+/** The reviewers' part, unattended: the agents' owner tries to approve (refused: four eyes), then priya decides. */
+export async function reviewAutomatically(consoleUrl: string, approvalId: string, verdict: 'approve' | 'reject', comment: string, say: (l: string) => void, problems: string[]) {
   const decide = (user: string, comment: string) =>
-    fetch(`${world.consoleUrl}/api/approvals/${approval.id}/decision`, {
+    fetch(`${consoleUrl}/api/approvals/${approvalId}/decision`, {
       method: 'POST',
       headers: { authorization: basic(user), 'content-type': 'application/json' },
       body: JSON.stringify({ verdict, comment }),
@@ -109,7 +106,6 @@ async function reviewAutomatically(world: DemoWorld, approval: Approval, verdict
     say(`  dana (owns the agents) tries to approve: HTTP ${owner.status} — ${body.error?.message ?? 'accepted'}`);
     if (owner.status !== 403) problems.push('the agent owner was allowed to approve (four eyes broken)');
   }
-  const comment = verdict === 'approve' ? 'Checked with the CFO: stock-out would stop the Ohio line. Approved.' : 'Split the order and get a second quote first.';
   const res = await decide('priya', comment);
   say(`  priya (procurement lead) ${verdict}s: HTTP ${res.status} — "${comment}"`);
   if (res.status !== 200) problems.push(`priya's ${verdict} was refused (HTTP ${res.status}): ${await res.text()}`);

@@ -5,6 +5,7 @@
  */
 import { canonicalJson, hashLeaf, parseCheckpoint, verifyInclusion, verifyLedgerFile, verifyNote, type LedgerRecord } from '@oagf/ledger';
 import { verifyVerdict, type VerdictStatement } from '../approvals/signing.js';
+import { basic } from './world.js';
 
 export interface LedgerAudit {
   ok: boolean;
@@ -69,4 +70,23 @@ export async function auditLedgerFile(file: string, vkey: string): Promise<Ledge
         : `ledger file verification FAILED: ${JSON.stringify(report.problem)}`,
     ],
   };
+}
+
+/** A demo's audit while the gatekeeper runs, as audrey the auditor: the verdict and its escalation proven. */
+export async function auditVerdict(consoleUrl: string, vkey: string, approval: { id: string; status: string }, say: (l: string) => void, problems: string[]): Promise<void> {
+  say('');
+  say('Audit (as audrey, the auditor):');
+  const online = await auditApproval(consoleUrl, basic('audrey'), vkey, approval.id, approval.status);
+  online.lines.forEach((l) => say(`  ${l}`));
+  if (!online.ok) problems.push('the approval audit failed');
+}
+
+/** A demo's end once the gatekeeper stopped: the ledger file verified offline, then the verdict on the demo. */
+export async function auditLedger(file: string, vkey: string, say: (l: string) => void, problems: string[], designed: string): Promise<number> {
+  const offline = await auditLedgerFile(file, vkey);
+  offline.lines.forEach((l) => say(`  ${l}`));
+  if (!offline.ok) problems.push('the ledger file does not verify');
+  say('');
+  say(problems.length ? `DEMO FAILED:\n  - ${problems.join('\n  - ')}` : `Demo complete: ${designed} and the ledger verifies.`);
+  return offline.entries;
 }

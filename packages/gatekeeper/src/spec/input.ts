@@ -19,6 +19,8 @@ export const KNOWN_ACTION_KINDS = [
   'mcp.resource_read',
   'mcp.resource_subscribe',
   'mcp.prompt_get',
+  'mcp.resources_list',
+  'mcp.prompts_list',
   'sandbox.exec',
 ] as const;
 
@@ -129,6 +131,14 @@ export const Action = z
       .describe('Set when an `amounts:` location matches this action but its value or currency could not be read: it moves money of unknown size'),
     tool: McpToolFacts.optional().describe('mcp.tool_call: what the MCP server declares about the tool'),
     tools: z.array(McpListedTool).optional().describe('mcp.tools_list: every tool the upstream servers offer, before filtering'),
+    resources: z
+      .array(z.object({ server: z.string(), uri: z.string() }).loose())
+      .optional()
+      .describe('mcp.resources_list: every resource the upstream servers list, before filtering'),
+    prompts: z
+      .array(z.object({ server: z.string(), prompt: z.string() }).loose())
+      .optional()
+      .describe('mcp.prompts_list: every prompt the upstream servers offer, before filtering'),
   })
   .describe('The action the agent attempts');
 

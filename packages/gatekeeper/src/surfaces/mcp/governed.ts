@@ -1,7 +1,8 @@
 /**
  * Every MCP request that reaches an upstream or shows an agent what it may use is an action decided by the gate
  * first: tools/call → `mcp.tool_call`, tools/list → `mcp.tools_list`, resources/read → `mcp.resource_read`,
- * resources/subscribe → `mcp.resource_subscribe`, prompts/get → `mcp.prompt_get`. The upstream request is built
+ * resources/subscribe → `mcp.resource_subscribe`, prompts/get → `mcp.prompt_get`, resources/list →
+ * `mcp.resources_list`, prompts/list → `mcp.prompts_list`. The upstream request is built
  * from the judged action only; the result passes the decision's obligations (results.ts) and its outcome record
  * keeps a redacted excerpt.
  */
@@ -66,7 +67,7 @@ export async function listTools(g: Governance, r: McpRequest): Promise<{ tools: 
     tools: offered.map((t) => ({ server: t.server, tool: t.definition.name, annotations: t.definition.annotations ?? {}, definition: definitionFacts(t) })),
   };
   const result = await g.deps.gate.run(attempt(r, action), async (judged) => {
-    const hidden = hiddenTools(judged);
+    const hidden = hiddenBy(judged, HIDE_TOOLS_OBLIGATION, 'tools', 'tool');
     const listed = offered.filter((t, i) => !hidden.has(`${t.server}\n${t.definition.name}`) && judged.action.tools?.[i]?.definition.digest === t.digest);
     const tools = listed.map((t) => ({ ...t.definition, name: r.endpoint.exposed(r.endpoint.entry(t.server)!, t.definition.name) }));
     return { value: tools, settlement: { settle: {} }, facts: { offered: offered.length, listed: tools.length, hidden: [...hidden].map((k) => k.replace('\n', '/')) } };
@@ -75,13 +76,40 @@ export async function listTools(g: Governance, r: McpRequest): Promise<{ tools: 
   return { tools: result.value };
 }
 
-function hiddenTools(judged: ExecutionContext): Set<string> {
+/** `<server>\n<name>` of every item a `hide_*` obligation of the decision names. */
+function hiddenBy(judged: ExecutionContext, type: string, field: string, name: string): Set<string> {
   const hidden = new Set<string>();
   for (const o of judged.decision.obligations) {
-    if (o.type !== HIDE_TOOLS_OBLIGATION) continue;
-    for (const t of (o.tools ?? []) as { server?: string; tool?: string }[]) hidden.add(`${t.server}\n${t.tool}`);
+    if (o.type !== type) continue;
+    for (const item of (o[field] ?? []) as Record<string, unknown>[]) hidden.add(`${item.server}\n${item[name]}`);
   }
   return hidden;
+}
+
+/** An item of a resources/list or prompts/list answer, with what the policy sees of it. */
+export interface Offered<T> {
+  item: T;
+  server: string;
+  /** The resource URI or the prompt name as the server gives it. */
+  name: string;
+}
+
+const LISTINGS = {
+  'mcp.resources_list': { field: 'resources', name: 'uri', obligation: 'hide_resources' },
+  'mcp.prompts_list': { field: 'prompts', name: 'prompt', obligation: 'hide_prompts' },
+} as const;
+
+/** resources/list and prompts/list as one decided action each: what the decision hides, the agent never sees. */
+export async function listDecided<T>(g: Governance, r: McpRequest, kind: keyof typeof LISTINGS, offered: Offered<T>[]): Promise<T[]> {
+  const { field, name, obligation } = LISTINGS[kind];
+  const action: OagfAction = { kind, target: r.endpoint.server ? { server: r.endpoint.server } : {}, [field]: offered.map((o) => ({ server: o.server, [name]: o.name })) };
+  const result = await g.deps.gate.run(attempt(r, action), async (judged) => {
+    const hidden = hiddenBy(judged, obligation, field, name);
+    const listed = offered.filter((o) => !hidden.has(`${o.server}\n${o.name}`));
+    return { value: listed.map((o) => o.item), settlement: { settle: {} }, facts: { offered: offered.length, listed: listed.length, hidden: [...hidden].map((k) => k.replace('\n', '/')) } };
+  });
+  if (!result.ok) throw refusalError(result.refusal);
+  return result.value;
 }
 
 export async function callTool(g: Governance, r: McpRequest, name: string, args: Record<string, unknown>): Promise<CallToolResult> {

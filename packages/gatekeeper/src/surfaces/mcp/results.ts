@@ -6,7 +6,8 @@
  *   ignored as on the API proxy). Text blocks holding JSON — servers mirror structuredContent there — lose the same
  *   paths below `structuredContent`, so the field cannot leak through the mirror.
  * - `mcp.max_result_bytes` {bytes}: a larger result is withheld (the agent gets an error result saying so).
- * - `hide_tools` {tools: [{server, tool}]}: on mcp.tools_list only (see list.ts).
+ * - `hide_tools` {tools: [{server, tool}]}, `hide_resources` {resources: [{server, uri}]}, `hide_prompts`
+ *   {prompts: [{server, prompt}]}: on the listings only (governed.ts).
  * - `label` {labels, source}: the result goes to the agent unchanged and to the session history's fingerprints.
  *
  * Any other obligation cannot be fulfilled here, so the result is withheld (fail closed).

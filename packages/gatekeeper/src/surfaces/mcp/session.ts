@@ -1,11 +1,12 @@
 /**
  * The MCP server the agent talks to: one SDK `Server` per session (2025 revisions) or per request (the stateless
  * 2026 revision), built on the low-level `Server` because the gatekeeper owns dispatch. Every method that reaches an
- * upstream goes through governed.ts; listings of resources and prompts pass through (their reads are decided).
+ * upstream goes through governed.ts, listings of resources and prompts included; resource templates pass through
+ * (they are patterns, not resources: every read through one is decided).
  */
 import { ProtocolError, ProtocolErrorCode, Server, type ServerContext } from '@modelcontextprotocol/server';
 import type { Endpoint, UpstreamEntry } from './endpoint.js';
-import { APPROVAL_META, callTool, getPrompt, listTools, readResource, subscribeResource, type Caller, type Governance, type McpRequest } from './governed.js';
+import { APPROVAL_META, callTool, getPrompt, listDecided, listTools, readResource, subscribeResource, type Caller, type Governance, type McpRequest } from './governed.js';
 import type { Subscriptions } from './subscriptions.js';
 
 export const SERVER_INFO = { name: 'oagf-gatekeeper', version: '0.1.0' };
@@ -63,13 +64,13 @@ export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Se
   });
 
   server.setRequestHandler('resources/list', async (_req, ctx) => {
-    request(ctx);
-    const resources = await gather(endpoint, async (entry) => {
+    const r = request(ctx);
+    const offered = await gather(endpoint, async (entry) => {
       const { resources } = await (await entry.upstream.ready()).listResources();
-      endpoint.noteResources(entry, resources.map((r) => r.uri));
-      return resources;
+      endpoint.noteResources(entry, resources.map((res) => res.uri));
+      return resources.map((item) => ({ item, server: entry.name, name: item.uri }));
     });
-    return { resources };
+    return { resources: await listDecided(g, r, 'mcp.resources_list', offered) };
   });
 
   server.setRequestHandler('resources/templates/list', async (_req, ctx) => {
@@ -91,9 +92,11 @@ export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Se
   });
 
   server.setRequestHandler('prompts/list', async (_req, ctx) => {
-    request(ctx);
-    const prompts = await gather(endpoint, async (entry) => (await (await entry.upstream.ready()).listPrompts()).prompts.map((p) => ({ ...p, name: endpoint.exposed(entry, p.name) })));
-    return { prompts };
+    const r = request(ctx);
+    const offered = await gather(endpoint, async (entry) =>
+      (await (await entry.upstream.ready()).listPrompts()).prompts.map((p) => ({ item: { ...p, name: endpoint.exposed(entry, p.name) }, server: entry.name, name: p.name })),
+    );
+    return { prompts: await listDecided(g, r, 'mcp.prompts_list', offered) };
   });
 
   server.setRequestHandler('prompts/get', async (req, ctx) => getPrompt(g, request(ctx), req.params.name, (req.params.arguments ?? {}) as Record<string, string>));
