@@ -88,7 +88,7 @@ export class Evaluator {
     this.overrides = [];
     this.mocks = NO_MOCKS;
     this.steps = 0;
-    this.ruleStack.length = 0;
+    if (this.ruleStack.length) this.ruleStack = [];
     this.nowNs = undefined;
     // the per-query builtin cache starts empty; the context object itself is kept
     if (this.ctxCache && this.ctxCache.cache.size) this.ctxCache.cache = new Map();

@@ -99,6 +99,8 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
       const body = parseQuery(query, version);
       const { ordered, shown, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
       const capture = texts.length === 1 && names.size === 0;
+      const e0 = ordered[0];
+      const single = capture && ordered.length === 1 && e0.k === 'term' && !e0.negated && !e0.with.length ? e0.term : undefined;
       // the evaluator of the last plain evaluation (no explain, coverage or profile), reused by the next one
       let idle: Evaluator | undefined;
       const run = (o: EvalOpts = {}) => {
@@ -139,7 +141,11 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
           values[i] = true;
           return ev.evalExpr(e, frame, () => step(i + 1));
         };
-        guard(() => step(0));
+        if (single) {
+          // a query of one term (data.x.allow): its values are the rows, no step chain is needed
+          ev.tick();
+          guard(() => ev.evalTerm(single, frame, (v) => { rows.push({ expressions: [v], bindings: {} }); return false; }));
+        } else guard(() => step(0));
         if (o.profile) ev.profileUntilNow();
         if (plain) idle = ev;
         return { rows, explanation: o.explain ? [...ev.explained.values()] : undefined, texts };
@@ -151,7 +157,7 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
           return {
             results: r.rows.map((row) => ({
               expressions: row.expressions.map((v, i) => ({ value: toJSON(v), text: r.texts[i] })),
-              bindings: Object.fromEntries(Object.entries(row.bindings).map(([k, v]) => [k, toJSON(v)])),
+              bindings: names.size ? Object.fromEntries(Object.entries(row.bindings).map(([k, v]) => [k, toJSON(v)])) : {},
             })),
             ...(r.explanation ? { explanation: r.explanation } : {}),
           };

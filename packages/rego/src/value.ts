@@ -97,9 +97,15 @@ export class RObject {
     // a host object has string keys only; keys that are not their own canonical key take the general path
     if (typeof k !== 'string') return undefined;
     if (k.charCodeAt(0) === 1) { this.force(); return this.get(k); }
+    const raw = this.raw!;
+    const x = raw[k];
+    // scalars convert to themselves (no prototype member of a plain object is one): nothing to keep
+    if (typeof x === 'string' || typeof x === 'boolean') return x;
+    if (typeof x === 'number') return x === 0 ? 0 : x;
+    if (x === undefined) return Object.prototype.hasOwnProperty.call(raw, k) ? null : undefined;
     let v = this.map.get(k);
-    if (v !== undefined || !Object.prototype.hasOwnProperty.call(this.raw, k)) return v;
-    v = fromJSONLazy(this.raw![k]);
+    if (v !== undefined || !Object.prototype.hasOwnProperty.call(raw, k)) return v;
+    v = fromJSONLazy(x);
     if (this.map === NO_ENTRIES) this.map = new Map();
     this.map.set(k, v);
     return v;
