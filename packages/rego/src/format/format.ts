@@ -7,6 +7,7 @@ import { BUILTINS } from '../builtins/index.js';
 import { RegoError } from '../errors.js';
 import type { Comment } from '../lexer.js';
 import { parseModuleWithSpans, type RegoVersion, type Spans } from '../parser.js';
+import { checkRegoV1, pathText } from './v1-check.js';
 
 export interface FormatOptions {
   /** how the source is parsed (default v1) */
@@ -19,6 +20,10 @@ export interface FormatOptions {
 export function formatSource(src: string, file: string, opts: FormatOptions = {}): string {
   const target = opts.target ?? 'v1';
   const parsed = parseModuleWithSpans(src, file, opts.parseAs ?? (target === 'v1' ? 'v1' : 'v0'));
+  if (target === 'v0v1') {
+    const errors = checkRegoV1(parsed.module);
+    if (errors.length) throw new RegoError(errors);
+  }
   return new Writer(src, parsed.spans, parsed.comments, parsed.module, target).module();
 }
 
@@ -78,8 +83,8 @@ class Writer {
 
   private ensureRegoV1Import(): void {
     if (this.mod.imports.some((i) => importPath(i) === 'rego.v1')) return;
-    const rows = this.mod.imports.filter((i) => /^(future\.keywords|rego\.v1)/.test(importPath(i))).map((i) => this.loc(i).row);
-    const row = rows.length ? Math.max(...rows) + 1 : 1;
+    // OPA 1.10 gives the added import the default location (row 1): it sorts first, in a group of its own
+    const row = 1;
     const head: Term = { t: 'var', name: 'rego', loc: { file: '', row, col: 1 } };
     const imp: Import = { path: { t: 'ref', head, path: [{ t: 'scalar', v: 'v1', loc: head.loc }], loc: head.loc }, loc: { file: '', row, col: 1 } };
     this.synthetic.set(imp, row);
@@ -320,15 +325,18 @@ class Writer {
       }
     }
     const value = h.value;
-    const v1RefConst = this.regoV1 && expandedConst && !h.key && !h.args?.length;
+    const op = h.assign || this.regoV1 ? ' := ' : ' = ';
     if (value) {
       if (!(h.key || !isTrue(value) || expandedConst || isDefault)) return;
-      this.write(h.assign || this.regoV1 ? ' := ' : ' = ');
+      this.write(op);
       this.term(value);
-    } else if (!isElse && (v1RefConst || isDefault) && !h.key) {
-      // a rule without a value is `true`; OPA writes it for v1 ref-head constants (`a.b.c := true`)
-      if (v1RefConst && h.ref.length > 1) this.write(' := true');
+      return;
     }
+    // no value written: a partial set member has none; anything else is `true`, which OPA writes out for a
+    // v1 rule without a body (`a.b.c := true`) and for an else without a body
+    if (h.key || !(expandedConst || isDefault)) return;
+    const v1RefConst = this.regoV1 && expandedConst && !h.args?.length;
+    if (isElse || v1RefConst) this.write(`${op}true`);
   }
 
   private headRef(ref: Term[]): string {
@@ -449,7 +457,7 @@ class Writer {
     this.write(this.opText(t.op));
     this.write('(');
     const l = this.loc(t);
-    this.iterable(t.args, l, this.closingOf(l, '(', ')'), (a) => this.listItem(a, false));
+    this.iterable(t.args, l, this.closingOf(l, '(', ')'), (a) => this.listItem(a));
     this.write(')');
   }
 
@@ -481,15 +489,9 @@ class Writer {
         this.write('{');
         const l = this.loc(t);
         this.iterable(t.items, l, this.closingOf(l, '{', '}'), ([k, v]) => {
-          const pk = isUnion(k);
-          if (pk) this.write('(');
-          this.term(k);
-          if (pk) this.write(')');
+          this.listItem(k);
           this.write(': ');
-          const pv = isUnion(v);
-          if (pv) this.write('(');
-          this.term(v);
-          if (pv) this.write(')');
+          this.listItem(v);
         }, ([k]) => k);
         this.write('}');
         break;
@@ -497,7 +499,7 @@ class Writer {
       case 'array': {
         this.write('[');
         const l = this.loc(t);
-        this.iterable(t.items, l, this.closingOf(l, '[', ']'), (x) => this.listItem(x, true));
+        this.iterable(t.items, l, this.closingOf(l, '[', ']'), (x) => this.listItem(x));
         this.write(']');
         break;
       }
@@ -505,7 +507,7 @@ class Writer {
         if (!t.items.length) { this.write('set()'); break; }
         this.write('{');
         const l = this.loc(t);
-        this.iterable(t.items, l, this.closingOf(l, '{', '}'), (x) => this.listItem(x, true));
+        this.iterable(t.items, l, this.closingOf(l, '{', '}'), (x) => this.listItem(x));
         this.write('}');
         break;
       }
@@ -515,10 +517,7 @@ class Writer {
         this.write('{');
         const l = this.loc(t);
         if (this.loc(t.key).row - l.row > 1) { this.endLine(); this.startLine(); }
-        const p = isUnion(t.key);
-        if (p) this.write('(');
         this.term(t.key);
-        if (p) this.write(')');
         this.write(': ');
         this.comprehension(t.value, t.body, l, '{', '}', this.loc(t.key));
         this.write('}');
@@ -555,8 +554,9 @@ class Writer {
     if (parens) this.write(')');
   }
 
-  private listItem(t: Term, parenUnion: boolean): void {
-    const p = isUnion(t) && (parenUnion || this.loc(t).text.startsWith('('));
+  /** A collection member or call argument: a set union written in parentheses keeps them. */
+  private listItem(t: Term): void {
+    const p = isUnion(t) && this.loc(t).text.startsWith('(');
     if (p) this.write('(');
     this.term(t);
     if (p) this.write(')');
@@ -604,7 +604,7 @@ class Writer {
   private comprehension(head: Term, body: Body, l: Loc, open: string, close: string, headLoc?: Loc): void {
     const hl = headLoc ?? this.loc(head);
     if (hl.row - l.row >= 1) { this.endLine(); this.startLine(); }
-    const parens = head.t === 'call' && (isUnion(head) || this.loc(head).text.startsWith('('));
+    const parens = head.t === 'call' && this.loc(head).text.startsWith('(');
     this.termParens(parens, head);
     this.write(' |');
     this.comprehensionBody(body, hl, l, open, close);
@@ -650,6 +650,11 @@ class Writer {
 
   /** A collection's members, one line per source line; multi-line collections get a trailing comma. */
   private iterable<T>(elems: T[], container: Loc, closeRow: number, write: (x: T) => void, locOf: (x: T) => object = (x) => x as object): void {
+    // OPA keeps members holding generated vars (__localN__) on one line: their positions are not the source's
+    if (elems.some((x) => hasGeneratedVar(x as unknown as Term | [Term, Term]))) {
+      elems.forEach((x, j) => { if (j > 0) this.write(', '); write(x); });
+      return;
+    }
     const sorted = [...elems].sort((a, b) => { const x = this.loc(locOf(a)), y = this.loc(locOf(b)); return x.row - y.row || x.col - y.col; });
     const lines: T[][] = [];
     let cur: T[] = [];
@@ -688,10 +693,7 @@ function cmpStr(a: string, b: string): number {
 }
 
 function importPath(imp: Import): string {
-  const t = imp.path;
-  if (t.t === 'var') return t.name;
-  if (t.t !== 'ref' || t.head.t !== 'var') return '';
-  return [t.head.name, ...t.path.map((p) => String((p as { v: unknown }).v))].join('.');
+  return pathText(imp.path);
 }
 
 function isMetadata(c: Comment): boolean {
@@ -706,8 +708,21 @@ function isTrueBody(b: Body): boolean {
   return b.length === 1 && b[0].k === 'term' && !b[0].negated && !b[0].with.length && isTrue(b[0].term);
 }
 
+function hasGeneratedVar(x: Term | [Term, Term]): boolean {
+  if (Array.isArray(x)) return x.some(hasGeneratedVar);
+  let found = false;
+  const visit = (v: unknown): void => {
+    if (found || !v || typeof v !== 'object') return;
+    if (Array.isArray(v)) { v.forEach(visit); return; }
+    const o = v as Record<string, unknown>;
+    if (o.t === 'var' && typeof o.name === 'string' && o.name.startsWith('__local')) { found = true; return; }
+    for (const k of ['head', 'path', 'items', 'args', 'key', 'value', 'term', 'body', 'a', 'b', 'coll', 'vars', 'parts']) visit(o[k]);
+  };
+  visit(x);
+  return found;
+}
+
 function isUnion(t: Term): boolean {
   return t.t === 'call' && t.op === 'or';
 }
 
-export { RegoError };
