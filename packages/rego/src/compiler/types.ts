@@ -18,9 +18,10 @@ import type { CRule, RuleNode } from './rule-tree.js';
 type Kind = 'any' | 'null' | 'boolean' | 'number' | 'string' | 'array' | 'set' | 'object';
 /**
  * `alts`: with k 'any', the kinds a value may have (a builtin result such as number|set); `fields`: an object's
- * known keys (from a JSON schema), `closed` when it has no others.
+ * known keys (from a JSON schema), `closed` when it has no others; `items`: an array literal's member types, and
+ * `keys`: an object literal's (string keys), which OPA's checker compares member by member.
  */
-interface Ty { k: Kind; of?: Ty; alts?: Kind[]; fields?: Map<string, Ty>; closed?: boolean }
+interface Ty { k: Kind; of?: Ty; alts?: Kind[]; fields?: Map<string, Ty>; closed?: boolean; items?: Ty[]; keys?: Map<string, Ty> }
 
 export type InputType = Ty;
 
@@ -69,8 +70,21 @@ function compatible(a: Ty, b: Ty): boolean {
   const ka = kindsOf(a), kb = kindsOf(b);
   if (!ka || !kb) return true;
   if (!ka.some((k) => kb.includes(k))) return false;
+  if (a.items || b.items) return compatibleItems(a, b) && compatibleItems(b, a);
+  if (a.keys && b.keys) {
+    if (a.keys.size !== b.keys.size) return false;
+    for (const [k, t] of a.keys) { const u = b.keys.get(k); if (!u || !compatible(t, u)) return false; }
+    return true;
+  }
   // two collections of one kind: their element types must meet too
   return a.k === 'any' || b.k === 'any' || !a.of || !b.of || compatible(a.of, b.of);
+}
+
+/** An array literal against another array: member by member, or each member against the other's element type. */
+function compatibleItems(a: Ty, b: Ty): boolean {
+  if (!a.items || b.k !== 'array') return true;
+  if (b.items) return a.items.length === b.items.length && a.items.every((t, i) => compatible(t, b.items![i]));
+  return !b.of || a.items.every((t) => compatible(t, b.of!));
 }
 
 const show = (t: Ty): string => (t.alts ? `any<${t.alts.join(', ')}>` : t.k === 'array' || t.k === 'set' ? `${t.k}[${show(t.of ?? ANY)}]` : t.k === 'object' ? `object[any: ${show(t.of ?? ANY)}]` : t.k);
@@ -231,9 +245,17 @@ class Checker {
       case 'scalar': case 'const': return ofValue(t.v);
       case 'var': return t.slot === undefined ? (t.name === 'input' ? this.input : ANY) : env.get(t.slot) ?? ANY;
       case 'template': t.parts.forEach((p) => typeof p !== 'string' && this.term(p, env)); return { k: 'string' };
-      case 'array': return this.widening(t.items, { k: 'array', of: same(t.items.map((x) => this.term(x, env))) });
+      case 'array': {
+        const items = t.items.map((x) => this.term(x, env));
+        return this.widening(t.items, { k: 'array', of: same(items), items });
+      }
       case 'set': return this.widening(t.items, { k: 'set', of: same(t.items.map((x) => this.term(x, env))) });
-      case 'object': t.items.forEach(([k]) => this.term(k, env)); return this.widening(t.items.map(([, v]) => v), { k: 'object', of: same(t.items.map(([, v]) => this.term(v, env))) });
+      case 'object': {
+        t.items.forEach(([k]) => this.term(k, env));
+        const values = t.items.map(([, v]) => this.term(v, env));
+        const keys = t.items.every(([k]) => k.t === 'scalar' && typeof k.v === 'string') ? new Map(t.items.map(([k], i) => [(k as { v: string }).v, values[i]])) : undefined;
+        return this.widening(t.items.map(([, v]) => v), { k: 'object', of: same(values), keys: keys?.size === t.items.length ? keys : undefined });
+      }
       case 'arraycomp': case 'setcomp': {
         const inner = new Map(env);
         this.body(t.body, inner);
@@ -276,7 +298,8 @@ class Checker {
         this.errors.push(err('rego_type_error', `undefined ref: ${refText(t)}\n\thave: ${show(ty)}`, t.loc));
         return ANY;
       }
-      ty = ty.k === 'any' ? ANY : ty.of ?? ANY;
+      const member = p.t === 'scalar' ? (typeof p.v === 'string' ? ty.keys?.get(p.v) : typeof p.v === 'number' ? ty.items?.[p.v] : undefined) : undefined;
+      ty = member ?? (ty.k === 'any' ? ANY : ty.of ?? ANY);
       if (p.t === 'var' && p.slot !== undefined && !env.has(p.slot)) env.set(p.slot, ANY);
     }
     return ty;
