@@ -1,6 +1,6 @@
 /** Rego abstract syntax tree, as produced by the parser and annotated by the compiler. */
 import type { Location } from './errors.js';
-import type { BuiltinDef } from './builtins/registry.js';
+import type { ArgKinds, BuiltinDef } from './builtins/registry.js';
 import type { Value } from './value.js';
 import type { RuleNode } from './compiler/rule-tree.js';
 
@@ -23,7 +23,8 @@ export type Term =
   | { t: 'set'; items: Term[]; loc: Location }
   | { t: 'object'; items: [Term, Term][]; loc: Location }
   /** `fn`: the evaluator's memo of the user function a `data.` call names (null: none) */
-  | { t: 'call'; op: string; args: Term[]; loc: Location; builtin?: BuiltinDef; fn?: RuleNode | null }
+  /** `literalArg`: of `a == b`, the argument that `isLiteral` (compiler/shape.ts) holds, compared member by member */
+  | { t: 'call'; op: string; args: Term[]; loc: Location; builtin?: BuiltinDef; fn?: RuleNode | null; literalArg?: number; kinds?: ArgKinds }
   | { t: 'arraycomp'; head: Term; body: Body; loc: Location }
   | { t: 'setcomp'; head: Term; body: Body; loc: Location }
   | { t: 'objcomp'; key: Term; value: Term; body: Body; loc: Location }

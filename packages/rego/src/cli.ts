@@ -8,6 +8,7 @@ import { buildCommand } from './cli/build.js';
 import { checkCommand } from './cli/check.js';
 import { inspectCommand } from './cli/inspect.js';
 import { evalCommand } from './cli/eval.js';
+import { fmtCommand } from './cli/fmt.js';
 import { testCommand } from './cli/test.js';
 
 export { load } from './cli/load.js';
@@ -26,6 +27,7 @@ export function main(argv: string[]): void {
   buildCommand(program);
   inspectCommand(program);
   benchCommand(program);
+  fmtCommand(program);
   program.parse(argv);
 }
 

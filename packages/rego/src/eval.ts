@@ -5,7 +5,7 @@
  */
 import type { Body, DataWalk, Expr, Term } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
-import { describeKinds, OperandTypeError, specKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
+import { describeKinds, OperandTypeError, specKinds, type ArgKinds, type BuiltinContext, type BuiltinDef, type HostHooks } from './builtins/registry.js';
 import type { CRule, RuleNode } from './compiler/rule-tree.js';
 import { BudgetExceededError, RegoError, type Location } from './errors.js';
 import { buildIndex, candidatesFor } from './indexing.js';
@@ -74,6 +74,24 @@ export class Evaluator {
     this.cov = opts.coverage ?? (opts.profile ? new Set() : undefined);
     this.input = opts.input;
     this.data = opts.data;
+  }
+
+  /**
+   * Readies this evaluator for another query of the same options but input and budget (a prepared query keeps
+   * one evaluator for its plain evaluations instead of making one per query).
+   */
+  reset(input: Value | undefined, maxSteps: number, deadline: number): void {
+    this.input = this.opts.input = input;
+    this.opts.maxSteps = maxSteps;
+    this.opts.deadline = deadline;
+    this.scope = ++lastScope;
+    this.overrides = [];
+    this.mocks = NO_MOCKS;
+    this.steps = 0;
+    if (this.ruleStack.length) this.ruleStack = [];
+    this.nowNs = undefined;
+    // the per-query builtin cache starts empty; the context object itself is kept
+    if (this.ctxCache && this.ctxCache.cache.size) this.ctxCache.cache = new Map();
   }
 
   /** Builtin context, made on the first builtin call (most queries of simple policies need none). */
@@ -440,6 +458,8 @@ export class Evaluator {
         const fn = def ? undefined : t.fn ?? (t.fn = this.root.byName(t.op) ?? null);
         if (def ? def.relation : fn?.kind !== 'func') return NOT_DIRECT;
         const args = t.args;
+        const lit = t.literalArg;
+        if (lit !== undefined) return this.equalLiteral(args[1 - lit], args[lit], frame);
         const vals: Value[] = new Array(args.length);
         for (let i = 0; i < args.length; i++) {
           const v = this.directKey(args[i], frame);
@@ -447,7 +467,7 @@ export class Evaluator {
           if (v === undefined) return undefined;
           vals[i] = v;
         }
-        return def ? this.callBuiltin(def, vals, t.loc) : this.userValue(fn!, vals, t.loc);
+        return def ? this.callBuiltin(def, vals, t.loc, t.kinds ??= kindsOf(def)) : this.userValue(fn!, vals, t.loc);
       }
       case 'array': {
         const out: Value[] = new Array(t.items.length);
@@ -471,6 +491,37 @@ export class Evaluator {
       }
       default: return NOT_DIRECT;
     }
+  }
+
+  /**
+   * `a == <array or object literal>` without building the literal (a comparison against a literal made of
+   * input fields is the commonest test in a rule body): undefined when any part is, as the built literal would be.
+   */
+  private equalLiteral(a: Term, lit: Term, frame: Value[]): boolean | undefined | typeof NOT_DIRECT {
+    const v = this.direct(a, frame);
+    if (v === NOT_DIRECT || v === undefined) return v;
+    let same = true;
+    if (lit.t === 'array') {
+      const items = lit.items;
+      if (!Array.isArray(v) || v.length !== items.length) same = false;
+      for (let i = 0; i < items.length; i++) {
+        const x = this.direct(items[i], frame);
+        if (x === NOT_DIRECT || x === undefined) return x;
+        if (same && !equal((v as Value[])[i], x)) same = false;
+      }
+      return same;
+    }
+    const items = (lit as Term & { t: 'object' }).items;
+    if (!(v instanceof RObject) || v.size !== items.length) same = false;
+    for (let i = 0; i < items.length; i++) {
+      const x = this.direct(items[i][1], frame);
+      if (x === NOT_DIRECT || x === undefined) return x;
+      if (same) {
+        const w = (v as RObject).get((items[i][0] as Term & { t: 'scalar' }).v);
+        if (w === undefined || !equal(w, x)) same = false;
+      }
+    }
+    return same;
   }
 
   /** The part of a `data` reference's walk that its constant keys decide (see DataWalk). */
@@ -1043,17 +1094,14 @@ export class Evaluator {
     return result;
   }
 
-  private callBuiltin(def: BuiltinDef, args: Value[], loc: Location): Value | undefined {
-    const specs = kindsOf(def);
+  private callBuiltin(def: BuiltinDef, args: Value[], loc: Location, specs = kindsOf(def)): Value | undefined {
     for (let i = 0; i < args.length; i++) {
-      const kinds = i < specs.args.length ? specs.args[i] : specs.variadic;
-      if (kinds === undefined) continue;
-      const got = typeName(args[i]);
-      if (!kinds.includes(got)) {
-        // like OPA, runtime type errors of builtins are errors only under strict builtin errors
-        if (!this.opts.strict) return undefined;
-        throw RegoError.single('eval_type_error', `${def.name}: operand ${i + 1} must be ${describeKinds(kinds)} but got ${got}`, loc);
-      }
+      const mask = i < specs.masks.length ? specs.masks[i] : specs.variadicMask;
+      if (mask === 0 || (mask & kindBit(args[i])) !== 0) continue;
+      // like OPA, runtime type errors of builtins are errors only under strict builtin errors
+      if (!this.opts.strict) return undefined;
+      const kinds = (i < specs.args.length ? specs.args[i] : specs.variadic)!;
+      throw RegoError.single('eval_type_error', `${def.name}: operand ${i + 1} must be ${describeKinds(kinds)} but got ${typeName(args[i])}`, loc);
     }
     try {
       return def.fn(args, this.ctx);
@@ -1068,15 +1116,32 @@ export class Evaluator {
 }
 
 /** Top-level kinds each argument admits (undefined = any), computed once per builtin. */
-const KINDS = new WeakMap<BuiltinDef, { args: (string[] | undefined)[]; variadic?: string[] }>();
-function kindsOf(def: BuiltinDef): { args: (string[] | undefined)[]; variadic?: string[] } {
+const KINDS = new WeakMap<BuiltinDef, ArgKinds>();
+/** Top-level kinds each argument admits, also as masks of `kindBit`s (0: any), computed once per builtin. */
+function kindsOf(def: BuiltinDef): ArgKinds {
   let k = KINDS.get(def);
   if (!k) {
     const conv = (spec: string | undefined) => { if (spec === undefined) return undefined; const ks = specKinds(spec); return ks.includes('any') ? undefined : ks; };
-    k = { args: def.args.map(conv), variadic: conv(def.variadic) };
+    const mask = (ks: string[] | undefined) => (ks ? ks.reduce((m, n) => m | (KIND_BITS[n] ?? 0), 0) : 0);
+    const args = def.args.map(conv), variadic = conv(def.variadic);
+    k = { args, variadic, masks: args.map(mask), variadicMask: mask(variadic) };
     KINDS.set(def, k);
   }
   return k;
+}
+
+const KIND_BITS: Record<string, number> = { null: 1, boolean: 2, number: 4, string: 8, array: 16, object: 32, set: 64 };
+
+/** typeName(v) as one bit of KIND_BITS. */
+function kindBit(v: Value): number {
+  if (typeof v === 'string') return 8;
+  if (typeof v === 'number' || typeof v === 'bigint') return 4;
+  if (typeof v === 'boolean') return 2;
+  if (v === null) return 1;
+  if (Array.isArray(v)) return 16;
+  if (v instanceof RObject) return 32;
+  if (v instanceof RSet) return 64;
+  return 4; // BigDec
 }
 
 /** Slot of a term that is a var not bound yet. */

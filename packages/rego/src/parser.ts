@@ -26,6 +26,8 @@ class Parser {
   private i = 0;
   readonly keywords = new Set<string>();
   regoV1Import = false;
+  /** source ranges [start, end) of terms, expressions, heads, rules and withs, kept for `rego fmt` */
+  spans: Spans | undefined;
 
   constructor(src: string, private file: string, private version: RegoVersion, rowBase = 1, colBase = 1) {
     const r = tokenize(src, file, rowBase, colBase);
@@ -39,6 +41,12 @@ class Parser {
   private peek(n = 1): Token { return this.toks[Math.min(this.i + n, this.toks.length - 1)]; }
   private loc(t: Token = this.tok): Location { return { file: this.file, row: t.row, col: t.col }; }
   private next(): Token { const t = this.tok; if (this.i < this.toks.length - 1) this.i++; return t; }
+  /** Records `node`'s source range from `start` to the end of the last token read (when keeping spans). */
+  private mark<T extends object>(node: T, start: number): T {
+    if (this.spans && this.i > 0) this.spans.set(node, [start, this.toks[this.i - 1].end]);
+    return node;
+  }
+  get commentList(): Comment[] { return this.comments; }
 
   fail(msg: string, t: Token = this.tok): never {
     throw RegoError.single('rego_parse_error', msg, this.loc(t));
@@ -87,6 +95,7 @@ class Parser {
       if (this.isIdent('import')) { mod.imports.push(this.parseImport()); continue; }
       const startTok = this.tok;
       const rules = this.parseRules(mod);
+      for (const r of rules) this.mark(r, startTok.pos);
       const a = annots.get(startTok.row);
       if (a) { rules[0].annotations = a; mod.annotations.push(a); }
       mod.rules.push(...rules);
@@ -148,28 +157,28 @@ class Parser {
       if (this.tok.kind !== 'ident') this.fail('expected alias name');
       alias = this.next().text;
     }
-    return { path, alias, loc: this.loc(t) };
+    return this.mark({ path, alias, loc: this.loc(t) }, t.pos);
   }
 
   /** A plain reference: ident(.ident | [term])* */
   private parseRefTerm(): Term {
     if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
     const t = this.next();
-    const head: Term = { t: 'var', name: t.text, loc: this.loc(t) };
+    const head: Term = this.mark({ t: 'var', name: t.text, loc: this.loc(t) }, t.pos);
     const path: Term[] = [];
     for (;;) {
       if (this.isOp('.') && !this.tok.nl) {
         this.next();
         if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
         const f = this.next();
-        path.push({ t: 'scalar', v: f.text, loc: this.loc(f) });
+        path.push(this.mark({ t: 'scalar', v: f.text, loc: this.loc(f) }, f.pos));
       } else if (this.isOp('[') && !this.tok.nl) {
         this.next();
         path.push(this.parseTermIn());
         this.expectOp(']');
       } else break;
     }
-    return path.length ? { t: 'ref', head, path, loc: head.loc } : head;
+    return this.mark(path.length ? { t: 'ref', head, path, loc: head.loc } : head, t.pos);
   }
 
   // ---------- rules ----------
@@ -179,7 +188,7 @@ class Parser {
     let isDefault = false;
     if (this.isIdent('default') && this.peek().kind === 'ident' && !this.peek().nl) { this.next(); isDefault = true; }
     if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token`);
-    const head = this.parseHead(isDefault);
+    const head = this.mark(this.parseHead(isDefault), startTok.pos);
     const loc = this.loc(startTok);
     if (isDefault) {
       if (!head.value) this.fail('default rule must have a value', startTok);
@@ -214,6 +223,7 @@ class Parser {
       const et = this.next();
       const eh: RuleHead = { ref: head.ref, args: head.args, assign: head.assign };
       if (this.isOp('=') || this.isOp(':=')) { eh.assign = this.next().text === ':='; eh.value = this.parseTermIn(); }
+      this.mark(eh, et.pos);
       let ebody: Body;
       if (this.isKw('if')) {
         this.next();
@@ -223,7 +233,7 @@ class Parser {
       } else {
         ebody = [{ k: 'term', term: { t: 'scalar', v: true, loc: this.loc(et) }, negated: false, with: [], loc: this.loc(et) }];
       }
-      cur.else = { head: eh, body: ebody, isDefault: false, loc: this.loc(et), module: mod };
+      cur.else = this.mark({ head: eh, body: ebody, isDefault: false, loc: this.loc(et), module: mod }, et.pos);
       cur = cur.else;
     }
     return rules;
@@ -231,14 +241,14 @@ class Parser {
 
   private parseHead(isDefault: boolean): RuleHead {
     const nameTok = this.next();
-    const ref: Term[] = [{ t: 'scalar', v: nameTok.text, loc: this.loc(nameTok) }];
+    const ref: Term[] = [this.mark({ t: 'scalar', v: nameTok.text, loc: this.loc(nameTok) }, nameTok.pos)];
     let lastBracket = false;
     for (;;) {
       if (this.isOp('.') && !this.tok.nl) {
         this.next();
         if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
         const f = this.next();
-        ref.push({ t: 'scalar', v: f.text, loc: this.loc(f) });
+        ref.push(this.mark({ t: 'scalar', v: f.text, loc: this.loc(f) }, f.pos));
         lastBracket = false;
       } else if (this.isOp('[') && !this.tok.nl) {
         this.next();
@@ -352,7 +362,7 @@ class Parser {
         kind = { k: 'term', term: a };
       }
     }
-    return { ...kind, negated, with: this.parseWiths(), loc };
+    return this.mark({ ...kind, negated, with: this.parseWiths(), loc }, start.pos);
   }
 
   parseWiths(): With[] {
@@ -362,7 +372,7 @@ class Parser {
       const target = this.parseRefTerm();
       if (!this.isIdent('as')) this.fail('expected as');
       this.next();
-      withs.push({ target, value: this.parseTermIn(), loc: this.loc(wt) });
+      withs.push(this.mark({ target, value: this.parseTermIn(), loc: this.loc(wt) }, wt.pos));
     }
     return withs;
   }
@@ -378,10 +388,11 @@ class Parser {
       this.fail('unexpected , token');
     }
     this.next();
-    let t: Term = { t: 'call', op: 'internal.member_3', args: [key, v, this.parseTermRel()], loc: key.loc };
+    const start = this.spans?.get(key)?.[0] ?? 0;
+    let t: Term = this.mark({ t: 'call', op: 'internal.member_3', args: [key, v, this.parseTermRel()], loc: key.loc }, start);
     while (this.isKw('in')) {
       this.next();
-      t = { t: 'call', op: 'internal.member_2', args: [t, this.parseTermRel()], loc: key.loc };
+      t = this.mark({ t: 'call', op: 'internal.member_2', args: [t, this.parseTermRel()], loc: key.loc }, start);
     }
     return t;
   }
@@ -417,61 +428,67 @@ class Parser {
 
   // precedence: in < relation < | < & < + - < * / % < term
   parseTermIn(noOr = false): Term {
+    const start = this.tok.pos;
     let left = this.parseTermRel(noOr);
     while (this.isKw('in')) {
       this.next();
       const right = this.parseTermRel(noOr);
-      left = { t: 'call', op: 'internal.member_2', args: [left, right], loc: left.loc };
+      left = this.mark({ t: 'call', op: 'internal.member_2', args: [left, right], loc: left.loc }, start);
     }
     return left;
   }
 
   private parseTermRel(noOr = false): Term {
+    const start = this.tok.pos;
     let left = this.parseTermOr(noOr);
     while (this.tok.kind === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(this.tok.text)) {
       const op = this.next().text;
       const right = this.parseTermOr(noOr);
-      left = { t: 'call', op: INFIX[op], args: [left, right], loc: left.loc };
+      left = this.mark({ t: 'call', op: INFIX[op], args: [left, right], loc: left.loc }, start);
     }
     return left;
   }
 
   private parseTermOr(noOr: boolean): Term {
+    const start = this.tok.pos;
     let left = this.parseTermAnd();
     while (!noOr && this.isOp('|')) {
       this.next();
       const right = this.parseTermAnd();
-      left = { t: 'call', op: 'or', args: [left, right], loc: left.loc };
+      left = this.mark({ t: 'call', op: 'or', args: [left, right], loc: left.loc }, start);
     }
     return left;
   }
 
   private parseTermAnd(): Term {
+    const start = this.tok.pos;
     let left = this.parseTermArith();
     while (this.isOp('&')) {
       this.next();
       const right = this.parseTermArith();
-      left = { t: 'call', op: 'and', args: [left, right], loc: left.loc };
+      left = this.mark({ t: 'call', op: 'and', args: [left, right], loc: left.loc }, start);
     }
     return left;
   }
 
   private parseTermArith(): Term {
+    const start = this.tok.pos;
     let left = this.parseTermFactor();
     while ((this.isOp('+') || this.isOp('-')) && !this.tok.nl) {
       const op = this.next().text;
       const right = this.parseTermFactor();
-      left = { t: 'call', op: INFIX[op], args: [left, right], loc: left.loc };
+      left = this.mark({ t: 'call', op: INFIX[op], args: [left, right], loc: left.loc }, start);
     }
     return left;
   }
 
   private parseTermFactor(): Term {
+    const start = this.tok.pos;
     let left = this.parseTerm();
     while ((this.isOp('*') || this.isOp('/') || this.isOp('%')) && !this.tok.nl) {
       const op = this.next().text;
       const right = this.parseTerm();
-      left = { t: 'call', op: INFIX[op], args: [left, right], loc: left.loc };
+      left = this.mark({ t: 'call', op: INFIX[op], args: [left, right], loc: left.loc }, start);
     }
     return left;
   }
@@ -481,7 +498,8 @@ class Parser {
   parseTerm(): Term {
     if (++this.depth > 500) this.fail('term nested too deeply');
     try {
-      return this.parsePostfix(this.parsePrimary());
+      const start = this.tok.pos;
+      return this.parsePostfix(this.mark(this.parsePrimary(), start), start);
     } finally {
       this.depth--;
     }
@@ -547,18 +565,18 @@ class Parser {
     return this.keywords.has(name) && (name === 'if' || name === 'contains' || name === 'every' || name === 'in');
   }
 
-  private parsePostfix(term: Term): Term {
+  private parsePostfix(term: Term, start: number): Term {
     for (;;) {
       if (this.isOp('.') && !this.tok.nl) {
         this.next();
         if (this.tok.kind !== 'ident') this.fail(`unexpected ${this.describe(this.tok)} token: expected ident`);
         const f = this.next();
-        term = appendRef(term, { t: 'scalar', v: f.text, loc: this.loc(f) });
+        term = this.mark(appendRef(term, this.mark({ t: 'scalar', v: f.text, loc: this.loc(f) }, f.pos)), start);
       } else if (this.isOp('[') && !this.tok.nl) {
         this.next();
         const k = this.parseTermIn();
         this.expectOp(']');
-        term = appendRef(term, k);
+        term = this.mark(appendRef(term, k), start);
       } else if (this.isOp('(') && !this.tok.nl && (term.t === 'var' || term.t === 'ref')) {
         const op = refText(term);
         if (op === undefined) this.fail('invalid call target');
@@ -570,7 +588,7 @@ class Parser {
           this.next();
         }
         this.expectOp(')');
-        term = { t: 'call', op: op!, args, loc: term.loc };
+        term = this.mark({ t: 'call', op: op!, args, loc: term.loc }, start);
       } else return term;
     }
   }
@@ -738,6 +756,18 @@ function wrap<T>(fn: () => T): T {
     if (e instanceof RangeError) throw RegoError.single('rego_parse_error', 'input nested too deeply');
     throw RegoError.single('rego_parse_error', (e as Error)?.message ?? String(e));
   }
+}
+
+/** Source ranges [start, end) of parsed nodes; a node the parser made up (an implied `true` body) has none. */
+export type Spans = Map<object, [number, number]>;
+
+/** Parses a module keeping what `rego fmt` needs besides the tree: node source ranges and comments. */
+export function parseModuleWithSpans(src: string, file: string, version: RegoVersion = 'v1'): { module: Module; spans: Spans; comments: Comment[] } {
+  return wrap(() => {
+    const p = new Parser(src, file, version);
+    p.spans = new Map();
+    return { module: p.parseModule(), spans: p.spans, comments: p.commentList };
+  });
 }
 
 export function parseModule(src: string, file: string, version: RegoVersion = 'v1'): Module {

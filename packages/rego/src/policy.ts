@@ -10,7 +10,7 @@ import { shapeBody } from './compiler/shape.js';
 import { RegoError, type RegoErrorDetail } from './errors.js';
 import { Evaluator } from './eval.js';
 import { parseModule, parseQuery, type RegoVersion } from './parser.js';
-import { fromJSON, toJSON, type Value } from './value.js';
+import { ConversionError, fromJSON, fromJSONLazy, toJSON, type Value } from './value.js';
 
 export interface CompileOptions {
   /** filename → source */
@@ -99,14 +99,26 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
       const body = parseQuery(query, version);
       const { ordered, shown, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
       const capture = texts.length === 1 && names.size === 0;
+      const e0 = ordered[0];
+      const single = capture && ordered.length === 1 && e0.k === 'term' && !e0.negated && !e0.with.length ? e0.term : undefined;
+      // the evaluator of the last plain evaluation (no explain, coverage or profile), reused by the next one
+      let idle: Evaluator | undefined;
       const run = (o: EvalOpts = {}) => {
-        const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input');
-        const budget = { ...DEFAULT_BUDGET, ...o.budget };
-        const ev = new Evaluator(root, {
-          input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? {},
-          maxSteps: budget.maxSteps, deadline: Date.now() + budget.timeoutMs, explain: o.explain ?? false, coverage: o.coverage, profile: o.profile,
-          print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
-        });
+        const input = o.input === undefined ? undefined : safeFromJSON(o.input, 'input', fromJSONLazy);
+        const maxSteps = o.budget?.maxSteps ?? DEFAULT_BUDGET.maxSteps;
+        const deadline = Date.now() + (o.budget?.timeoutMs ?? DEFAULT_BUDGET.timeoutMs);
+        const plain = !o.explain && !o.coverage && !o.profile;
+        let ev = plain ? idle : undefined;
+        // taken while in use, so an evaluation started from inside this one (a host hook) gets its own
+        idle = undefined;
+        if (ev) ev.reset(input, maxSteps, deadline);
+        else {
+          ev = new Evaluator(root, {
+            input, data, strict: opts.strictBuiltinErrors ?? false, host: opts.host ?? {}, env: opts.env ?? {},
+            maxSteps, deadline, explain: o.explain ?? false, coverage: o.coverage, profile: o.profile,
+            print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
+          });
+        }
         const frame: Value[] = new Array(nslots);
         const rows: Array<{ expressions: Value[]; bindings: Record<string, Value> }> = [];
         const values: Value[] = [];
@@ -129,8 +141,13 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
           values[i] = true;
           return ev.evalExpr(e, frame, () => step(i + 1));
         };
-        guard(() => step(0));
+        if (single) {
+          // a query of one term (data.x.allow): its values are the rows, no step chain is needed
+          ev.tick();
+          guard(() => ev.evalTerm(single, frame, (v) => { rows.push({ expressions: [v], bindings: {} }); return false; }));
+        } else guard(() => step(0));
         if (o.profile) ev.profileUntilNow();
+        if (plain) idle = ev;
         return { rows, explanation: o.explain ? [...ev.explained.values()] : undefined, texts };
       };
       return {
@@ -140,7 +157,7 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
           return {
             results: r.rows.map((row) => ({
               expressions: row.expressions.map((v, i) => ({ value: toJSON(v), text: r.texts[i] })),
-              bindings: Object.fromEntries(Object.entries(row.bindings).map(([k, v]) => [k, toJSON(v)])),
+              bindings: names.size ? Object.fromEntries(Object.entries(row.bindings).map(([k, v]) => [k, toJSON(v)])) : {},
             })),
             ...(r.explanation ? { explanation: r.explanation } : {}),
           };
@@ -178,9 +195,9 @@ function exprText(lines: string[], e: Expr, all: Body): string {
 }
 
 /** Converts host JSON to a Rego value; nesting too deep for the stack becomes a clear error. */
-function safeFromJSON(x: unknown, what: string): Value {
+function safeFromJSON(x: unknown, what: string, convert = fromJSON): Value {
   try {
-    return fromJSON(x);
+    return convert(x);
   } catch (e) {
     if (e instanceof RangeError) throw RegoError.single('eval_input_error', `${what} is nested too deeply`);
     throw RegoError.single('eval_input_error', `${what}: ${(e as Error).message}`);
@@ -195,6 +212,8 @@ function guard<T>(f: () => T): T {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw RegoError.single('eval_recursion_error', 'evaluation exceeded the maximum nesting depth');
     }
+    // a member of the lazily converted input that is no JSON value
+    if (e instanceof ConversionError) throw RegoError.single('eval_input_error', `input: ${e.message}`);
     throw e;
   }
 }

@@ -64,23 +64,61 @@ export class RSet {
 export class RObject {
   /** values by canonical key (`keyOf`): no per-entry pair is kept, most keys are strings that key themselves */
   private map: Map<unknown, Value> = NO_ENTRIES;
+  /**
+   * A host object whose members are converted when first read (`fromJSONLazy`): a policy reads a few fields of
+   * a large input, and converting it all per query costs more than the evaluation. Anything that needs every
+   * member converts the rest first (`force`).
+   */
+  private raw: Record<string, unknown> | undefined;
   /** the keys whose canonical key is not the key itself (composites, strings starting with \u0001) */
   private odd: Map<unknown, Value> | undefined;
   private sorted: [Value, Value][] | undefined;
   /** valueToString of the object, kept: it is the object's key as a set member or object key */
   text: string | undefined;
 
+  static lazy(raw: Record<string, unknown>): RObject {
+    const o = new RObject();
+    o.raw = raw;
+    return o;
+  }
   get size(): number {
+    if (this.raw) this.force();
     return this.map.size;
   }
   get(k: Value): Value | undefined {
+    if (this.raw) return this.lazyGet(k);
     return this.map.get(typeof k === 'string' && k.charCodeAt(0) !== 1 ? k : keyOf(k));
   }
   has(k: Value): boolean {
+    if (this.raw) return this.lazyGet(k) !== undefined;
     return this.map.has(typeof k === 'string' && k.charCodeAt(0) !== 1 ? k : keyOf(k));
+  }
+  private lazyGet(k: Value): Value | undefined {
+    // a host object has string keys only; keys that are not their own canonical key take the general path
+    if (typeof k !== 'string') return undefined;
+    if (k.charCodeAt(0) === 1) { this.force(); return this.get(k); }
+    const raw = this.raw!;
+    const x = raw[k];
+    // scalars convert to themselves (no prototype member of a plain object is one): nothing to keep
+    if (typeof x === 'string' || typeof x === 'boolean') return x;
+    if (typeof x === 'number') return x === 0 ? 0 : x;
+    if (x === undefined) return Object.prototype.hasOwnProperty.call(raw, k) ? null : undefined;
+    let v = this.map.get(k);
+    if (v !== undefined || !Object.prototype.hasOwnProperty.call(raw, k)) return v;
+    v = fromJSONLazy(x);
+    if (this.map === NO_ENTRIES) this.map = new Map();
+    this.map.set(k, v);
+    return v;
+  }
+  /** Converts the members of a lazy object not read yet. */
+  private force(): void {
+    const raw = this.raw!;
+    this.raw = undefined;
+    for (const k of Object.keys(raw)) if (k.charCodeAt(0) === 1 || !this.map.has(k)) this.set(k, fromJSONLazy(raw[k]));
   }
   /** Entries sorted by key. */
   entries(): [Value, Value][] {
+    if (this.raw) this.force();
     if (!this.sorted) {
       const out: [Value, Value][] = [];
       for (const [ck, v] of this.map) out.push([this.keyOf(ck), v]);
@@ -93,16 +131,29 @@ export class RObject {
   }
   /** Entries in insertion order (cheaper when order does not matter). */
   *unsortedEntries(): IterableIterator<[Value, Value]> {
+    if (this.raw) this.force();
     for (const [ck, v] of this.map) yield [this.keyOf(ck), v];
   }
   /** Builder use only, before the object is shared. Overwrites an existing key. */
   set(k: Value, v: Value): void {
+    if (this.raw) this.force();
     const ck = keyOf(k);
     if (ck !== k && typeof k !== 'number') (this.odd ??= new Map()).set(ck, k);
     if (this.map === NO_ENTRIES) this.map = new Map();
     this.map.set(ck, v);
     this.sorted = undefined;
     this.text = undefined;
+  }
+  /** Same members as `b` (canonical keys are the same in both objects, so no key is converted). */
+  equals(b: RObject): boolean {
+    if (this.raw) this.force();
+    if (b.raw) b.force();
+    if (this.map.size !== b.map.size) return false;
+    for (const [ck, v] of this.map) {
+      const w = b.map.get(ck);
+      if (w === undefined || !equal(v, w)) return false;
+    }
+    return true;
   }
   /** The key stored under a canonical key. */
   private keyOf(ck: unknown): Value {
@@ -196,12 +247,7 @@ export function equal(a: Value, b: Value): boolean {
   if (a === null || b === null) return false;
   if (a instanceof RObject) {
     // no sorting needed for equality
-    if (!(b instanceof RObject) || a.size !== b.size) return false;
-    for (const [k, v] of a.unsortedEntries()) {
-      const w = b.get(k);
-      if (w === undefined || !equal(v, w)) return false;
-    }
-    return true;
+    return b instanceof RObject && a.equals(b);
   }
   if (a instanceof RSet) {
     if (!(b instanceof RSet) || a.size !== b.size) return false;
@@ -238,8 +284,26 @@ export function fromJSON(x: unknown): Value {
       return o;
     }
     default:
-      throw new TypeError(`cannot convert ${typeof x} to a Rego value`);
+      throw new ConversionError(`cannot convert ${typeof x} to a Rego value`);
   }
+}
+
+/**
+ * A host value that cannot be a Rego value (a function, a symbol): an input error, also when it is met only
+ * while a lazily converted input is read.
+ */
+export class ConversionError extends TypeError {}
+
+/**
+ * `fromJSON` for a query's input: plain objects become lazy RObjects whose members are converted when read.
+ * The caller must not change the host value while the query runs.
+ */
+export function fromJSONLazy(x: unknown): Value {
+  if (typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype) {
+    return RObject.lazy(x as Record<string, unknown>);
+  }
+  if (Array.isArray(x)) return x.map(fromJSONLazy);
+  return fromJSON(x);
 }
 
 /**

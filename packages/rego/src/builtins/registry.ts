@@ -62,6 +62,14 @@ export interface BuiltinDef {
 
 export type BuiltinTable = Record<string, BuiltinDef>;
 
+/** The kinds a builtin's arguments admit (undefined: any), and the same as bit masks for the evaluator (0: any). */
+export interface ArgKinds {
+  args: (string[] | undefined)[];
+  variadic?: string[];
+  masks: number[];
+  variadicMask: number;
+}
+
 /** Top-level kinds a spec admits, in spec order ('any' admits everything). */
 export function specKinds(spec: TypeSpec): string[] {
   const kinds: string[] = [];

@@ -38,7 +38,7 @@ export interface Globals {
 }
 
 /** Builtins OPA deprecated: still callable from v0 modules, a type error in v1 ones. */
-const DEPRECATED_BUILTINS = new Set(['any', 'all', 're_match', 'set_diff', 'net.cidr_overlap', 'cast_array', 'cast_set', 'cast_string', 'cast_boolean', 'cast_null', 'cast_object']);
+export const DEPRECATED_BUILTINS = new Set(['any', 'all', 're_match', 'set_diff', 'net.cidr_overlap', 'cast_array', 'cast_set', 'cast_string', 'cast_boolean', 'cast_null', 'cast_object']);
 export const ROOT_DOCUMENTS = new Set(['input', 'data']);
 
 

@@ -1,5 +1,6 @@
 /** The last pass: compiled terms and expressions reshaped for the evaluator. */
 import type { Body, Expr, Term, With } from '../ast.js';
+import { equal } from '../value.js';
 
 /**
  * Copies of compiled terms and expressions that all have one object shape (every field of every kind, unused
@@ -10,7 +11,7 @@ export function shapeTerm(t: Term): Term {
   const u: Record<string, unknown> = {
     t: t.t, v: undefined, name: undefined, slot: undefined, head: undefined, path: undefined, items: undefined, op: undefined,
     args: undefined, builtin: undefined, fn: undefined, walk: undefined, key: undefined, value: undefined, body: undefined,
-    parts: undefined, term: undefined, with: undefined, loc: t.loc,
+    parts: undefined, term: undefined, with: undefined, literalArg: undefined, kinds: undefined, loc: t.loc,
   };
   switch (t.t) {
     case 'scalar': case 'const': u.v = t.v; break;
@@ -18,13 +19,27 @@ export function shapeTerm(t: Term): Term {
     case 'ref': u.head = shapeTerm(t.head); u.path = t.path.map(shapeTerm); break;
     case 'array': case 'set': u.items = t.items.map(shapeTerm); break;
     case 'object': u.items = t.items.map(([k, v]) => [shapeTerm(k), shapeTerm(v)]); break;
-    case 'call': u.op = t.op; u.args = t.args.map(shapeTerm); u.builtin = t.builtin; break;
+    case 'call':
+      u.op = t.op; u.args = t.args.map(shapeTerm); u.builtin = t.builtin;
+      if (t.builtin?.name === 'equal') u.literalArg = isLiteral(t.args[1]) ? 1 : isLiteral(t.args[0]) ? 0 : undefined;
+      break;
     case 'arraycomp': case 'setcomp': u.head = shapeTerm(t.head); u.body = shapeBody(t.body); break;
     case 'objcomp': u.key = shapeTerm(t.key); u.value = shapeTerm(t.value); u.body = shapeBody(t.body); break;
     case 'template': u.parts = t.parts.map((p) => (typeof p === 'string' ? p : shapeTerm(p))); break;
     case 'withterm': u.term = shapeTerm(t.term); u.with = t.with.map(shapeWith); break;
   }
   return u as Term;
+}
+
+/**
+ * An array literal, or an object literal whose keys are distinct scalars: the evaluator compares a value with it
+ * member by member instead of building it (an object's size then equals its number of items).
+ */
+function isLiteral(t: Term): boolean {
+  if (t.t === 'array') return true;
+  if (t.t !== 'object') return false;
+  const keys = t.items.map(([k]) => k);
+  return keys.every((k, i) => k.t === 'scalar' && keys.findIndex((j) => j.t === 'scalar' && equal(j.v, k.v)) === i);
 }
 
 export function shapeBody(body: Body): Body {

@@ -18,9 +18,10 @@ import type { CRule, RuleNode } from './rule-tree.js';
 type Kind = 'any' | 'null' | 'boolean' | 'number' | 'string' | 'array' | 'set' | 'object';
 /**
  * `alts`: with k 'any', the kinds a value may have (a builtin result such as number|set); `fields`: an object's
- * known keys (from a JSON schema), `closed` when it has no others.
+ * known keys (from a JSON schema), `closed` when it has no others; `items`: an array literal's member types, and
+ * `keys`: an object literal's (string keys), which OPA's checker compares member by member.
  */
-interface Ty { k: Kind; of?: Ty; alts?: Kind[]; fields?: Map<string, Ty>; closed?: boolean }
+interface Ty { k: Kind; of?: Ty; alts?: Kind[]; fields?: Map<string, Ty>; closed?: boolean; items?: Ty[]; keys?: Map<string, Ty> }
 
 export type InputType = Ty;
 
@@ -69,8 +70,21 @@ function compatible(a: Ty, b: Ty): boolean {
   const ka = kindsOf(a), kb = kindsOf(b);
   if (!ka || !kb) return true;
   if (!ka.some((k) => kb.includes(k))) return false;
+  if (a.items || b.items) return compatibleItems(a, b) && compatibleItems(b, a);
+  if (a.keys && b.keys) {
+    if (a.keys.size !== b.keys.size) return false;
+    for (const [k, t] of a.keys) { const u = b.keys.get(k); if (!u || !compatible(t, u)) return false; }
+    return true;
+  }
   // two collections of one kind: their element types must meet too
   return a.k === 'any' || b.k === 'any' || !a.of || !b.of || compatible(a.of, b.of);
+}
+
+/** An array literal against another array: member by member, or each member against the other's element type. */
+function compatibleItems(a: Ty, b: Ty): boolean {
+  if (!a.items || b.k !== 'array') return true;
+  if (b.items) return a.items.length === b.items.length && a.items.every((t, i) => compatible(t, b.items![i]));
+  return !b.of || a.items.every((t) => compatible(t, b.of!));
 }
 
 const show = (t: Ty): string => (t.alts ? `any<${t.alts.join(', ')}>` : t.k === 'array' || t.k === 'set' ? `${t.k}[${show(t.of ?? ANY)}]` : t.k === 'object' ? `object[any: ${show(t.of ?? ANY)}]` : t.k);
@@ -97,7 +111,69 @@ class Checker {
     for (const e of b) this.expr(e, env);
   }
 
+  /** Vars met as elements of composite literals in the current expression: `any` once it is checked. */
+  private widened: number[] = [];
+
   private expr(e: Expr, env: Env): void {
+    // `with` values are expressions of their own to OPA's checker (they are rewritten into the body before it)
+    for (const w of e.with) this.settled(() => this.term(w.value, env), env);
+    // so are the calls nested in an expression: their arguments are typed before the expression is
+    for (const t of exprOperands(e)) this.typeCallArgs(t, env);
+    this.settled(() => this.exprTerms(e, env), env);
+  }
+
+  /** Checks the outermost comprehensions in a body's expressions (and in those of nested every bodies). */
+  private comprehensionsIn(b: Body, env: Env): void {
+    for (const e of b) {
+      if (e.k === 'every') { this.comprehensionsIn(e.body, env); continue; }
+      const visit = (t: Term): void => {
+        switch (t.t) {
+          case 'arraycomp': case 'setcomp': case 'objcomp': this.headTerm(t, env); break;
+          case 'call': t.args.forEach(visit); break;
+          case 'ref': visit(t.head); t.path.forEach(visit); break;
+          case 'array': case 'set': t.items.forEach(visit); break;
+          case 'object': t.items.forEach(([k, v]) => { visit(k); visit(v); }); break;
+        }
+      };
+      [...exprOperands(e), ...e.with.map((w) => w.value)].forEach(visit);
+    }
+  }
+
+  /**
+   * A var not typed yet (a function's argument) takes the type of the builtin parameter it is passed to, as
+   * OPA's checker unifies it (`f(a) := a + a if count(a) > 0` then adds two collections). Comprehension bodies
+   * are left to their own check, where their vars are bound first.
+   */
+  private typeCallArgs(t: Term, env: Env): void {
+    switch (t.t) {
+      case 'call': {
+        const b = BUILTINS[t.op];
+        t.args.forEach((a, i) => {
+          const spec = b && t.op !== 'print' ? (i < b.args.length ? b.args[i] : b.variadic) : undefined;
+          if (spec !== undefined && a.t === 'var' && a.slot !== undefined && !env.has(a.slot)) env.set(a.slot, ofSpec(spec));
+          else this.typeCallArgs(a, env);
+        });
+        break;
+      }
+      case 'ref': this.typeCallArgs(t.head, env); t.path.forEach((p) => this.typeCallArgs(p, env)); break;
+      case 'array': case 'set': t.items.forEach((x) => this.typeCallArgs(x, env)); break;
+      case 'object': t.items.forEach(([k, v]) => { this.typeCallArgs(k, env); this.typeCallArgs(v, env); }); break;
+    }
+  }
+
+  /** Runs a check, then widens the vars it met inside composite literals (see `widening`). */
+  private settled(f: () => void, env: Env): void {
+    const outer = this.widened;
+    this.widened = [];
+    try {
+      f();
+    } finally {
+      for (const slot of this.widened) env.set(slot, ANY);
+      this.widened = outer;
+    }
+  }
+
+  private exprTerms(e: Expr, env: Env): void {
     switch (e.k) {
       case 'term':
         // a body's `a == b` is unification by the time OPA checks types (its RewriteEquals stage)
@@ -119,8 +195,12 @@ class Checker {
         break;
       }
       case 'every': {
-        // OPA reports no type errors from inside an every body (its key and value are not typed either)
+        // OPA reports no type error of an every body's own expressions, but does of the comprehensions in them
+        // (checked with the every's key and value untyped: `any`)
         this.term(e.coll, env);
+        const inner = new Map(env);
+        for (const v of [e.key, e.value]) if (v?.t === 'var' && v.slot !== undefined) inner.set(v.slot, ANY);
+        this.comprehensionsIn(e.body, inner);
         break;
       }
       case 'some': break;
@@ -132,11 +212,12 @@ class Checker {
   }
 
   /**
-   * A var that stands as an element of a composite literal is `any` from then on: OPA's checker loses its type
-   * there (`{v | some v in xs; 1 < {v}}` types v as any), and following it keeps us from errors OPA does not report.
+   * A var that stands as an element of a composite literal is `any` after the expression: OPA's checker loses its
+   * type there (`{v | some v in xs; 1 < {v}}` types v as any), and following it keeps us from errors OPA does not
+   * report. Within the expression the var keeps its type (`{x} == x` with x an object is a match error).
    */
-  private widening(items: Term[], ty: Ty, env: Env): Ty {
-    for (const x of items) if (x.t === 'var' && x.slot !== undefined) env.set(x.slot, ANY);
+  private widening(items: Term[], ty: Ty): Ty {
+    for (const x of items) if (x.t === 'var' && x.slot !== undefined) this.widened.push(x.slot);
     return ty;
   }
 
@@ -145,14 +226,36 @@ class Checker {
     if (t.t === 'var' && t.slot !== undefined && !env.has(t.slot)) env.set(t.slot, ty);
   }
 
+  /**
+   * A head term: OPA moves the calls in it into the body, where they are checked; the literal around them is
+   * no expression of the body, so it widens no var.
+   */
+  headTerm(t: Term, env: Env): Ty {
+    const outer = this.widened;
+    this.widened = [];
+    try {
+      return this.term(t, env);
+    } finally {
+      this.widened = outer;
+    }
+  }
+
   term(t: Term, env: Env): Ty {
     switch (t.t) {
       case 'scalar': case 'const': return ofValue(t.v);
       case 'var': return t.slot === undefined ? (t.name === 'input' ? this.input : ANY) : env.get(t.slot) ?? ANY;
       case 'template': t.parts.forEach((p) => typeof p !== 'string' && this.term(p, env)); return { k: 'string' };
-      case 'array': return this.widening(t.items, { k: 'array', of: same(t.items.map((x) => this.term(x, env))) }, env);
-      case 'set': return this.widening(t.items, { k: 'set', of: same(t.items.map((x) => this.term(x, env))) }, env);
-      case 'object': t.items.forEach(([k]) => this.term(k, env)); return this.widening(t.items.map(([, v]) => v), { k: 'object', of: same(t.items.map(([, v]) => this.term(v, env))) }, env);
+      case 'array': {
+        const items = t.items.map((x) => this.term(x, env));
+        return this.widening(t.items, { k: 'array', of: same(items), items });
+      }
+      case 'set': return this.widening(t.items, { k: 'set', of: same(t.items.map((x) => this.term(x, env))) });
+      case 'object': {
+        t.items.forEach(([k]) => this.term(k, env));
+        const values = t.items.map(([, v]) => this.term(v, env));
+        const keys = t.items.every(([k]) => k.t === 'scalar' && typeof k.v === 'string') ? new Map(t.items.map(([k], i) => [(k as { v: string }).v, values[i]])) : undefined;
+        return this.widening(t.items.map(([, v]) => v), { k: 'object', of: same(values), keys: keys?.size === t.items.length ? keys : undefined });
+      }
       case 'arraycomp': case 'setcomp': {
         const inner = new Map(env);
         this.body(t.body, inner);
@@ -195,13 +298,15 @@ class Checker {
         this.errors.push(err('rego_type_error', `undefined ref: ${refText(t)}\n\thave: ${show(ty)}`, t.loc));
         return ANY;
       }
-      ty = ty.k === 'any' ? ANY : ty.of ?? ANY;
+      const member = p.t === 'scalar' ? (typeof p.v === 'string' ? ty.keys?.get(p.v) : typeof p.v === 'number' ? ty.items?.[p.v] : undefined) : undefined;
+      ty = member ?? (ty.k === 'any' ? ANY : ty.of ?? ANY);
       if (p.t === 'var' && p.slot !== undefined && !env.has(p.slot)) env.set(p.slot, ANY);
     }
     return ty;
   }
 
   private call(t: Term & { t: 'call' }, env: Env): Ty {
+    this.typeCallArgs(t, env);
     const args = t.args.map((a) => this.term(a, env));
     if (t.op.startsWith('data.')) {
       const at = this.rules && this.ruleAt(t.op.split('.').slice(1).map((v) => ({ t: 'scalar', v, loc: t.loc }) as Term));
@@ -217,6 +322,16 @@ class Checker {
     });
     if (bad) this.errors.push(err('rego_type_error', `${t.op}: invalid argument(s)\n\thave: (${args.map(show).join(', ')})\n\twant: (${b.args.join(', ')})`, t.loc));
     return ofSpec(b.result);
+  }
+}
+
+/** The terms of an expression (not of `every` and `some` declarations). */
+function exprOperands(e: Expr): Term[] {
+  switch (e.k) {
+    case 'term': return [e.term];
+    case 'unify': case 'assign': return [e.a, e.b];
+    case 'somein': return [e.coll];
+    default: return [];
   }
 }
 
@@ -236,8 +351,8 @@ export function checkRuleTypes(r: CRule, errors: RegoErrorDetail[], input?: Inpu
   for (let cur: CRule | undefined = r; cur; cur = cur.else) {
     const env: Env = new Map();
     c.body(cur.body, env);
-    for (const t of [...cur.keys, ...(cur.member ? [cur.member] : [])]) c.term(t, env);
-    values.push(c.term(cur.value, env));
+    for (const t of [...cur.keys, ...(cur.member ? [cur.member] : [])]) c.headTerm(t, env);
+    values.push(c.headTerm(cur.value, env));
   }
   return join(values);
 }
