@@ -884,7 +884,7 @@ export class Evaluator {
   private completeValue(node: RuleNode): Value | undefined {
     let result: Value | undefined;
     let resultRule: CRule | undefined;
-    const early = node.earlyExit ??= node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
+    const early = earlyExit(node);
     let stop = false;
     const onValue = (v: Value, r: CRule): boolean => {
       if (result !== undefined && !equal(result, v)) {
@@ -1089,7 +1089,12 @@ export class Evaluator {
       result = v;
       return r.constValue;
     };
-    for (const rule of this.candidates(node)) this.evalChain(rule, onValue, args);
+    // as for complete rules: when every rule has the same constant value, the first that succeeds decides
+    const early = earlyExit(node);
+    for (const rule of this.candidates(node)) {
+      this.evalChain(rule, onValue, args);
+      if (early && result !== undefined) break;
+    }
     if (result === undefined && node.defaultRule) result = this.defaultValue(node.defaultRule);
     return result;
   }
@@ -1118,6 +1123,11 @@ export class Evaluator {
 /** Top-level kinds each argument admits (undefined = any), computed once per builtin. */
 const KINDS = new WeakMap<BuiltinDef, ArgKinds>();
 /** Top-level kinds each argument admits, also as masks of `kindBit`s (0: any), computed once per builtin. */
+/** Whether every rule of a node has one and the same constant value and no else (OPA's early exit). */
+function earlyExit(node: RuleNode): boolean {
+  return node.earlyExit ??= node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
+}
+
 function kindsOf(def: BuiltinDef): ArgKinds {
   let k = KINDS.get(def);
   if (!k) {

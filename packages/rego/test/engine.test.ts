@@ -182,3 +182,23 @@ over_mocked if {
   ask('data.s.printed', {});
   assert.deepEqual(printed, ['printed', 'printed']);
 });
+
+test('functions whose rules all have one constant value stop at the first rule that succeeds (OPA early exit)', () => {
+  const src = `package ee
+m(x) if x == 1
+m(x) if print("m2")
+k(x) := x if x == 1
+k(_) := 1 if print("k2")
+`;
+  const printed: string[] = [];
+  const policy = compile({ modules: { 'ee.rego': src }, print: (m) => printed.push(m) });
+  const ask = (q: string) => policy.prepare(q).eval({}).results[0]?.bindings.x;
+  assert.equal(ask('x := data.ee.m(1)'), true);
+  assert.deepEqual(printed, []);
+  // the rule that fails first does not stop the search
+  assert.equal(ask('x := data.ee.m(2)'), true);
+  assert.deepEqual(printed, ['m2']);
+  // a value that is not constant: every rule is evaluated (a conflict must be found)
+  assert.equal(ask('x := data.ee.k(1)'), 1);
+  assert.deepEqual(printed, ['m2', 'k2']);
+});
