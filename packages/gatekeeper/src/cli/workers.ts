@@ -26,6 +26,11 @@ interface Ready {
   gatekeeperReady: { url: string; policy?: string };
 }
 
+/** A worker that could not start (e.g. the port is taken) says why, so the primary fails with that reason. */
+interface Failed {
+  gatekeeperFailed: string;
+}
+
 /** True in a worker process forked by `serve --workers`. */
 export const isServeWorker = (): boolean => cluster.isWorker && process.env[WORKER_ENV] === '1';
 
@@ -53,6 +58,9 @@ export async function startPrimary(loaded: LoadedConfig, count: number, at: Ledg
     workers.add(worker);
     worker.on('message', (message: unknown) => {
       relayNotices(worker, message, workers);
+      if (typeof message === 'object' && message !== null && 'gatekeeperFailed' in message) {
+        return failed(new Error((message as Failed).gatekeeperFailed));
+      }
       if (typeof message === 'object' && message !== null && 'gatekeeperReady' in message) {
         first ??= (message as Ready).gatekeeperReady;
         if (++listening === count) ready(first);
@@ -70,7 +78,9 @@ export async function startPrimary(loaded: LoadedConfig, count: number, at: Ledg
 
   const stop = async () => {
     stopping = true;
-    await Promise.all([...workers].map((w) => new Promise<void>((resolve) => (w.once('exit', () => resolve()), w.process.kill('SIGTERM')))));
+    await Promise.all(
+      [...workers].map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : (w.once('exit', () => resolve()), w.process.kill('SIGTERM'))))),
+    );
     await hosted?.close();
   };
   try {
@@ -126,7 +136,14 @@ export async function attachLedger(socket: string): Promise<Ledger> {
 export async function startWorker(loaded: LoadedConfig): Promise<Gatekeeper> {
   const socket = process.env[SOCKET_ENV];
   const gatekeeper = await buildServer(loaded, socket ? { ledger: await attachLedger(socket), notifier: ClusterNotifier.ofWorkerProcess() } : {});
-  const url = await listenOrExplain(gatekeeper, loaded);
+  let url: string;
+  try {
+    url = await listenOrExplain(gatekeeper, loaded);
+  } catch (err) {
+    // The IPC channel would keep this process alive (and the primary waiting): report, then let go of it.
+    process.send!({ gatekeeperFailed: (err as Error).message } satisfies Failed, () => process.disconnect());
+    throw err;
+  }
   const policy = gatekeeper.deps.policy.current()?.digest;
   process.send!({ gatekeeperReady: { url, ...(policy ? { policy } : {}) } } satisfies Ready);
   return gatekeeper;
