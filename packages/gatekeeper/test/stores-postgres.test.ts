@@ -10,6 +10,7 @@ import type { Notice } from '../src/stores/notifier.js';
 import { approvalStoreContract } from './stores/approvals.contract.js';
 import { budgetStoreContract } from './stores/budgets.contract.js';
 import { notifierContract } from './stores/notifier.contract.js';
+import { sessionHistoryContract } from './stores/session-history.contract.js';
 import { sessionStoreContract } from './stores/sessions.contract.js';
 import { freshSchema, freshStorage, pgQuery, postgresConfig, postgresUnavailable } from './support/postgres.js';
 
@@ -20,6 +21,7 @@ if (skip) {
   budgetStoreContract('postgres', async () => (await freshStorage()).budgets());
   approvalStoreContract('postgres', async () => (await freshStorage()).approvals());
   sessionStoreContract('postgres', async () => (await freshStorage()).sessions());
+  sessionHistoryContract('postgres', async (limits) => (await freshStorage()).sessionHistory(limits));
   notifierContract(
     'postgres (LISTEN/NOTIFY, one connection per replica)',
     async (count) => {

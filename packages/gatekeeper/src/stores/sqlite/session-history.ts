@@ -9,6 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import type { EntryUpdate, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from '../session-history.js';
+import { decodeEntry as decode, encodeEntry as encode, type SessionRow as Row } from '../session-row.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS session_entries (
@@ -39,11 +40,6 @@ interface SessionState {
 
 interface Cached extends SessionState {
   entries: SessionEntry[];
-}
-
-interface Row {
-  entry: string;
-  print: Buffer | null;
 }
 
 export class SqliteSessionHistoryStore implements SessionHistoryStore {
@@ -155,20 +151,4 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-function encode(entry: SessionEntry): { entry: string; print: Buffer | null } {
-  const { print, ...rest } = entry;
-  if (!print) return { entry: JSON.stringify(rest), print: null };
-  const bytes = Buffer.alloc(print.hashes.length * 4);
-  for (let i = 0; i < print.hashes.length; i++) bytes.writeUInt32LE(print.hashes[i]!, i * 4);
-  return { entry: JSON.stringify({ ...rest, print_chars: print.chars }), print: bytes };
-}
-
-function decode(row: Row): SessionEntry {
-  const { print_chars, ...entry } = JSON.parse(row.entry) as SessionEntry & { print_chars?: number };
-  if (!row.print) return entry;
-  const hashes = new Uint32Array(row.print.length / 4);
-  for (let i = 0; i < hashes.length; i++) hashes[i] = row.print.readUInt32LE(i * 4);
-  return { ...entry, print: { chars: print_chars ?? 0, hashes } };
 }
