@@ -9,23 +9,13 @@ export interface SessionRow {
   print: Buffer | null;
 }
 
-function printBytes(hashes: Uint32Array): Buffer {
-  const bytes = Buffer.alloc(hashes.length * 4);
-  for (let i = 0; i < hashes.length; i++) bytes.writeUInt32LE(hashes[i]!, i * 4);
-  return bytes;
-}
-
-export function encodeEntry(entry: SessionEntry): SessionRow {
+/** An entry, or an update as the JSON to merge into the row's entry and the new fingerprints (null: unchanged). */
+export function encodeEntry(entry: SessionEntry | EntryUpdate): SessionRow {
   const { print, ...rest } = entry;
   if (!print) return { entry: JSON.stringify(rest), print: null };
-  return { entry: JSON.stringify({ ...rest, print_chars: print.chars }), print: printBytes(print.hashes) };
-}
-
-/** An update as the JSON to merge into the row's entry, and the new fingerprints (null: unchanged). */
-export function encodeChange(change: EntryUpdate): SessionRow {
-  const { print, ...rest } = change;
-  if (!print) return { entry: JSON.stringify(rest), print: null };
-  return { entry: JSON.stringify({ ...rest, print_chars: print.chars }), print: printBytes(print.hashes) };
+  const bytes = Buffer.alloc(print.hashes.length * 4);
+  for (let i = 0; i < print.hashes.length; i++) bytes.writeUInt32LE(print.hashes[i]!, i * 4);
+  return { entry: JSON.stringify({ ...rest, print_chars: print.chars }), print: bytes };
 }
 
 export function decodeEntry(row: SessionRow): SessionEntry {

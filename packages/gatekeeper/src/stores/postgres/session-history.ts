@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import { quoteSchema } from '@oagf/ledger';
 import type { EntryUpdate, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from '../session-history.js';
-import { decodeEntry, encodeChange, encodeEntry, type SessionRow } from '../session-row.js';
+import { decodeEntry, encodeEntry, type SessionRow } from '../session-row.js';
 
 /** Second key of the sweep's advisory lock (the first is the schema's hashtext; approvals' expiry uses 10). */
 const SWEEP_LOCK = 11;
@@ -41,7 +41,7 @@ export class PostgresSessionHistoryStore implements SessionHistoryStore {
   }
 
   async update(session: string, id: string, change: EntryUpdate): Promise<void> {
-    const row = encodeChange(change);
+    const row = encodeEntry(change);
     await this.pool.query(
       `UPDATE ${this.S}.session_entries SET entry = (entry::jsonb || $3::jsonb)::text, print = coalesce($4, print) WHERE session = $1 AND id = $2`,
       [session, id, row.entry, row.print],
