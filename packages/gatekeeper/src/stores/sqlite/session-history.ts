@@ -5,7 +5,8 @@
  * WAL mode with `synchronous = NORMAL` — a commit survives a crash of the process, not a power loss, which is fine
  * for a history the ledger does not depend on, and no decision waits for a disk flush here — and decoded entries
  * are cached per session, checked against the session's newest sequence number, its revision (bumped by every
- * update) and the sweep epoch, so processes sharing the file always read what the others wrote.
+ * update) and the sweep epoch, so processes sharing the file always read what the others wrote. That check is
+ * itself skipped while the file's data_version says no other connection has committed since.
  */
 import Database from 'better-sqlite3';
 import type { EntryUpdate, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from '../session-history.js';
@@ -40,6 +41,8 @@ interface SessionState {
 
 interface Cached extends SessionState {
   entries: SessionEntry[];
+  /** The file's data_version when this state was last read from it (or followed by our own write). */
+  verified: number;
 }
 
 export class SqliteSessionHistoryStore implements SessionHistoryStore {
@@ -71,6 +74,8 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
            AND seq <= (SELECT seq FROM session_entries WHERE session = @session ORDER BY seq DESC LIMIT 1 OFFSET @max)`,
       ),
       bump: this.db.prepare('INSERT INTO session_revisions (session, rev) VALUES (?, 1) ON CONFLICT (session) DO UPDATE SET rev = rev + 1 RETURNING rev').pluck(),
+      // Changes whenever another connection commits to the file (never for this connection's own writes).
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
       // The session's state: its newest sequence number (appends) and its revision (updates).
       state: this.db.prepare(
         `SELECT (SELECT MAX(seq) FROM session_entries WHERE session = @session) AS seq,
@@ -129,16 +134,24 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
     this.updateTx(session, id, change);
   }
 
-  /** Entries are shared with the cache: callers treat them as read-only. */
+  /**
+   * Entries are shared with the cache: callers treat them as read-only. While no other connection has written to
+   * the file since the session's cache was last checked (data_version unchanged), it is current without a query:
+   * this process's own writes keep it up to date.
+   */
   async recent(session: string, now: number): Promise<SessionEntry[]> {
-    const row = this.stmt.state.get({ session }) as { seq: number | null; rev: number | null; epoch: number | null };
-    const state = { seq: row.seq ?? 0, rev: row.rev ?? 0, epoch: row.epoch ?? 0 };
+    const version = this.stmt.dataVersion.get() as number;
     let cached = this.cache.get(session);
-    if (cached?.seq !== state.seq || cached.rev !== state.rev || cached.epoch !== state.epoch) {
-      const rows = this.stmt.recent.all(session, this.limits.maxEntries) as Row[];
-      cached = { ...state, entries: rows.reverse().map(decode) };
-      if (this.cache.size >= CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
-    } else this.cache.delete(session); // re-inserted below: most recently used last
+    if (cached?.verified !== version) {
+      const row = this.stmt.state.get({ session }) as { seq: number | null; rev: number | null; epoch: number | null };
+      const state = { seq: row.seq ?? 0, rev: row.rev ?? 0, epoch: row.epoch ?? 0, verified: version };
+      if (cached?.seq !== state.seq || cached.rev !== state.rev || cached.epoch !== state.epoch) {
+        const rows = this.stmt.recent.all(session, this.limits.maxEntries) as Row[];
+        cached = { ...state, entries: rows.reverse().map(decode) };
+        if (this.cache.size >= CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
+      } else cached = { ...cached, verified: version };
+    }
+    this.cache.delete(session); // re-inserted below: most recently used last
     this.cache.set(session, cached);
     const since = now - this.limits.ttlMs;
     return cached.entries.filter((e) => e.time > since);
