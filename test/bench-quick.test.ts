@@ -14,6 +14,8 @@ export const BENCH_COMMANDS = [
   'npm run bench:ledger',
   'npm run bench:ledger -- --store postgres',
   'npm run bench:ledger -- --store write-path',
+  'npm run bench:sandbox',
+  'npm run bench:gateway',
 ];
 
 for (const command of BENCH_COMMANDS) {

@@ -1,7 +1,7 @@
 /**
- * Load generation over keep-alive undici pools. Open loop: requests are sent on a fixed schedule whatever
- * the responses do, and latency is measured from the scheduled send time (no coordinated omission).
- * Closed loop: a fixed number of workers send back to back, for maximum throughput.
+ * Load generation in the bench's own process over keep-alive undici pools: the open loop (requests on a fixed
+ * schedule whatever the responses do, latency from the scheduled send time: no coordinated omission) and the
+ * time to a stream's first text. Closed-loop load is wrk's (wrk.ts).
  */
 import { Pool } from 'undici';
 
@@ -35,7 +35,11 @@ export function poolFor(t: Target, connections = 128): Pool {
   return new Pool(t.origin, { connections, keepAliveTimeout: 60_000, pipelining: 1 });
 }
 
-/** Sends `rate` requests per second for `seconds`; returns latency percentiles in ms. */
+/**
+ * Sends `rate` requests per second for `seconds`; returns latency percentiles in ms. The loop sleeps on a timer
+ * between sends (it never spins a core): at each wake it sends every request already due, and each request's
+ * latency counts from its due time, so a late wake-up or a slow response is charged, never hidden.
+ */
 export async function openLoop(t: Target, rate: number, seconds: number): Promise<Percentiles> {
   const pool = poolFor(t, 256);
   await Promise.all(Array.from({ length: 32 }, () => once(pool, t))); // warm connections
@@ -44,53 +48,24 @@ export async function openLoop(t: Target, rate: number, seconds: number): Promis
   const latencies: number[] = [];
   let errors = 0;
   const pending: Promise<void>[] = [];
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    // Never early (latency counts from `due`): sleep on a timer, then yield turn by turn for the last
-    // millisecond, which timers cannot resolve.
-    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
-      await new Promise((r) => (wait >= 1 ? setTimeout(r, wait - 0.5) : setImmediate(r)));
-    }
-    pending.push(
-      once(pool, t).then(
-        (ok) => {
-          if (ok) latencies.push(performance.now() - due);
-          else errors++;
-        },
-        () => void errors++,
-      ),
+  const send = (due: number) =>
+    once(pool, t).then(
+      (ok) => {
+        if (ok) latencies.push(performance.now() - due);
+        else errors++;
+      },
+      () => void errors++,
     );
+  const start = performance.now();
+  for (let i = 0; i < total; ) {
+    const now = performance.now();
+    for (; i < total && start + i * interval <= now; i++) pending.push(send(start + i * interval));
+    if (i < total) await new Promise((r) => setTimeout(r, Math.max(0, start + i * interval - performance.now())));
   }
   await Promise.all(pending);
   await pool.close();
   latencies.sort((a, b) => a - b);
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length, errors };
-}
-
-/** Requests per second with `workers` back-to-back senders for `seconds`. */
-export async function maxRate(t: Target, workers: number, seconds: number): Promise<{ rps: number; errors: number }> {
-  const pool = poolFor(t, workers);
-  await Promise.all(Array.from({ length: workers }, () => once(pool, t)));
-  let done = 0;
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < end) {
-        try {
-          if (await once(pool, t)) done++;
-          else errors++;
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  await pool.close();
-  return { rps: done / elapsed, errors };
 }
 
 /** Time from sending a streamed request to the first byte of its first text delta, per request (ms). */

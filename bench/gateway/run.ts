@@ -1,79 +1,74 @@
 /**
- * npm run bench:gateway — the gatekeeper's added latency and throughput on the OpenAI-compatible surface.
+ * npm run bench:gateway — what the gatekeeper costs per request on the OpenAI-compatible surface, against the same
+ * local upstream reached directly, through a bare node:http + undici pass-through (bare-proxy.ts: the floor of any
+ * Node.js gateway on this machine) and through @portkey-ai/gateway as a pass-through peer, all in one run.
  *
- * In one run, on 127.0.0.1: a local upstream (own process) is reached directly, through the gatekeeper
- * (`gatekeeper serve`, own process: the OAGF standard policy library, the SQLite ledger, a non-streamed chat
- * completion whose response carries one tool call, so every request takes two decisions and two ledger
- * appends) once per ledger durability — `fsync` (the default: every group commit waits for the disk) and
- * `buffered` (fields prefixed `fast_`: survives a process crash, not power loss) — through @portkey-ai/gateway as a
- * pass-through peer (own process), and through a bare node:http + undici pass-through (bare-proxy.ts, fields
- * prefixed `bare_`): the floor any Node.js gateway pays for the hop on this machine. For each: latency
- * p50/p99 under an open-loop 1,000 req/s, and the maximum req/s with back-to-back workers. Also the time
- * to the first text byte of an allowed stream, direct and through the gatekeeper.
+ * The gatekeeper runs `gatekeeper serve` from its compiled build (tsc -b first; the sources through tsx if the
+ * build fails, and it says so) with the OAGF standard policy library and the SQLite ledger; a non-streamed chat
+ * completion whose response carries one tool call, so every request takes two decisions and the ledger records
+ * them and the outcome. Rows: `fsync` (the default durability: each group commit waits for the disk) and `buffered`
+ * (survives a process crash, not power loss), one process each (`--workers 1`); `buffered` with one worker per core
+ * (`--workers N`: N processes, one ledger sequencer); and two single-process replicas sharing one state directory
+ * (the first serves its ledger to the second, `--ledger-socket`/`--ledger-host`) behind a round-robin TCP balancer
+ * (round-robin.ts; its CPU counts in the row); and, when PostgreSQL answers (BENCH_PG_URL, default the tests'
+ * 127.0.0.1:5432/test), two replicas on one schema (`storage.postgres`, dropped after) behind the same balancer — the
+ * database server's own CPU is not counted in that row.
  *
- * The gatekeeper runs from its compiled build (tsc -b first), as deployed; if the build fails it runs the
- * sources through tsx and says so. CPU time per request (from /proc) is reported for the gatekeeper and the
- * peer: unlike latency it stays meaningful on a busy machine.
+ * Per row: c=1 latency (wrk, one connection: p50/p99, and added = row − direct), an open loop at BENCH_RATE that
+ * sleeps between sends, closed-loop wrk at c=32 and c=64 (req/s) and CPU time per request of the gateway process
+ * and its descendants (from /proc, over the c=32 run: unlike latency it stays meaningful on a busy machine). With
+ * 2+ cores single-process gateways are pinned to CPU 0 and wrk, the upstream and this process to the others
+ * (taskset); the multi-process rows may use every core, so there the load generator shares them. Also
+ * the machine's fdatasync p50 (the floor of an `fsync` commit) and the time to the first text byte of a stream.
+ * Prints one table, then the ratios the issue asks for; the last line is one JSON object with every figure.
  *
- * With --session, a third gatekeeper (buffered, fields prefixed `session_`) runs with session state on: `sessions:`
- * keeping 20 actions per session, every request in one session (OAGF-Session), the standard library's session
- * rules configured (the tool's results labelled, egress, destructive tools); its CPU per request is compared with
- * the buffered gatekeeper's, which gets the same requests with session state off.
+ * With --session, one more row (buffered, one process) runs with session state on: `sessions:` keeping 20 actions per
+ * session, every request in one session (OAGF-Session, sent to the plain buffered row too), the standard library's
+ * session rules configured (the tool's results labelled, egress, destructive tools); its CPU per request is compared
+ * with the buffered gatekeeper's (`session_cpu_ratio_vs_off`).
  *
- * Env: BENCH_RATE (1000), BENCH_LOW_RATE (100, a second open-loop pass below saturation), BENCH_SECONDS (5), BENCH_WORKERS (64), BENCH_PROFILE=1 (gatekeeper --cpu-prof
- * into $TMPDIR/bench-gateway-profiles). The last line of output is one JSON object with the figures.
+ * `--quick`: one-second runs (CI smoke: figures printed, meaningless). Env: BENCH_SECONDS (5), BENCH_RATE (500),
+ * BENCH_PROFILE=1 (gatekeeper rows run with --cpu-prof into $TMPDIR/bench-gateway-profiles).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { hashApiKey } from '../../packages/gatekeeper/src/auth/agents.js';
-import { maxRate, openLoop, timeToFirstText, type Percentiles, type Target } from './load.js';
+import { QUICK, sized } from '../quick.js';
+import { openLoop, timeToFirstText, type Percentiles, type Target } from './load.js';
+import { cpuMs, cpuSets, hasTaskset, pin, start, stopAll, type Started } from './procs.js';
+import { wrk, type WrkResult } from './wrk.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
-const RATE = Number(process.env.BENCH_RATE ?? 1000);
-/** A rate neither side saturates at, even on a shared machine: the added latency of the decisions themselves. */
-const LOW_RATE = Number(process.env.BENCH_LOW_RATE ?? 100);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 64);
+const SECONDS = sized('BENCH_SECONDS', 5, 1);
+const RATE = sized('BENCH_RATE', 500, 100);
 const AGENT_KEY = 'bench-agent-key';
 const UPSTREAM_KEY = 'bench-upstream-key';
-
-const children: ChildProcess[] = [];
-function stopAll(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-}
-process.on('exit', stopAll);
-process.on('SIGINT', () => process.exit(130));
-
-/** Spawns a process and resolves with the first stdout/stderr line matching `ready`, and its pid. */
-function start(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<RegExpMatchArray & { pid: number }> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolveReady, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s; output:\n${seen}`)), 60_000);
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      const m = seen.match(ready);
-      if (m) {
-        clearTimeout(timer);
-        resolveReady(Object.assign(m, { pid: child.pid! }));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready; output:\n${seen}`)));
-  });
-}
+const CORES = availableParallelism();
+const CPUS = cpuSets(CORES);
 
 const SESSION = process.argv.includes('--session');
 /** The standard library's session rules, for the gatekeeper with session state on. */
 const SESSION_RULES = ['      labels: [{ tool: lookup_stock, labels: [untrusted] }]', '      egress: { tools: [http_post] }', '      destructive_tools: ["delete_*"]'];
 
-function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered', sessions = false): string {
+/** PostgreSQL for the replicas-on-a-database row (as the tests use it); the row is left out when it cannot be reached. */
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function pgQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered', sessions = false, extra: string[] = []): string {
   mkdirSync(join(dir, 'policy'), { recursive: true });
   writeFileSync(
     join(dir, 'policy', 'data.yaml'),
@@ -100,6 +95,7 @@ function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'f
       `  durability: ${durability}`,
       'logging: { level: warn }',
       ...(sessions ? ['sessions: { store: { sqlite: ./sessions.db }, max_actions: 20 }'] : []),
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -137,177 +133,258 @@ function build(): boolean {
   return r.status === 0;
 }
 
-/** CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+/** The p50 of one 4 KiB write + fdatasync in `dir` (the ledger's file system): the floor of a durable commit. */
+function fdatasyncP50(dir: string, samples = QUICK ? 50 : 300): number {
+  const file = join(dir, 'fdatasync.probe');
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(4096, 1);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      writeSync(fd, block);
+      fdatasyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
 }
 
-const ms = (n: number) => Math.round(n * 1000) / 1000;
-const fmt = (p: Percentiles) => `p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms (${p.count} ok, ${p.errors} errors)`;
+interface Row {
+  target: Target;
+  /** The processes whose CPU time (with their descendants) is the row's cost; none for direct. */
+  pids?: number[];
+  /** What the row is, for the table. */
+  label: string;
+}
+
+interface RowFigures {
+  c1: WrkResult;
+  open: Percentiles;
+  c32: WrkResult;
+  c64: WrkResult;
+  cpu_us_per_request?: number;
+  cpu_us_per_request_c64?: number;
+}
+
+const r3 = (n: number) => Math.round(n * 1000) / 1000;
+const r0 = (n: number) => Math.round(n);
+
+async function measure(row: Row, scratch: string): Promise<RowFigures> {
+  const pids = row.pids ?? [];
+  const cpuNow = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const c1 = await wrk(row.target, { connections: 1, seconds: SECONDS, cpus: CPUS.load, scratch });
+  const open = await openLoop(row.target, RATE, SECONDS);
+  let cpu = cpuNow();
+  const c32 = await wrk(row.target, { connections: 32, seconds: SECONDS, cpus: CPUS.load, scratch });
+  const cpuC32 = pids.length ? ((cpuNow() - cpu) * 1000) / c32.requests : undefined;
+  cpu = cpuNow();
+  const c64 = await wrk(row.target, { connections: 64, seconds: SECONDS, cpus: CPUS.load, scratch });
+  const cpuC64 = pids.length ? ((cpuNow() - cpu) * 1000) / c64.requests : undefined;
+  return { c1, open, c32, c64, ...(cpuC32 !== undefined ? { cpu_us_per_request: cpuC32, cpu_us_per_request_c64: cpuC64! } : {}) };
+}
+
+function table(rows: Row[], figures: Record<string, RowFigures>): string {
+  const direct = figures.direct!;
+  const head = ['row', 'c=1 p50 ms', 'c=1 p99 ms', 'added p50', 'added p99', `open ${RATE}/s p50/p99 ms`, 'c=32 req/s', 'c=64 req/s', 'CPU µs/req', 'errors'];
+  const lines = rows.map((row) => {
+    const f = figures[row.target.name]!;
+    const errors = f.c1.errors + f.open.errors + f.c32.errors + f.c64.errors;
+    return [
+      row.label,
+      r3(f.c1.p50),
+      r3(f.c1.p99),
+      row.target.name === 'direct' ? '—' : r3(f.c1.p50 - direct.c1.p50),
+      row.target.name === 'direct' ? '—' : r3(f.c1.p99 - direct.c1.p99),
+      `${r3(f.open.p50)} / ${r3(f.open.p99)}`,
+      r0(f.c32.rps),
+      r0(f.c64.rps),
+      f.cpu_us_per_request === undefined ? '—' : r0(f.cpu_us_per_request),
+      errors,
+    ].map(String);
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [fmt(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...lines.map(fmt)].join('\n');
+}
+
+let dropSchema: (() => Promise<void>) | undefined;
 
 async function main(): Promise<void> {
+  pin(process.pid, CPUS.load);
   const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
-  console.log(`bench:gateway on ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RATE} req/s × ${SECONDS} s open loop, ${WORKERS} workers for max req/s`);
+  const uptime = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
+  console.log(`bench:gateway on ${process.version}, ${CORES} cores; ${uptime}`);
+  console.log(
+    CPUS.gateway && hasTaskset
+      ? `pinned: single-process gateways on CPU ${CPUS.gateway}; wrk, the upstream and this process on CPU ${CPUS.load}`
+      : 'not pinned (one core, or no taskset): load generator and gateway share the CPUs',
+  );
+  console.log(`${SECONDS} s per measure${QUICK ? ' (--quick: figures are not measurements)' : ''}`);
   const work = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
   try {
-    const upstreamPort = Number((await start('upstream', ['--import', 'tsx', join(here, 'upstream.ts')], /^(\d+)$/m))[1]);
+    const fdatasync = fdatasyncP50(work);
+    console.log(`fdatasync p50 (4 KiB, ${work}): ${r3(fdatasync)} ms`);
+    const upstreamStarted = await start('upstream', ['--import', 'tsx', join(here, 'upstream.ts')], /^(\d+)$/m, {}, root);
+    pin(upstreamStarted.pid, CPUS.load);
+    const upstream = `http://127.0.0.1:${upstreamStarted.match[1]}`;
+    const upstreamPort = Number(upstreamStarted.match[1]);
     const profileDir = join(tmpdir(), 'bench-gateway-profiles');
     const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     if (profile.length) console.log(`gatekeeper CPU profile: ${profileDir}`);
     const built = build();
     const cli = built ? [join(root, 'packages/gatekeeper/dist/cli.js')] : ['--import', 'tsx', '--conditions=development', join(root, 'packages/gatekeeper/src/cli.ts')];
     console.log(built ? 'gatekeeper: compiled build (dist/), as deployed' : 'gatekeeper: the build failed; running the TypeScript sources through tsx (slower)');
-    const startGatekeeper = (durability: 'fsync' | 'buffered', sessions = false) =>
-      start(
-        `gatekeeper (${durability}${sessions ? ', sessions' : ''})`,
-        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(join(work, `${durability}${sessions ? '-sessions' : ''}`), upstreamPort, durability, sessions), '--generate-key'],
+
+    const serve = async (name: string, dir: string, durability: 'fsync' | 'buffered', cpus: string | undefined, args: string[], sessions = false, extra: string[] = []): Promise<Started> => {
+      const started = await start(
+        name,
+        [...profile, ...cli, 'serve', '--config', writeGatekeeperConfig(dir, upstreamPort, durability, sessions, extra), '--generate-key', ...args],
         /gatekeeper listening on (http:\/\/[^\s]+)/,
         { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
+        dir,
       );
-    const gkStarted = await startGatekeeper('fsync');
-    const fastStarted = await startGatekeeper('buffered');
-    const sessionStarted = SESSION ? await startGatekeeper('buffered', true) : undefined;
-    const gkUrl = gkStarted[1]!;
+      pin(started.pid, cpus);
+      return started;
+    };
+    const agent = { authorization: `Bearer ${AGENT_KEY}` };
+    // One session for every request: with session state on, each decision sees the 20 actions kept before it.
+    const sessionHeader = SESSION ? { 'oagf-session': 'bench-session' } : {};
+    const gatekeeper = async (name: string, durability: 'fsync' | 'buffered', label: string, cpus: string | undefined, workers: number, sessions = false): Promise<Row> => {
+      const started = await serve(name, join(work, name), durability, cpus, ['--workers', String(workers)], sessions);
+      const headers = name === 'gk_buffered' || sessions ? { ...agent, ...sessionHeader } : agent;
+      return { label, pids: [started.pid], target: target(name, started.match[1]!, headers) };
+    };
+    /** Two single-process replicas sharing one state directory: the first serves its ledger to the second. */
+    const replicas = async (): Promise<Row> => {
+      const dir = join(work, 'gk_2replicas');
+      const socket = join(dir, 'ledger.sock');
+      const a = await serve('replica A', dir, 'buffered', CPUS.all, ['--workers', '1', '--ledger-socket', socket]);
+      const b = await serve('replica B', dir, 'buffered', CPUS.all, ['--workers', '1', '--ledger-host', socket]);
+      const port = (s: Started) => new URL(s.match[1]!).port;
+      const rr = await start('round-robin', ['--import', 'tsx', join(here, 'round-robin.ts'), port(a), port(b)], /^(\d+)$/m, {}, root);
+      return { label: '2 replicas (buffered) + round-robin', pids: [a.pid, b.pid, rr.pid], target: target('gk_2replicas', `http://127.0.0.1:${rr.match[1]}`, agent) };
+    };
+    /** Two single-process replicas on one PostgreSQL schema (storage.postgres) behind the same balancer. */
+    const pgReplicas = async (schema: string): Promise<Row> => {
+      const dir = join(work, 'gk_2replicas_pg');
+      const storage = [`storage: { postgres: { url: "${PG_URL}", schema: ${schema} } }`];
+      const a = await serve('replica A (PostgreSQL)', dir, 'fsync', CPUS.all, ['--workers', '1'], false, storage);
+      const b = await serve('replica B (PostgreSQL)', dir, 'fsync', CPUS.all, ['--workers', '1'], false, storage);
+      const port = (s: Started) => new URL(s.match[1]!).port;
+      const rr = await start('round-robin', ['--import', 'tsx', join(here, 'round-robin.ts'), port(a), port(b)], /^(\d+)$/m, {}, root);
+      return { label: '2 replicas on PostgreSQL + round-robin', pids: [a.pid, b.pid, rr.pid], target: target('gk_2replicas_pg', `http://127.0.0.1:${rr.match[1]}`, agent) };
+    };
+    const pgSchema = `bench_gateway_${process.pid}`;
+    const pgReady = await pgQuery(`CREATE SCHEMA IF NOT EXISTS ${pgSchema}`).then(
+      () => true,
+      (err: Error) => (console.log(`PostgreSQL at ${PG_URL} not reachable (${err.message}): no PostgreSQL replicas row`), false),
+    );
+    if (pgReady) dropSchema = () => pgQuery(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
+    const bareStarted = await start('bare proxy', ['--import', 'tsx', join(here, 'bare-proxy.ts'), upstream], /^(\d+)$/m, {}, root);
+    pin(bareStarted.pid, CPUS.gateway);
     const peerPort = await freePort();
     const peerStarted = await start('portkey', [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${peerPort}`, '--headless'], /Ready for connections|running at/, {
       NODE_ENV: 'production',
     });
-
-    const upstream = `http://127.0.0.1:${upstreamPort}`;
-    const bareStarted = await start('bare proxy', ['--import', 'tsx', join(here, 'bare-proxy.ts'), upstream], /^(\d+)$/m);
-    const direct = target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` });
-    const gatekeeper = target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` });
-    // One session for every request: with session state on, each decision sees the 20 actions kept before it.
-    const sessionHeader = SESSION ? { 'oagf-session': 'bench-session' } : {};
-    const fast = target('gk-buffered', fastStarted[1]!, { authorization: `Bearer ${AGENT_KEY}`, ...sessionHeader });
-    const withSession = sessionStarted ? target('gk-session', sessionStarted[1]!, { authorization: `Bearer ${AGENT_KEY}`, ...sessionHeader }) : undefined;
-    const peer = target('portkey', `http://127.0.0.1:${peerPort}`, {
-      authorization: `Bearer ${UPSTREAM_KEY}`,
-      'x-portkey-provider': 'openai',
-      'x-portkey-custom-host': `${upstream}/v1`,
-    });
-    const bare = target('bare-proxy', `http://127.0.0.1:${bareStarted[1]}`, { authorization: `Bearer ${UPSTREAM_KEY}` });
-    const targets = [direct, bare, gatekeeper, fast, ...(withSession ? [withSession] : []), peer];
-    for (const t of targets) await check(t);
+    pin(peerStarted.pid, CPUS.gateway);
+    const rows: Row[] = [
+      { label: 'direct', target: target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` }) },
+      { label: 'bare node:http + undici proxy', pids: [bareStarted.pid], target: target('bare', `http://127.0.0.1:${bareStarted.match[1]}`, { authorization: `Bearer ${UPSTREAM_KEY}` }) },
+      await gatekeeper('gk_fsync', 'fsync', 'gatekeeper fsync', CPUS.gateway, 1),
+      await gatekeeper('gk_buffered', 'buffered', 'gatekeeper buffered', CPUS.gateway, 1),
+      ...(SESSION ? [await gatekeeper('gk_session', 'buffered', 'gatekeeper buffered, session state on', CPUS.gateway, 1, true)] : []),
+      await gatekeeper('gk_workers', 'buffered', `gatekeeper buffered, ${CORES} workers`, CPUS.all, CORES),
+      await replicas(),
+      ...(pgReady ? [await pgReplicas(pgSchema)] : []),
+      {
+        label: 'Portkey (@portkey-ai/gateway)',
+        pids: [peerStarted.pid],
+        target: target('portkey', `http://127.0.0.1:${peerPort}`, {
+          authorization: `Bearer ${UPSTREAM_KEY}`,
+          'x-portkey-provider': 'openai',
+          'x-portkey-custom-host': `${upstream}/v1`,
+        }),
+      },
+    ];
+    for (const row of rows) await check(row.target);
     // Warm-up (JIT, connection pools, SQLite page cache) before anything is timed.
-    for (const t of targets) await maxRate(t, 16, 3);
+    for (const row of rows) await wrk(row.target, { connections: 16, seconds: QUICK ? 1 : 3, cpus: CPUS.load, scratch: work });
 
-    // Below saturation first, so no backlog from the saturating pass colours it.
-    const low: Record<string, Percentiles> = {};
-    for (const t of targets) {
-      low[t.name] = await openLoop(t, LOW_RATE, SECONDS);
-      console.log(`${t.name.padEnd(10)} at ${LOW_RATE} req/s: ${fmt(low[t.name]!)} (load average ${loadavg()[0]!.toFixed(2)})`);
+    const figures: Record<string, RowFigures> = {};
+    for (const row of rows) {
+      figures[row.target.name] = await measure(row, work);
+      const f = figures[row.target.name]!;
+      console.log(`${row.label}: c=1 p50 ${r3(f.c1.p50)} ms, c=32 ${r0(f.c32.rps)} req/s, c=64 ${r0(f.c64.rps)} req/s (load average ${loadavg()[0]!.toFixed(2)})`);
     }
-    const latency: Record<string, Percentiles> = {};
-    const cpuPerRequest: Record<string, number> = {};
-    const pids: Record<string, number> = { gatekeeper: gkStarted.pid, [fast.name]: fastStarted.pid, portkey: peerStarted.pid, [bare.name]: bareStarted.pid, ...(sessionStarted ? { 'gk-session': sessionStarted.pid } : {}) };
-    for (const t of targets) {
-      const pid = pids[t.name];
-      const cpuBefore = pid ? cpuMs(pid) : 0;
-      latency[t.name] = await openLoop(t, RATE, SECONDS);
-      if (pid) cpuPerRequest[t.name] = (cpuMs(pid) - cpuBefore) / (RATE * SECONDS);
-      const cpu = pid ? `; ${ms(cpuPerRequest[t.name]!)} ms CPU per request` : '';
-      console.log(`${t.name.padEnd(10)} at ${RATE} req/s: ${fmt(latency[t.name]!)}${cpu} (load average ${loadavg()[0]!.toFixed(2)})`);
-    }
-    const rps: Record<string, number> = {};
-    for (const t of targets) {
-      const r = await maxRate(t, WORKERS, Math.max(3, SECONDS / 2));
-      rps[t.name] = r.rps;
-      console.log(`${t.name.padEnd(10)} max: ${Math.round(r.rps)} req/s (${r.errors} errors)`);
-    }
-    // Session state on vs off, alternating passes below saturation so both see the same machine: median CPU per request.
-    const sessionCpu = withSession ? await alternate(fast, withSession, pids) : {};
+
     const marker = '"content":"First"';
-    const ttftDirect = await timeToFirstText(target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` }, true), 100, marker);
-    const ttftGk = await timeToFirstText(target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` }, true), 100, marker);
-    console.log(`first text byte of a stream: direct ${fmt(ttftDirect)}; through the gatekeeper ${fmt(ttftGk)} (the upstream sends the rest 20 ms later)`);
+    const gkUrl = rows.find((r) => r.target.name === 'gk_buffered')!.target.origin;
+    const ttftDirect = await timeToFirstText(target('direct', upstream, { authorization: `Bearer ${UPSTREAM_KEY}` }, true), QUICK ? 10 : 100, marker);
+    const ttftGk = await timeToFirstText(target('gatekeeper', gkUrl, { authorization: `Bearer ${AGENT_KEY}` }, true), QUICK ? 10 : 100, marker);
 
-    const result = {
-      rate: RATE,
-      seconds: SECONDS,
-      direct_p50_ms: ms(latency.direct!.p50),
-      direct_p99_ms: ms(latency.direct!.p99),
-      gatekeeper_p50_ms: ms(latency.gatekeeper!.p50),
-      gatekeeper_p99_ms: ms(latency.gatekeeper!.p99),
-      added_p50_ms: ms(latency.gatekeeper!.p50 - latency.direct!.p50),
-      added_p99_ms: ms(latency.gatekeeper!.p99 - latency.direct!.p99),
-      errors: latency.gatekeeper!.errors,
-      low_rate: LOW_RATE,
-      added_p50_ms_at_low_rate: ms(low.gatekeeper!.p50 - low.direct!.p50),
-      added_p99_ms_at_low_rate: ms(low.gatekeeper!.p99 - low.direct!.p99),
-      peer_added_p50_ms_at_low_rate: ms(low.portkey!.p50 - low.direct!.p50),
-      peer_added_p99_ms_at_low_rate: ms(low.portkey!.p99 - low.direct!.p99),
-      max_rps: Math.round(rps.gatekeeper!),
-      direct_max_rps: Math.round(rps.direct!),
-      max_rps_share_of_direct: ms(rps.gatekeeper! / rps.direct!),
-      cpu_ms_per_request: ms(cpuPerRequest.gatekeeper!),
-      fast_durability: 'buffered',
-      fast_added_p50_ms: ms(latency[fast.name]!.p50 - latency.direct!.p50),
-      fast_added_p99_ms: ms(latency[fast.name]!.p99 - latency.direct!.p99),
-      fast_errors: latency[fast.name]!.errors,
-      fast_added_p50_ms_at_low_rate: ms(low[fast.name]!.p50 - low.direct!.p50),
-      fast_added_p99_ms_at_low_rate: ms(low[fast.name]!.p99 - low.direct!.p99),
-      fast_max_rps: Math.round(rps[fast.name]!),
-      fast_max_rps_share_of_direct: ms(rps[fast.name]! / rps.direct!),
-      fast_cpu_ms_per_request: ms(cpuPerRequest[fast.name]!),
-      bare_added_p50_ms: ms(latency[bare.name]!.p50 - latency.direct!.p50),
-      bare_added_p99_ms: ms(latency[bare.name]!.p99 - latency.direct!.p99),
-      bare_added_p50_ms_at_low_rate: ms(low[bare.name]!.p50 - low.direct!.p50),
-      bare_added_p99_ms_at_low_rate: ms(low[bare.name]!.p99 - low.direct!.p99),
-      bare_max_rps: Math.round(rps[bare.name]!),
-      bare_cpu_ms_per_request: ms(cpuPerRequest[bare.name]!),
-      peer: '@portkey-ai/gateway',
-      peer_added_p50_ms: ms(latency.portkey!.p50 - latency.direct!.p50),
-      peer_added_p99_ms: ms(latency.portkey!.p99 - latency.direct!.p99),
-      peer_max_rps: Math.round(rps.portkey!),
-      peer_cpu_ms_per_request: ms(cpuPerRequest.portkey!),
-      ttft_direct_p50_ms: ms(ttftDirect.p50),
-      ttft_gatekeeper_p50_ms: ms(ttftGk.p50),
-      ttft_added_p50_ms: ms(ttftGk.p50 - ttftDirect.p50),
-      ...(withSession ? { ...sessionFigures(withSession.name, fast.name, low, latency, rps, cpuPerRequest, direct.name), ...sessionCpu } : {}),
-      gatekeeper_build: built ? 'dist' : 'tsx',
-      load_average_1m: Number(loadavg()[0]!.toFixed(2)),
-      load_average_at_start: loadAtStart,
+    const f = (name: string) => figures[name]!;
+    const ratios = {
+      cpu_per_request_buffered_vs_bare: r3(f('gk_buffered').cpu_us_per_request! / f('bare').cpu_us_per_request!),
+      max_rps_c64_buffered_vs_bare: r3(f('gk_buffered').c64.rps / f('bare').c64.rps),
+      max_rps_c64_workers_vs_bare: r3(f('gk_workers').c64.rps / f('bare').c64.rps),
+      max_rps_c64_workers_vs_single_worker: r3(f('gk_workers').c64.rps / f('gk_buffered').c64.rps),
+      max_rps_c64_2replicas_vs_single: r3(f('gk_2replicas').c64.rps / f('gk_buffered').c64.rps),
+      ...(figures.gk_2replicas_pg ? { max_rps_c64_2replicas_pg_vs_single: r3(f('gk_2replicas_pg').c64.rps / f('gk_buffered').c64.rps) } : {}),
+      cpu_per_request_workers_vs_bare: r3(f('gk_workers').cpu_us_per_request! / f('bare').cpu_us_per_request!),
+      c1_added_p50_ms_buffered: r3(f('gk_buffered').c1.p50 - f('direct').c1.p50),
+      c1_added_p99_ms_buffered: r3(f('gk_buffered').c1.p99 - f('direct').c1.p99),
+      c1_added_p50_ms_fsync_minus_fdatasync: r3(f('gk_fsync').c1.p50 - f('direct').c1.p50 - fdatasync),
+      c64_rps_buffered_vs_portkey: r3(f('gk_buffered').c64.rps / f('portkey').c64.rps),
+      cpu_per_request_portkey_vs_buffered: r3(f('portkey').cpu_us_per_request! / f('gk_buffered').cpu_us_per_request!),
+      ...(SESSION ? { session_history_actions: 20, session_cpu_ratio_vs_off: r3(f('gk_session').cpu_us_per_request! / f('gk_buffered').cpu_us_per_request!) } : {}),
     };
-    console.log(JSON.stringify(result));
+    console.log('');
+    console.log(`bench:gateway — ${uptime}; ${SECONDS} s per measure; ${CORES} cores; fdatasync p50 ${r3(fdatasync)} ms`);
+    console.log(table(rows, figures));
+    console.log(`first text byte of a stream: direct p50 ${r3(ttftDirect.p50)} ms, through the gatekeeper (buffered) p50 ${r3(ttftGk.p50)} ms`);
+    console.log('ratios (targets: CPU ≤ 2× bare; c=64 all workers ≥ 0.5× bare; workers ≥ 1.6× single worker; c=1 added p50 ≤ 0.3 ms, p99 ≤ 1 ms; fsync p50 ≤ fdatasync + 0.3 ms; ahead of Portkey):');
+    for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v}`);
+    const json = {
+      cores: CORES,
+      seconds: SECONDS,
+      open_loop_rate: RATE,
+      pinned: Boolean(CPUS.gateway && hasTaskset),
+      fdatasync_p50_ms: r3(fdatasync),
+      gatekeeper_build: built ? 'dist' : 'tsx',
+      rows: Object.fromEntries(
+        Object.entries(figures).map(([name, x]) => [
+          name,
+          {
+            c1_p50_ms: r3(x.c1.p50),
+            c1_p99_ms: r3(x.c1.p99),
+            open_p50_ms: r3(x.open.p50),
+            open_p99_ms: r3(x.open.p99),
+            c32_rps: r0(x.c32.rps),
+            c64_rps: r0(x.c64.rps),
+            c64_p99_ms: r3(x.c64.p99),
+            ...(x.cpu_us_per_request !== undefined ? { cpu_us_per_request: r0(x.cpu_us_per_request), cpu_us_per_request_c64: r0(x.cpu_us_per_request_c64!) } : {}),
+            errors: x.c1.errors + x.open.errors + x.c32.errors + x.c64.errors,
+          },
+        ]),
+      ),
+      ...ratios,
+      ttft_direct_p50_ms: r3(ttftDirect.p50),
+      ttft_gatekeeper_p50_ms: r3(ttftGk.p50),
+      load_average_at_start: loadAtStart,
+      load_average_at_end: loadavg().map((l) => Number(l.toFixed(2))),
+    };
+    console.log(JSON.stringify(json));
   } finally {
     stopAll();
+    await new Promise((r) => setTimeout(r, 500)); // the replicas' connections end before their schema is dropped
+    await dropSchema?.().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-const ROUNDS = 3;
-
-async function alternate(off: Target, on: Target, pids: Record<string, number>): Promise<Record<string, number>> {
-  const cpu: Record<string, number[]> = { [off.name]: [], [on.name]: [] };
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const t of [off, on]) {
-      const before = cpuMs(pids[t.name]!);
-      const p = await openLoop(t, LOW_RATE, SECONDS);
-      cpu[t.name]!.push((cpuMs(pids[t.name]!) - before) / p.count);
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const [offMs, onMs] = [median(cpu[off.name]!), median(cpu[on.name]!)];
-  console.log(`session state on vs off, ${ROUNDS} alternating passes at ${LOW_RATE} req/s: median ${ms(onMs)} vs ${ms(offMs)} ms CPU per request = ${ms(onMs / offMs)} (passes: on ${cpu[on.name]!.map(ms).join(', ')}; off ${cpu[off.name]!.map(ms).join(', ')}; load average ${loadavg()[0]!.toFixed(2)})`);
-  return { session_alternating_cpu_ms_per_request: ms(onMs), session_alternating_off_cpu_ms_per_request: ms(offMs), session_alternating_cpu_ratio: ms(onMs / offMs) };
-}
-
-/** Session state on (`name`) against the same gatekeeper with it off (`off`): the cost of the history. */
-function sessionFigures(name: string, off: string, low: Record<string, Percentiles>, latency: Record<string, Percentiles>, rps: Record<string, number>, cpu: Record<string, number>, direct: string) {
-  const figures = {
-    session_history_actions: 20,
-    session_added_p50_ms_at_low_rate: ms(low[name]!.p50 - low[direct]!.p50),
-    session_added_p50_ms: ms(latency[name]!.p50 - latency[direct]!.p50),
-    session_errors: latency[name]!.errors,
-    session_max_rps: Math.round(rps[name]!),
-    session_cpu_ms_per_request: ms(cpu[name]!),
-    session_cpu_ratio_vs_off: ms(cpu[name]! / cpu[off]!),
-  };
-  console.log(`session state on vs off (buffered, 20 actions of history): ${figures.session_cpu_ms_per_request} vs ${ms(cpu[off]!)} ms CPU per request = ${figures.session_cpu_ratio_vs_off}; max ${figures.session_max_rps} vs ${Math.round(rps[off]!)} req/s`);
-  return figures;
 }
 
 async function freePort(): Promise<number> {

@@ -41,6 +41,7 @@ export { SqliteSessionHistoryStore } from './stores/sqlite/session-history.js';
 export { sessionHooks, sessionKey } from './sessions/hooks.js';
 export { digestOf } from './digest.js';
 export { buildServer, MODULES, SURFACES, type BuildOptions, type Gatekeeper } from './server.js';
+export { PostgresStorage } from './stores/postgres/storage.js';
 export type { CoreDeps, GatekeeperModule, ModuleParts, SurfaceDeps, SurfaceModule } from './surface.js';
 export { Router, readBody, readJson, parseJson, sendJson, validate, respondError, type Handler, type RouteContext } from './http/router.js';
 export { GateHttpError, refusalError, statusOf, type ErrorKind } from './http/errors.js';

@@ -50,6 +50,8 @@ export const SURFACES: SurfaceModule[] = [healthSurface, decisionsSurface, apisS
 export interface BuildOptions {
   /** Replace the ledger (tests): decisions go to this log instead of the configured ledger. */
   log?: DecisionLog;
+  /** An open ledger to use instead of opening the configured one (a `serve --workers` worker: the primary's). */
+  ledger?: Ledger;
   /** Replace the configured policy bundle (tests). */
   policy?: PolicySource;
   clock?: () => Date;
@@ -91,7 +93,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     let ledger: Ledger | undefined;
     if (!options.log) {
       const integrating = (active: boolean) => logger.info({ integrating: active }, active ? 'this replica integrates the ledger' : 'this replica stopped integrating the ledger');
-      ledger = await openConfiguredLedger(config.ledger, postgres?.ledgerDriver(integrating));
+      ledger = options.ledger ?? (await openConfiguredLedger(config.ledger, postgres?.ledgerDriver(integrating)));
       closers.push(() => ledger!.close());
     }
     const log = options.log ?? ledgerDecisionLog(ledger!);
@@ -113,7 +115,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       if (part.hooks) plugins.push({ name: module.name, ...(module.after ? { after: module.after } : {}), hooks: part.hooks });
     }
 
-    const ledgerState: { problem?: string } = {};
+    const ledgerState: LedgerState = {};
     const surfaces: RegisteredSurface[] = [];
     const router = new Router();
     const adminRouter = config.admin.listen ? new Router() : undefined;
@@ -124,7 +126,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       auth: createAuthenticator(config),
       limits: jsonLimits(config.limits),
       bodyLimit: config.limits.body_bytes,
-      problems: () => [postgres?.notReady(), ledgerState.problem, ...[...parts, ...surfaces].map((p) => p.notReady?.())].filter((p): p is string => !!p),
+      problems: () => [postgres?.notReady(), ledgerProblem(ledgerState, postgres), ...[...parts, ...surfaces].map((p) => p.notReady?.())].filter((p): p is string => !!p),
       admin: new AdminRoutes(router, { keyHashes: config.admin.api_keys, ...(adminRouter ? { router: adminRouter } : {}) }),
     };
     const onError = (err: unknown) => {
@@ -188,12 +190,27 @@ function stopServer(server: Server): Promise<void> {
   });
 }
 
-function observer(metrics: Metrics, logger: Logger, ledgerState: { problem?: string }): GateObserver {
+interface LedgerState {
+  problem?: string;
+  /** Epoch ms of the failed append that set `problem`. */
+  at?: number;
+}
+
+/**
+ * A failed append makes the replica not ready until an append succeeds. On PostgreSQL, a ping answered after the
+ * failure also clears it: a replica out of the load balancer gets no decisions that could, and would stay out.
+ */
+function ledgerProblem(state: LedgerState, postgres: PostgresStorage | undefined): string | undefined {
+  if (state.problem && postgres && postgres.answeredSince(state.at!)) return undefined;
+  return state.problem;
+}
+
+function observer(metrics: Metrics, logger: Logger, ledgerState: LedgerState): GateObserver {
   return {
     decided(outcome, ms) {
       noteDecision(outcome);
       // Readiness follows the ledger: after a failed append the gatekeeper can only refuse, until one succeeds.
-      if (outcome.fault?.code === 'ledger_failure') ledgerState.problem = outcome.fault.message;
+      if (outcome.fault?.code === 'ledger_failure') Object.assign(ledgerState, { problem: outcome.fault.message, at: Date.now() });
       else if (outcome.index !== undefined) ledgerState.problem = undefined;
       const surface = outcome.input.context.surface ?? 'unknown';
       metrics.decisions.inc({ outcome: outcome.decision.outcome, surface, fault: outcome.fault?.code ?? '' });

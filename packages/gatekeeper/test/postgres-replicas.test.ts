@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -145,6 +146,10 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
     const ids = (await pgQuery<{ id: string }>(`SELECT id FROM "${cluster.schema}".entries`)).map((r) => r.id);
     assert.deepEqual(ids.sort(), [...acked].sort(), 'each acknowledged decision once, nothing else');
     assert.deepEqual(checked.indexes, answers.map((a) => a.body.index), 'each decision at its acknowledged index');
+    // The operator's check, unchanged: `gatekeeper ledger verify` straight against the shared schema.
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'ledger', 'verify', PG_URL, '--schema', schema, '--vkey', cluster.ledgerKey.vkey, '--json'], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual([JSON.parse(cli.stdout).ok, JSON.parse(cli.stdout).entries], [true, 600]);
     const servedBy = new Set([...watcher.seen.values()].flatMap((names) => [...names]));
     assert.deepEqual([...servedBy].sort(), ['a', 'b', 'c'], 'every replica serves the shared checkpoints');
     t.diagnostic(`600 decisions over 3 replicas in ${elapsed.toFixed(0)} ms; ${checked.prefixes} checkpoints checked as prefixes of the final one`);
@@ -219,6 +224,17 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
     const refused = await heldAgain;
     assert.equal(refused.status, 403);
     assert.equal(erp.received.filter((r) => r.sku === 'held-2').length, 0, 'a rejected order is never carried out');
+
+    // Approve on B and reject on C at the same moment: one verdict wins, and only it is in the ledger.
+    const contested = post(`${a.url}/apis/erp/orders`, { sku: 'held-3', total: 2_400_000 }, KEYS.buyer);
+    const third = await pending();
+    const verdicts = await Promise.all([decide(b, third, 'approve'), decide(c, third, 'reject')]);
+    assert.deepEqual(verdicts.map((v) => v.status).sort(), [200, 409], 'one verdict lands, the other finds it decided');
+    const approvedWon = verdicts[0]!.status === 200;
+    assert.equal((await contested).status, approvedWon ? 201 : 403);
+    const recorded = await pgQuery<{ id: string }>(`SELECT id FROM "${schema}".entries WHERE id LIKE $1`, [`${third}.%`]);
+    assert.deepEqual(recorded.map((r) => r.id), [`${third}.${approvedWon ? 'approved' : 'rejected'}`]);
+    assert.equal(erp.received.filter((r) => r.sku === 'held-3').length, approvedWon ? 1 : 0);
   });
 
   test('console sign-in failures are counted across replicas: three wrong passwords, one on each, throttle the fourth anywhere', async () => {
@@ -241,11 +257,13 @@ describe('three gatekeeper replicas on one PostgreSQL schema', { skip }, () => {
 
 describe('the integrating replica SIGKILLed mid-burst, ten times over', { skip }, () => {
   const schema = skip ? '' : freshSchema('gk_failover');
+  const live: Replica[] = [];
+  // A failed or timed-out run leaves no replica behind (a passing one has stopped them all already).
+  after(() => live.forEach((r) => r.child.kill('SIGKILL')));
 
   test('every acknowledged decision is in the ledger, another replica took over each time, the ledger verifies, earlier checkpoints are prefixes', { timeout: 150_000 }, async (t) => {
     const ROUNDS = 10;
     const cluster = await clusterConfig(schema, 'http://127.0.0.1:9', '1.00');
-    const live: Replica[] = [];
     let spawned = 0;
     const start = () => {
       const r = new Replica(`r${spawned++}`, cluster);

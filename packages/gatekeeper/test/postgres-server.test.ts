@@ -84,7 +84,7 @@ test('decisions are sequenced into the PostgreSQL ledger and found by id', { ski
   assert.equal((await fx.gk.deps.ledger!.findById(r.body.record_id))!.index, r.body.index);
 });
 
-test('/readyz: ready while PostgreSQL answers, not ready (naming it) while it does not, ready again after; /healthz stays live', { skip }, async () => {
+test('/readyz: ready while PostgreSQL answers, not ready (naming it) while it does not — decisions then refused — ready again after; /healthz stays live', { skip }, async () => {
   assert.equal((await readyz()).status, 200);
   const alone = await until('the only replica to integrate', 10_000, async () => {
     const r = await readyz();
@@ -99,6 +99,9 @@ test('/readyz: ready while PostgreSQL answers, not ready (naming it) while it do
   assert.equal(down.body.status, 'not ready');
   assert.match(down.body.problems!.join('\n'), /PostgreSQL \(storage\.postgres\) cannot be reached/);
   assert.equal((await fetch(`${fx.url}/healthz`)).status, 200, 'live: the process itself is fine');
+  const refused = await post(`${fx.url}/v1/decisions`, { action: { kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { sku: 'STEEL-7', total: 1 } } }, KEYS.buyer);
+  assert.equal(refused.status, 503, 'fail closed: a decision that cannot be recorded is refused');
+  assert.equal(refused.body.decision.fault.code, 'ledger_failure');
   await relay.up();
   await until('ready again', 10_000, async () => ((await readyz()).status === 200 ? true : undefined));
 });

@@ -27,7 +27,7 @@ describe('sandbox surface', () => {
     fx = await startGatekeeper({
       settings,
       config: {
-        sandbox: { default_limits: { wallTimeMs: 20_000 } },
+        sandbox: { warm: 1, default_limits: { wallTimeMs: 20_000 } },
         admin: { api_keys: [hashApiKey('admin-key')] },
         approvals: { database: ':memory:', signing_key_file: './approval.pem', modes: { sandbox: 'async' } },
       },

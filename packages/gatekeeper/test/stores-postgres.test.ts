@@ -6,8 +6,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PostgresStorage } from '../src/stores/postgres/storage.js';
 import { GATEKEEPER_SCHEMA_VERSION } from '../src/stores/postgres/schema.js';
-import type { Notice } from '../src/stores/notifier.js';
-import { approvalStoreContract } from './stores/approvals.contract.js';
+import { ApprovalService } from '../src/approvals/service.js';
+import { ApprovalSigner } from '../src/approvals/signing.js';
+import { Redactor } from '../src/redact.js';
+import { RESYNC, type Notice } from '../src/stores/notifier.js';
+import { MemoryLedger } from './approvals-fixtures.js';
+import { approval, approvalStoreContract } from './stores/approvals.contract.js';
 import { budgetStoreContract } from './stores/budgets.contract.js';
 import { notifierContract } from './stores/notifier.contract.js';
 import { sessionHistoryContract } from './stores/session-history.contract.js';
@@ -90,6 +94,26 @@ if (skip) {
       await Promise.all([a.close(), b.close()]);
     });
 
+    it('approvals: work on one approval waits for work on the same approval on another replica, not for others', async () => {
+      const schema = freshSchema();
+      const [a, b] = await Promise.all([PostgresStorage.open(postgresConfig(schema), {}), PostgresStorage.open(postgresConfig(schema), {})]);
+      const order: string[] = [];
+      let release!: () => void;
+      const first = a.approvals().locked('apr_1', async () => {
+        order.push('a starts');
+        await new Promise<void>((r) => (release = r));
+        order.push('a ends');
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const second = b.approvals().locked('apr_1', async () => order.push('b runs'));
+      await b.approvals().locked('apr_2', async () => order.push('b on another approval'));
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+      await Promise.all([first, second]);
+      assert.deepEqual(order, ['a starts', 'b on another approval', 'a ends', 'b runs']);
+      await Promise.all([a.close(), b.close()]);
+    });
+
     it('notifier: a listening connection that is cut reconnects and delivers again', async () => {
       const storage = await freshStorage();
       const [publisher, subscriber] = await Promise.all([storage.notifier(), storage.notifier()]);
@@ -103,7 +127,26 @@ if (skip) {
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(seen.some((n) => n.id === 'after'), 'a notice published after the cut arrives');
+      assert.ok(seen.some((n) => n.event === RESYNC), 'and subscribers were told to re-read what they may have missed');
       await Promise.all([publisher.close(), subscriber.close()]);
+    });
+
+    it('a held request whose verdict landed while its replica was not listening is released when it listens again', async () => {
+      const schema = freshSchema();
+      const [a, b] = await Promise.all([PostgresStorage.open(postgresConfig(schema), {}), PostgresStorage.open(postgresConfig(schema), {})]);
+      const notifier = await a.notifier();
+      const service = new ApprovalService({ store: a.approvals(), notifier, ledger: new MemoryLedger(), signer: ApprovalSigner.generate(), redactor: new Redactor([]), expiryMs: 60_000 });
+      await a.approvals().insert(approval('apr_gap', { expiresAt: new Date(Date.now() + 60_000).toISOString() }));
+      const started = Date.now();
+      const waiting = service.wait('apr_gap', 30_000);
+      await new Promise((r) => setTimeout(r, 100));
+      await pgQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN "gatekeeper_${schema}"`]);
+      // The verdict lands on the other replica while this one's listening connection is down: its notice is missed.
+      assert.equal(await b.approvals().finalize('apr_gap', 'approved', new Date().toISOString(), { id: 'apr_gap.approved', index: 1 }), true);
+      assert.equal((await waiting).status, 'approved');
+      assert.ok(Date.now() - started < 10_000, `released ${Date.now() - started} ms after the wait began, not at its 30 s timeout`);
+      await notifier.close();
+      await Promise.all([a.close(), b.close()]);
     });
   });
 }

@@ -1,5 +1,5 @@
 /**
- * One sequencer for many workers: the LedgerHost owns the ledger and takes appends from LedgerClients in worker
+ * One sequencer for many workers: the LedgerHost owns the ledger and takes appends (and reads) from LedgerClients in worker
  * threads (over a MessagePort) or other processes (over a unix socket). Each append joins the ledger's group
  * commit like a local one, and its reply goes back only once the ledger acknowledged it (durably committed), with
  * the index it got; a refusal comes back as the same error. Appends from one connection reach the ledger in the
@@ -9,13 +9,18 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createServer, type Server } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { Ledger } from './ledger.js';
-import { portChannel, socketChannel, type Channel, type Reply, type Request } from './ledger-wire.js';
+import { READS, portChannel, socketChannel, type Channel, type Head, type Reply, type Request } from './ledger-wire.js';
+import type { TilesHandler } from './tiles.js';
 
 export class LedgerHost {
   private readonly channels = new Set<Channel>();
   private readonly servers: Server[] = [];
 
-  constructor(private readonly ledger: Ledger) {}
+  private readonly tiles: TilesHandler;
+
+  constructor(private readonly ledger: Ledger) {
+    this.tiles = ledger.tiles();
+  }
 
   /** A port for one worker thread: transfer it (postMessage(port, [port]) or workerData + transferList). */
   port(): MessagePort {
@@ -41,15 +46,29 @@ export class LedgerHost {
     channel.onClose(() => this.channels.delete(channel));
     channel.onMessage((message) => {
       const request = message as Request;
-      const answer = request.op === 'append' ? this.ledger.append(request.record, request.payloads) : this.ledger.checkpointNow();
+      const answer = this.answer(request);
       answer.then(
-        (result) => channel.send({ id: request.id, ok: true, result } satisfies Reply),
+        (result) => channel.send({ id: request.id, ok: true, result, head: this.head() } satisfies Reply),
         (error: unknown) => {
           const { name, message: text } = error instanceof Error ? error : new Error(String(error));
           channel.send({ id: request.id, ok: false, error: { name, message: text } } satisfies Reply);
         },
       );
     });
+  }
+
+  private answer(request: Request): Promise<unknown> {
+    if (request.op === 'append') return this.ledger.append(request.record, request.payloads);
+    if (request.op === 'checkpoint') return this.ledger.checkpointNow();
+    if (!READS.includes(request.method)) return Promise.reject(new TypeError(`unknown ledger read ${JSON.stringify(request.method)}`));
+    if (request.method === 'tile') return this.tiles(String(request.args[0]));
+    const method = this.ledger[request.method] as (...args: unknown[]) => Promise<unknown>;
+    return method.apply(this.ledger, request.args);
+  }
+
+  private head(): Head {
+    const checkpoint = this.ledger.latestCheckpoint();
+    return { size: this.ledger.size(), ...(checkpoint !== undefined ? { checkpoint } : {}) };
   }
 
   /** Stops taking connections and closes the open ones (the ledger stays open: close it after). */

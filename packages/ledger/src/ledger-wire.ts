@@ -5,15 +5,25 @@
  */
 import type { Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
-import type { AppendResult } from './sequencer.js';
 import type { AppendInput } from './ledger.js';
+
+/** The Ledger methods a client may call on the host's ledger besides append and checkpointNow (reads and retention). */
+export const READS = ['getRecord', 'findById', 'getPayload', 'deletePayload', 'inclusionProof', 'consistencyProof', 'rootAt', 'proofFile', 'tile'] as const;
+export type ReadMethod = (typeof READS)[number];
 
 export type Request =
   | { id: number; op: 'append'; record: AppendInput; payloads?: Record<string, Uint8Array | string> }
-  | { id: number; op: 'checkpoint' };
+  | { id: number; op: 'checkpoint' }
+  | { id: number; op: 'read'; method: ReadMethod; args: unknown[] };
+
+/** What the host's ledger last knew when it replied: a client's size() and latestCheckpoint() answer from it. */
+export interface Head {
+  size: number;
+  checkpoint?: string;
+}
 
 export type Reply =
-  | { id: number; ok: true; result: AppendResult | string }
+  | { id: number; ok: true; result: unknown; head: Head }
   | { id: number; ok: false; error: { name: string; message: string } };
 
 /** Both ends of a connection: a MessagePort or a framed socket. */
@@ -55,7 +65,13 @@ export function socketChannel(socket: Socket): Channel {
       const body = serialize(message);
       const header = Buffer.allocUnsafe(HEADER);
       header.writeUInt32BE(body.length);
-      socket.write(Buffer.concat([header, body]));
+      // Messages sent in the same tick leave in one writev: under load that is one syscall per batch, not per append.
+      if (!socket.writableCorked) {
+        socket.cork();
+        process.nextTick(() => socket.uncork());
+      }
+      socket.write(header);
+      socket.write(body);
     },
     onMessage: (h) => (handler = h),
     onClose: (h) => {

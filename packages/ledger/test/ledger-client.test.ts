@@ -75,6 +75,33 @@ test('a client in another process: refusals keep their type and message; checkpo
   await assert.rejects(LedgerClient.overSocket(join(dir, 'nobody.sock')), /cannot reach the ledger host/);
 });
 
+test('client.ledger(): reads, proofs, tiles, size and checkpoint answered by the host, the same as the host ledger answers them', async () => {
+  const path = join(dir, 'reads.db');
+  const socket = join(dir, 'reads.sock');
+  const ledger = await openLedger({ path, origin: ORIGIN, signingKey: key.skey });
+  const host = new LedgerHost(ledger);
+  await host.listen(socket);
+  const remote = (await LedgerClient.overSocket(socket)).ledger();
+  for (let n = 0; n < 5; n++) await remote.append(decision(n), { body: `payload ${n}` });
+  const note = await remote.checkpointNow();
+  assert.equal(remote.size(), 5);
+  assert.equal(remote.latestCheckpoint(), note);
+  assert.deepEqual(await remote.findById('dec-3'), await ledger.findById('dec-3'));
+  assert.deepEqual(await remote.getRecord(2), await ledger.getRecord(2));
+  assert.equal(await remote.getRecord(99), undefined);
+  const digest = (await ledger.getRecord(4))!.payloads!.body!;
+  assert.equal(Buffer.from((await remote.getPayload(digest))!).toString(), 'payload 4');
+  assert.deepEqual((await remote.inclusionProof(1, 5)).map((h) => Buffer.from(h).toString('hex')), (await ledger.inclusionProof(1, 5)).map((h) => Buffer.from(h).toString('hex')));
+  assert.deepEqual(Buffer.from(await remote.rootAt(5)), Buffer.from(await ledger.rootAt(5)));
+  assert.equal(await remote.proofFile(2), await ledger.proofFile(2));
+  const tile = await remote.tiles()('checkpoint');
+  assert.deepEqual(tile, await ledger.tiles()('checkpoint'));
+  assert.equal(await remote.tiles()('no/such/thing'), null);
+  await remote.close();
+  await host.close();
+  await ledger.close();
+});
+
 for (const durability of DURABILITIES) {
   test(`SIGKILL of the host process mid-burst (${durability}): every append a client had acknowledged survives`, { timeout: 120_000 }, async (t) => {
     const path = join(dir, `host-crash-${durability}.db`);

@@ -21,6 +21,11 @@ export interface SandboxOptions {
   driver?: DriverName;
   /** Executions running at once (default: the number of CPUs). */
   concurrency?: number;
+  /**
+   * bwrap sandboxes without network kept set up ahead of requests, each used once (default: `concurrency`; 0: none).
+   * An execution that finds one skips namespace, mount and cgroup set-up; see bench/sandbox for what it saves.
+   */
+  warm?: number;
   /** Executions waiting for a slot; beyond, `run` rejects with `queue_full` (default 100). */
   maxQueued?: number;
   /** Host uid/gid of sandboxed code when this process is root (default 65534, "nobody"). Never 0. */
@@ -72,7 +77,8 @@ export interface Sandbox {
   run(request: ExecutionRequest, options?: RunOptions): Promise<ExecutionOutcome>;
   /** Whether each driver can run here, and if not, why. */
   drivers(): Promise<DriverStatus[]>;
-  readonly stats: { running: number; queued: number };
+  /** Executions running and queued; bwrap sandboxes prepared and waiting (see `warm`). */
+  readonly stats: { running: number; queued: number; warm: number };
   /** Refuses queued executions, waits for running ones, removes the sandbox's host files. */
   close(): Promise<void>;
 }
@@ -97,6 +103,11 @@ function nonRoot(name: string, value: number): number {
   return value;
 }
 
+function count(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new SandboxError('invalid_request', `${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const uid = nonRoot('uid', options.uid ?? 65534);
   const gid = nonRoot('gid', options.gid ?? 65534);
@@ -113,6 +124,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     else refusal = `${what} (set allowUnenforcedLimits to run anyway)`;
   }
   const runtimes = resolveRuntimes(options.runtimes);
+  const concurrency = options.concurrency ?? availableParallelism();
   const bwrap = new BwrapDriver({
     bwrapPath: options.bwrapPath ?? '/usr/bin/bwrap',
     uid,
@@ -121,13 +133,14 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     unenforcedWarning,
     runtimes,
     hostFiles: files,
-    socketDir: stateDir,
+    stateDir,
     extraMounts: options.mounts ?? [],
     resolver: options.resolver,
+    warm: refusal ? 0 : count('warm', options.warm ?? concurrency),
   });
   const drivers: Record<DriverName, Driver> = {
     bwrap,
-    gvisor: new GvisorDriver({ runscPath: options.runscPath ?? '/usr/bin/runsc', cgroups: detection.manager, unenforcedWarning, runtimes, stateDir, resolver: options.resolver, hostFiles: files, extraMounts: options.mounts ?? [] }),
+    gvisor: new GvisorDriver({ runscPath: options.runscPath ?? '/usr/bin/runsc', uid, gid, cgroups: detection.manager, unenforcedWarning, runtimes, stateDir, hostFiles: files, extraMounts: options.mounts ?? [] }),
     microvm: new MicrovmDriver(options.microvm ?? {}),
   };
   const probes = new Map<DriverName, Promise<DriverStatus>>();
@@ -141,7 +154,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     maxLimits: { ...MAX_LIMITS, ...options.maxLimits },
     maxInputBytes: options.maxInputBytes ?? 64 * 1024 * 1024,
   };
-  const slots = new Slots(options.concurrency ?? availableParallelism(), options.maxQueued ?? 100);
+  const slots = new Slots(concurrency, options.maxQueued ?? 100);
+  detection.manager?.weighParent(concurrency);
   const running = new Set<Promise<unknown>>();
   let closed = false;
 
@@ -158,12 +172,18 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     }
   }
 
+  const normalize = (request: ExecutionRequest): NormalizedRequest => {
+    const normalized = normalizeRequest(request, normalizeOptions);
+    drivers[normalized.driver].check?.(normalized);
+    return normalized;
+  };
+
   const sandbox: Sandbox = {
     describe(request) {
-      return describeNormalized(normalizeRequest(request, normalizeOptions));
+      return describeNormalized(normalize(request));
     },
     start(request, runOptions = {}) {
-      const normalized = normalizeRequest(request, normalizeOptions);
+      const normalized = normalize(request);
       const description = describeNormalized(normalized);
       const id = randomBytes(12).toString('hex');
       const controller = new AbortController();
@@ -189,12 +209,13 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       return Promise.all((['bwrap', 'gvisor', 'microvm'] as DriverName[]).map(probe));
     },
     get stats() {
-      return { running: slots.running, queued: slots.queued };
+      return { running: slots.running, queued: slots.queued, warm: bwrap.warmReady };
     },
     async close() {
       closed = true;
       slots.refuseAll(new SandboxError('closed', 'the sandbox was closed while the execution was queued'));
       await Promise.all(running);
+      await Promise.all(Object.values(drivers).map((d) => d.close?.()));
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,9 @@
 /** Languages, files, stdin, environment, working dir, streaming, cancellation, queue, description, uid. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSandbox, SandboxError, type Sandbox } from '@oagf/sandbox';
 import { hostProcessesWith, isRoot } from './helpers.js';
@@ -144,13 +146,61 @@ print("done")`,
     const c = sandbox.start(slow);
     const d = sandbox.start(slow);
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(sandbox.stats, { running: 2, queued: 2 });
+    assert.deepEqual({ ...sandbox.stats, warm: 0 }, { running: 2, queued: 2, warm: 0 });
     await assert.rejects(sandbox.run(slow), (e: unknown) => e instanceof SandboxError && e.code === 'queue_full');
     d.cancel();
     await assert.rejects(d.outcome, (e: unknown) => e instanceof SandboxError && e.code === 'cancelled');
     const outcomes = await Promise.all([a.outcome, b.outcome, c.outcome]);
     assert.deepEqual(outcomes.map((o) => o.stdoutText), ['done\n', 'done\n', 'done\n']);
-    assert.deepEqual(sandbox.stats, { running: 0, queued: 0 });
+    assert.deepEqual({ ...sandbox.stats, warm: 0 }, { running: 0, queued: 0, warm: 0 });
+  });
+
+  test('warm sandboxes: prepared ahead, each used once, nothing of one execution in the next; close() removes them', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'oagf-warm-test-'));
+    chmodSync(stateDir, 0o711);
+    const warm = await createSandbox({ concurrency: 1, warm: 2, stateDir });
+    try {
+      assert.equal(warm.stats.warm, 0, 'nothing is prepared before the first request');
+      const first = await warm.run({ language: 'shell', code: 'echo secret > /work/left; echo x > /tmp/left; echo first', env: { ONLY_FIRST: '1' } });
+      assert.equal(first.stdoutText, 'first\n', first.error);
+      for (let i = 0; i < 200 && warm.stats.warm < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(warm.stats.warm, 2);
+      await new Promise((r) => setTimeout(r, 500));
+      // The sandbox's pid 1 (bwrap's reaper) started long before the program when the sandbox was prepared ahead.
+      const second = await warm.run({
+        language: 'python',
+        code: `import os
+start = lambda pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
+print(sorted(os.listdir("/work")), os.listdir("/tmp"), "ONLY_FIRST" in os.environ, open("in.txt").read())
+print((start("self") - start(1)) / os.sysconf("SC_CLK_TCK") >= 0.4)`,
+        files: [{ path: 'in.txt', content: 'second' }],
+      });
+      assert.equal(second.status, 'exited', second.stderrText);
+      assert.equal(second.stdoutText, "['in.txt'] [] False second\nTrue\n", 'nothing of the first execution, and a sandbox prepared ahead');
+      const cold = await createSandbox({ concurrency: 1, warm: 0 });
+      try {
+        const o = await cold.run({ language: 'python', code: 'import os\nstart = lambda pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])\nprint((start("self") - start(1)) / os.sysconf("SC_CLK_TCK") >= 0.4)' });
+        assert.equal(o.stdoutText, 'False\n', 'without the pool the sandbox is made for the request');
+        assert.equal(cold.stats.warm, 0);
+      } finally {
+        await cold.close();
+      }
+    } finally {
+      await warm.close();
+    }
+    assert.deepEqual(hostProcessesWith(stateDir), [], 'no prepared sandbox outlives close()');
+    assert.deepEqual(readdirSync(stateDir), [], 'the sandbox removed its own files');
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  test('the request\'s environment is exported only for the program: BASH_ENV does not run in the wrapper', async () => {
+    const o = await sandbox.run({
+      language: 'python',
+      code: 'import os; print(os.path.exists("/work/sourced"), os.environ["BASH_ENV"])',
+      env: { BASH_ENV: '/work/evil.sh' },
+      files: [{ path: 'evil.sh', content: 'echo pwned > /work/sourced\n' }],
+    });
+    assert.equal(o.stdoutText, 'False /work/evil.sh\n', o.stderrText);
   });
 
   test('as root, the sandboxed code runs as uid 65534 on the host with no supplementary groups', { skip: isRoot ? false : 'the host process is not root' }, async () => {
@@ -169,6 +219,17 @@ print("done")`,
     assert.match(status, /^CapEff:\s+0+$/m);
     assert.match(status, /^NoNewPrivs:\s+1$/m);
     assert.match(status, /^Seccomp:\s+2$/m);
+  });
+
+  test('the executions\' parent cgroup weighs as much as `concurrency` ordinary processes (cgroup v1 here)', { skip: existsSync('/sys/fs/cgroup/cpu/cpu.shares') && isRoot ? false : 'needs root on a cgroup v1 cpu hierarchy (v2 is covered in units)' }, async () => {
+    const own = readFileSync('/proc/self/cgroup', 'utf8').match(/^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m)?.[1] ?? '/';
+    const shares = `/sys/fs/cgroup/cpu${own === '/' ? '' : own}/oagf-sandbox/cpu.shares`;
+    const three = await createSandbox({ concurrency: 3 });
+    try {
+      assert.equal(readFileSync(shares, 'utf8').trim(), '3072');
+    } finally {
+      await three.close();
+    }
   });
 
   test('the sandbox never runs as uid 0', async () => {

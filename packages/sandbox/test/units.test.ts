@@ -9,6 +9,7 @@ import { DENIED_SYSCALLS, seccompFilter } from '../src/seccomp.js';
 import { CgroupV2Manager } from '../src/cgroups/v2.js';
 import { parseMountinfo, parseProcCgroup } from '../src/cgroups/detect.js';
 import { cpuVirtualizationProblem, MicrovmDriver } from '../src/drivers/microvm.js';
+import { GvisorDriver } from '../src/drivers/gvisor.js';
 
 describe('allowlist', () => {
   test('rules: exact host, wildcard subdomains, default ports, any port, IP literals', () => {
@@ -82,6 +83,8 @@ describe('cgroup v2 (against a cgroupfs-shaped directory: these hosts run v1)', 
       assert.equal(readFileSync(join(realMkdir, 'cgroup.freeze'), 'utf8'), '1');
       await cgroup.addProcesses([12345]);
       assert.equal(readFileSync(join(realMkdir, 'cgroup.procs'), 'utf8'), '12345');
+      manager.weighParent(3);
+      assert.equal(readFileSync(join(root, 'cpu.weight'), 'utf8'), '300', 'the parent weighs as much as three ordinary processes');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -119,5 +122,17 @@ describe('microvm driver', () => {
     const status = await new MicrovmDriver({}).probe();
     assert.equal(status.available, false);
     if (!/\b(vmx|svm)\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) assert.match(status.reason, /vmx|svm|\/dev\/kvm/);
+  });
+});
+
+describe('gvisor driver', () => {
+  test('says whether runsc is installed and can start a rootless sandbox here', async () => {
+    const options = { uid: 65534, gid: 65534, cgroups: null, unenforcedWarning: null, runtimes: {}, stateDir: tmpdir(), hostFiles: { passwd: '', group: '', hosts: '', forwarder: '' }, extraMounts: [] };
+    const missing = await new GvisorDriver({ ...options, runscPath: '/nonexistent/runsc' }).probe();
+    assert.deepEqual(missing, { name: 'gvisor', available: false, reason: '/nonexistent/runsc not found (install runsc, Debian package "runsc")' });
+    if (!existsSync('/usr/bin/runsc')) return;
+    const installed = await new GvisorDriver({ ...options, runscPath: '/usr/bin/runsc' }).probe();
+    assert.equal(installed.available, true, installed.reason);
+    assert.match(installed.reason, /^runsc version .*, rootless, ptrace platform, no network/);
   });
 });

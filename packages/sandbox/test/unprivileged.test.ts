@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -62,6 +62,14 @@ describe('as an unprivileged host user', { skip: isRoot ? false : 'needs root to
     assert.equal(r.outcome.files[0].content, 'x');
     assert.match(r.outcome.warnings[0], /NOT enforced/);
     assert.equal(r.outcome.usage.cpuMs, null);
+  });
+
+  test('the gvisor driver runs as the user too (rootless runsc)', { skip: existsSync('/usr/bin/runsc') ? false : 'runsc is not installed' }, async () => {
+    const r = await asUser({ allowUnenforcedLimits: true }, { driver: 'gvisor', language: 'python', code: 'import os; print(os.getuid(), open("/work/in.txt").read())', files: [{ path: 'in.txt', content: 'in' }] });
+    assert.equal(r.uid, USER);
+    assert.equal(r.outcome.status, 'exited', r.outcome.error ?? r.outcome.stderrText);
+    assert.equal(r.outcome.driver, 'gvisor');
+    assert.equal(r.outcome.stdoutText, '1000 in\n');
   });
 
   test('with a delegated cgroup every limit is enforced (memory hog → oom, fork bomb → pids_limit)', { skip: isV1 ? false : 'delegation set-up here is for cgroup v1' }, async () => {

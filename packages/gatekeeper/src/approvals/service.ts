@@ -10,7 +10,7 @@ import { canDecide } from './accounts.js';
 import { maybeSamePerson, sameIdentity } from '../identity.js';
 import type { ApprovalSigner, VerdictStatement } from './signing.js';
 import type { ApprovalQuery, ApprovalStore } from '../stores/approvals.js';
-import type { Notifier } from '../stores/notifier.js';
+import { RESYNC, type Notifier } from '../stores/notifier.js';
 import type { Redactor } from '../redact.js';
 import { sessionOf, type ReasoningTrace } from './trace.js';
 import {
@@ -177,6 +177,8 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
     // Subscribed before reading, so a verdict landing in between is not missed.
     const unsubscribe = this.options.notifier.subscribe(APPROVALS_TOPIC, (n) => {
       if (n.id === id && n.event === 'decided') finished();
+      // Notices may have been missed (the database connection was down): the verdict may have landed meanwhile.
+      else if (n.event === RESYNC) void this.store.get(id).then((a) => a?.status !== 'pending' && finished(), () => undefined);
     });
     try {
       const current = await this.mustGet(id);
@@ -267,10 +269,14 @@ export class ApprovalService extends EventEmitter<ApprovalEvents> {
     await this.options.notifier.publish(APPROVALS_TOPIC, { event, id: a.id, status: a.status });
   }
 
-  /** Runs `fn` after any earlier operation on the same approval, so concurrent verdicts are decided one by one. */
+  /**
+   * Runs `fn` after any earlier operation on the same approval, in this process and (through the store's lock) in
+   * every other sharing the store, so concurrent verdicts are decided one by one.
+   */
   private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(id) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
+    const run = () => this.store.locked(id, fn);
+    const next = previous.then(run, run);
     const settled = next.catch(() => {});
     this.locks.set(id, settled);
     void settled.then(() => {

@@ -323,6 +323,8 @@ export const SandboxConfig = z.strictObject({
   driver: z.enum(['bwrap', 'gvisor', 'microvm']).default('bwrap'),
   concurrency: z.number().int().positive().optional(),
   max_queued: z.number().int().nonnegative().default(100),
+  /** bwrap sandboxes kept set up ahead of requests (default: concurrency; 0: none). */
+  warm: z.number().int().nonnegative().optional(),
   /** Host uid/gid of the sandboxed code when the gatekeeper runs as root (never 0). */
   uid: z.number().int().positive().default(65534),
   gid: z.number().int().positive().default(65534),

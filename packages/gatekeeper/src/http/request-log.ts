@@ -31,11 +31,16 @@ export function withRequestLog(
   logger: Logger,
   redactor: Redactor,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // Below warn nothing is ever written: no wrapper, no per-request context at all.
+  if (!logger.isLevelEnabled('warn')) return listener;
+  const info = logger.isLevelEnabled('info');
   return (req, res) => {
     const facts: RequestFacts = { decisions: 0 };
     const started = performance.now();
     res.once('close', () => {
       const status = res.headersSent ? res.statusCode : 0;
+      // At level warn only failed and aborted requests are logged: the others build no line.
+      if (!info && status < 500 && status !== 0) return;
       const url = req.url ?? '';
       const q = url.indexOf('?');
       const line: Record<string, unknown> = {

@@ -30,6 +30,11 @@ export interface ApprovalStore {
    * running it): the periodic expiry sweep runs on one replica at a time.
    */
   exclusive<T>(task: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * Runs `task` once no other process sharing this store runs one for the same approval (it waits its turn): two
+   * reviewers deciding one request on two replicas are decided one after the other, so only one verdict is recorded.
+   */
+  locked<T>(id: string, task: () => Promise<T>): Promise<T>;
   saveNotice(delivery: NoticeDelivery): Promise<void>;
   notices(approvalId: string): Promise<NoticeDelivery[]>;
   close(): Promise<void>;

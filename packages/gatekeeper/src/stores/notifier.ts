@@ -10,6 +10,12 @@ export interface Notice {
   status?: string;
 }
 
+/**
+ * The event of the notice every subscriber gets after a gap in delivery (a driver's connection to the database was
+ * down): whatever changed meanwhile is unknown, so re-read what you wait for. Its `id` is empty.
+ */
+export const RESYNC = 'resync';
+
 export interface Notifier {
   publish(topic: string, notice: Notice): Promise<void>;
   /** Calls `listener` for every notice on `topic` from now on; returns the unsubscribe function. */

@@ -1,5 +1,5 @@
 /**
- * Gatekeeper replicas as separate `gatekeeper serve` processes on one PostgreSQL schema, as a Deployment runs them:
+ * Gatekeeper replicas as separate `gatekeeper serve --workers 1` processes on one PostgreSQL schema, as a Deployment runs them:
  * one gatekeeper.yaml, one ledger key, one approval key; each process its own port. A replica reports its URL (the
  * "listening" line); its /readyz says whether it integrates the ledger.
  */
@@ -86,7 +86,7 @@ export class Replica {
     readonly name: string,
     cluster: Cluster,
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'serve', '--config', cluster.config], {
+    this.child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', 'src/cli.ts', 'serve', '--config', cluster.config, '--workers', '1'], {
       cwd: PKG,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

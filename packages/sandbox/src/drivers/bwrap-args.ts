@@ -1,5 +1,4 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { posix } from 'node:path';
 import type { NormalizedRequest } from '../request.js';
 import { CODE_FILE, type Runtimes } from '../runtimes.js';
 import { FORWARDER_PORT } from '../egress/forwarder.js';
@@ -8,9 +7,10 @@ import { FORWARDER_PORT } from '../egress/forwarder.js';
 export const SANDBOX_PATHS = {
   work: '/work',
   tmp: '/tmp',
+  /** The execution's inputs (code, argv, env, files to copy into /work): a host directory, bound read-only. */
   internal: '/.sandbox',
-  egressSocket: '/.sandbox/egress.sock',
-  forwarder: '/.sandbox/forwarder.cjs',
+  egressSocket: '/.egress/egress.sock',
+  forwarder: '/.egress/forwarder.cjs',
 } as const;
 
 export const SANDBOX_UID_INSIDE = 1000;
@@ -45,33 +45,44 @@ function hostEtcExtras(): string[] {
   }
 }
 
-export function rootFilesystemArgs(extraMounts: ReadOnlyMount[]): string[] {
-  const args = ['--ro-bind', '/usr', '/usr'];
+/** What of the host the sandbox sees: read-only binds (paths the same inside) and symlinks, whatever the driver. */
+export type RootEntry = { kind: 'bind'; host: string; sandbox: string } | { kind: 'symlink'; target: string; sandbox: string };
+
+export function rootFilesystem(extraMounts: ReadOnlyMount[]): RootEntry[] {
+  const entries: RootEntry[] = [{ kind: 'bind', host: '/usr', sandbox: '/usr' }];
   for (const name of ROOT_LINKS) {
     const path = `/${name}`;
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st) continue;
-    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
-    else if (st.isDirectory()) args.push('--ro-bind', path, path);
+    if (st.isSymbolicLink()) entries.push({ kind: 'symlink', target: readlinkSync(path), sandbox: path });
+    else if (st.isDirectory()) entries.push({ kind: 'bind', host: path, sandbox: path });
   }
   for (const name of [...ETC_READ_ONLY, ...hostEtcExtras()]) {
-    if (existsSync(`/etc/${name}`)) args.push('--ro-bind', `/etc/${name}`, `/etc/${name}`);
+    if (existsSync(`/etc/${name}`)) entries.push({ kind: 'bind', host: `/etc/${name}`, sandbox: `/etc/${name}` });
   }
-  for (const m of extraMounts) args.push('--ro-bind', m.host, m.sandbox);
-  return args;
+  for (const m of extraMounts) entries.push({ kind: 'bind', host: m.host, sandbox: m.sandbox });
+  return entries;
+}
+
+export function rootFilesystemArgs(extraMounts: ReadOnlyMount[]): string[] {
+  return rootFilesystem(extraMounts).flatMap((e) => (e.kind === 'bind' ? ['--ro-bind', e.host, e.sandbox] : ['--symlink', e.target, e.sandbox]));
 }
 
 export interface ArgsInput {
-  request: NormalizedRequest;
+  /** Size of each tmpfs (/work, /tmp, /dev/shm). */
+  diskBytes: number;
   runtimes: Runtimes;
   hostFiles: HostFiles;
-  extraMounts: ReadOnlyMount[];
+  /** rootFilesystemArgs(extra mounts), computed once per driver: the host's layout does not change per execution. */
+  rootFilesystem: string[];
   /** Host path of this execution's egress socket, when it has network. */
   egressSocket: string | null;
-  fds: { seccomp: number; code: number; files: number[] };
+  /** Host directory bound read-only at /.sandbox, filled with the execution's inputs before `go`. */
+  inputDir: string;
+  seccompFd: number;
 }
 
-function programArgv(request: NormalizedRequest, runtimes: Runtimes): string[] {
+export function programArgv(request: NormalizedRequest, runtimes: Runtimes): string[] {
   const code = `${SANDBOX_PATHS.internal}/${CODE_FILE[request.language]}`;
   if (request.language === 'binary') return [code, ...request.args];
   const runtime = runtimes[request.language];
@@ -79,14 +90,14 @@ function programArgv(request: NormalizedRequest, runtimes: Runtimes): string[] {
   return [runtime, code, ...request.args];
 }
 
-export function sandboxEnv(request: NormalizedRequest, withNetwork: boolean): Record<string, string> {
+/** What every execution's environment starts with (bwrap sets it; the request's variables come on top). */
+export function baseEnv(withNetwork: boolean): Record<string, string> {
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',
     HOME: SANDBOX_PATHS.work,
     TMPDIR: SANDBOX_PATHS.tmp,
     LANG: 'C.UTF-8',
     USER: 'sandbox',
-    ...request.env,
   };
   if (withNetwork) {
     const proxy = `http://127.0.0.1:${FORWARDER_PORT}`;
@@ -95,41 +106,74 @@ export function sandboxEnv(request: NormalizedRequest, withNetwork: boolean): Re
   return env;
 }
 
-/**
- * The in-sandbox wrapper (bash, pid 2 under bwrap's reaper). It first closes every descriptor but 0-3: bwrap passes
- * on whatever this process inherited without close-on-exec, and the code could reach those through /proc/2/fd. It
- * then sets the per-process limits, starts the egress
- * forwarder, says `ready` on fd 3 and waits for `go` (sent once the host has moved every process into the
- * execution's cgroup), runs the program without fd 3, kills whatever the program left behind, reports `exit N` and
- * waits, so the host can read the work dir while the sandbox still exists.
- */
-export function wrapperScript(request: NormalizedRequest, runtimes: Runtimes): string {
+/** The request's variables as a script the wrapper sources just before it runs the program (single-quoted values). */
+export function envScript(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([name, value]) => `export ${name}='${value.replace(/'/g, `'\\''`)}'\n`)
+    .join('');
+}
+
+/** The `go` line: the per-process limits the wrapper sets before it runs the program. */
+export function goLine(request: NormalizedRequest): string {
   const { limits } = request;
-  const cpuSeconds = Math.ceil(limits.cpuTimeMs / 1000) + 1;
-  const fileBlocks = Math.ceil(limits.diskBytes / 512);
+  return `go ${limits.openFiles} ${Math.ceil(limits.diskBytes / 512)} ${Math.ceil(limits.cpuTimeMs / 1000) + 1}`;
+}
+
+/**
+ * How the wrapper talks to the host: where it says `ready`, where it reads `go`, how it ends. bwrap passes fd 3 (a
+ * socket) and the wrapper reports the exit code there, then waits while the host reads the work dir; under gVisor
+ * only stdio crosses, so `ready` is the first line of stdout, `go` the first line of stdin (read byte by byte, the
+ * rest is the program's), and the exit code is the container's.
+ */
+export interface WrapperChannel {
+  in: number;
+  out: number;
+  end: string[];
+}
+
+export const FD3_CHANNEL: WrapperChannel = { in: 3, out: 3, end: ['echo "exit $s" >&3', 'read -r done <&3'] };
+export const STDIO_CHANNEL: WrapperChannel = { in: 0, out: 1, end: ['exit $s'] };
+
+/**
+ * The in-sandbox wrapper (bash, pid 2 under bwrap's reaper). It knows nothing of the execution when it starts, so a
+ * sandbox can be prepared before its request arrives. It first closes every descriptor but 0-3: bwrap passes on
+ * whatever this process inherited without close-on-exec, and the code could reach those through /proc/2/fd. It
+ * starts the egress forwarder, says `ready` on fd 3 and waits for `go` with the per-process limits (sent once the
+ * host has moved every process into the execution's cgroup and written the code, the files, `argv` — working dir and
+ * program, NUL-separated — and `env` into /.sandbox). It sets the limits, copies the files into the work dir (so
+ * they are the sandbox user's and count against its size), enters the working dir, exports the
+ * variables only then (so none of them, e.g. BASH_ENV, is interpreted by the wrapper's own start), runs the program
+ * without fd 3, kills whatever the program left behind, reports `exit N` and waits, so the host can read the work
+ * dir while the sandbox still exists.
+ */
+export function wrapperScript(runtimes: Runtimes, channel: WrapperChannel = FD3_CHANNEL): string {
+  const internal = SANDBOX_PATHS.internal;
   return [
     'for f in /proc/$$/fd/*; do n=${f##*/}; case $n in 0|1|2|3) ;; *) [ -e "$f" ] && exec {n}>&- ;; esac; done',
-    'net=$1; shift; unset SHLVL',
+    'net=$1; unset SHLVL f n',
     'ulimit -c 0',
-    `ulimit -H -S -n ${limits.openFiles}`,
-    `ulimit -H -S -f ${fileBlocks}`,
-    `ulimit -H -S -t ${cpuSeconds}`,
     `if [ "$net" = 1 ]; then ${runtimes.javascript ?? 'node'} ${SANDBOX_PATHS.forwarder} ${SANDBOX_PATHS.egressSocket} </dev/null >/dev/null 2>&1 & fi`,
-    'echo ready >&3',
-    'read -r go <&3 || exit 125',
+    `echo ready >&${channel.out}`,
+    `read -r go nofile fsize cpu <&${channel.in} && [ "$go" = go ] || exit 125`,
+    'ulimit -H -S -n "$nofile" && ulimit -H -S -f "$fsize" && ulimit -H -S -t "$cpu" || exit 125',
+    `mapfile -d '' -t argv < ${internal}/argv || exit 125`,
+    `if [ -d ${internal}/files ]; then cp -R ${internal}/files/. ${SANDBOX_PATHS.work}/ || exit 125; fi`,
+    'cd -- "${argv[0]}" || exit 125',
+    'set -- "${argv[@]:1}"',
+    'unset argv go nofile fsize cpu net OLDPWD',
+    `. ${internal}/env || exit 125`,
     '"$@" 3>&-',
     's=$?',
     'kill -9 -1 2>/dev/null',
-    'echo "exit $s" >&3',
-    'read -r done <&3',
+    ...channel.end,
   ].join('\n');
 }
 
+/** bwrap's arguments for a sandbox of this size and network: nothing of the request's code, files or environment. */
 export function bwrapArgs(input: ArgsInput): string[] {
-  const { request, hostFiles } = input;
-  const size = String(request.limits.diskBytes);
+  const { hostFiles } = input;
+  const size = String(input.diskBytes);
   const withNetwork = input.egressSocket !== null;
-  const work = SANDBOX_PATHS.work;
   const args = [
     '--unshare-all',
     '--unshare-user',
@@ -139,7 +183,7 @@ export function bwrapArgs(input: ArgsInput): string[] {
     '--hostname', 'sandbox',
     '--uid', String(SANDBOX_UID_INSIDE),
     '--gid', String(SANDBOX_GID_INSIDE),
-    ...rootFilesystemArgs(input.extraMounts),
+    ...input.rootFilesystem,
     '--ro-bind', hostFiles.passwd, '/etc/passwd',
     '--ro-bind', hostFiles.group, '/etc/group',
     '--ro-bind', hostFiles.hosts, '/etc/hosts',
@@ -147,34 +191,17 @@ export function bwrapArgs(input: ArgsInput): string[] {
     '--dev', '/dev',
     '--size', size, '--tmpfs', '/dev/shm',
     '--size', size, '--tmpfs', SANDBOX_PATHS.tmp,
-    '--size', size, '--tmpfs', work,
+    '--size', size, '--tmpfs', SANDBOX_PATHS.work,
+    '--ro-bind', input.inputDir, SANDBOX_PATHS.internal,
   ];
-  const dirs = new Set<string>();
-  const ensureDir = (rel: string) => {
-    const parts = rel.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const dir = parts.slice(0, i).join('/');
-      if (dir === '.' || dirs.has(dir)) continue;
-      dirs.add(dir);
-      args.push('--dir', posix.join(work, dir));
-    }
-  };
-  request.files.forEach((file, i) => {
-    const parent = posix.dirname(file.path);
-    if (parent !== '.') ensureDir(parent);
-    args.push('--perms', file.executable ? '0755' : '0644', '--file', String(input.fds.files[i]), posix.join(work, file.path));
-  });
-  if (request.cwd !== '.') ensureDir(request.cwd);
-  args.push('--dir', SANDBOX_PATHS.internal);
-  args.push('--perms', request.language === 'binary' ? '0555' : '0444', '--ro-bind-data', String(input.fds.code), `${SANDBOX_PATHS.internal}/${CODE_FILE[request.language]}`);
   if (withNetwork) {
     args.push('--ro-bind', hostFiles.forwarder, SANDBOX_PATHS.forwarder);
     args.push('--bind', input.egressSocket!, SANDBOX_PATHS.egressSocket);
   }
-  args.push('--chdir', posix.join(work, request.cwd));
+  args.push('--chdir', SANDBOX_PATHS.work);
   args.push('--clearenv');
-  for (const [name, value] of Object.entries(sandboxEnv(request, withNetwork))) args.push('--setenv', name, value);
-  args.push('--seccomp', String(input.fds.seccomp));
-  args.push('--', WRAPPER_SHELL, '-c', wrapperScript(request, input.runtimes), 'sandbox-init', withNetwork ? '1' : '0', ...programArgv(request, input.runtimes));
+  for (const [name, value] of Object.entries(baseEnv(withNetwork))) args.push('--setenv', name, value);
+  args.push('--seccomp', String(input.seccompFd));
+  args.push('--', WRAPPER_SHELL, '-c', wrapperScript(input.runtimes), 'sandbox-init', withNetwork ? '1' : '0');
   return args;
 }

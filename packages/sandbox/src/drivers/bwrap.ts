@@ -1,19 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readlinkSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
-import { OutputBudget, StreamCapture } from '../capture.js';
-import type { CgroupManager, CgroupUsage, ExecutionCgroup } from '../cgroups/cgroup.js';
-import { collectOutputs, type CollectResult } from '../collect.js';
-import { EgressProxy, type Resolver } from '../egress/proxy.js';
-import { processTree } from '../procs.js';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import type { CgroupManager } from '../cgroups/cgroup.js';
+import type { Resolver } from '../egress/proxy.js';
 import type { Runtimes } from '../runtimes.js';
-import { seccompFilter, seccompSupported } from '../seccomp.js';
-import type { DriverStatus, ExecutionOutcome, ExecutionStatus, LimitName } from '../types.js';
-import { bwrapArgs, rootFilesystemArgs, SANDBOX_PATHS, WRAPPER_SHELL, type HostFiles, type ReadOnlyMount } from './bwrap-args.js';
+import { seccompSupported } from '../seccomp.js';
+import type { DriverStatus, ExecutionOutcome } from '../types.js';
+import { rootFilesystemArgs, WRAPPER_SHELL, type HostFiles, type ReadOnlyMount } from './bwrap-args.js';
+import { prepareSandbox, type PrepareOptions, type PreparedSandbox } from './bwrap-prepare.js';
 import type { Driver, RunContext } from './driver.js';
+import { SandboxExecution, type SandboxShape } from './execution.js';
+import { WarmPool } from './warm-pool.js';
 
 export interface BwrapDriverOptions {
   bwrapPath: string;
@@ -25,85 +21,28 @@ export interface BwrapDriverOptions {
   unenforcedWarning: string | null;
   runtimes: Runtimes;
   hostFiles: HostFiles;
-  /** Directory (0711) for the executions' egress sockets. */
-  socketDir: string;
+  /** Directory (0711) for the executions' egress sockets and input directories. */
+  stateDir: string;
   extraMounts: ReadOnlyMount[];
   resolver?: Resolver;
   setupTimeoutMs?: number;
+  /** Sandboxes without network kept prepared ahead of requests (0: none). */
+  warm: number;
 }
 
-const POLL_MS = 50;
-const FIRST_FD = 3;
-
-type KillReason = Extract<ExecutionStatus, 'timeout' | 'cpu_limit' | 'oom' | 'pids_limit' | 'output_limit' | 'cancelled' | 'error'>;
-
-/** Line protocol on fd 3 between the host and the in-sandbox wrapper. */
-class ControlChannel {
-  private buffered = '';
-  private readonly waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-  private readonly lines: string[] = [];
-  closed = false;
-
-  constructor(private readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => {
-      this.buffered += data;
-      let nl: number;
-      while ((nl = this.buffered.indexOf('\n')) >= 0) {
-        this.deliver(this.buffered.slice(0, nl));
-        this.buffered = this.buffered.slice(nl + 1);
-      }
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      this.closed = true;
-    });
-  }
-
-  private deliver(line: string): void {
-    const i = this.waiters.findIndex((w) => w.match(line));
-    if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(line);
-    else this.lines.push(line);
-  }
-
-  next(match: (line: string) => boolean): Promise<string> {
-    const i = this.lines.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.lines.splice(i, 1)[0]!);
-    return new Promise((resolve) => this.waiters.push({ match, resolve }));
-  }
-
-  send(line: string): void {
-    if (!this.socket.destroyed) this.socket.write(`${line}\n`);
-  }
-}
-
-function mntNamespace(pid: number | 'self'): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/mnt`);
-  } catch {
-    return null;
-  }
-}
-
-async function fullFilesystems(root: string): Promise<boolean> {
-  for (const dir of [SANDBOX_PATHS.work, SANDBOX_PATHS.tmp, '/dev/shm']) {
-    const st = await statfs(join(root, dir)).catch(() => null);
-    if (st && st.bfree === 0) return true;
-  }
-  return false;
-}
-
-function endWrite(stream: Writable | null | undefined, data: Buffer | null): void {
-  if (!stream) return;
-  stream.on('error', () => undefined);
-  if (data) stream.end(data);
-  else stream.end();
-}
 
 export class BwrapDriver implements Driver {
   readonly name = 'bwrap' as const;
+  private readonly rootFilesystem: string[];
+  private readonly prepareOptions: PrepareOptions;
+  private readonly pool: WarmPool;
+  private readonly cleanups = new Set<Promise<void>>();
 
-  constructor(private readonly options: BwrapDriverOptions) {}
+  constructor(private readonly options: BwrapDriverOptions) {
+    this.rootFilesystem = rootFilesystemArgs(options.extraMounts);
+    this.prepareOptions = { ...options, rootFilesystem: this.rootFilesystem };
+    this.pool = new WarmPool(options.warm, (id, shape) => prepareSandbox(this.prepareOptions, id, shape));
+  }
 
   async probe(): Promise<DriverStatus> {
     if (process.platform !== 'linux') return { name: this.name, available: false, reason: 'bubblewrap needs Linux' };
@@ -119,7 +58,7 @@ export class BwrapDriver implements Driver {
       return { name: this.name, available: false, reason: `${WRAPPER_SHELL} not found (the in-sandbox wrapper needs bash)` };
     }
     const asRoot = process.getuid?.() === 0;
-    const result = spawnSync(this.options.bwrapPath, ['--unshare-all', '--unshare-user', '--disable-userns', ...rootFilesystemArgs([]), '--', '/usr/bin/true'], {
+    const result = spawnSync(this.options.bwrapPath, ['--unshare-all', '--unshare-user', '--disable-userns', ...this.rootFilesystem, '--', '/usr/bin/true'], {
       ...(asRoot ? { uid: this.options.uid, gid: this.options.gid } : {}),
       cwd: '/',
       env: {},
@@ -133,236 +72,32 @@ export class BwrapDriver implements Driver {
   }
 
   async run(context: RunContext): Promise<ExecutionOutcome> {
-    return new BwrapExecution(this.options, context).run();
+    const { outcome, cleanup } = await new SandboxExecution({
+      ...this.options,
+      driver: this.name,
+      sandboxFor: (shape) => this.sandboxFor(context.id, shape),
+      started: (shape) => {
+        if (!shape.egressSocket) this.pool.refill(shape);
+      },
+    }, context).run();
+    const tracked = cleanup.finally(() => this.cleanups.delete(tracked));
+    this.cleanups.add(tracked);
+    return outcome;
+  }
+
+  /** A warm sandbox when one of the shape is ready (never with network: its egress socket is the execution's own). */
+  private async sandboxFor(id: string, shape: SandboxShape): Promise<PreparedSandbox> {
+    const warm = shape.egressSocket ? null : await this.pool.take(shape);
+    return warm ?? prepareSandbox(this.prepareOptions, id, shape);
+  }
+
+  get warmReady(): number {
+    return this.pool.ready;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    await Promise.all(this.cleanups);
   }
 }
 
-class BwrapExecution {
-  private child: ChildProcess | null = null;
-  private cgroup: ExecutionCgroup | null = null;
-  private proxy: EgressProxy | null = null;
-  private killReason: KillReason | null = null;
-  private error: string | undefined;
-  private readonly warnings: string[] = [];
-  private readonly budget: OutputBudget;
-  private readonly stdout: StreamCapture;
-  private readonly stderr: StreamCapture;
-  private readonly startedAt = new Date();
-  private goAt = 0;
-  private endedAt = 0;
-  private killed: Promise<void> | null = null;
-
-  constructor(
-    private readonly options: BwrapDriverOptions,
-    private readonly context: RunContext,
-  ) {
-    this.budget = new OutputBudget(context.request.limits.outputBytes, () => this.kill('output_limit'));
-    this.stdout = new StreamCapture(this.budget, context.onStdout);
-    this.stderr = new StreamCapture(this.budget, context.onStderr);
-    if (options.unenforcedWarning) this.warnings.push(options.unenforcedWarning);
-  }
-
-  async run(): Promise<ExecutionOutcome> {
-    let usage: CgroupUsage | null = null;
-    let collected: CollectResult = { files: [], skipped: [] };
-    let exitCode: number | null = null;
-    let diskFull = false;
-    const onAbort = () => this.kill('cancelled');
-    this.context.signal.addEventListener('abort', onAbort);
-    try {
-      if (this.context.signal.aborted) throw Object.assign(new Error('cancelled before start'), { cancelled: true });
-      const { request } = this.context;
-      this.cgroup = this.options.cgroups ? await this.options.cgroups.create(`exec-${this.context.id}`, request.limits) : null;
-      if (request.network.allow.length > 0) {
-        this.proxy = await EgressProxy.start({ socketPath: join(this.options.socketDir, `${this.context.id}.sock`), policy: request.network, resolver: this.options.resolver });
-      }
-      const child = this.spawn();
-      const control = new ControlChannel(child.stdio[FIRST_FD] as Socket);
-      const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-      const spawnFailed = new Promise<string>((resolve) => child.once('error', (e) => resolve(e.message)));
-
-      const ready = Promise.all([control.next((l) => l === 'ready'), this.proxy ? control.next((l) => l === 'forwarder-ready') : null]);
-      const setup = await Promise.race([
-        ready.then(() => 'ready' as const),
-        exited.then(() => 'exited' as const),
-        spawnFailed.then((m) => `spawn failed: ${m}`),
-        delay(this.options.setupTimeoutMs ?? 15_000).then(() => 'setup timed out' as const),
-      ]);
-      if (setup !== 'ready') {
-        this.fail(setup === 'exited' ? `bwrap exited during setup: ${this.stderr.text().trim()}` : setup);
-      } else if (!this.killReason) {
-        const tree = processTree(child.pid!);
-        await this.cgroup?.addProcesses(tree);
-        const own = mntNamespace('self');
-        const insidePid = tree.find((p) => mntNamespace(p) !== own) ?? tree[1] ?? child.pid!;
-        this.goAt = performance.now();
-        control.send('go');
-        const report = await this.watch(control, exited);
-        this.endedAt = performance.now();
-        if (report !== null) {
-          exitCode = report;
-          // Frozen, nothing in the sandbox can swap a file for a link while the host reads outputs.
-          if (request.outputs.length > 0) await this.cgroup?.freeze();
-          const root = `/proc/${insidePid}/root`;
-          diskFull = await fullFilesystems(root);
-          collected = await collectOutputs(join(root, SANDBOX_PATHS.work), request.outputs, request.limits.outputFilesBytes);
-        }
-      }
-    } catch (error) {
-      if ((error as { cancelled?: boolean }).cancelled) this.killReason = 'cancelled';
-      else this.fail(error instanceof Error ? error.message : String(error));
-    } finally {
-      this.context.signal.removeEventListener('abort', onAbort);
-      await this.teardown();
-      usage = await this.cgroup?.usage().catch(() => null) ?? null;
-      await this.cgroup?.destroy();
-      await this.proxy?.close();
-    }
-    return this.outcome(exitCode, usage, diskFull, collected);
-  }
-
-  private spawn(): ChildProcess {
-    const { request } = this.context;
-    const fdCount = FIRST_FD + 3 + request.files.length;
-    const fds = { seccomp: FIRST_FD + 1, code: FIRST_FD + 2, files: request.files.map((_, i) => FIRST_FD + 3 + i) };
-    const args = bwrapArgs({
-      request,
-      runtimes: this.options.runtimes,
-      hostFiles: this.options.hostFiles,
-      extraMounts: this.options.extraMounts,
-      egressSocket: this.proxy ? join(this.options.socketDir, `${this.context.id}.sock`) : null,
-      fds,
-    });
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot && (this.options.uid === 0 || this.options.gid === 0)) throw new Error('refusing to run bwrap as root: configure an unprivileged sandbox uid/gid');
-    const child = spawn(this.options.bwrapPath, args, {
-      stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...Array.from({ length: fdCount - FIRST_FD }, () => 'pipe' as const)],
-      // Nothing of this process's environment reaches bwrap (its reaper's /proc/1/environ is readable inside).
-      env: {},
-      cwd: '/',
-      ...(asRoot ? { uid: this.options.uid, gid: this.options.gid } : {}),
-    });
-    this.child = child;
-    // Moved into the cgroup as early as possible; the rest of the tree joins before `go`.
-    if (child.pid && this.cgroup) void this.cgroup.addProcesses([child.pid]).catch(() => undefined);
-    child.stdout!.on('data', (chunk: Buffer) => this.stdout.push(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-    endWrite(child.stdio[fds.seccomp] as Writable, seccompFilter());
-    endWrite(child.stdio[fds.code] as Writable, request.code);
-    request.files.forEach((file, i) => endWrite(child.stdio[fds.files[i]!] as Writable, file.content));
-    if (request.stdin) endWrite(child.stdin, request.stdin);
-    return child;
-  }
-
-  /** Enforces wall time and the cgroup limits until the wrapper reports the exit code (or the sandbox is gone). */
-  private async watch(control: ControlChannel, exited: Promise<void>): Promise<number | null> {
-    const { limits } = this.context.request;
-    const wall = setTimeout(() => this.kill('timeout'), limits.wallTimeMs);
-    const poll = this.cgroup
-      ? setInterval(() => {
-          void this.cgroup!.usage()
-            .then((u) => {
-              if (u.oomKills > 0) this.kill('oom');
-              else if (u.pidsLimitHits > 0) this.kill('pids_limit');
-              else if (u.cpuMs > limits.cpuTimeMs) this.kill('cpu_limit');
-            })
-            .catch(() => undefined);
-        }, POLL_MS)
-      : null;
-    try {
-      const report = control.next((l) => l.startsWith('exit '));
-      const result = await Promise.race([report.then((l) => Number(l.slice(5))), exited.then(() => null), this.killedPromise().then(() => null)]);
-      return this.killReason ? null : result;
-    } finally {
-      clearTimeout(wall);
-      if (poll) clearInterval(poll);
-    }
-  }
-
-  private killWaiters: (() => void)[] = [];
-
-  private killedPromise(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.killReason) resolve();
-      else this.killWaiters.push(resolve);
-    });
-  }
-
-  private fail(message: string): void {
-    this.error ??= message;
-    this.kill('error');
-  }
-
-  /** Records why the execution is ended (first reason wins) and kills the whole tree. */
-  private kill(reason: KillReason): void {
-    if (this.killReason) return;
-    if (!this.endedAt && this.goAt) this.endedAt = performance.now();
-    this.killReason = reason;
-    for (const w of this.killWaiters.splice(0)) w();
-    this.killed = this.killTree();
-  }
-
-  private async killTree(): Promise<void> {
-    // Killing bwrap kills its reaper (PR_SET_PDEATHSIG), which takes the sandbox's whole pid namespace with it;
-    // the cgroup kill catches anything that raced.
-    try {
-      this.child?.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-    await this.cgroup?.killAll().catch(() => undefined);
-  }
-
-  private async teardown(): Promise<void> {
-    if (!this.killed) this.killed = this.killTree();
-    await this.killed;
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
-    // stdout/stderr drain after exit; wait for them so nothing the code printed is lost.
-    await Promise.all([child?.stdout, child?.stderr].map((s) => (s && !s.readableEnded && !s.destroyed ? new Promise((r) => s.once('close', r)) : null)));
-  }
-
-  private outcome(exitCode: number | null, usage: CgroupUsage | null, diskFull: boolean, collected: CollectResult): ExecutionOutcome {
-    const { limits } = this.context.request;
-    const wallMs = this.goAt ? (this.endedAt || performance.now()) - this.goAt : 0;
-    const reached: LimitName[] = [];
-    if (this.killReason === 'timeout') reached.push('wallTime');
-    if (usage && (usage.cpuMs > limits.cpuTimeMs || this.killReason === 'cpu_limit')) reached.push('cpuTime');
-    if (usage && usage.oomKills > 0) reached.push('memory');
-    if (usage && usage.pidsLimitHits > 0) reached.push('pids');
-    if (diskFull) reached.push('disk');
-    if (this.budget.wasExceeded) reached.push('output');
-    let status: ExecutionStatus;
-    if (this.killReason) status = this.killReason;
-    else if (reached.includes('memory')) status = 'oom';
-    else if (reached.includes('pids')) status = 'pids_limit';
-    else if (reached.includes('cpuTime')) status = 'cpu_limit';
-    else if (reached.includes('disk')) status = 'disk_limit';
-    else status = 'exited';
-    if (this.proxy?.dropped) this.warnings.push(`${this.proxy.dropped} further egress attempts were refused and not recorded individually`);
-    return {
-      id: this.context.id,
-      driver: 'bwrap',
-      status,
-      exitCode: status === 'exited' || status === 'oom' || status === 'pids_limit' || status === 'cpu_limit' || status === 'disk_limit' ? exitCode : null,
-      limitsReached: reached,
-      usage: { wallMs: Math.round(wallMs * 1000) / 1000, cpuMs: usage ? Math.round(usage.cpuMs * 1000) / 1000 : null, maxMemoryBytes: usage?.maxMemoryBytes ?? null },
-      stdout: this.stdout.summary(),
-      stderr: this.stderr.summary(),
-      stdoutText: this.stdout.text(),
-      stderrText: this.stderr.text(),
-      files: collected.files,
-      skippedOutputs: collected.skipped,
-      egress: this.proxy?.attempts ?? [],
-      description: this.context.description,
-      warnings: this.warnings,
-      ...(this.error ? { error: this.error } : {}),
-      startedAt: this.startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-    };
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

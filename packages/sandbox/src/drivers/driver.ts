@@ -14,5 +14,9 @@ export interface RunContext {
 export interface Driver {
   readonly name: DriverName;
   probe(): Promise<DriverStatus>;
+  /** Throws `invalid_request` for what this driver cannot run as asked (checked before any policy sees it). */
+  check?(request: NormalizedRequest): void;
   run(context: RunContext): Promise<ExecutionOutcome>;
+  /** Waits for host-side cleanup still running after outcomes were given (e.g. cgroup removal). */
+  close?(): Promise<void>;
 }

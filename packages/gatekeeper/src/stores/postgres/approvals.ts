@@ -15,8 +15,10 @@ const EXPIRY_LOCK = 10;
 export class PostgresApprovalStore implements ApprovalStore {
   private readonly S: string;
 
+  /** `locks` holds the connections waiting on or holding an approval's lock, apart from `pool` the tasks query with. */
   constructor(
     private readonly pool: pg.Pool,
+    private readonly locks: pg.Pool,
     private readonly schema: string,
   ) {
     this.S = quoteSchema(schema);
@@ -102,6 +104,21 @@ export class PostgresApprovalStore implements ApprovalStore {
         return await task();
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1), $2)', [this.schema, EXPIRY_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async locked<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const client = await this.locks.connect();
+    const key = [`${this.schema}/approval`, id];
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', key);
+      try {
+        return await task();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', key);
       }
     } finally {
       client.release();

@@ -2,10 +2,10 @@
  * The notifier over PostgreSQL LISTEN/NOTIFY: a notice published on any replica reaches the subscribers on every
  * replica listening on the same schema (a verdict given on replica B wakes the request held on replica A). Every
  * notice, local ones too, arrives through the database, so all replicas see one order. While the listening
- * connection is down notices are missed; it reconnects, and waiters re-read the store at their timeout anyway.
+ * connection is down notices are missed; once it is back every subscriber gets a RESYNC notice to re-read.
  */
 import pg from 'pg';
-import type { Notice, Notifier } from '../notifier.js';
+import { RESYNC, type Notice, type Notifier } from '../notifier.js';
 
 const RECONNECT_MS = 500;
 
@@ -74,6 +74,10 @@ export class PostgresNotifier implements Notifier {
   }
 
   private reconnect(): void {
-    setTimeout(() => void this.listen().catch(() => this.reconnect()), RECONNECT_MS).unref();
+    setTimeout(() => void this.listen().then(() => this.resync(), () => this.reconnect()), RECONNECT_MS).unref();
+  }
+
+  private resync(): void {
+    for (const set of this.listeners.values()) for (const listener of [...set]) listener({ event: RESYNC, id: '' });
   }
 }

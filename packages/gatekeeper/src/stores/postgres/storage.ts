@@ -17,11 +17,14 @@ import { PostgresSessionStore } from './sessions.js';
 import type { SessionHistoryLimits } from '../session-history.js';
 
 const PING_EVERY_MS = 2000;
+/** Approvals being decided at once by this replica (each holds one connection while it is). */
+const LOCK_CONNECTIONS = 4;
 
 export class PostgresStorage {
   private problem: string | undefined;
   private pinging = false;
   private integrating = false;
+  private answeredAt = 0;
   private readonly pinger: NodeJS.Timeout;
 
   static async open(config: PostgresStorageConfig, env: NodeJS.ProcessEnv): Promise<PostgresStorage> {
@@ -40,14 +43,17 @@ export class PostgresStorage {
       await pool.end().catch(() => undefined);
       throw new Error(`storage.postgres: ${(error as Error).message.replace(/^storage\.postgres: /, '')}`, { cause: error });
     }
-    return new PostgresStorage(pool, url, config);
+    return new PostgresStorage(pool, new pg.Pool({ connectionString: url, max: LOCK_CONNECTIONS, connectionTimeoutMillis: config.pool.connect_timeout_ms }), url, config);
   }
 
   private constructor(
     readonly pool: pg.Pool,
+    /** Connections that hold per-approval locks while the locked work queries through `pool`. */
+    private readonly locks: pg.Pool,
     private readonly url: string,
     private readonly config: PostgresStorageConfig,
   ) {
+    this.locks.on('error', () => undefined);
     this.pinger = setInterval(() => void this.ping(), PING_EVERY_MS);
     this.pinger.unref();
   }
@@ -57,7 +63,7 @@ export class PostgresStorage {
   }
 
   approvals(): PostgresApprovalStore {
-    return new PostgresApprovalStore(this.pool, this.schema);
+    return new PostgresApprovalStore(this.pool, this.locks, this.schema);
   }
 
   budgets(): PostgresBudgetStore {
@@ -99,12 +105,19 @@ export class PostgresStorage {
     return this.problem;
   }
 
+  /** Whether a ping sent after `time` (epoch ms) was answered. */
+  answeredSince(time: number): boolean {
+    return this.answeredAt > time;
+  }
+
   async ping(): Promise<void> {
     // One at a time: against a database that does not answer, a ping lasts up to the connect timeout.
     if (this.pinging) return;
     this.pinging = true;
     try {
+      const started = Date.now();
       await this.pool.query('SELECT 1');
+      this.answeredAt = started;
       this.problem = undefined;
     } catch (error) {
       this.problem = `PostgreSQL (storage.postgres) cannot be reached: ${(error as Error).message}`;
@@ -115,6 +128,6 @@ export class PostgresStorage {
 
   async close(): Promise<void> {
     clearInterval(this.pinger);
-    await this.pool.end().catch(() => undefined);
+    await Promise.all([this.pool, this.locks].map((p) => p.end().catch(() => undefined)));
   }
 }

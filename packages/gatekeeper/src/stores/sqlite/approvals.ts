@@ -137,6 +137,11 @@ export class SqliteApprovalStore implements ApprovalStore {
     return task();
   }
 
+  /** One process serves the embedded store, and the approval service already runs one task per approval at a time. */
+  async locked<T>(_id: string, task: () => Promise<T>): Promise<T> {
+    return task();
+  }
+
   async saveNotice(d: NoticeDelivery): Promise<void> {
     this.db
       .prepare(

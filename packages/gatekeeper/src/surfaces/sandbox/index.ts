@@ -13,6 +13,7 @@ export const sandboxSurface: SurfaceModule = {
       driver: config.driver,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
       maxQueued: config.max_queued,
+      ...(config.warm !== undefined ? { warm: config.warm } : {}),
       uid: config.uid,
       gid: config.gid,
       cgroups: { mode: config.cgroups.mode, ...(config.cgroups.parent ? { parent: config.cgroups.parent } : {}) },
