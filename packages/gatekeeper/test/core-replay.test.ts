@@ -31,7 +31,7 @@ test('replay re-decides recorded traffic under a candidate policy and reports wh
     const same = replay(ledgerPath, compileBundle(readBundle([STDLIB, fx.policyDir]), limits));
     assert.equal(same.replayed, 5);
     assert.equal(same.changed, 0, 'the active policy reproduces every recorded decision');
-    assert.deepEqual(same.skipped, { no_input: 0, not_policy_decided: 1 });
+    assert.deepEqual(same.skipped, { no_input: 0, not_policy_decided: 1, no_history: 0 });
 
     const report = replay(ledgerPath, compileBundle(readBundle([STDLIB, candidateDir]), limits), { sample: 5 });
     assert.deepEqual(report.transitions, { 'allow→allow': 1, 'allow→escalate': 1, 'escalate→escalate': 2, 'deny→deny': 1 });

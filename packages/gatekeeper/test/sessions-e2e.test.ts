@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import OpenAI from 'openai';
+import { readDecisions } from '../src/replay/ledger-reader.js';
 import { KEYS, STDLIB, startGatekeeper, startUpstream, type Fixture } from './core/fixture.js';
 import { ScriptedUpstream, chatCompletion } from './support/scripted-upstream.js';
 import { MEMO, PAGE, SESSION_SETTINGS } from './support/session-settings.js';
@@ -147,6 +148,11 @@ describe('session-aware policies on the real surfaces', () => {
     assert.deepEqual(post.labels, [`private from #${report.session!.steps[1]!.index}`], 'replayed on the recorded history: the read is in scope');
     assert.match(post.flows[0]!, /^arguments\.body ← #\d+ \(private, 80 chars\)$/);
     assert.equal(report.replayed, 4, 'only the session is replayed');
+    // The ledger keeps the history by reference: the post's payload holds only the forms no earlier payload held.
+    const recorded = [...readDecisions(join(fx.dir, 'ledger.db'))].find((d) => d.index === post.index)!.input as { session: { actions?: unknown; history: { refs: string[]; added: object } } };
+    assert.equal(recorded.session.actions, undefined);
+    assert.equal(recorded.session.history.refs.length, 1, 'the read (model requests are not kept)');
+    assert.deepEqual(recorded.session.history.added, {}, 'the read, fingerprinted, is in the payload of the request that carried its result');
     const text = (await run('--session', 's-exfil')).stdout;
     assert.match(text, /session s-exfil \(4 decisions, \* = changed\):/);
     assert.match(text, /\* #\d+ buyer llm.tool_call \{"tool":"http_post","model":"gpt-test"\}: escalate → allow \[labels: private from #\d+ \| flows: arguments.body ← #\d+ \(private, 80 chars\)\]\n {4}was: private data from board-documents/);

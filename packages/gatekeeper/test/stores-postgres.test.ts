@@ -14,6 +14,7 @@ import { MemoryLedger } from './approvals-fixtures.js';
 import { approval, approvalStoreContract } from './stores/approvals.contract.js';
 import { budgetStoreContract } from './stores/budgets.contract.js';
 import { notifierContract } from './stores/notifier.contract.js';
+import { sessionHistoryContract } from './stores/session-history.contract.js';
 import { sessionStoreContract } from './stores/sessions.contract.js';
 import { freshSchema, freshStorage, pgQuery, postgresConfig, postgresUnavailable } from './support/postgres.js';
 
@@ -24,6 +25,7 @@ if (skip) {
   budgetStoreContract('postgres', async () => (await freshStorage()).budgets());
   approvalStoreContract('postgres', async () => (await freshStorage()).approvals());
   sessionStoreContract('postgres', async () => (await freshStorage()).sessions());
+  sessionHistoryContract('postgres', async (limits) => (await freshStorage()).sessionHistory(limits));
   notifierContract(
     'postgres (LISTEN/NOTIFY, one connection per replica)',
     async (count) => {

@@ -182,7 +182,7 @@ export function createDecider(options: GateOptions): Decider {
 
     const outcome: GateOutcome = { attempt, decision: state.decision, input, recordId, actionDigest, ...(state.fault ? { fault: state.fault } : {}) };
     try {
-      const append = () => log.append(recordOf(outcome, state.record, now), { ...state.record.payloads, input });
+      const append = () => log.append(recordOf(outcome, state.record, now), { ...state.record.payloads, input: ledgerInput(input) });
       const { index } = telemetry.enabled ? await telemetry.inSpan('oagf.ledger.append', 'internal', { 'oagf.decision.id': recordId }, append) : await append();
       outcome.index = index;
     } catch (err) {
@@ -215,6 +215,16 @@ export function createDecider(options: GateOptions): Decider {
       const added = await stage('enrich', () => h.enrich?.(input, attempt, actionDigest));
       if (added) Object.assign(input, added);
     }
+  }
+
+  /** The input as the ledger's payload keeps it: a plug-in may keep its fields by reference (ledgerInput). */
+  function ledgerInput(input: OagfInput): unknown {
+    let kept: Record<string, unknown> | undefined;
+    for (const h of hooks) {
+      const fields = h.ledgerInput?.(input);
+      if (fields) kept = { ...(kept ?? input), ...fields };
+    }
+    return kept ?? input;
   }
 
   async function escalate(view: DecisionView, state: Pending): Promise<void> {

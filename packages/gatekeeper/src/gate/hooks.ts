@@ -100,6 +100,11 @@ export interface GateHooks {
   escalate?(view: DecisionView): Promise<EscalationResult | void> | EscalationResult | void;
   /** The action is allowed: take what it needs before it is carried out (budget escrow), or refuse it. */
   admit?(view: DecisionView, when: AdmitWhen): Promise<Admission | void> | Admission | void;
+  /**
+   * Fields of the ledger's `input` payload kept in another form than the policy read them (sessions: the history
+   * by reference to earlier payloads); replay rebuilds them. Pure: no I/O.
+   */
+  ledgerInput?(input: Readonly<OagfInput>): Record<string, unknown> | void;
   /** The decision record is durable (approvals open the request and send notices). */
   committed?(view: CommittedView): Promise<void> | void;
   /** The allowed action was carried out (sessions: its outcome and its result's fingerprints); errors are only logged. */

@@ -8,6 +8,7 @@
 import { evaluate } from '../gate/index.js';
 import type { PolicyEvaluator } from '../policy/engine.js';
 import type { OagfInput } from '../spec/index.js';
+import { HistoryRebuilder } from '../sessions/ledger-form.js';
 import { readDecisions } from './ledger-reader.js';
 
 export interface ChangedDecision {
@@ -31,8 +32,11 @@ export interface ReplayReport {
   policy_digest: string;
   /** Decision records replayed. */
   replayed: number;
-  /** Records without a replayable input: payload deleted by retention, or the policy was never consulted (unknown agent). */
-  skipped: { no_input: number; not_policy_decided: number };
+  /**
+   * Records without a replayable input: payload deleted by retention, the policy never consulted (unknown agent), or
+   * session history that refers to earlier payloads no longer in the ledger.
+   */
+  skipped: { no_input: number; not_policy_decided: number; no_history: number };
   /** "allow→deny" → count, for every old→new pair seen (unchanged pairs included). */
   transitions: Record<string, number>;
   changed: number;
@@ -56,12 +60,13 @@ export function replay(ledgerPath: string, evaluator: PolicyEvaluator, options: 
   const report: ReplayReport = {
     policy_digest: evaluator.digest,
     replayed: 0,
-    skipped: { no_input: 0, not_policy_decided: 0 },
+    skipped: { no_input: 0, not_policy_decided: 0, no_history: 0 },
     transitions: {},
     changed: 0,
     sample: [],
     ...(options.session !== undefined ? { session: { id: options.session, steps: [] } } : {}),
   };
+  const history = new HistoryRebuilder();
   for (const { index, record, input } of readDecisions(ledgerPath)) {
     const fault = (record.data?.fault as { code?: string } | undefined)?.code;
     if (fault === 'unknown_agent') {
@@ -72,7 +77,14 @@ export function replay(ledgerPath: string, evaluator: PolicyEvaluator, options: 
       report.skipped.no_input++;
       continue;
     }
-    const doc = input as OagfInput;
+    const recorded = input as OagfInput;
+    // Every session's history is followed, replayed or not: later payloads refer to the forms earlier ones hold.
+    const session = recorded.session && history.rebuild(recorded.session);
+    if (recorded.session && !session) {
+      if (!report.session || inSession(recorded, report.session.id)) report.skipped.no_history++;
+      continue;
+    }
+    const doc: OagfInput = session ? { ...recorded, session } : recorded;
     if (report.session && !inSession(doc, report.session.id)) continue;
     const result = evaluate(evaluator, doc);
     const after = 'decision' in result ? result.decision : { outcome: 'deny' as const, reasons: [result.fault.message] };
@@ -109,7 +121,7 @@ const line = (c: ChangedDecision) => `#${c.index} ${c.agent ?? '?'} ${c.action.k
 export function formatReplay(r: ReplayReport): string {
   const lines = [
     `replayed ${r.replayed} decisions under policy ${r.policy_digest}`,
-    `skipped ${r.skipped.no_input} without input payload, ${r.skipped.not_policy_decided} never policy-decided (unknown agent)`,
+    `skipped ${r.skipped.no_input} without input payload, ${r.skipped.not_policy_decided} never policy-decided (unknown agent), ${r.skipped.no_history} whose session history is no longer in the ledger`,
     `changed ${r.changed}`,
     '',
     `${'old → new'.padEnd(22)}count`,

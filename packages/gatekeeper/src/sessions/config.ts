@@ -13,7 +13,10 @@ const Duration = z.string().regex(/^[1-9]\d*[smhd]$/, 'a duration such as 90s, 1
 
 export const SessionsConfig = z
   .strictObject({
-    store: z.strictObject({ sqlite: z.string().min(1).describe('Database file (relative to gatekeeper.yaml) or :memory:') }),
+    /** Not used with `storage.postgres`: the history is then in that schema, shared by replicas. */
+    store: z
+      .strictObject({ sqlite: z.string().min(1).describe('Database file (relative to gatekeeper.yaml) or :memory:; not used with storage.postgres') })
+      .default({ sqlite: 'sessions.db' }),
     /** Actions kept per session (the oldest go first); the policy sees all of them. */
     max_actions: z.number().int().positive().max(1000).default(50),
     /** Actions older than this are forgotten. */

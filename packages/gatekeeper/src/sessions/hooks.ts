@@ -3,6 +3,7 @@
  *
  *   enrich     reads the session's history, fingerprints tool results that came back for labelled tool calls,
  *              finds flows of labelled text into this action, and fills `input.session`;
+ *   ledgerInput keeps the history in the ledger's input payload by reference to earlier payloads (ledger-form.ts);
  *   committed  appends the decided action (with the labels the policy's `label` obligations attach to its result);
  *   executed   records what came of it, and fingerprints its result when the surface read one.
  *
@@ -15,6 +16,7 @@ import { labelsOf } from '../obligations.js';
 import type { AgentIdentity, OagfAction, OagfContext } from '../spec/index.js';
 import type { SessionEntry, SessionHistoryStore } from '../stores/session-history.js';
 import { fingerprint } from './fingerprint.js';
+import { HistoryRecorder } from './ledger-form.js';
 import { flowsOf, toolResultsOf } from './provenance.js';
 import { summarize, type Window } from './summary.js';
 
@@ -32,6 +34,7 @@ export function sourceOf(action: OagfAction): string {
 }
 
 export function sessionHooks(store: SessionHistoryStore, windows: Window[], kept: (kind: string) => boolean = () => true): GateHooks {
+  const recorder = new HistoryRecorder();
   return {
     async enrich(input, attempt, actionDigest) {
       const key = sessionKey(input.agent, input.context);
@@ -41,8 +44,13 @@ export function sessionHooks(store: SessionHistoryStore, windows: Window[], kept
       return { session: summarize(key, actionDigest, entries, input.time.unix_ms, windows, flows) };
     },
 
+    ledgerInput(input) {
+      if (input.session) return { session: recorder.ledgerForm(input.session) };
+    },
+
     async committed(view) {
       const { input } = view;
+      if (input.session) recorder.committed(input.session);
       if (view.decision.fault || !input.session || !kept(input.action.kind)) return;
       const labels = labelsOf(view.decision.obligations, sourceOf(input.action));
       const callId = input.context.tool_call_id;

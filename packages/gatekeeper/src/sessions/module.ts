@@ -1,6 +1,8 @@
 /** The sessions plug-in as the server loads it: opens the history store and registers the gate hooks. */
 import { isAbsolute, resolve } from 'node:path';
 import type { GatekeeperModule } from '../surface.js';
+import type { PostgresStorage } from '../stores/postgres/storage.js';
+import type { SessionHistoryStore } from '../stores/session-history.js';
 import { SqliteSessionHistoryStore } from '../stores/sqlite/session-history.js';
 import { durationMs, type SessionsConfig } from './config.js';
 import { sessionHooks } from './hooks.js';
@@ -16,10 +18,13 @@ function keptKinds(config: SessionsConfig): (kind: string) => boolean {
   return (kind) => kind !== 'llm.request';
 }
 
-export function openSessionHistory(config: SessionsConfig, configDir: string): SqliteSessionHistoryStore {
+/** The shared PostgreSQL schema when given (`storage.postgres`: replicas see one history), else the SQLite file. */
+export function openSessionHistory(config: SessionsConfig, configDir: string, postgres?: PostgresStorage): SessionHistoryStore {
+  const limits = { maxEntries: config.max_actions, ttlMs: durationMs(config.expire) };
+  if (postgres) return postgres.sessionHistory(limits);
   const path = config.store.sqlite;
   const file = path === ':memory:' || isAbsolute(path) ? path : resolve(configDir, path);
-  return new SqliteSessionHistoryStore(file, { maxEntries: config.max_actions, ttlMs: durationMs(config.expire) });
+  return new SqliteSessionHistoryStore(file, limits);
 }
 
 export const sessionsModule: GatekeeperModule = {
@@ -27,7 +32,7 @@ export const sessionsModule: GatekeeperModule = {
   setup(deps) {
     const config = deps.config.sessions;
     if (config === undefined) return {};
-    const store = openSessionHistory(config, deps.configDir);
+    const store = openSessionHistory(config, deps.configDir, deps.postgres);
     const windows = config.windows.map((name) => ({ name, ms: durationMs(name) }));
     // Expired entries are already invisible; the sweep only gives their space back.
     const timer = setInterval(() => {

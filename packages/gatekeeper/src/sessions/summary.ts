@@ -60,12 +60,26 @@ function repeatsOf(digest: string, entries: SessionEntry[]): OagfSession['repeat
   return { count, failed, ...(last ? { last_failure: { id: last.id, index: last.index } } : {}) };
 }
 
+type InScope = OagfSession['labels'][number];
+
+/** An entry's labels in their input form, keyed by label and source; built once per entry snapshot. */
+const scoped = new WeakMap<SessionEntry, [string, InScope][]>();
+
+function scopedOf(e: SessionEntry): [string, InScope][] {
+  let s = scoped.get(e);
+  if (!s) {
+    const from = refOf(e);
+    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, { ...l, from }])));
+  }
+  return s;
+}
+
 /** Each label and source once, from the latest action that brought it into scope (actions[] has every one). */
 function inScope(entries: SessionEntry[]): OagfSession['labels'] {
-  const latest = new Map<string, OagfSession['labels'][number]>();
+  const latest = new Map<string, InScope>();
   for (const e of entries) {
     if (!labelsInScope(e)) continue;
-    for (const l of e.labels!) latest.set(`${l.label}\u0000${l.source}`, { ...l, from: refOf(e) });
+    for (const [key, l] of scopedOf(e)) latest.set(key, l);
   }
   return [...latest.values()];
 }

@@ -1,7 +1,8 @@
 /**
  * Session history: what an agent session did recently, so policy can judge an action on the ones before it
- * (src/sessions/). The port; drivers: SQLite (stores/sqlite/session-history.ts). A networked driver (PostgreSQL)
- * implements the same contract (test/stores/session-history.contract.ts) so replicas share one history.
+ * (src/sessions/). The port; drivers: SQLite (stores/sqlite/session-history.ts) and PostgreSQL
+ * (stores/postgres/session-history.ts, with `storage.postgres`: replicas share one history), both held to
+ * test/stores/session-history.contract.ts.
  *
  * Bounded and expiring: a session keeps at most `maxEntries` (the oldest go first) and an entry is gone once it is
  * older than `ttlMs`. No result text is kept, only fingerprints (sorted 32-bit k-gram hashes), so the store holds

@@ -28,13 +28,18 @@ export interface Cluster {
   remove(): void;
 }
 
-/** Writes the shared configuration: PostgreSQL storage, the OAGF library policy, approvals, a budget for `planner`. */
-export async function clusterConfig(schema: string, erpUrl: string, budgetCap: string): Promise<Cluster> {
+/**
+ * Writes the shared configuration: PostgreSQL storage, the OAGF library policy, approvals, a budget for `planner`;
+ * `extra.agents` adds policy settings per agent, `extra.config` top-level sections (e.g. `sessions`).
+ */
+export async function clusterConfig(schema: string, erpUrl: string, budgetCap: string, extra: { agents?: Record<string, object>; config?: Record<string, unknown> } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'gk-replicas-'));
   mkdirSync(join(dir, 'policy'));
   // The planner places the budgeted orders: it needs a spending limit of its own, like the buyer.
   const settings = structuredClone(SETTINGS);
-  (settings.config.agents as Record<string, unknown>).planner = { limits: [{ api: 'erp', method: 'POST', path: '/orders', currency: 'USD', escalate_above: 1_000_000, deny_above: 5_000_000 }] };
+  const agents = settings.config.agents as Record<string, object>;
+  agents.planner = { limits: [{ api: 'erp', method: 'POST', path: '/orders', currency: 'USD', escalate_above: 1_000_000, deny_above: 5_000_000 }] };
+  for (const [id, more] of Object.entries(extra.agents ?? {})) agents[id] = { ...agents[id], ...more };
   writeFileSync(join(dir, 'policy', 'data.yaml'), stringify(settings));
   const ledgerKey = generateKey(ORIGIN);
   writeFileSync(join(dir, 'ledger.skey'), ledgerKey.skey);
@@ -63,6 +68,7 @@ export async function clusterConfig(schema: string, erpUrl: string, budgetCap: s
       hold_timeout_s: 60,
     },
     budgets: { limits: [{ id: 'planner-orders', scope: 'agent', subject: 'planner', meter: 'action_amount', window: 'day', cap: budgetCap, kinds: ['http.request'] }] },
+    ...extra.config,
   };
   const file = join(dir, 'gatekeeper.yaml');
   writeFileSync(file, stringify(config));

@@ -1,5 +1,5 @@
 /**
- * The gatekeeper's own tables in PostgreSQL (approvals, budgets, console sessions) and their versioned migrations.
+ * The gatekeeper's own tables in PostgreSQL (approvals, budgets, console sessions, session history) and their versioned migrations.
  * The ledger's tables share the schema and are migrated by @oagf/ledger; these are versioned apart (their own
  * version row) so either can move without the other. Replicas starting together migrate once (advisory lock), and
  * a schema newer than this code refuses to start: an older replica must not write into a layout it does not know.
@@ -187,6 +187,19 @@ const MIGRATIONS: readonly string[] = [
     IF cardinality(ids) > 0 THEN PERFORM {S}.budget_apply(ids, true, false, '{}', '{}'); END IF;
     RETURN cardinality(ids);
   END $$;
+  `,
+  // 2: session history (session-aware policies). The sequence is one identity for every session, so appends on any
+  // number of replicas never collide; a session's rows are one short key range (at most max_actions + a few).
+  `
+  CREATE TABLE {S}.session_entries (
+    session text NOT NULL,
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    id text NOT NULL,
+    time bigint NOT NULL,
+    entry text NOT NULL,
+    print bytea,
+    PRIMARY KEY (session, seq)
+  );
   `,
 ];
 

@@ -1,7 +1,7 @@
 /**
  * `storage.postgres`: one connection pool and one schema shared by the PostgreSQL drivers of every store port, so
- * replicas pointed at the same schema share one ledger, one approval queue, one set of budget counters and the
- * console's sign-ins. Opening migrates the schema (or refuses a newer one); a periodic ping tells /readyz whether
+ * replicas pointed at the same schema share one ledger, one approval queue, one set of budget counters, the
+ * console's sign-ins and the session history. Opening migrates the schema (or refuses a newer one); a periodic ping tells /readyz whether
  * the database is reachable.
  */
 import pg from 'pg';
@@ -12,7 +12,9 @@ import { PostgresApprovalStore } from './approvals.js';
 import { PostgresBudgetStore } from './budgets.js';
 import { PostgresNotifier } from './notifier.js';
 import { migrate } from './schema.js';
+import { PostgresSessionHistoryStore } from './session-history.js';
 import { PostgresSessionStore } from './sessions.js';
+import type { SessionHistoryLimits } from '../session-history.js';
 
 const PING_EVERY_MS = 2000;
 /** Approvals being decided at once by this replica (each holds one connection while it is). */
@@ -70,6 +72,10 @@ export class PostgresStorage {
 
   sessions(): PostgresSessionStore {
     return new PostgresSessionStore(this.pool, this.schema);
+  }
+
+  sessionHistory(limits: SessionHistoryLimits): PostgresSessionHistoryStore {
+    return new PostgresSessionHistoryStore(this.pool, this.schema, limits);
   }
 
   notifier(): Promise<PostgresNotifier> {

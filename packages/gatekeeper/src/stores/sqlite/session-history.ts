@@ -5,10 +5,12 @@
  * WAL mode with `synchronous = NORMAL` — a commit survives a crash of the process, not a power loss, which is fine
  * for a history the ledger does not depend on, and no decision waits for a disk flush here — and decoded entries
  * are cached per session, checked against the session's newest sequence number, its revision (bumped by every
- * update) and the sweep epoch, so processes sharing the file always read what the others wrote.
+ * update) and the sweep epoch, so processes sharing the file always read what the others wrote. That check is
+ * itself skipped while the file's data_version says no other connection has committed since.
  */
 import Database from 'better-sqlite3';
 import type { EntryUpdate, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from '../session-history.js';
+import { decodeEntry as decode, encodeEntry as encode, type SessionRow as Row } from '../session-row.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS session_entries (
@@ -39,11 +41,8 @@ interface SessionState {
 
 interface Cached extends SessionState {
   entries: SessionEntry[];
-}
-
-interface Row {
-  entry: string;
-  print: Buffer | null;
+  /** The file's data_version when this state was last read from it (or followed by our own write). */
+  verified: number;
 }
 
 export class SqliteSessionHistoryStore implements SessionHistoryStore {
@@ -75,6 +74,8 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
            AND seq <= (SELECT seq FROM session_entries WHERE session = @session ORDER BY seq DESC LIMIT 1 OFFSET @max)`,
       ),
       bump: this.db.prepare('INSERT INTO session_revisions (session, rev) VALUES (?, 1) ON CONFLICT (session) DO UPDATE SET rev = rev + 1 RETURNING rev').pluck(),
+      // Changes whenever another connection commits to the file (never for this connection's own writes).
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
       // The session's state: its newest sequence number (appends) and its revision (updates).
       state: this.db.prepare(
         `SELECT (SELECT MAX(seq) FROM session_entries WHERE session = @session) AS seq,
@@ -133,16 +134,24 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
     this.updateTx(session, id, change);
   }
 
-  /** Entries are shared with the cache: callers treat them as read-only. */
+  /**
+   * Entries are shared with the cache: callers treat them as read-only. While no other connection has written to
+   * the file since the session's cache was last checked (data_version unchanged), it is current without a query:
+   * this process's own writes keep it up to date.
+   */
   async recent(session: string, now: number): Promise<SessionEntry[]> {
-    const row = this.stmt.state.get({ session }) as { seq: number | null; rev: number | null; epoch: number | null };
-    const state = { seq: row.seq ?? 0, rev: row.rev ?? 0, epoch: row.epoch ?? 0 };
+    const version = this.stmt.dataVersion.get() as number;
     let cached = this.cache.get(session);
-    if (cached?.seq !== state.seq || cached.rev !== state.rev || cached.epoch !== state.epoch) {
-      const rows = this.stmt.recent.all(session, this.limits.maxEntries) as Row[];
-      cached = { ...state, entries: rows.reverse().map(decode) };
-      if (this.cache.size >= CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
-    } else this.cache.delete(session); // re-inserted below: most recently used last
+    if (cached?.verified !== version) {
+      const row = this.stmt.state.get({ session }) as { seq: number | null; rev: number | null; epoch: number | null };
+      const state = { seq: row.seq ?? 0, rev: row.rev ?? 0, epoch: row.epoch ?? 0, verified: version };
+      if (cached?.seq !== state.seq || cached.rev !== state.rev || cached.epoch !== state.epoch) {
+        const rows = this.stmt.recent.all(session, this.limits.maxEntries) as Row[];
+        cached = { ...state, entries: rows.reverse().map(decode) };
+        if (this.cache.size >= CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
+      } else cached = { ...cached, verified: version };
+    }
+    this.cache.delete(session); // re-inserted below: most recently used last
     this.cache.set(session, cached);
     const since = now - this.limits.ttlMs;
     return cached.entries.filter((e) => e.time > since);
@@ -155,20 +164,4 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-function encode(entry: SessionEntry): { entry: string; print: Buffer | null } {
-  const { print, ...rest } = entry;
-  if (!print) return { entry: JSON.stringify(rest), print: null };
-  const bytes = Buffer.alloc(print.hashes.length * 4);
-  for (let i = 0; i < print.hashes.length; i++) bytes.writeUInt32LE(print.hashes[i]!, i * 4);
-  return { entry: JSON.stringify({ ...rest, print_chars: print.chars }), print: bytes };
-}
-
-function decode(row: Row): SessionEntry {
-  const { print_chars, ...entry } = JSON.parse(row.entry) as SessionEntry & { print_chars?: number };
-  if (!row.print) return entry;
-  const hashes = new Uint32Array(row.print.length / 4);
-  for (let i = 0; i < hashes.length; i++) hashes[i] = row.print.readUInt32LE(i * 4);
-  return { ...entry, print: { chars: print_chars ?? 0, hashes } };
 }
