@@ -143,3 +143,10 @@ describe('MCP tool sandbox__run', () => {
     assert.equal(await ran(), before + 1, 'the rejected call never ran');
   });
 });
+
+test('an MCP server named or prefixed "sandbox" is refused while sandbox: is configured (the tool name would be ambiguous)', async () => {
+  await assert.rejects(
+    startMcpGatekeeper({ servers: { tools: { stdio: { command: process.execPath, args: ['-e', ''] }, prefix: 'sandbox' } }, config: { sandbox: {} } }),
+    /mcp\.servers\.tools: the name or prefix "sandbox" is the sandbox's tool on \/mcp/,
+  );
+});
