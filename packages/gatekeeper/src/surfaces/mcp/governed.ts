@@ -156,10 +156,11 @@ async function runSandbox(g: Governance, r: McpRequest, sandbox: SandboxTool, ar
     } catch (err) {
       throw sandboxFailure(err);
     }
-    const result = outcomeResult(executed.value, judged.recordId);
-    // The decision's result obligations (redact, size limits, labels) hold here as on any tool result; the outcome record keeps the execution's facts.
-    const carried = carriedOut(g, judged, result);
-    return { ...carried, settlement: carried.facts?.withheld ? carried.settlement : executed.settlement, facts: { ...executed.facts, ...(carried.facts?.withheld ? carried.facts : {}) } };
+    // The decision's result obligations (redact, size limits, labels) hold as on any tool result; the outcome record
+    // keeps the execution's facts (and says so when the result was withheld from the agent).
+    const carried = carriedOut(g, judged, outcomeResult(executed.value, judged.recordId));
+    const withheld = carried.facts?.withheld;
+    return { ...carried, settlement: executed.settlement, facts: { ...executed.facts, ...(withheld ? { withheld } : {}) } };
   });
 }
 
