@@ -105,6 +105,12 @@ describe('MCP tool sandbox__run', () => {
     const denied = await buyer.callTool({ name: 'sandbox__run', arguments: { language: 'javascript', code: 'console.log("never")' } });
     assert.equal(denied.isError, true);
     assert.match(texts(denied), /running javascript code in the sandbox is not allowed for agent buyer/);
+    const decision = (denied._meta as Record<string, { outcome: string; record_id: string }>)['dev.oagf/decision']!;
+    assert.equal(decision.outcome, 'deny');
+    const ledger = fx.gk.deps.ledger!;
+    await waitFor(async () => !!(await ledger.findById(decision.record_id)));
+    assert.equal((await ledger.findById(decision.record_id))!.record.outcome, 'deny');
+    assert.equal(await ledger.findById(`${decision.record_id}.outcome`), undefined, 'no execution outcome recorded');
     const planned = await planner.callTool({ name: 'sandbox__run', arguments: { language: 'python', code: 'print("never")' } });
     assert.equal(planned.isError, true, 'a hidden tool called anyway is refused by the same policy');
     assert.match(texts(planned), /running python code in the sandbox is not allowed for agent planner/);
