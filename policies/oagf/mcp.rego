@@ -10,7 +10,8 @@
 #     changed_definitions: escalate              a tool whose definition differs from its pin: escalate (default) | deny
 #     max_result_bytes: 1048576                  larger results are withheld (the smallest value of all scopes wins)
 # tools/list (mcp.tools_list) is allowed with a `hide_tools` obligation naming every tool the agent may not call
-# and every tool whose definition changed since it was pinned: an agent never sees either. resources/list and
+# and every tool whose definition changed since it was pinned: an agent never sees either (the sandbox's own tool,
+# listed with action sandbox.exec, only to agents that may run code: `sandbox_languages` not empty). resources/list and
 # prompts/list (mcp.resources_list, mcp.prompts_list) likewise hide what the agent may not read or get.
 package oagf
 
@@ -105,25 +106,50 @@ mcp_matches_any(patterns, value) if {
 
 # --- tools/list: what the agent may see ---
 
-mcp_hidden contains {"server": t.server, "tool": t.tool, "reason": "not allowed"} if {
+# Tools whose call is an mcp.tool_call (an upstream's); a listed tool with another `action` is judged as that action.
+mcp_listed_upstream contains t if {
 	input.action.kind == "mcp.tools_list"
 	some t in object.get(input.action, "tools", [])
+	object.get(t, "action", "mcp.tool_call") == "mcp.tool_call"
+}
+
+mcp_hidden contains {"server": t.server, "tool": t.tool, "reason": "not allowed"} if {
+	some t in mcp_listed_upstream
 	not mcp_tool_permitted(t.server, t.tool)
 }
 
 mcp_hidden contains {"server": t.server, "tool": t.tool, "reason": "definition changed since it was pinned"} if {
 	input.action.kind == "mcp.tools_list"
 	some t in object.get(input.action, "tools", [])
-	mcp_tool_permitted(t.server, t.tool)
+	mcp_tool_callable(t)
 	t.definition.changed == true
 }
 
+mcp_tool_callable(t) if {
+	object.get(t, "action", "mcp.tool_call") == "mcp.tool_call"
+	mcp_tool_permitted(t.server, t.tool)
+}
+
+mcp_tool_callable(t) if {
+	t.action == "sandbox.exec"
+	sandbox_runs_code
+}
+
 mcp_hidden contains {"server": t.server, "tool": t.tool, "reason": "destructive tools are denied"} if {
-	input.action.kind == "mcp.tools_list"
 	mcp_option("destructive", "escalate") == "deny"
-	some t in object.get(input.action, "tools", [])
+	some t in mcp_listed_upstream
 	mcp_destructive(object.get(t, "annotations", {}))
 }
+
+# The sandbox's tool (sandbox__run, judged as sandbox.exec) is seen by an agent that may run code in some language.
+mcp_hidden contains {"server": t.server, "tool": t.tool, "reason": "the agent may not run code in the sandbox"} if {
+	input.action.kind == "mcp.tools_list"
+	some t in object.get(input.action, "tools", [])
+	t.action == "sandbox.exec"
+	not sandbox_runs_code
+}
+
+sandbox_runs_code if count(allowlist("sandbox_languages")) > 0
 
 mcp_hide_tools := [{"type": "hide_tools", "tools": sort([h | some h in mcp_hidden])}] if count(mcp_hidden) > 0
 

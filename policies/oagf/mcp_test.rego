@@ -5,6 +5,7 @@ settings := {
 	"agents": {
 		"writer": {"mcp": {"servers": {"fs": {"tools": ["write_file"]}}, "max_result_bytes": 4096}},
 		"strict": {"mcp": {"destructive": "deny", "changed_definitions": "deny", "servers": {"fs": {"tools": ["write_file"]}}}},
+		"coder": {"sandbox_languages": ["python"], "mcp": {"destructive": "deny"}},
 	},
 }
 
@@ -137,4 +138,24 @@ test_resource_read_by_uri_pattern if {
 test_prompt_get_by_name if {
 	act("reader", {"kind": "mcp.prompt_get", "target": {"server": "fs", "prompt": "summarize"}, "arguments": {}}).outcome == "allow"
 	act("reader", {"kind": "mcp.prompt_get", "target": {"server": "fs", "prompt": "jailbreak"}, "arguments": {}}).outcome == "deny"
+}
+
+sandbox_tool(definition) := object.union(listed("sandbox", "run", {"readOnlyHint": false, "destructiveHint": false, "openWorldHint": true}, definition), {"action": "sandbox.exec"})
+
+test_tools_list_shows_the_sandbox_tool_to_an_agent_that_may_run_code if {
+	d := act("coder", {"kind": "mcp.tools_list", "target": {}, "tools": [sandbox_tool(pinned), listed("fs", "write_file", destructive, pinned)]})
+	d.obligations == [{"type": "hide_tools", "tools": [
+		{"reason": "destructive tools are denied", "server": "fs", "tool": "write_file"},
+		{"reason": "not allowed", "server": "fs", "tool": "write_file"},
+	]}]
+}
+
+test_tools_list_hides_the_sandbox_tool_from_an_agent_that_may_not_run_code if {
+	d := act("reader", {"kind": "mcp.tools_list", "target": {}, "tools": [sandbox_tool(pinned)]})
+	d.obligations == [{"type": "hide_tools", "tools": [{"reason": "the agent may not run code in the sandbox", "server": "sandbox", "tool": "run"}]}]
+}
+
+test_tools_list_hides_a_changed_sandbox_tool if {
+	d := act("coder", {"kind": "mcp.tools_list", "target": {}, "tools": [sandbox_tool(changed)]})
+	d.obligations == [{"type": "hide_tools", "tools": [{"reason": "definition changed since it was pinned", "server": "sandbox", "tool": "run"}]}]
 }

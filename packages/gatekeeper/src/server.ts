@@ -38,7 +38,7 @@ import { decisionsSurface } from './surfaces/decisions/index.js';
 import { healthSurface } from './surfaces/health/index.js';
 import { mcpSurface } from './surfaces/mcp/index.js';
 import { openaiSurface } from './surfaces/openai/index.js';
-import { sandboxSurface } from './surfaces/sandbox/index.js';
+import { sandboxSurface, SandboxService } from './surfaces/sandbox/index.js';
 import type { CoreDeps, GatekeeperModule, ModuleParts, RegisteredSurface, SurfaceDeps, SurfaceModule } from './surface.js';
 
 /** Plug-in modules. */
@@ -120,6 +120,8 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
     const router = new Router();
     const adminRouter = config.admin.listen ? new Router() : undefined;
     const gate = createGate({ policy, log, plugins, amounts: config.amounts, redactor, telemetry, clock, observer: observer(metrics, logger, ledgerState) });
+    const sandbox = config.sandbox ? await SandboxService.open(config.sandbox, metrics, logger) : undefined;
+    if (sandbox) closers.push(() => sandbox.close());
     const deps: SurfaceDeps = {
       ...core,
       gate,
@@ -128,6 +130,7 @@ export async function buildServer(loaded: LoadedConfig, options: BuildOptions = 
       bodyLimit: config.limits.body_bytes,
       problems: () => [postgres?.notReady(), ledgerProblem(ledgerState, postgres), ...[...parts, ...surfaces].map((p) => p.notReady?.())].filter((p): p is string => !!p),
       admin: new AdminRoutes(router, { keyHashes: config.admin.api_keys, ...(adminRouter ? { router: adminRouter } : {}) }),
+      ...(sandbox ? { sandbox } : {}),
     };
     const onError = (err: unknown) => {
       const kind = err instanceof GateHttpError ? err.kind : 'internal';

@@ -20,6 +20,7 @@ import type { Redactor } from './redact.js';
 import type { Telemetry } from './telemetry/index.js';
 import type { PostgresStorage } from './stores/postgres/storage.js';
 import type { Notifier } from './stores/notifier.js';
+import type { SandboxService } from './surfaces/sandbox/service.js';
 
 export interface CoreDeps {
   config: GatekeeperConfig;
@@ -54,6 +55,8 @@ export interface SurfaceDeps extends CoreDeps {
   problems(): string[];
   /** Where admin endpoints register (a separate listener, or the main one behind an admin key). */
   admin: AdminRoutes;
+  /** With `sandbox:`: the one sandbox of the process, shared by the surfaces that run `sandbox.exec` (HTTP, MCP). */
+  sandbox?: SandboxService;
 }
 
 export interface SurfaceModule {

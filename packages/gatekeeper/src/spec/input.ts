@@ -89,6 +89,7 @@ export const McpToolFacts = z
   .object({
     annotations: z.record(z.string(), z.unknown()).default({}).describe('Declared hints: readOnlyHint, destructiveHint, idempotentHint, openWorldHint, title'),
     definition: McpDefinition,
+    action: z.string().optional().describe('The action a call of this tool is judged as, when not mcp.tool_call (the sandbox\'s own tool `sandbox__run`: sandbox.exec)'),
   })
   .loose();
 
@@ -98,6 +99,7 @@ export const McpListedTool = z
     tool: z.string(),
     annotations: z.record(z.string(), z.unknown()).default({}),
     definition: McpDefinition,
+    action: z.string().optional().describe('The action a call of this tool is judged as, when not mcp.tool_call (the sandbox\'s own tool `sandbox__run`: sandbox.exec)'),
   })
   .loose();
 

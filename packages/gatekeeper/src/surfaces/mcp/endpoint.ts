@@ -1,8 +1,9 @@
 /**
  * What an agent connects to: `/mcp` (every configured server as one, tools named `<prefix><separator><tool>`) or
- * `/mcp/<server>` (one server, names as the server gives them). Names resolve back to exactly one server and tool.
+ * `/mcp/<server>` (one server, names as the server gives them); `/mcp` also offers the sandbox's tool when configured. Names resolve back to exactly one server and tool.
  */
 import type { ToolCatalog } from './catalog.js';
+import type { SandboxTool } from './sandbox-tool.js';
 import type { McpUpstream } from './upstream.js';
 
 export interface UpstreamEntry {
@@ -23,13 +24,15 @@ export class Endpoint {
     private readonly separator: string,
     /** The one server a `/mcp/<server>` endpoint fronts. */
     readonly server?: string,
+    /** The sandbox's own tool (`/mcp` with `sandbox:` configured). */
+    readonly sandbox?: SandboxTool,
   ) {
     this.aggregate = server === undefined;
   }
 
-  /** The name the agent sees for an upstream item (tool or prompt). */
-  exposed(entry: UpstreamEntry, name: string): string {
-    return this.aggregate ? `${entry.prefix}${this.separator}${name}` : name;
+  /** The name the agent sees for an item (tool or prompt) of the server with this prefix. */
+  exposed(prefix: string, name: string): string {
+    return this.aggregate ? `${prefix}${this.separator}${name}` : name;
   }
 
   /** The server and upstream name behind an exposed name; undefined when none. */

@@ -18,6 +18,7 @@ import type { CatalogTool } from './catalog.js';
 import type { Endpoint, UpstreamEntry } from './endpoint.js';
 import { fulfil, HIDE_TOOLS_OBLIGATION, resultFacts, type ResultLike } from './results.js';
 import { McpUnavailable } from './upstream.js';
+import { outcomeResult, SANDBOX_SERVER, SANDBOX_TOOL, sandboxFailure, type SandboxTool } from './sandbox-tool.js';
 import type { RetryBook } from './retries.js';
 
 /** Who calls, resolved at the HTTP edge for every request (bearer key or JWT). */
@@ -61,15 +62,24 @@ export async function listTools(g: Governance, r: McpRequest): Promise<{ tools: 
       g.deps.logger.warn({ mcp_server: entry.name, err: (err as Error).message }, 'tools/list: server skipped');
     }
   }
+  const sandbox = r.endpoint.sandbox;
+  if (sandbox) offered.push(await sandbox.listed());
   const action: OagfAction = {
     kind: 'mcp.tools_list',
     target: r.endpoint.server ? { server: r.endpoint.server } : {},
-    tools: offered.map((t) => ({ server: t.server, tool: t.definition.name, annotations: t.definition.annotations ?? {}, definition: definitionFacts(t) })),
+    tools: offered.map((t) => ({
+      server: t.server,
+      tool: t.definition.name,
+      annotations: t.definition.annotations ?? {},
+      definition: definitionFacts(t),
+      // The sandbox's tool is not called upstream: its call is judged as the action named here.
+      ...(sandbox && t.server === SANDBOX_SERVER ? { action: 'sandbox.exec' } : {}),
+    })),
   };
   const result = await g.deps.gate.run(attempt(r, action), async (judged) => {
     const hidden = hiddenBy(judged, HIDE_TOOLS_OBLIGATION, 'tools', 'tool');
     const listed = offered.filter((t, i) => !hidden.has(`${t.server}\n${t.definition.name}`) && judged.action.tools?.[i]?.definition.digest === t.digest);
-    const tools = listed.map((t) => ({ ...t.definition, name: r.endpoint.exposed(r.endpoint.entry(t.server)!, t.definition.name) }));
+    const tools = listed.map((t) => ({ ...t.definition, name: r.endpoint.exposed(r.endpoint.entry(t.server)?.prefix ?? t.server, t.definition.name) }));
     return { value: tools, settlement: { settle: {} }, facts: { offered: offered.length, listed: tools.length, hidden: [...hidden].map((k) => k.replace('\n', '/')) } };
   });
   if (!result.ok) throw refusalError(result.refusal);
@@ -113,6 +123,7 @@ export async function listDecided<T>(g: Governance, r: McpRequest, kind: keyof t
 }
 
 export async function callTool(g: Governance, r: McpRequest, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  if (r.endpoint.sandbox && name === r.endpoint.exposed(SANDBOX_SERVER, SANDBOX_TOOL)) return runSandbox(g, r, r.endpoint.sandbox, args);
   const resolved = r.endpoint.resolve(name);
   if (!resolved) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown tool ${name}`);
   const { entry } = resolved;
@@ -123,9 +134,7 @@ export async function callTool(g: Governance, r: McpRequest, name: string, args:
     arguments: args,
     tool: { annotations: tool.definition.annotations ?? {}, definition: definitionFacts(tool) },
   };
-  const retryKey = g.retries.key(r.caller.base.agent.id, action);
-  const approval = r.approval ?? r.caller.base.approval ?? g.retries.get(retryKey);
-  const result = await run(g, { ...r, ...(approval ? { approval } : {}) }, action, async (judged) => {
+  return decideCall(g, r, action, async (judged) => {
     // What was judged is what is called: the tool as judged (same definition digest), the judged arguments.
     const current = await catalogTool(entry, judged.action.target.tool!);
     if (current.digest !== judged.action.tool?.definition.digest) throw new McpUnavailable(`the definition of tool ${judged.action.target.tool} changed while the call was decided; list the tools again`);
@@ -135,6 +144,34 @@ export async function callTool(g: Governance, r: McpRequest, name: string, args:
     );
     return carriedOut(g, judged, called as CallToolResult, called.isError ? 'the tool reported an error' : undefined);
   });
+}
+
+/** `sandbox__run`: the `sandbox.exec` action of the HTTP surface, carried out by the same run step. */
+async function runSandbox(g: Governance, r: McpRequest, sandbox: SandboxTool, args: Record<string, unknown>): Promise<CallToolResult> {
+  const request = sandbox.read(args);
+  return decideCall(g, r, request.action, async (judged) => {
+    let executed;
+    try {
+      executed = await sandbox.service.run(request, judged, { signal: r.signal });
+    } catch (err) {
+      throw sandboxFailure(err);
+    }
+    // The decision's result obligations (redact, size limits, labels) hold as on any tool result; the outcome record
+    // keeps the execution's facts (and says so when the result was withheld from the agent).
+    const carried = carriedOut(g, judged, outcomeResult(executed.value, judged.recordId));
+    const withheld = carried.facts?.withheld;
+    return { ...carried, settlement: executed.settlement, facts: { ...executed.facts, ...(withheld ? { withheld } : {}) } };
+  });
+}
+
+/**
+ * A tools/call decided: the approval the agent retries with (its `_meta`, the header, or the one the gatekeeper
+ * remembers for this exact call) is bound to the action; a refusal is a tool result the client shows.
+ */
+async function decideCall(g: Governance, r: McpRequest, action: OagfAction, carry: Carry<CallToolResult>): Promise<CallToolResult> {
+  const retryKey = g.retries.key(r.caller.base.agent.id, action);
+  const approval = r.approval ?? r.caller.base.approval ?? g.retries.get(retryKey);
+  const result = await run(g, { ...r, ...(approval ? { approval } : {}) }, action, carry);
   if (result.ok) {
     g.retries.forget(retryKey);
     return result.value;

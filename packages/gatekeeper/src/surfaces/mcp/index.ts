@@ -9,6 +9,7 @@ import { Endpoint, type UpstreamEntry } from './endpoint.js';
 import { McpHttp } from './http.js';
 import { PinBook } from './pins.js';
 import { RetryBook } from './retries.js';
+import { SANDBOX_SERVER, SandboxTool } from './sandbox-tool.js';
 import { Subscriptions } from './subscriptions.js';
 import { McpUpstream } from './upstream.js';
 
@@ -22,7 +23,10 @@ export const mcpSurface: SurfaceModule = {
       const upstream = new McpUpstream(name, server, { logger: deps.logger, env: deps.env, metrics: deps.metrics });
       return { name, prefix: server.prefix ?? name, upstream, catalog: new ToolCatalog(upstream, pins), timeoutMs: server.timeout_ms };
     });
-    const endpoints = new Map<string, Endpoint>([['', new Endpoint('/mcp', entries, config.separator)]]);
+    const taken = entries.find((e) => e.name === SANDBOX_SERVER || e.prefix === SANDBOX_SERVER);
+    if (deps.sandbox && taken) throw new Error(`mcp.servers.${taken.name}: the name or prefix "${SANDBOX_SERVER}" is the sandbox's tool on /mcp while sandbox: is configured; choose another`);
+    const sandbox = deps.sandbox ? new SandboxTool(deps.sandbox, pins) : undefined;
+    const endpoints = new Map<string, Endpoint>([['', new Endpoint('/mcp', entries, config.separator, undefined, sandbox)]]);
     for (const entry of entries) endpoints.set(entry.name, new Endpoint(`/mcp/${entry.name}`, [entry], config.separator, entry.name));
     const http = new McpHttp(deps, config, endpoints, {
       governance: { deps, redactor: deps.redactor, retries: new RetryBook() },

@@ -94,7 +94,7 @@ export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Se
   server.setRequestHandler('prompts/list', async (_req, ctx) => {
     const r = request(ctx);
     const offered = await gather(endpoint, async (entry) =>
-      (await (await entry.upstream.ready()).listPrompts()).prompts.map((p) => ({ item: { ...p, name: endpoint.exposed(entry, p.name) }, server: entry.name, name: p.name })),
+      (await (await entry.upstream.ready()).listPrompts()).prompts.map((p) => ({ item: { ...p, name: endpoint.exposed(entry.prefix, p.name) }, server: entry.name, name: p.name })),
     );
     return { prompts: await listDecided(g, r, 'mcp.prompts_list', offered) };
   });

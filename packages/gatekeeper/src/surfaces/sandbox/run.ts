@@ -1,8 +1,8 @@
 /**
  * Carries out an allowed `sandbox.exec`: the execution request is rebuilt from the judged action — language, code
  * (or the binary whose digest it names), arguments, stdin, environment, files by digest, outputs, limits, hosts —
- * and run in the sandbox. The answer is the outcome (JSON), or the output as it comes (server-sent events) when the
- * agent asks for `text/event-stream`. The outcome record keeps the facts an auditor needs: status, exit code,
+ * and run in the sandbox (runJudged: one run step for the HTTP surface and the MCP tool; each renders the outcome in
+ * its protocol). The outcome record keeps the facts an auditor needs: status, exit code,
  * limits reached, usage, every egress attempt, digests of what came out.
  */
 import type { ServerResponse } from 'node:http';
@@ -12,6 +12,7 @@ import { GateHttpError } from '../../http/errors.js';
 import { sendJson } from '../../http/router.js';
 import type { Counter } from 'prom-client';
 import type { SandboxRequest } from './request.js';
+import type { SandboxService } from './service.js';
 
 interface Judged {
   code?: string;
@@ -26,14 +27,24 @@ interface Judged {
   network: { allow: string[] };
 }
 
+/** How the surface watches the run: cancellation, and the output as it comes (streaming answers). */
+export interface RunHooks {
+  signal: AbortSignal;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+/**
+ * The one run step both surfaces use (HTTP, and the MCP tool `sandbox__run`): the execution rebuilt from the judged
+ * action, run, counted, and the outcome with what the lifecycle records of it. Rendering it is the surface's job.
+ */
 export async function runJudged(
   sandbox: Sandbox,
   request: SandboxRequest,
   judged: ExecutionContext,
-  res: ServerResponse,
-  stream: boolean,
+  hooks: RunHooks,
   executions: Counter<'status'>,
-): Promise<Executed<GateHttpError | undefined>> {
+): Promise<Executed<ExecutionOutcome>> {
   const a = judged.action.arguments as Judged;
   const bytes = (sha: string) => {
     const found = request.contents.get(sha);
@@ -53,6 +64,14 @@ export async function runJudged(
     network: { allow: a.network.allow },
     driver: judged.action.target.driver as ExecutionRequest['driver'],
   };
+  const outcome = await sandbox.run(execution, hooks);
+  executions.inc({ status: outcome.status });
+  const settlement = outcome.status === 'error' || outcome.status === 'cancelled' ? { release: `execution ${outcome.status}` } : { settle: {} };
+  return { value: outcome, settlement, facts: facts(outcome) };
+}
+
+/** The HTTP answer: the outcome (JSON), or the output as it comes (server-sent events) for `text/event-stream`. */
+export async function runOverHttp(service: SandboxService, request: SandboxRequest, judged: ExecutionContext, res: ServerResponse, stream: boolean): Promise<Executed<undefined>> {
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
@@ -62,23 +81,23 @@ export async function runJudged(
     res.flushHeaders();
   }
   const event = (type: string, data: unknown) => res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-  const outcome = await sandbox.run(execution, {
+  const hooks: RunHooks = {
     signal: abort.signal,
     ...(stream ? { onStdout: (c: Buffer) => event('stdout', { text: c.toString('utf8') }), onStderr: (c: Buffer) => event('stderr', { text: c.toString('utf8') }) } : {}),
-  });
-  executions.inc({ status: outcome.status });
-  const body = answer(outcome, judged.recordId);
+  };
+  const executed = await service.run(request, judged, hooks);
+  const body = answer(executed.value, judged.recordId);
   if (stream) {
     event('outcome', { ...body, stdout: undefined, stderr: undefined });
     res.end();
   } else {
     sendJson(res, 200, body, { 'oagf-decision-id': judged.recordId });
   }
-  const settlement = outcome.status === 'error' || outcome.status === 'cancelled' ? { release: `execution ${outcome.status}` } : { settle: {} };
-  return { value: undefined, settlement, facts: facts(outcome) };
+  return { ...executed, value: undefined };
 }
 
-function answer(o: ExecutionOutcome, recordId: string) {
+/** The outcome as an agent gets it (the HTTP body; the MCP tool's structuredContent). */
+export function answer(o: ExecutionOutcome, recordId: string) {
   return {
     record_id: recordId,
     status: o.status,
