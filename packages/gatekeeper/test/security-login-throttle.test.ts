@@ -168,7 +168,7 @@ describe('class 6: console sign-in throttling', () => {
   });
 
   test('a burst of simultaneous guesses is bounded: one check per account at a time, the rest refused at once', async () => {
-    const count = (result: string) => metric(w.url, new RegExp(`gatekeeper_console_logins_total\\{result="${result}"\\} (\\d+)`)).then((n) => n ?? 0);
+    const count = (result: string) => metric(w.url, new RegExp(`gatekeeper_console_logins_total\\{result="${result}"\\} (\\d+)`));
     const before = { failure: await count('failure'), refused: (await count('busy')) + (await count('throttled')) };
     const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => signIn(w.url, 'lee', `burst-${i}`).then((r) => r.status)));
     assert.ok(statuses.filter((s) => s === 401).length <= 3, `statuses ${statuses}`);
