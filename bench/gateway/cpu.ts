@@ -2,29 +2,30 @@
  * npm run bench:gateway:cpu — the gatekeeper's CPU time per request (buffered ledger, one process) against the bare
  * node:http + undici proxy, measured the way that stays meaningful on a busy machine: a fixed number of requests
  * from a keep-alive undici pool (BENCH_CONNECTIONS, 8) in this process, and the gateway process's CPU time (user +
- * system, every thread, from /proc) over exactly those requests. No wall-clock figure is used.
+ * system, every thread: the run time each thread's /proc schedstat gives, in ns, rather than clock ticks) over exactly
+ * those requests. No wall-clock figure is used.
  *
  * `--base <checkout>`: also runs the gatekeeper built in another checkout (e.g. a `git worktree` of main with its
  * own `tsc -b`) and alternates the rows round by round, so a change is measured against its baseline under the same
- * load. Rows are interleaved (the order turns each round) and each figure is the median of BENCH_ROUNDS (5) rounds
- * of BENCH_REQUESTS (5000) requests. With 2+ cores the gateways run on CPU 0 and the load on the others (taskset).
+ * load. Rows are interleaved (the order turns each round) and each figure is the median of BENCH_ROUNDS (9) rounds
+ * of BENCH_REQUESTS (2000) requests. With 2+ cores the gateways run on CPU 0 and the load on the others (taskset).
  * BENCH_PROFILE=1 runs the gatekeepers with --cpu-prof into $TMPDIR/bench-gateway-profiles.
  * Prints one table, then one JSON line; `--quick` runs tiny rounds (CI smoke: figures meaningless).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { QUICK, sized } from '../quick.js';
 import { AGENT_KEY, chatBody, UPSTREAM_KEY, writeGatekeeperConfig } from './gatekeeper-config.js';
-import { cpuMs, cpuSets, pin, start, stop, stopAll, type Started } from './procs.js';
+import { cpuSets, pin, start, stop, stopAll, type Started } from './procs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
-const REQUESTS = sized('BENCH_REQUESTS', 5000, 200);
-const ROUNDS = sized('BENCH_ROUNDS', 5, 1);
+const REQUESTS = sized('BENCH_REQUESTS', 2000, 200);
+const ROUNDS = sized('BENCH_ROUNDS', 9, 1);
 const CONNECTIONS = sized('BENCH_CONNECTIONS', 8, 8);
 const CPUS = cpuSets();
 const baseAt = process.argv.indexOf('--base');
@@ -56,6 +57,19 @@ async function send(row: Row, count: number): Promise<void> {
 function build(dir: string): void {
   const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/rego', 'packages/ledger', 'packages/gatekeeper'], { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tsc -b failed in ${dir}:\n${(r.stdout + r.stderr).slice(0, 2000)}`);
+}
+
+/** CPU time (ns) every thread of `pid` has run so far (the one-process gatekeeper and bare proxy have no children). */
+function cpuNs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -94,9 +108,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
       for (const row of order) {
-        const before = cpuMs(row.started.pid);
+        const before = cpuNs(row.started.pid);
         await send(row, REQUESTS);
-        row.samples.push(((cpuMs(row.started.pid) - before) * 1000) / REQUESTS);
+        row.samples.push((cpuNs(row.started.pid) - before) / 1000 / REQUESTS);
       }
       console.log(`round ${round + 1}: ${rows.map((r) => `${r.name} ${r1(r.samples.at(-1)!)} µs`).join(', ')} (load ${loadavg()[0]!.toFixed(2)})`);
     }
