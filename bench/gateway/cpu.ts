@@ -7,8 +7,9 @@
  *
  * `--base <checkout>`: also runs the gatekeeper built in another checkout (e.g. a `git worktree` of main with its
  * own `tsc -b`) and alternates the rows round by round, so a change is measured against its baseline under the same
- * load. Rows are interleaved (the order turns each round) and each figure is the median of BENCH_ROUNDS (9) rounds
- * of BENCH_REQUESTS (2000) requests. With 2+ cores the gateways run on CPU 0 and the load on the others (taskset).
+ * load. Rows are interleaved (the order turns each round); each figure is the median of BENCH_ROUNDS (9) rounds
+ * of BENCH_REQUESTS (2000) requests, each ratio the median of the rounds' own ratios (rows of a round ran under
+ * the same load). With 2+ cores the gateways run on CPU 0 and the load on the others (taskset).
  * BENCH_PROFILE=1 runs the gatekeepers with --cpu-prof into $TMPDIR/bench-gateway-profiles.
  * Prints one table, then one JSON line; `--quick` runs tiny rounds (CI smoke: figures meaningless).
  */
@@ -114,13 +115,15 @@ async function main(): Promise<void> {
       }
       console.log(`round ${round + 1}: ${rows.map((r) => `${r.name} ${r1(r.samples.at(-1)!)} µs`).join(', ')} (load ${loadavg()[0]!.toFixed(2)})`);
     }
-    const bare = median(rows[0]!.samples);
+    // Ratios are the median of the per-round ratios: rows of one round ran back to back, under the same load.
+    const paired = (a: Row, b: Row) => median(a.samples.map((x, i) => x / b.samples[i]!));
+    const bare = rows[0]!;
     console.log('');
-    console.log('| row | CPU µs/request (median) | min | max | × bare |');
+    console.log('| row | CPU µs/request (median) | min | max | × bare (median of rounds) |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
-    for (const r of rows) console.log(`| ${r.name} | ${r1(median(r.samples))} | ${r1(Math.min(...r.samples))} | ${r1(Math.max(...r.samples))} | ${r3(median(r.samples) / bare)} |`);
-    const figures = Object.fromEntries(rows.map((r) => [r.name, { cpu_us_per_request: r1(median(r.samples)), samples: r.samples.map(r1), vs_bare: r3(median(r.samples) / bare) }]));
-    const vsBase = BASE ? { gatekeeper_vs_base: r3(median(rows[1]!.samples) / median(rows[2]!.samples)) } : {};
+    for (const r of rows) console.log(`| ${r.name} | ${r1(median(r.samples))} | ${r1(Math.min(...r.samples))} | ${r1(Math.max(...r.samples))} | ${r3(paired(r, bare))} |`);
+    const figures = Object.fromEntries(rows.map((r) => [r.name, { cpu_us_per_request: r1(median(r.samples)), samples: r.samples.map(r1), vs_bare: r3(paired(r, bare)) }]));
+    const vsBase = BASE ? { gatekeeper_vs_base: r3(paired(rows[1]!, rows[2]!)) } : {};
     if (BASE) console.log(`gatekeeper vs base: ${vsBase.gatekeeper_vs_base}`);
     console.log(JSON.stringify({ requests: REQUESTS, rounds: ROUNDS, connections: CONNECTIONS, rows: figures, ...vsBase, load_average_at_end: loadavg().map((l) => Number(l.toFixed(2))) }));
   } finally {
