@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { KEYS, post, startGatekeeper, startUpstream } from './core/fixture.js';
 
-test('every request is one line: method, path, status, latency, agent, decision, rule, record, index', async () => {
+/** A pino destination that keeps every line written, parsed. */
+function logSink(): { lines: Record<string, unknown>[]; sink: Writable } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -13,6 +14,11 @@ test('every request is one line: method, path, status, latency, agent, decision,
       done();
     },
   });
+  return { lines, sink };
+}
+
+test('every request is one line: method, path, status, latency, agent, decision, rule, record, index', async () => {
+  const { lines, sink } = logSink();
   const erp = await startUpstream(() => ({ json: { ok: true } }));
   const fx = await startGatekeeper({ config: { apis: { erp: { base_url: erp.url } }, logging: { level: 'info' } }, build: { logger: pino({ level: 'info' }, sink) } });
   try {
@@ -49,13 +55,7 @@ test('every request is one line: method, path, status, latency, agent, decision,
 });
 
 test('each request counts only its own decisions, with requests in flight at the same time', async () => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
+  const { lines, sink } = logSink();
   const fx = await startGatekeeper({ config: { logging: { level: 'info' } }, build: { logger: pino({ level: 'info' }, sink) } });
   try {
     const item = (total: number) => ({ action: { kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { total } } });
