@@ -16,6 +16,7 @@ export const BENCH_COMMANDS = [
   'npm run bench:ledger -- --store write-path',
   'npm run bench:sandbox',
   'npm run bench:gateway',
+  'npm run bench:gateway:cpu',
 ];
 
 for (const command of BENCH_COMMANDS) {

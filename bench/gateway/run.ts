@@ -31,12 +31,12 @@
  * BENCH_PROFILE=1 (gatekeeper rows run with --cpu-prof into $TMPDIR/bench-gateway-profiles).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { hashApiKey } from '../../packages/gatekeeper/src/auth/agents.js';
+import { AGENT_KEY, chatBody, UPSTREAM_KEY, writeGatekeeperConfig } from './gatekeeper-config.js';
 import { QUICK, sized } from '../quick.js';
 import { openLoop, timeToFirstText, type Percentiles, type Target } from './load.js';
 import { cpuMs, cpuSets, hasTaskset, pin, start, stopAll, type Started } from './procs.js';
@@ -46,14 +46,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const SECONDS = sized('BENCH_SECONDS', 5, 1);
 const RATE = sized('BENCH_RATE', 500, 100);
-const AGENT_KEY = 'bench-agent-key';
-const UPSTREAM_KEY = 'bench-upstream-key';
 const CORES = availableParallelism();
 const CPUS = cpuSets(CORES);
 
 const SESSION = process.argv.includes('--session');
-/** The standard library's session rules, for the gatekeeper with session state on. */
-const SESSION_RULES = ['      labels: [{ tool: lookup_stock, labels: [untrusted] }]', '      egress: { tools: [http_post] }', '      destructive_tools: ["delete_*"]'];
 
 /** PostgreSQL for the replicas-on-a-database row (as the tests use it); the row is left out when it cannot be reached. */
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,51 +64,7 @@ async function pgQuery(sql: string): Promise<void> {
   }
 }
 
-function writeGatekeeperConfig(dir: string, upstreamPort: number, durability: 'fsync' | 'buffered', sessions = false, extra: string[] = []): string {
-  mkdirSync(join(dir, 'policy'), { recursive: true });
-  writeFileSync(
-    join(dir, 'policy', 'data.yaml'),
-    ['config:', '  defaults:', '    models: [gpt-bench]', '    max_tokens: 8192', '  teams:', '    bench:', '      tools: [lookup_stock]', ...(sessions ? SESSION_RULES : []), ''].join('\n'),
-  );
-  const file = join(dir, 'gatekeeper.yaml');
-  writeFileSync(
-    file,
-    [
-      'listen: 127.0.0.1:0',
-      'agents:',
-      `  - { id: bench-agent, owner: bench@example.com, team: bench, api_keys: ["${hashApiKey(AGENT_KEY)}"] }`,
-      'llm:',
-      '  upstreams:',
-      `    - { name: local, base_url: "http://127.0.0.1:${upstreamPort}/v1", api_key: { env: BENCH_UPSTREAM_KEY } }`,
-      '  default: local',
-      'policy:',
-      `  bundle: ["${join(root, 'policies')}", ./policy]`,
-      '  watch: false',
-      'ledger:',
-      '  path: ./ledger.db',
-      '  signing_key_file: ./ledger.skey',
-      '  origin: bench.local/ledger',
-      `  durability: ${durability}`,
-      'logging: { level: warn }',
-      ...(sessions ? ['sessions: { store: { sqlite: ./sessions.db }, max_actions: 20 }'] : []),
-      ...extra,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
 
-const chatBody = (stream: boolean) =>
-  JSON.stringify({
-    model: 'gpt-bench',
-    messages: [
-      { role: 'system', content: 'You check stock levels.' },
-      { role: 'user', content: 'How much STEEL-9 is in the north warehouse?' },
-    ],
-    tools: [{ type: 'function', function: { name: 'lookup_stock', parameters: { type: 'object', properties: { sku: { type: 'string' } } } } }],
-    max_tokens: 256,
-    ...(stream ? { stream: true } : {}),
-  });
 
 function target(name: string, origin: string, headers: Record<string, string>, stream = false): Target {
   return { name, origin, path: '/v1/chat/completions', headers: { 'content-type': 'application/json', ...headers }, body: chatBody(stream) };

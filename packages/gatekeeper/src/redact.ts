@@ -66,9 +66,29 @@ export class Redactor {
 
   /** Like `value`, and how many secrets were replaced (0: the very same value comes back, nothing copied). */
   scrub<T>(v: T): { value: T; count: number } {
+    // Almost nothing the gatekeeper persists holds a secret: finding that out without copying spares a deep copy
+    // (and its garbage) of every payload. Only a value that has one is walked again and copied.
+    if (!this.holdsSecret(v)) return { value: v, count: 0 };
     const counter = { n: 0 };
     const value = this.walk(v, counter) as T;
     return { value: counter.n === 0 ? v : value, count: counter.n };
+  }
+
+  /** Whether `walk` would replace anything in `v`: the same tests, nothing allocated. */
+  private holdsSecret(v: unknown): boolean {
+    if (typeof v === 'string') return this.text(v) !== v;
+    if (Array.isArray(v)) {
+      for (const x of v) if (this.holdsSecret(x)) return true;
+      return false;
+    }
+    if (v && typeof v === 'object') {
+      for (const k in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        const x = (v as Record<string, unknown>)[k];
+        if (SECRET_KEY.test(k) ? x !== null && x !== '' && x !== MARK : this.holdsSecret(x)) return true;
+      }
+    }
+    return false;
   }
 
   private walk(v: unknown, counter: { n: number }): unknown {

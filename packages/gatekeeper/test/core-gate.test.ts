@@ -179,3 +179,20 @@ test('an unexpected failure inside the gate still yields a fail-closed deny', as
   const sync = await createGate({ policy: staticSource(byLimit), log }).decide(attempt());
   assert.equal(sync.fault?.code, 'ledger_failure');
 });
+
+test('record ids are UUIDv7 carrying the decision time, so later decisions sort after earlier ones', async () => {
+  const log = new MemoryLog();
+  let now = Date.parse('2026-11-27T14:05:00Z');
+  const gate = createGate({ policy: staticSource(byLimit), log, clock: () => new Date(now) });
+  const ids: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    ids.push((await gate.decide(attempt())).recordId);
+    now += i % 5 === 0 ? 1 : 0;
+  }
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(parseInt(ids[0]!.replace('-', '').slice(0, 12), 16), Date.parse('2026-11-27T14:05:00Z'));
+  assert.equal(new Set(ids).size, ids.length);
+  const prefix = (id: string) => id.slice(0, 13);
+  assert.deepEqual([...ids].sort((a, b) => prefix(a).localeCompare(prefix(b))).map(prefix), ids.map(prefix));
+  assert.deepEqual(log.records.map((r) => r.record.id), ids);
+});

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { KEYS, post, startGatekeeper, startUpstream } from './core/fixture.js';
 
-test('every request is one line: method, path, status, latency, agent, decision, rule, record, index', async () => {
+/** A pino destination that keeps every line written, parsed. */
+function logSink(): { lines: Record<string, unknown>[]; sink: Writable } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -13,6 +14,11 @@ test('every request is one line: method, path, status, latency, agent, decision,
       done();
     },
   });
+  return { lines, sink };
+}
+
+test('every request is one line: method, path, status, latency, agent, decision, rule, record, index', async () => {
+  const { lines, sink } = logSink();
   const erp = await startUpstream(() => ({ json: { ok: true } }));
   const fx = await startGatekeeper({ config: { apis: { erp: { base_url: erp.url } }, logging: { level: 'info' } }, build: { logger: pino({ level: 'info' }, sink) } });
   try {
@@ -45,5 +51,24 @@ test('every request is one line: method, path, status, latency, agent, decision,
   } finally {
     await fx.close();
     await erp.close();
+  }
+});
+
+test('each request counts only its own decisions, with requests in flight at the same time', async () => {
+  const { lines, sink } = logSink();
+  const fx = await startGatekeeper({ config: { logging: { level: 'info' } }, build: { logger: pino({ level: 'info' }, sink) } });
+  try {
+    const item = (total: number) => ({ action: { kind: 'llm.tool_call', target: { tool: 'place_order' }, arguments: { total } } });
+    const sizes = [1, 2, 3, 4, 5, 6];
+    const responses = await Promise.all(sizes.map((n) => post(`${fx.url}/v1/decisions/batch`, { items: Array.from({ length: n }, (_, i) => item(i + 1)) }, KEYS.buyer)));
+    await new Promise((r) => setTimeout(r, 50));
+    const logged = lines.filter((l) => l.msg === 'request');
+    assert.equal(logged.length, sizes.length);
+    assert.deepEqual(logged.map((l) => l.decisions).sort(), [...sizes].sort());
+    // The record a line names is one of its own request's decisions.
+    const ids = responses.map((r) => new Set((r.body as { results: { record_id: string }[] }).results.map((x) => x.record_id)));
+    for (const l of logged) assert.ok(ids.some((s) => s.size === l.decisions && s.has(l.record as string)), JSON.stringify(l));
+  } finally {
+    await fx.close();
   }
 });

@@ -3,7 +3,10 @@ import crypto, { createHash } from 'node:crypto';
 /** Length in bytes of every hash in the tree (SHA-256). */
 export const HASH_SIZE = 32;
 
-type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer;
+type OneShotHash = {
+  (algorithm: string, data: Uint8Array, encoding: 'buffer'): Buffer;
+  (algorithm: string, data: Uint8Array | string, encoding: 'hex'): string;
+};
 // crypto.hash (Node >= 20.12) skips the Hash object and is markedly faster for the many small inputs of a tree.
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 const nodeScratch = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
@@ -15,7 +18,8 @@ export function sha256(data: Uint8Array | string): Uint8Array {
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  // Every payload of every append is digested here.
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 /** RFC 9162 §2.1.1: MTH({d}) = SHA-256(0x00 || d). */

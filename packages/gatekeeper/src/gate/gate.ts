@@ -15,7 +15,7 @@
  * policy error, evaluation over budget, malformed policy output, a plug-in error, a ledger failure. A ledger record
  * is written for faults too, whenever the ledger itself still works.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AmountLocation } from '../config/schema.js';
 import { digestOf } from '../digest.js';
 import type { PolicySource } from '../policy/engine.js';
@@ -27,6 +27,7 @@ import { withAmount } from './amounts.js';
 import { evaluate, faultDecision, refusedAdmission } from './evaluate.js';
 import type { ActionAttempt, AdmitWhen, DecisionView, ExecutionReport, GateHooks, NamedHooks, PendingApproval, RecordAdditions, Reservation } from './hooks.js';
 import { orderHooks } from './order.js';
+import { recordId as newRecordId } from './record-id.js';
 import { combineReservations } from './reservations.js';
 
 export interface GateOutcome {
@@ -126,7 +127,7 @@ export function createDecider(options: GateOptions): Decider {
       observer?.hookFailed('decide', err);
       const decision = faultDecision('internal_error', `the gatekeeper failed to decide: ${(err as Error)?.message ?? err}`, '');
       const input: OagfInput = { version: 'oagf/v1', agent: attempt.agent, action: attempt.action, context: attempt.context, budgets: {}, time: timeOf(new Date()) };
-      const outcome: GateOutcome = { attempt, decision, fault: decision.fault, input, recordId: randomUUID(), actionDigest: '' };
+      const outcome: GateOutcome = { attempt, decision, fault: decision.fault, input, recordId: newRecordId(), actionDigest: '' };
       observer?.decided(outcome, 0);
       return outcome;
     }
@@ -145,7 +146,7 @@ export function createDecider(options: GateOptions): Decider {
     };
     const evaluator = policy.current();
     const digest = evaluator?.digest ?? '';
-    const recordId = randomUUID();
+    const recordId = newRecordId(now.getTime());
     const { actionDigest, problem } = digestAction(input.action);
     const state: Pending = { decision: faultDecision('no_policy', 'no policy bundle is loaded', digest), record: { links: [], data: {}, payloads: {} } };
     const fail = (code: GateFault['code'], message: string) => {

@@ -8,6 +8,7 @@
  * a deny with fault `hook_error` (in `committed`, the error is only logged: the decision is already recorded).
  */
 import type { RecordLink } from '../stores/ledger.js';
+import type { GateOutcome } from './gate.js';
 import type { AgentIdentity, Decision, OagfAction, OagfContext, OagfInput } from '../spec/index.js';
 
 /** The surface an action arrived on (the spec's `context.surface`). */
@@ -24,6 +25,13 @@ export interface ActionAttempt {
   trace?: unknown;
   /** Value of the agent's `OAGF-Approval` header: an approval id it retries with. */
   approval?: string;
+  /** The HTTP request's entry in the request log, which counts the request's decisions; the gate only carries it. */
+  requestNote?: RequestNote;
+}
+
+export interface RequestNote {
+  decisions: number;
+  first?: GateOutcome;
 }
 
 /** Budget escrow (or any hold) taken for an allowed action; the lifecycle settles or releases it exactly once. */

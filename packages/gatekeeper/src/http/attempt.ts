@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth/agents.js';
-import type { ActionAttempt, Surface } from '../gate/index.js';
+import type { ActionAttempt, RequestNote, Surface } from '../gate/index.js';
+import { requestNote } from './request-log.js';
 import type { AgentIdentity, OagfAction, OagfContext } from '../spec/index.js';
 import { traceFrom, type TraceContext } from './trace.js';
 
@@ -14,6 +15,8 @@ export interface AttemptBase {
   context: OagfContext;
   approval?: string;
   trace: TraceContext;
+  /** The request log's entry for this request, when the log is on. */
+  note?: RequestNote;
 }
 
 export async function beginAttempt(req: IncomingMessage, auth: Authenticator): Promise<AttemptBase> {
@@ -22,7 +25,8 @@ export async function beginAttempt(req: IncomingMessage, auth: Authenticator): P
   const context: OagfContext = { trace_id: trace.traceId, ...(session ? { session_id: session } : {}) };
   const approval = header(req, 'oagf-approval');
   const who = await auth.authenticate(req.headers);
-  const base = { context, trace, ...(approval ? { approval } : {}) };
+  const note = requestNote(req);
+  const base = { context, trace, ...(approval ? { approval } : {}), ...(note ? { note } : {}) };
   if (who.ok) return { ...base, agent: who.agent };
   return { ...base, agent: { id: who.claimed ?? 'unknown', labels: {}, delegation: [] }, unauthenticated: who.reason };
 }
@@ -36,6 +40,7 @@ export function attemptOf(base: AttemptBase, surface: Surface, action: OagfActio
     ...(base.unauthenticated !== undefined ? { unauthenticated: base.unauthenticated } : {}),
     ...(base.approval ? { approval: base.approval } : {}),
     ...(extra.trace !== undefined ? { trace: extra.trace } : {}),
+    ...(base.note ? { requestNote: base.note } : {}),
   };
 }
 
