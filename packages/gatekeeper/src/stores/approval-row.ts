@@ -2,7 +2,7 @@
  * An approval as one table row, the same in every SQL driver: scalar columns, JSON kept as text (exactly the bytes
  * written), optional fields as NULL. Votes live in their own table and are joined back on reading.
  */
-import type { Approval, ApprovalStatus, Vote } from '../approvals/types.js';
+import type { Approval, ApprovalStatus, NoticeDelivery, Vote } from '../approvals/types.js';
 
 export interface ApprovalRow {
   id: string;
@@ -79,5 +79,26 @@ export function approvalFromRow(r: ApprovalRow, votes: Vote[]): Approval {
     ...(r.consumed_at ? { consumedAt: r.consumed_at } : {}),
     ...(r.final_id ? { final: { id: r.final_id, ...(r.final_index !== null ? { index: Number(r.final_index) } : {}) } } : {}),
     votes,
+  };
+}
+
+/** A notice delivery's row (table approval_notices). */
+export interface NoticeRow {
+  approval_id: string;
+  channel: string;
+  status: NoticeDelivery['status'];
+  attempts: number;
+  last_error: string | null;
+  updated_at: string;
+}
+
+export function noticeFromRow(r: NoticeRow): NoticeDelivery {
+  return {
+    approvalId: r.approval_id,
+    channel: r.channel,
+    status: r.status,
+    attempts: r.attempts,
+    ...(r.last_error ? { lastError: r.last_error } : {}),
+    updatedAt: r.updated_at,
   };
 }

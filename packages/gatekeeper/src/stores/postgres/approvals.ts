@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { quoteSchema } from '@oagf/ledger';
 import type { Approval, ApprovalStatus, NoticeDelivery, Vote } from '../../approvals/types.js';
 import type { ApprovalQuery, ApprovalStore } from '../approvals.js';
-import { approvalColumns, approvalFromRow, type ApprovalRow as Row } from '../approval-row.js';
+import { approvalColumns, approvalFromRow, noticeFromRow, type ApprovalRow as Row, type NoticeRow } from '../approval-row.js';
 
 /** Second key of the expiry sweep's advisory lock (the first is the schema's hashtext; the ledger uses 1 and 2). */
 const EXPIRY_LOCK = 10;
@@ -135,18 +135,8 @@ export class PostgresApprovalStore implements ApprovalStore {
   }
 
   async notices(approvalId: string): Promise<NoticeDelivery[]> {
-    const { rows } = await this.pool.query<{ approval_id: string; channel: string; status: NoticeDelivery['status']; attempts: number; last_error: string | null; updated_at: string }>(
-      `SELECT * FROM ${this.S}.approval_notices WHERE approval_id = $1 ORDER BY channel COLLATE "C"`,
-      [approvalId],
-    );
-    return rows.map((r) => ({
-      approvalId: r.approval_id,
-      channel: r.channel,
-      status: r.status,
-      attempts: r.attempts,
-      ...(r.last_error ? { lastError: r.last_error } : {}),
-      updatedAt: r.updated_at,
-    }));
+    const { rows } = await this.pool.query<NoticeRow>(`SELECT * FROM ${this.S}.approval_notices WHERE approval_id = $1 ORDER BY channel COLLATE "C"`, [approvalId]);
+    return rows.map(noticeFromRow);
   }
 
   /** The pool belongs to PostgresStorage, which ends it. */

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import type { Approval, ApprovalStatus, NoticeDelivery, Vote } from '../../approvals/types.js';
 import type { ApprovalQuery, ApprovalStore } from '../approvals.js';
-import { approvalColumns, approvalFromRow, type ApprovalRow as Row } from '../approval-row.js';
+import { approvalColumns, approvalFromRow, noticeFromRow, type ApprovalRow as Row, type NoticeRow } from '../approval-row.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS approvals (
@@ -153,22 +153,8 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   async notices(approvalId: string): Promise<NoticeDelivery[]> {
-    const rows = this.db.prepare('SELECT * FROM approval_notices WHERE approval_id = ? ORDER BY channel').all(approvalId) as {
-      approval_id: string;
-      channel: string;
-      status: NoticeDelivery['status'];
-      attempts: number;
-      last_error: string | null;
-      updated_at: string;
-    }[];
-    return rows.map((r) => ({
-      approvalId: r.approval_id,
-      channel: r.channel,
-      status: r.status,
-      attempts: r.attempts,
-      ...(r.last_error ? { lastError: r.last_error } : {}),
-      updatedAt: r.updated_at,
-    }));
+    const rows = this.db.prepare('SELECT * FROM approval_notices WHERE approval_id = ? ORDER BY channel').all(approvalId) as NoticeRow[];
+    return rows.map(noticeFromRow);
   }
 
   async close(): Promise<void> {
