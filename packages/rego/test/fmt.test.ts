@@ -26,7 +26,8 @@ test('rego fmt gives opa fmt\'s output for policies/, examples/ and the v0 polic
     assert.ok(m, `fixture ${key} has no source module`);
     if (formatSource(m.src, m.file, MODE_OPTIONS[m.mode]) !== readFileSync(f, 'utf8')) differ.push(key);
   }
-  assert.deepEqual(differ, []);
+  // A module changed since the fixtures were recorded also lands here: re-record them (test/fmt/record-opa.ts).
+  assert.deepEqual(differ, [], 'rego fmt differs from the recorded opa fmt output (or the source changed since recording)');
 });
 
 test('rego fmt gives opa fmt\'s output for every conformance and regression module OPA formats', () => {
