@@ -91,7 +91,10 @@ function cosignedBy(note: string, witness: WitnessProcess): boolean {
 /** /ledger/checkpoint once it carries the witness's cosignature on a tree of `size`. */
 function cosignedCheckpoint(url: string, witness: WitnessProcess, size: number): Promise<string> {
   return until(`a cosigned checkpoint of size ${size}`, async () => {
-    const note = await (await fetch(`${url}/ledger/checkpoint`)).text();
+    const res = await fetch(`${url}/ledger/checkpoint`);
+    const note = await res.text();
+    // Before the first checkpoint is published there is no note to read yet: keep waiting.
+    if (!res.ok || !note.includes('\n\n')) return undefined;
     if (parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1)).size !== size) return undefined;
     return cosignedBy(note, witness) ? note : undefined;
   });
