@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import pg from 'pg';
 
-export const PG_URL = process.env.LEDGER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL = process.env.OAGF_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let reachable: Promise<string | undefined> | undefined;
 
@@ -16,7 +16,7 @@ export function postgresUnavailable(): Promise<string | undefined> {
       await client.query('SELECT 1');
       return undefined;
     } catch (error) {
-      return `PostgreSQL at ${PG_URL} cannot be reached: ${(error as Error).message}`;
+      return `PostgreSQL at ${PG_URL} cannot be reached (${(error as Error).message}); .ci/run starts it`;
     } finally {
       await client.end().catch(() => undefined);
     }
