@@ -28,7 +28,7 @@ export function serveCommand(): Command {
     .option('--generate-key', 'create the ledger signing key file if it does not exist yet')
     .option('--check', 'validate the configuration and policy bundle, then exit')
     .option('-p, --port <port>', 'listen on this port instead of the configured one (0 picks a free one)', parsePort)
-    .option('-w, --workers <n>', 'worker processes serving requests, one ledger sequencer for all (default: one per core)', parseWorkers, availableParallelism())
+    .option('-w, --workers <n>', 'worker processes serving requests, one ledger sequencer for all (default: one per core; one when mcp or sandbox is configured)', parseWorkers, availableParallelism())
     .option('--ledger-socket <path>', 'also serve this gatekeeper\'s ledger to other gatekeeper processes on this unix socket')
     .option('--ledger-host <path>', 'open no ledger: append to the one another gatekeeper serves on this unix socket (its --ledger-socket)')
     .action(async function (this: Command, options: { config: string; generateKey?: boolean; check?: boolean; port?: number; workers: number; ledgerSocket?: string; ledgerHost?: string }) {
