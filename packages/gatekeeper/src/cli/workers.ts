@@ -63,7 +63,10 @@ export async function startPrimary(loaded: LoadedConfig, count: number, at: Ledg
       }
       if (typeof message === 'object' && message !== null && 'gatekeeperReady' in message) {
         first ??= (message as Ready).gatekeeperReady;
+        // One at a time: the first worker creates the SQLite stores' schema; workers opening a fresh state dir
+        // together would race on it ("database is locked").
         if (++listening === count) ready(first);
+        else if (workers.size < count) fork();
       }
     });
     worker.on('exit', (code, signal) => {
@@ -74,7 +77,7 @@ export async function startPrimary(loaded: LoadedConfig, count: number, at: Ledg
       fork();
     });
   };
-  for (let i = 0; i < count; i++) fork();
+  fork();
 
   const stop = async () => {
     stopping = true;
