@@ -805,20 +805,41 @@ export class Evaluator {
 
   /** Evaluates a rule and its else chain; calls onValue per produced value. */
   private evalChain(rule: CRule, onValue: (v: Value, r: CRule) => boolean, args?: Value[]): void {
-    let r = rule, found = false;
-    const emit = (v: Value): boolean => { found = true; this.record(r); return onValue(v, r); };
-    for (let cur: CRule | undefined = rule; cur; cur = cur.else) {
-      r = cur;
-      const frame: Value[] = new Array(cur.nslots);
-      this.ruleStack.push(cur);
-      try {
-        if (!args) this.runRule(cur.body, cur.value, frame, emit);
-        else if (this.bindArgs(cur.args!, args, frame)) this.runRule(cur.body, cur.value, frame, emit);
-        else this.unifyArgs(cur.args!, args, 0, frame, () => this.evalBody(r.body, 0, frame, () => this.evalTerm(r.value, frame, emit)));
-      } finally {
-        this.ruleStack.pop();
+    for (let cur: CRule | undefined = rule; cur; cur = cur.else) if (this.evalLink(cur, onValue, args)) return;
+  }
+
+  /**
+   * One rule of an else chain, on its own new frame: true when it produced a value. A body that the leading direct
+   * expressions decide, with a direct value, makes no continuation (the common rule: a few tests and a value).
+   */
+  private evalLink(r: CRule, onValue: (v: Value, r: CRule) => boolean, args: Value[] | undefined): boolean {
+    const frame: Value[] = new Array(r.nslots);
+    this.ruleStack.push(r);
+    try {
+      let i = 0;
+      if (args && !this.bindArgs(r.args!, args, frame)) i = -2;
+      else {
+        i = this.directPrefix(r.body, frame);
+        if (i < 0) return false;
+        if (i === r.body.length) {
+          const v = this.direct(r.value, frame);
+          if (v === undefined) return false;
+          if (v !== NOT_DIRECT) {
+            this.record(r);
+            onValue(v, r);
+            return true;
+          }
+        }
       }
-      if (found) return;
+      // the general case: continuations
+      let found = false;
+      const emit = (v: Value): boolean => { found = true; this.record(r); return onValue(v, r); };
+      if (i === -2) this.unifyArgs(r.args!, args!, 0, frame, () => this.evalBody(r.body, 0, frame, () => this.evalTerm(r.value, frame, emit)));
+      else if (i < r.body.length) this.evalBody(r.body, i, frame, () => this.evalTerm(r.value, frame, emit));
+      else this.evalTerm(r.value, frame, emit);
+      return found;
+    } finally {
+      this.ruleStack.pop();
     }
   }
 
@@ -846,10 +867,23 @@ export class Evaluator {
 
   /**
    * Solutions of a rule body evaluated on the rule's own new frame, each passed to `emit` with the value of
-   * `value`. The leading expressions that `direct` decides run in a loop that leaves its bindings in place (the
-   * frame is discarded afterwards), so a body of such expressions makes no continuation at all.
+   * `value` (see directPrefix).
    */
   private runRule(body: Body, value: Term, frame: Value[], emit: KV): boolean {
+    const i = this.directPrefix(body, frame);
+    if (i < 0) return false;
+    if (i < body.length) return this.evalBody(body, i, frame, () => this.evalTerm(value, frame, emit));
+    const v = this.direct(value, frame);
+    if (v === NOT_DIRECT) return this.evalTerm(value, frame, emit);
+    return v !== undefined && emit(v);
+  }
+
+  /**
+   * Runs the leading expressions of a rule body that `direct` decides, in a loop that leaves its bindings in place
+   * (the rule's frame is discarded afterwards): the index of the first expression evalBody must take (the body's
+   * length when none is left), or -1 when the body fails.
+   */
+  private directPrefix(body: Body, frame: Value[]): number {
     let i = 0;
     for (; i < body.length; i++) {
       this.tick();
@@ -857,13 +891,10 @@ export class Evaluator {
       if (e.with.length) break;
       const step = this.directStep(e, frame);
       if (this.cov && step !== STEP_OTHER) this.covered(e);
-      if (step === STEP_FAIL) return false;
+      if (step === STEP_FAIL) return -1;
       if (step === STEP_OTHER) break;
     }
-    if (i < body.length) return this.evalBody(body, i, frame, () => this.evalTerm(value, frame, emit));
-    const v = this.direct(value, frame);
-    if (v === NOT_DIRECT) return this.evalTerm(value, frame, emit);
-    return v !== undefined && emit(v);
+    return i;
   }
 
   /** Binds parameters that are all plain vars on the call's new frame; false when some parameter is a pattern. */
