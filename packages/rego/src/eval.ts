@@ -747,8 +747,11 @@ export class Evaluator {
         this.setCached(node, c);
       }
       if (c !== undefined) return c === UNDEF ? undefined : c;
+      const v = this.computeNode(node, base);
+      this.setCached(node, v === undefined ? UNDEF : v);
+      return v;
     }
-    const below = this.overrides.length ? this.overrides.filter((o) => o.path.length > at.length && isPrefix(at, o.path)) : [];
+    const below = this.overrides.filter((o) => o.path.length > at.length && isPrefix(at, o.path));
     let v: Value | undefined;
     const c = below.length ? undefined : this.cached(node);
     if (c !== undefined) v = c === UNDEF ? undefined : c;
@@ -813,7 +816,7 @@ export class Evaluator {
    * expressions decide, with a direct value, makes no continuation (the common rule: a few tests and a value).
    */
   private evalLink(r: CRule, onValue: (v: Value, r: CRule) => boolean, args: Value[] | undefined): boolean {
-    const frame: Value[] = new Array(r.nslots);
+    const frame = newFrame(r.nslots);
     this.ruleStack.push(r);
     try {
       let i = 0;
@@ -831,16 +834,24 @@ export class Evaluator {
           }
         }
       }
-      // the general case: continuations
-      let found = false;
-      const emit = (v: Value): boolean => { found = true; this.record(r); return onValue(v, r); };
-      if (i === -2) this.unifyArgs(r.args!, args!, 0, frame, () => this.evalBody(r.body, 0, frame, () => this.evalTerm(r.value, frame, emit)));
-      else if (i < r.body.length) this.evalBody(r.body, i, frame, () => this.evalTerm(r.value, frame, emit));
-      else this.evalTerm(r.value, frame, emit);
-      return found;
+      return this.evalLinkGeneral(r, onValue, args, frame, i);
     } finally {
       this.ruleStack.pop();
     }
+  }
+
+  /**
+   * evalLink with continuations, from expression `i` on (-2: the parameters are patterns). Apart so that evalLink
+   * itself captures nothing: V8 makes a function's closure context on every call when an inner closure captures
+   * a parameter, whether or not the closure is made.
+   */
+  private evalLinkGeneral(r: CRule, onValue: (v: Value, r: CRule) => boolean, args: Value[] | undefined, frame: Value[], i: number): boolean {
+    let found = false;
+    const emit = (v: Value): boolean => { found = true; this.record(r); return onValue(v, r); };
+    if (i === -2) this.unifyArgs(r.args!, args!, 0, frame, () => this.evalBody(r.body, 0, frame, () => this.evalTerm(r.value, frame, emit)));
+    else if (i < r.body.length) this.evalBody(r.body, i, frame, () => this.evalTerm(r.value, frame, emit));
+    else this.evalTerm(r.value, frame, emit);
+    return found;
   }
 
   /**
@@ -872,10 +883,15 @@ export class Evaluator {
   private runRule(body: Body, value: Term, frame: Value[], emit: KV): boolean {
     const i = this.directPrefix(body, frame);
     if (i < 0) return false;
-    if (i < body.length) return this.evalBody(body, i, frame, () => this.evalTerm(value, frame, emit));
+    if (i < body.length) return this.evalBodyThenValue(body, i, value, frame, emit);
     const v = this.direct(value, frame);
     if (v === NOT_DIRECT) return this.evalTerm(value, frame, emit);
     return v !== undefined && emit(v);
+  }
+
+  /** The rest of a rule body, then its value term (apart from runRule for the reason given at evalLinkGeneral). */
+  private evalBodyThenValue(body: Body, i: number, value: Term, frame: Value[], emit: KV): boolean {
+    return this.evalBody(body, i, frame, () => this.evalTerm(value, frame, emit));
   }
 
   /**
@@ -945,7 +961,7 @@ export class Evaluator {
     for (rule of this.candidates(node)) {
       this.ruleStack.push(rule);
       try {
-        this.runRule(rule.body, rule.member!, new Array(rule.nslots), emit);
+        this.runRule(rule.body, rule.member!, newFrame(rule.nslots), emit);
       } finally { this.ruleStack.pop(); }
     }
     return out;
@@ -955,7 +971,7 @@ export class Evaluator {
     const c = this.cached(node);
     if (c instanceof RSet) return c.has(key);
     for (const rule of this.candidates(node)) {
-      const frame: Value[] = new Array(rule.nslots);
+      const frame = newFrame(rule.nslots);
       this.ruleStack.push(rule);
       let found = false;
       try {
@@ -970,7 +986,7 @@ export class Evaluator {
     const out = new RObject();
     let any = false;
     for (const rule of this.candidates(node)) {
-      const frame: Value[] = new Array(rule.nslots);
+      const frame = newFrame(rule.nslots);
       this.ruleStack.push(rule);
       try {
         this.evalBody(rule.body, 0, frame, () => this.evalList(rule.keys, 0, [], frame, (keys) => this.evalTerm(rule.value, frame, (v) => {
@@ -988,7 +1004,7 @@ export class Evaluator {
   private objectGet(node: RuleNode, key: Value): Value | undefined {
     let out: RObject | undefined;
     for (const rule of this.candidates(node)) {
-      const frame: Value[] = new Array(rule.nslots);
+      const frame = newFrame(rule.nslots);
       this.ruleStack.push(rule);
       try {
         this.unifyValue(rule.keys[0], key, frame, () => this.evalBody(rule.body, 0, frame, () => this.evalList(rule.keys, 0, [], frame, (keys) => this.evalTerm(rule.value, frame, (v) => {
@@ -1019,7 +1035,7 @@ export class Evaluator {
     if (v.t === 'scalar' || v.t === 'const') return v.v;
     let out: Value = true;
     this.ruleStack.push(r);
-    try { this.evalTerm(v, new Array(r.nslots), (x) => { out = x; return true; }); } finally { this.ruleStack.pop(); }
+    try { this.evalTerm(v, newFrame(r.nslots), (x) => { out = x; return true; }); } finally { this.ruleStack.pop(); }
     return out;
   }
 
@@ -1156,7 +1172,12 @@ const KINDS = new WeakMap<BuiltinDef, ArgKinds>();
 /** Top-level kinds each argument admits, also as masks of `kindBit`s (0: any), computed once per builtin. */
 /** Whether every rule of a node has one and the same constant value and no else (OPA's early exit). */
 function earlyExit(node: RuleNode): boolean {
-  return node.earlyExit ??= node.rules.every((r) => r.constValue && !r.else) && node.rules.every((r) => equal(constOf(r), constOf(node.rules[0])));
+  return node.earlyExit ??= sameConstValues(node.rules);
+}
+
+/** (Apart from earlyExit, which then captures nothing: see evalLinkGeneral.) */
+function sameConstValues(rules: CRule[]): boolean {
+  return rules.every((r) => r.constValue && !r.else) && rules.every((r) => equal(constOf(r), constOf(rules[0])));
 }
 
 function kindsOf(def: BuiltinDef): ArgKinds {
@@ -1183,6 +1204,11 @@ function kindBit(v: Value): number {
   if (v instanceof RObject) return 32;
   if (v instanceof RSet) return 64;
   return 4; // BigDec
+}
+
+/** A rule's frame of slots; rules without variables (the commonest) share one empty frame, never written. */
+function newFrame(nslots: number): Value[] {
+  return nslots === 0 ? EMPTY : new Array(nslots);
 }
 
 /** Slot of a term that is a var not bound yet. */

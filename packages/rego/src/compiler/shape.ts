@@ -9,9 +9,9 @@ import { equal } from '../value.js';
  */
 export function shapeTerm(t: Term): Term {
   const u: Record<string, unknown> = {
-    t: t.t, v: undefined, name: undefined, slot: undefined, head: undefined, path: undefined, items: undefined, op: undefined,
-    args: undefined, builtin: undefined, fn: undefined, walk: undefined, key: undefined, value: undefined, body: undefined,
-    parts: undefined, term: undefined, with: undefined, literalArg: undefined, kinds: undefined, loc: t.loc,
+    t: t.t, v: undefined, slot: undefined, head: undefined, path: undefined,
+    name: undefined, walk: undefined, args: undefined, builtin: undefined, fn: undefined, literalArg: undefined, kinds: undefined, loc: t.loc,
+    items: undefined, op: undefined, key: undefined, value: undefined, body: undefined, parts: undefined, term: undefined, with: undefined,
   };
   switch (t.t) {
     case 'scalar': case 'const': u.v = t.v; break;
