@@ -460,6 +460,14 @@ export class Evaluator {
         const args = t.args;
         const lit = t.literalArg;
         if (lit !== undefined) return this.equalLiteral(args[1 - lit], args[lit], frame);
+        const bin = def?.binary;
+        if (bin !== undefined) {
+          const a = this.directKey(args[0], frame);
+          if (a === NOT_DIRECT || a === undefined) return a;
+          const b = this.directKey(args[1], frame);
+          if (b === NOT_DIRECT || b === undefined) return b;
+          return bin(a, b);
+        }
         const vals: Value[] = new Array(args.length);
         for (let i = 0; i < args.length; i++) {
           const v = this.directKey(args[i], frame);

@@ -10,7 +10,10 @@ function def(name: string, args: string[], result: string, fn: BuiltinDef['fn'],
   return [name, { name, args, result, fn, ...extra }];
 }
 
-const cmp = (name: string, test: (c: number) => boolean) => def(name, ['any', 'any'], 'boolean', ([a, b]) => test(compare(a, b)));
+/** An operator of two operands of any type that never fails (see BuiltinDef.binary). */
+const binary = (name: string, f: (a: Value, b: Value) => boolean) => def(name, ['any', 'any'], 'boolean', ([a, b]) => f(a, b), { binary: f });
+
+const cmp = (name: string, test: (c: number) => boolean) => binary(name, (a, b) => test(compare(a, b)));
 
 function arith(name: string, op: (a: num.Num, b: num.Num) => num.Num): [string, BuiltinDef] {
   return def(name, ['number', 'number'], 'number', ([a, b]) => op(a as num.Num, b as num.Num));
@@ -49,8 +52,8 @@ function member3(k: Value, x: Value, coll: Value): boolean {
 }
 
 export const builtins: BuiltinTable = Object.fromEntries([
-  def('equal', ['any', 'any'], 'boolean', ([a, b]) => equal(a, b)),
-  def('neq', ['any', 'any'], 'boolean', ([a, b]) => !equal(a, b)),
+  binary('equal', equal),
+  binary('neq', (a, b) => !equal(a, b)),
   cmp('lt', (c) => c < 0),
   cmp('lte', (c) => c <= 0),
   cmp('gt', (c) => c > 0),
@@ -74,7 +77,7 @@ export const builtins: BuiltinTable = Object.fromEntries([
   }),
   def('and', ['set', 'set'], 'set', ([a, b]) => setOp(a, b, 'and', (x, y) => makeSet(x.values().filter((v) => y.has(v))))),
   def('or', ['set', 'set'], 'set', ([a, b]) => setOp(a, b, 'or', (x, y) => makeSet([...x.values(), ...y.values()]))),
-  def('internal.member_2', ['any', 'any'], 'boolean', ([x, c]) => member(x, c)),
+  binary('internal.member_2', member),
   def('internal.member_3', ['any', 'any', 'any'], 'boolean', ([k, x, c]) => member3(k, x, c)),
   def('print', [], 'boolean', () => true, { variadic: 'any' }),
   def('trace', ['string'], 'boolean', () => true),

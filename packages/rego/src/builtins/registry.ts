@@ -58,6 +58,11 @@ export interface BuiltinDef {
   relation?: boolean;
   /** Return undefined for an undefined result; throw BuiltinError / OperandTypeError for errors. */
   fn(args: Value[], ctx: BuiltinContext): Value | undefined;
+  /**
+   * `fn` of two operands that admit any value, as a function that never fails: the evaluator calls it without
+   * making an argument list (the comparison operators and `in`, the commonest calls in a rule body).
+   */
+  binary?: (a: Value, b: Value) => Value;
 }
 
 export type BuiltinTable = Record<string, BuiltinDef>;
