@@ -36,6 +36,7 @@ type Mock = { kind: 'value'; v: Value } | { kind: 'func'; name: string };
 
 const UNDEF = Symbol('undefined');
 const NO_MOCKS = new Map<string, Mock>();
+const NO_OVERRIDES: readonly { path: Value[]; value: Value }[] = [];
 const NOT_DIRECT = Symbol('not-direct');
 /** Outcomes of directStep other than a bound slot (slots are >= 0). */
 const STEP_FAIL = -1;
@@ -56,7 +57,8 @@ export class Evaluator {
    * value another scope overwrote is computed again, never mistaken for this scope's.
    */
   private scope = ++lastScope;
-  private overrides: { path: Value[]; value: Value }[] = [];
+  /** replaced (never mutated) when `with data` adds overrides */
+  private overrides: readonly { path: Value[]; value: Value }[] = NO_OVERRIDES;
   /** replaced (never mutated) when `with` adds mocks */
   private mocks: Map<string, Mock> = NO_MOCKS;
   private steps = 0;
@@ -85,7 +87,7 @@ export class Evaluator {
     this.opts.maxSteps = maxSteps;
     this.opts.deadline = deadline;
     this.scope = ++lastScope;
-    this.overrides = [];
+    this.overrides = NO_OVERRIDES;
     this.mocks = NO_MOCKS;
     this.steps = 0;
     if (this.ruleStack.length) this.ruleStack = [];

@@ -1,5 +1,5 @@
 /** Public engine API: compile modules into a Policy, prepare queries, evaluate with a budget. */
-import type { Body, Expr, Module } from './ast.js';
+import type { Body, Expr, Module, Term } from './ast.js';
 import type { HostHooks } from './builtins/registry.js';
 import { Compiler } from './compiler/compile.js';
 import { schemaType } from './compiler/types.js';
@@ -100,7 +100,7 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
       const { ordered, shown, names, nslots, texts } = compileQuery(body, query, compiler.funcs);
       const capture = texts.length === 1 && names.size === 0;
       const e0 = ordered[0];
-      const single = capture && ordered.length === 1 && e0.k === 'term' && !e0.negated && !e0.with.length ? e0.term : undefined;
+      const single = capture && ordered.length === 1 && e0.k === 'term' && !e0.negated && !e0.with.length ? { term: e0.term, nslots } : undefined;
       // the evaluator of the last plain evaluation (no explain, coverage or profile), reused by the next one
       let idle: Evaluator | undefined;
       const run = (o: EvalOpts = {}) => {
@@ -119,8 +119,19 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
             print: opts.print ?? ((m) => process.stderr.write(`${m}\n`)),
           });
         }
-        const frame: Value[] = new Array(nslots);
         const rows: Array<{ expressions: Value[]; bindings: Record<string, Value> }> = [];
+        if (single) {
+          // a query of one term (data.x.allow): its values are the rows, no step chain is needed
+          ev.tick();
+          guard(evalSingle, ev, single, rows);
+        } else guard(evalSteps, ev, nslots, rows);
+        if (o.profile) ev.profileUntilNow();
+        if (plain) idle = ev;
+        return { rows, explanation: o.explain ? [...ev.explained.values()] : undefined, texts };
+      };
+      /** The rows of a query of several expressions, or with bindings to show. */
+      const evalSteps = (ev: Evaluator, nslots: number, rows: Array<{ expressions: Value[]; bindings: Record<string, Value> }>): void => {
+        const frame: Value[] = new Array(nslots);
         const values: Value[] = [];
         const step = (i: number): boolean => {
           ev.tick();
@@ -141,14 +152,7 @@ export function compileModules(parsed: Module[], opts: Omit<CompileOptions, 'mod
           values[i] = true;
           return ev.evalExpr(e, frame, () => step(i + 1));
         };
-        if (single) {
-          // a query of one term (data.x.allow): its values are the rows, no step chain is needed
-          ev.tick();
-          guard(() => ev.evalTerm(single, frame, (v) => { rows.push({ expressions: [v], bindings: {} }); return false; }));
-        } else guard(() => step(0));
-        if (o.profile) ev.profileUntilNow();
-        if (plain) idle = ev;
-        return { rows, explanation: o.explain ? [...ev.explained.values()] : undefined, texts };
+        step(0);
       };
       return {
         evalValues: (o) => run(o).rows,
@@ -204,10 +208,18 @@ function safeFromJSON(x: unknown, what: string, convert = fromJSON): Value {
   }
 }
 
+/** The rows of a query of one term: its values. */
+function evalSingle(ev: Evaluator, q: { term: Term; nslots: number }, rows: Array<{ expressions: Value[]; bindings: Record<string, Value> }>): void {
+  ev.evalTerm(q.term, q.nslots ? new Array(q.nslots) : NO_SLOTS, (v) => { rows.push({ expressions: [v], bindings: {} }); return false; });
+}
+
+/** The frame of a query term without variables (the commonest, data.x.allow): never written. */
+const NO_SLOTS: Value[] = [];
+
 /** Runs an evaluation, turning stack exhaustion (deep recursion/input) into a RegoError. */
-function guard<T>(f: () => T): T {
+function guard<A, B, C>(f: (a: A, b: B, c: C) => void, a: A, b: B, c: C): void {
   try {
-    return f();
+    f(a, b, c);
   } catch (e) {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw RegoError.single('eval_recursion_error', 'evaluation exceeded the maximum nesting depth');
