@@ -4,6 +4,8 @@
  * UTF-16 code units. Anything I-JSON cannot carry is rejected instead of being silently dropped.
  */
 export function canonicalJson(value: unknown): string {
+  const ordered = inCanonicalOrder(value, 0);
+  if (ordered !== SLOW_PATH) return JSON.stringify(ordered);
   // Pieces joined once at the end: concatenating as we go left a trail of intermediate strings for the GC.
   const out: string[] = [];
   try {
@@ -13,6 +15,74 @@ export function canonicalJson(value: unknown): string {
     throw error;
   }
   return out.join('');
+}
+
+const SLOW_PATH = Symbol('slow path');
+/** Deeper than this, the writer below checks for cycles (and names the path of whatever is wrong). */
+const MAX_FAST_DEPTH = 64;
+
+/**
+ * The value with every object's keys in canonical order, for one JSON.stringify, whose escaping and number form are
+ * JCS's: one native pass instead of a JSON.stringify call per string. Objects already in order are kept, others
+ * copied. SLOW_PATH for anything the writer below must handle or refuse: a value I-JSON cannot carry, deep nesting,
+ * an array-index key (such as "10": objects list those first, in numeric order, whatever the insertion order) or
+ * "__proto__" (a copy would take it for the prototype).
+ */
+function inCanonicalOrder(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      return SURROGATE.test(value) && LONE_SURROGATE.test(value) ? SLOW_PATH : value;
+    case 'number':
+      return Number.isFinite(value) ? value : SLOW_PATH;
+    case 'boolean':
+      return value;
+    case 'object':
+      if (value === null) return value;
+      if (depth >= MAX_FAST_DEPTH) return SLOW_PATH;
+      return Array.isArray(value) ? arrayInOrder(value, depth + 1) : objectInOrder(value, depth + 1);
+    default:
+      return SLOW_PATH;
+  }
+}
+
+function arrayInOrder(value: readonly unknown[], depth: number): unknown {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i];
+    if (item === undefined) return SLOW_PATH;
+    const ordered = inCanonicalOrder(item, depth);
+    if (ordered === SLOW_PATH) return SLOW_PATH;
+    if (ordered !== item) (copy ??= value.slice(0, i)).push(ordered);
+    else copy?.push(item);
+  }
+  return copy ?? value;
+}
+
+function objectInOrder(value: object, depth: number): unknown {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return SLOW_PATH;
+  const keys = Object.keys(value);
+  let sorted = true;
+  for (let i = 0; i < keys.length; i++) {
+    const first = keys[i]!.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || keys[i] === '__proto__') return SLOW_PATH;
+    if (i > 0 && keys[i - 1]! > keys[i]!) sorted = false;
+  }
+  if (!sorted) sortKeys(keys);
+  let changed = !sorted;
+  const values: unknown[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const item = (value as Record<string, unknown>)[keys[i]!];
+    if (item === undefined) return SLOW_PATH;
+    const ordered = inCanonicalOrder(item, depth);
+    if (ordered === SLOW_PATH) return SLOW_PATH;
+    if (ordered !== item) changed = true;
+    values[i] = ordered;
+  }
+  if (!changed) return value;
+  const copy: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) copy[keys[i]!] = values[i];
+  return copy;
 }
 
 /** Collects the path while the stack unwinds, so the happy path builds no path strings. */

@@ -16,6 +16,7 @@ export {
   type StoredCheckpoint, type StoredEntry, type StoredPayload,
 } from './store.js';
 export { SqliteStore, sqliteDriver, type SqliteDriverOptions } from './sqlite-store.js';
+export { payloadReader } from './sqlite-payloads.js';
 export { DURABILITIES, type Durability } from './sqlite-writer.js';
 export { postgresDriver, type PostgresDriverOptions } from './pg-store.js';
 export { exportPostgresLedger, type ExportReport } from './pg-export.js';

@@ -117,8 +117,9 @@ class StoreBackedLedger implements Ledger {
         digests[name] = digest;
         stored.push({ digest, data: bytes });
       }
-      const normalized = normalizeRecord(stored.length > 0 ? { ...record, payloads: digests } : record);
-      const entry = encodeRecord(normalized);
+      // The payload digests are ours (sha256 of the bytes above): only the caller's fields need checking.
+      const normalized = normalizeRecord(record);
+      const entry = encodeRecord(stored.length > 0 ? { ...normalized, payloads: digests } : normalized);
       this.sequencer.add({ id: normalized.id, entry, leafHash: hashLeaf(entry), payloads: stored, resolve, reject });
     });
   }

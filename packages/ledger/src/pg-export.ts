@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { int, type Queryable } from './pg-queries.js';
 import { SCHEMA_VERSION, quoteSchema } from './pg-schema.js';
+import { indexPayloads } from './sqlite-payloads.js';
 import { SQLITE_SCHEMA } from './sqlite-store.js';
 
 const CHUNK_ROWS = 4096;
@@ -104,6 +105,7 @@ export async function exportPostgresLedger(source: { url: string; schema: string
       sqlite.transaction(() => rows.forEach((r) => insertPayload.run(r.digest, r.data)))();
       payloads += rows.length;
     }
+    sqlite.transaction(() => indexPayloads(sqlite))();
     await client.query('COMMIT');
     sqlite.pragma('synchronous = FULL');
     sqlite.close();

@@ -24,6 +24,7 @@ const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const FIELDS = new Set(['v', 'type', 'id', 'time', 'agent', 'action_digest', 'outcome', 'reasons', 'policy_digest', 'links', 'payloads', 'data']);
 const OUTCOMES = new Set(['allow', 'deny', 'escalate']);
+const LINK_FIELDS = new Set(['rel', 'id', 'index']);
 
 function fail(message: string): never {
   throw new TypeError(`invalid ledger record: ${message}`);
@@ -67,7 +68,7 @@ function checkLinks(value: unknown): void {
   if (!Array.isArray(value)) fail('links must be an array');
   value.forEach((link, i) => {
     if (!isPlainObject(link)) fail(`links[${i}] must be an object`);
-    for (const key of Object.keys(link)) if (!['rel', 'id', 'index'].includes(key)) fail(`links[${i}] has unknown field ${key}`);
+    for (const key of Object.keys(link)) if (!LINK_FIELDS.has(key)) fail(`links[${i}] has unknown field ${key}`);
     checkString(link.rel, `links[${i}].rel`, 128);
     checkString(link.id, `links[${i}].id`, 256);
     if (link.index !== undefined && !(Number.isSafeInteger(link.index) && (link.index as number) >= 0)) {
@@ -98,7 +99,8 @@ export function validateRecord(record: unknown): asserts record is LedgerRecord 
   if (record.links !== undefined) checkLinks(record.links);
   if (record.payloads !== undefined) {
     if (!isPlainObject(record.payloads)) fail('payloads must be an object');
-    for (const [name, digest] of Object.entries(record.payloads)) {
+    for (const name of Object.keys(record.payloads)) {
+      const digest = record.payloads[name];
       if (typeof digest !== 'string' || !DIGEST.test(digest)) fail(`payloads.${name} must be sha256:<64 lowercase hex>`);
     }
   }

@@ -3,6 +3,7 @@ import { packBatch, type Batch } from './batch.js';
 import { signCheckpoint } from './checkpoint.js';
 import { HASH_SIZE } from './hash.js';
 import { CompactRange, nodeHome, type NodeRef } from './merkle.js';
+import { migratePayloads, payloadReader, PAYLOADS_SCHEMA } from './sqlite-payloads.js';
 import { synchronousPragma, writerFor, type BatchWriter, type Durability } from './sqlite-writer.js';
 import {
   bindLogMeta, storeLookup, type LedgerDriver, type LedgerStore, type LogConfig, type SequenceRequest, type Sequenced,
@@ -10,17 +11,13 @@ import {
 } from './store.js';
 
 // One row per entry: the leaf hash and the interior nodes its append completed travel with the entry, so an
-// append is a single row insert and a full verify is a single sequential scan. Payloads go to a rowid table in
-// arrival order with the digest in a separate index: keyed by digest (random) with the data inline, every insert
-// split pages across a growing B-tree (measured ~1.8x the commit cost at 300k payloads). Older files with the
-// digest-keyed table keep working: every statement names only digest and data.
+// append is a single row insert and a full verify is a single sequential scan. Payloads: see sqlite-payloads.ts.
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, leaf BLOB NOT NULL, nodes BLOB NOT NULL, entry BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_id ON entries (id);
-CREATE TABLE IF NOT EXISTS payloads (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, note TEXT NOT NULL);
-`;
+${PAYLOADS_SCHEMA}`;
 
 const CHUNK_ROWS = 4096;
 
@@ -92,6 +89,7 @@ export class SqliteStore implements LedgerStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(sync);
       this.db.exec(SQLITE_SCHEMA);
+      migratePayloads(this.db);
     }
     this.db.pragma('cache_size = -65536');
     // Proofs and verify read far more than they write; mapping the file spares a read() per page.
@@ -100,13 +98,12 @@ export class SqliteStore implements LedgerStore {
     const write = <T>(make: () => T): T | undefined => (readonly ? undefined : make());
     this.stmt = {
       size: db.prepare('SELECT coalesce(max(idx) + 1, 0) FROM entries').pluck(),
-      deletePayload: write(() => db.prepare('DELETE FROM payloads WHERE digest = ?')),
       setMeta: write(() => db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')),
       entry: db.prepare('SELECT entry FROM entries WHERE idx = ?').pluck(),
       byId: db.prepare('SELECT idx FROM entries WHERE id = ?').pluck(),
       hashesIn: db.prepare('SELECT idx, leaf, nodes FROM entries WHERE idx IN (SELECT value FROM json_each(?))').raw(),
       entryRange: db.prepare('SELECT entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
-      payload: db.prepare('SELECT data FROM payloads WHERE digest = ?').pluck(),
+      payloads: payloadReader(db),
       latestCheckpoint: db.prepare('SELECT seq, size, note FROM checkpoints ORDER BY seq DESC LIMIT 1'),
       checkpoints: db.prepare('SELECT seq, size, note FROM checkpoints ORDER BY seq'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
@@ -224,11 +221,12 @@ export class SqliteStore implements LedgerStore {
   }
 
   async payload(digest: string): Promise<Uint8Array | undefined> {
-    return this.stmt.payload.get(digest) as Buffer | undefined;
+    return this.stmt.payloads.payload(digest);
   }
 
   async deletePayload(digest: string): Promise<boolean> {
-    return this.writable(this.stmt.deletePayload).run(digest).changes > 0;
+    const writer = this.writable(this.writer);
+    return this.serially(() => writer.deletePayload(digest));
   }
 
   async checkpoints(): Promise<StoredCheckpoint[]> {
@@ -253,7 +251,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   async *payloads(): AsyncIterableIterator<StoredPayload> {
-    const rows = this.db.prepare('SELECT digest, data FROM payloads ORDER BY digest').raw().iterate() as IterableIterator<[string, Buffer]>;
+    const rows = this.db.prepare('SELECT digest, data FROM payloads').raw().iterate() as IterableIterator<[string, Buffer]>;
     for (const [digest, data] of rows) yield { digest, data };
   }
 

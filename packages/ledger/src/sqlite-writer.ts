@@ -12,6 +12,7 @@
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { forEachRow, type Batch } from './batch.js';
+import { payloadWriter } from './sqlite-payloads.js';
 import { DuplicateIdsError } from './store.js';
 
 /**
@@ -37,42 +38,58 @@ export interface BatchWriter {
    * commit ran off the event loop (0 when it ran on it).
    */
   write(batch: Batch): Promise<number>;
+  /** Deletes a payload (retention) on the write connection; one call or batch in flight at a time. */
+  deletePayload(digest: string): Promise<boolean>;
   /** Called with no batch in flight. */
   close(): void;
 }
 
-/** The statements a batch needs, on a writable connection; the returned commit reports how many ms it took. */
-export function batchTransaction(db: Database.Database): (batch: Batch) => number {
+/** What the write connection does: commit a batch (returning the ms it took), delete a payload. */
+export interface WriteConnection {
+  commit(batch: Batch): number;
+  deletePayload(digest: string): boolean;
+}
+
+/** The statements a batch needs, on a writable connection. */
+export function writeConnection(db: Database.Database): WriteConnection {
   const insertEntry = db.prepare('INSERT INTO entries (idx, id, leaf, nodes, entry) VALUES (?, ?, ?, ?, ?)');
-  const insertPayload = db.prepare('INSERT OR IGNORE INTO payloads (digest, data) VALUES (?, ?)');
   const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
   const storedIds = db.prepare('SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?))').pluck();
+  const payloads = payloadWriter(db);
   const write = db.transaction((batch: Batch) => {
     forEachRow(batch, (...row) => insertEntry.run(...row));
-    for (const p of batch.payloads) insertPayload.run(p.digest, p.data);
+    payloads.insert(batch.payloads);
     if (batch.checkpoint) insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.note);
   });
-  return (batch) => {
-    const started = performance.now();
-    try {
-      write(batch);
+  return {
+    commit(batch) {
+      const started = performance.now();
+      try {
+        write(batch);
+      } catch (error) {
+        payloads.discard();
+        // The unique index on id is the duplicate check: ids rarely repeat, so no batch pays for asking first.
+        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+        throw new DuplicateIdsError(new Set(storedIds.all(JSON.stringify(batch.ids)) as string[]));
+      }
+      payloads.settle();
       return performance.now() - started;
-    } catch (error) {
-      // The unique index on id is the duplicate check: ids rarely repeat, so no batch pays for asking first.
-      if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-      throw new DuplicateIdsError(new Set(storedIds.all(JSON.stringify(batch.ids)) as string[]));
-    }
+    },
+    deletePayload: (digest) => payloads.delete(digest),
   };
 }
 
 /** Commits on the calling thread: only where a commit never fsyncs. */
 function inlineWriter(db: Database.Database): BatchWriter {
-  const run = batchTransaction(db);
+  const connection = writeConnection(db);
   return {
     ready: Promise.resolve(),
     async write(batch) {
-      run(batch);
+      connection.commit(batch);
       return 0;
+    },
+    async deletePayload(digest) {
+      return connection.deletePayload(digest);
     },
     close() {},
   };
@@ -105,11 +122,12 @@ export function writerFor(db: Database.Database, path: string, durability: Durab
       if (checkpointer.broken()) return Promise.reject(checkpointer.broken());
       return inline.write(batch);
     },
+    deletePayload: (digest) => inline.deletePayload(digest),
     close: () => checkpointer.close(),
   };
 }
 
-type Reply = { committedMs: number } | { error: string } | { duplicates: string[] };
+type Reply = { committedMs: number } | { deleted: boolean } | { error: string } | { duplicates: string[] };
 
 interface WriterThread {
   worker: Worker;
@@ -157,10 +175,10 @@ function writerThread(data: WriterData): WriterThread {
   };
 }
 
-/** Commits on a worker thread; one batch in flight at a time, as the ledger sends them. */
+/** Commits on a worker thread; one batch or deletion in flight at a time, as the store sends them. */
 function workerWriter(data: WriterData): BatchWriter {
   const thread = writerThread(data);
-  let pending: { resolve: (committedMs: number) => void; reject: (error: Error) => void } | undefined;
+  let pending: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | undefined;
   thread.onReply((reply) => {
     const p = pending;
     pending = undefined;
@@ -170,20 +188,21 @@ function workerWriter(data: WriterData): BatchWriter {
     if (reply instanceof Error) p.reject(reply);
     else if ('error' in reply) p.reject(new Error(reply.error));
     else if ('duplicates' in reply) p.reject(new DuplicateIdsError(new Set(reply.duplicates)));
-    else p.resolve(reply.committedMs);
+    else p.resolve(reply);
   });
+  const send = (message: Batch | { delete: string }) =>
+    new Promise<Reply>((resolve, reject) => {
+      const broken = thread.broken();
+      if (broken) return reject(broken);
+      if (pending) return reject(new Error('ledger writer: a batch is already in flight'));
+      pending = { resolve, reject };
+      thread.worker.ref();
+      thread.worker.postMessage(message);
+    });
   return {
     ready: thread.ready,
-    write(batch) {
-      return new Promise((resolve, reject) => {
-        const broken = thread.broken();
-        if (broken) return reject(broken);
-        if (pending) return reject(new Error('ledger writer: a batch is already in flight'));
-        pending = { resolve, reject };
-        thread.worker.ref();
-        thread.worker.postMessage(batch);
-      });
-    },
+    write: async (batch) => (await send(batch) as { committedMs: number }).committedMs,
+    deletePayload: async (digest) => (await send({ delete: digest }) as { deleted: boolean }).deleted,
     close: () => thread.close(),
   };
 }

@@ -36,3 +36,32 @@ test('rejects what I-JSON cannot carry', () => {
   const shared = { x: 1 };
   assert.equal(canonicalJson({ a: shared, b: shared }), '{"a":{"x":1},"b":{"x":1}}');
 });
+
+/** JCS by its definition, for plain JSON data: keys sorted by UTF-16 code units, JSON.stringify's strings and numbers. */
+function reference(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${reference((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+test('objects in or out of order, array-index and __proto__ keys, deep nesting: all canonical', () => {
+  let deep: unknown = { z: 1, a: 'end' };
+  for (let i = 0; i < 100; i++) deep = { next: deep, at: i, list: [i, { b: true, a: null }] };
+  const cases: unknown[] = [
+    { v: 1, type: 'decision', id: 'x', data: { surface: 'openai', target: { path: '/v1', model: 'm' } }, reasons: ['a', 'b'] },
+    { a: 1, b: { c: [1, 2, { e: 'é', d: '\ud83d\ude00' }] } },
+    { '10': 'ten', '9': 'nine', '1': 'one', b: 'b', a: 'a' },
+    { x: { '2': [], '10': {} } },
+    JSON.parse('{"b":1,"__proto__":{"polluted":true},"a":2}'),
+    Object.assign(Object.create(null), { b: 1, a: { d: 2, c: 3 } }),
+    [{ b: 1, a: 2 }, [], {}, 'plain', 0.1, -0, null],
+    deep,
+  ];
+  for (const value of cases) assert.equal(canonicalJson(value), reference(value));
+  assert.equal(canonicalJson(JSON.parse('{"__proto__":1}')), '{"__proto__":1}');
+  const input = { b: 1, a: { d: 2, c: 3 } };
+  canonicalJson(input);
+  assert.deepEqual(Object.keys(input), ['b', 'a'], 'the input is not reordered');
+});

@@ -48,25 +48,3 @@ test('each durability maps to its SQLite synchronous level; an unknown one is re
     /unknown ledger durability "sometimes"; expected one of fsync, buffered/,
   );
 });
-
-test('a file made with the digest-keyed payload table (before the rowid layout) still appends, reads and verifies payloads', async () => {
-  const { skey, vkey } = generateKey(ORIGIN);
-  const path = join(tempDir(), 'old-layout.db');
-  const old = new Database(path);
-  old.pragma('journal_mode = WAL');
-  old.exec('CREATE TABLE payloads (digest TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID');
-  old.close();
-  const ledger = await openLedger({ path, origin: ORIGIN, signingKey: skey });
-  const first = await ledger.append(decision(0), { input: '{"n":0}' });
-  await ledger.append(decision(1), { input: '{"n":0}' }); // same bytes: stored once
-  const digest = (await ledger.getRecord(first.index))!.payloads!.input!;
-  assert.equal(Buffer.from((await ledger.getPayload(digest))!).toString(), '{"n":0}');
-  await ledger.close();
-  const check = new Database(path, { readonly: true });
-  assert.match(String(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'payloads'").pluck().get()), /WITHOUT ROWID/);
-  assert.equal(check.prepare('SELECT count(*) FROM payloads').pluck().get(), 1);
-  check.close();
-  const report = await verifyLedgerFile(path, { vkeys: [vkey] });
-  assert.equal(report.ok, true, JSON.stringify(report));
-  assert.deepEqual(report.payloads, { present: 1, referenced: 1, deleted: 0 });
-});
