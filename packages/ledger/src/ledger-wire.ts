@@ -65,10 +65,12 @@ export function socketChannel(socket: Socket): Channel {
       const body = serialize(message);
       const header = Buffer.allocUnsafe(HEADER);
       header.writeUInt32BE(body.length);
-      // Messages sent in the same tick leave in one writev: under load that is one syscall per batch, not per append.
+      // Messages sent in the same turn of the event loop leave in one writev: under load that is one syscall (and one
+      // wake-up of the other end) per batch, not per append. A turn, not a tick: a worker's appends come from many
+      // requests' I/O callbacks, each its own tick; setImmediate runs right after them, before the loop waits again.
       if (!socket.writableCorked) {
         socket.cork();
-        process.nextTick(() => socket.uncork());
+        setImmediate(() => socket.uncork());
       }
       socket.write(header);
       socket.write(body);
