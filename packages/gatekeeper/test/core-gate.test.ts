@@ -196,3 +196,31 @@ test('record ids are UUIDv7 carrying the decision time, so later decisions sort 
   assert.deepEqual([...ids].sort((a, b) => prefix(a).localeCompare(prefix(b))).map(prefix), ids.map(prefix));
   assert.deepEqual(log.records.map((r) => r.record.id), ids);
 });
+
+test('policy output: the decision read by hand for plain results equals what the PolicyResult schema gives, for any shape', async () => {
+  const { evaluate } = await import('../src/gate/evaluate.js');
+  const { PolicyResult } = await import('../src/spec/index.js');
+  const values: unknown[] = [
+    { outcome: 'allow', reasons: [], obligations: [] },
+    { outcome: 'allow' },
+    { outcome: 'deny', reasons: ['b', 'a'] },
+    { reasons: ['x'], obligations: [], outcome: 'escalate' },
+    { outcome: 'allow', reasons: [], obligations: [], extra: 1 },
+    { outcome: 'allow', reasons: [1] },
+    { outcome: 'allow', reasons: 'no' },
+    { outcome: 'allow', obligations: {} },
+    { outcome: 'allow', obligations: [{ type: 'redact', fields: ['a'] }] },
+    { outcome: 'escalate', reasons: ['r'], obligations: [], approvers: { groups: ['g'] } },
+    { outcome: 'maybe', reasons: [] },
+    { reasons: [] },
+    ['allow'],
+    'allow',
+    null,
+  ];
+  for (const value of values) {
+    const out = evaluate({ digest: 'sha256:d', evaluate: () => ({ value, explanation: [] }) }, {});
+    const parsed = PolicyResult.safeParse(value);
+    if (parsed.success) assert.deepEqual(out, { decision: { ...parsed.data, policy_digest: 'sha256:d', explanation: [] } }, JSON.stringify(value));
+    else assert.equal('fault' in out && out.fault.code, 'policy_output', JSON.stringify(value));
+  }
+});

@@ -48,7 +48,7 @@ export class LedgerClient {
       socket.once('connect', resolve);
       socket.once('error', (error) => reject(new Error(`cannot reach the ledger host at ${path}: ${error.message}`)));
     });
-    return new LedgerClient(socketChannel(socket));
+    return new LedgerClient(socketChannel(socket, 'turn'));
   }
 
   private request(message: WithoutId<Request>): Promise<unknown> {

@@ -46,7 +46,15 @@ export function portChannel(port: import('node:worker_threads').MessagePort): Ch
 
 const HEADER = 4;
 
-export function socketChannel(socket: Socket): Channel {
+/**
+ * `flushAt`: when what was sent leaves. `tick` (the host's replies): at the end of the current tick — a commit's
+ * replies are resolved together, and must not wait for the sequencer's next commit, which an immediate queued
+ * before them would run first. `turn` (a client's requests): at the end of the event loop's turn — a worker's
+ * appends come from many requests' I/O callbacks, each its own tick; setImmediate runs right after them, before
+ * the loop waits again, so they leave in one writev (one syscall and one wake-up of the host per batch).
+ */
+export function socketChannel(socket: Socket, flushAt: 'tick' | 'turn' = 'tick'): Channel {
+  const later = flushAt === 'tick' ? process.nextTick : setImmediate;
   let pending: Buffer = Buffer.alloc(0);
   let handler: (message: Request | Reply) => void = () => undefined;
   socket.on('data', (chunk: Buffer) => {
@@ -65,10 +73,10 @@ export function socketChannel(socket: Socket): Channel {
       const body = serialize(message);
       const header = Buffer.allocUnsafe(HEADER);
       header.writeUInt32BE(body.length);
-      // Messages sent in the same tick leave in one writev: under load that is one syscall per batch, not per append.
+      // Messages sent before the flush leave in one writev: one syscall per batch, not per append (see flushAt).
       if (!socket.writableCorked) {
         socket.cork();
-        process.nextTick(() => socket.uncork());
+        later(() => socket.uncork());
       }
       socket.write(header);
       socket.write(body);

@@ -98,6 +98,14 @@ export function createDecider(options: GateOptions): Decider {
   const { policy, amounts = [], clock = () => new Date(), observer, telemetry = NO_TELEMETRY } = options;
   const log = options.redactor ? redactingLog(options.log, options.redactor) : options.log;
   const hooks: GateHooks[] = orderHooks(options.plugins ?? []).map((p) => p.hooks);
+  // Per stage, only the plug-ins that take part in it: a stage nobody hooks costs no view, no await.
+  const taking = (stage: keyof GateHooks) => hooks.filter((h) => h[stage] !== undefined);
+  const enrichers = taking('enrich');
+  const observers = taking('observe');
+  const admitters = taking('admit');
+  const committers = taking('committed');
+  const executors = taking('executed');
+  const keepers = taking('ledgerInput');
 
   /** One span per decision: what was decided, by which rule, where it is in the ledger. */
   function decideTraced(attempt: ActionAttempt): Promise<GateOutcome> {
@@ -162,16 +170,16 @@ export function createDecider(options: GateOptions): Decider {
     else if (!evaluator) fail('no_policy', 'no policy bundle is loaded');
     else {
       try {
-        await enrich(input, attempt, actionDigest);
+        if (enrichers.length > 0) await enrich(input, attempt, actionDigest);
         const evaluated = telemetry.enabled
           ? await telemetry.inSpan('oagf.policy.evaluate', 'internal', { 'oagf.policy.digest': digest }, async () => evaluate(evaluator, input))
           : evaluate(evaluator, input);
         if ('fault' in evaluated) fail(evaluated.fault.code, evaluated.fault.message);
         else {
           state.decision = evaluated.decision;
-          for (const h of hooks) h.observe?.(view());
+          for (const h of observers) h.observe!(view());
           if (state.decision.outcome === 'escalate') await escalate(view(), state);
-          if (state.decision.outcome === 'allow') await admit(view(), 'decision', state);
+          if (state.decision.outcome === 'allow' && admitters.length > 0) await admit(view(), 'decision', state);
         }
       } catch (err) {
         if (!(err instanceof HookError)) throw err;
@@ -197,12 +205,14 @@ export function createDecider(options: GateOptions): Decider {
     if (state.approval && !state.verdict) outcome.approval = state.approval;
     if (state.retryAfterSeconds !== undefined) outcome.retryAfterSeconds = state.retryAfterSeconds;
 
-    const committed = { ...view(), index: outcome.index!, payloads: state.record.payloads, ...(state.approval ? { pending: state.approval } : {}) };
-    for (const h of hooks) {
-      try {
-        await h.committed?.(committed);
-      } catch (err) {
-        observer?.hookFailed('committed', err);
+    if (committers.length > 0) {
+      const committed = { ...view(), index: outcome.index!, payloads: state.record.payloads, ...(state.approval ? { pending: state.approval } : {}) };
+      for (const h of committers) {
+        try {
+          await h.committed!(committed);
+        } catch (err) {
+          observer?.hookFailed('committed', err);
+        }
       }
     }
     // Waiting starts once the approval exists (opened in `committed` above).
@@ -212,8 +222,8 @@ export function createDecider(options: GateOptions): Decider {
   }
 
   async function enrich(input: OagfInput, attempt: ActionAttempt, actionDigest: string): Promise<void> {
-    for (const h of hooks) {
-      const added = await stage('enrich', () => h.enrich?.(input, attempt, actionDigest));
+    for (const h of enrichers) {
+      const added = await stage('enrich', () => h.enrich!(input, attempt, actionDigest));
       if (added) Object.assign(input, added);
     }
   }
@@ -221,8 +231,8 @@ export function createDecider(options: GateOptions): Decider {
   /** The input as the ledger's payload keeps it: a plug-in may keep its fields by reference (ledgerInput). */
   function ledgerInput(input: OagfInput): unknown {
     let kept: Record<string, unknown> | undefined;
-    for (const h of hooks) {
-      const fields = h.ledgerInput?.(input);
+    for (const h of keepers) {
+      const fields = h.ledgerInput!(input);
       if (fields) kept = { ...(kept ?? input), ...fields };
     }
     return kept ?? input;
@@ -246,10 +256,10 @@ export function createDecider(options: GateOptions): Decider {
   /** Every plug-in admits the action or the first refusal wins; holds taken before a refusal are released. */
   async function admit(view: DecisionView, when: AdmitWhen, state: Pick<Pending, 'decision' | 'record' | 'reservation' | 'retryAfterSeconds'>): Promise<void> {
     const taken: Reservation[] = [];
-    for (const h of hooks) {
+    for (const h of admitters) {
       let result;
       try {
-        result = await stage('admit', () => h.admit?.(view, when));
+        result = await stage('admit', () => h.admit!(view, when));
       } catch (err) {
         await Promise.all(taken.map((r) => releaseQuietly(r, 'plug-in failure')));
         throw err;
@@ -280,11 +290,11 @@ export function createDecider(options: GateOptions): Decider {
   }
 
   async function executed(outcome: GateOutcome, decision: Decision, report: ExecutionReport): Promise<void> {
-    if (outcome.index === undefined) return;
+    if (outcome.index === undefined || executors.length === 0) return;
     const view = { attempt: outcome.attempt, input: outcome.input, decision, recordId: outcome.recordId, actionDigest: outcome.actionDigest, index: outcome.index, payloads: {} };
-    for (const h of hooks) {
+    for (const h of executors) {
       try {
-        await h.executed?.(view, report);
+        await h.executed!(view, report);
       } catch (err) {
         observer?.hookFailed('executed', err);
       }
