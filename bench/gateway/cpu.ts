@@ -13,6 +13,9 @@
  * `--session`: each checkout also runs with session state on (`sessions:` keeping 20 actions, the standard library's
  * session rules configured, every request in one session: the OAGF-Session header goes to the off row too), and
  * the session on/off ratio of each checkout is the median of the rounds' own ratios (issue 18's target: ≤ 1.10).
+ * BENCH_TOGETHER=1 runs the rows of a round at the same time instead of one after another: all on the gateway's
+ * core, so each round's rows share exactly the machine's load (steadier ratios on a busy machine; the absolute
+ * figures include the rows contending with each other).
  * BENCH_PROFILE=1 runs the gatekeepers with --cpu-prof into $TMPDIR/bench-gateway-profiles.
  * Prints one table, then one JSON line; `--quick` runs tiny rounds (CI smoke: figures meaningless).
  */
@@ -35,6 +38,7 @@ const CPUS = cpuSets();
 const baseAt = process.argv.indexOf('--base');
 const BASE = baseAt > 0 ? resolve(process.argv[baseAt + 1]!) : undefined;
 const SESSION = process.argv.includes('--session');
+const TOGETHER = process.env.BENCH_TOGETHER === '1';
 
 interface Row {
   name: string;
@@ -120,11 +124,13 @@ async function main(): Promise<void> {
     for (const row of rows) await send(row, QUICK ? 50 : 2000); // warm-up: JIT, pools, SQLite page cache
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
-      for (const row of order) {
+      const measure = async (row: Row) => {
         const before = cpuNs(row.started.pid);
         await send(row, REQUESTS);
         row.samples.push((cpuNs(row.started.pid) - before) / 1000 / REQUESTS);
-      }
+      };
+      if (TOGETHER) await Promise.all(order.map(measure));
+      else for (const row of order) await measure(row);
       console.log(`round ${round + 1}: ${rows.map((r) => `${r.name} ${r1(r.samples.at(-1)!)} µs`).join(', ')} (load ${loadavg()[0]!.toFixed(2)})`);
     }
     // Ratios are the median of the per-round ratios: rows of one round ran back to back, under the same load.
