@@ -20,12 +20,22 @@ export const labelsInScope = (e: SessionEntry): boolean => !!e.labels?.length &&
 
 const refOf = (e: SessionEntry) => ({ id: e.id, index: e.index, kind: e.kind, target: e.target as OagfTarget, agent: e.agent });
 
+/**
+ * A deep copy of plain data, frozen all the way down: every decision on the history shares it, none can change it,
+ * and the redactor checks it once (redact.ts).
+ */
+function frozenCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  const copy = Array.isArray(value) ? value.map(frozenCopy) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, frozenCopy(v)]));
+  return Object.freeze(copy) as T;
+}
+
 /** Entries are the store's read-only snapshots: each is turned into its input form once. */
 const actions = new WeakMap<SessionEntry, OagfSessionAction>();
 
 function actionOf(e: SessionEntry): OagfSessionAction {
   let a = actions.get(e);
-  if (!a) actions.set(e, (a = toAction(e)));
+  if (!a) actions.set(e, (a = frozenCopy(toAction(e))));
   return a;
 }
 
@@ -74,7 +84,7 @@ function scopedOf(e: SessionEntry): [string, InScope][] {
   let s = scoped.get(e);
   if (!s) {
     const from = refOf(e);
-    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, { ...l, from }])));
+    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, frozenCopy({ ...l, from })])));
   }
   return s;
 }
