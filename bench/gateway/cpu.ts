@@ -10,6 +10,12 @@
  * load. Rows are interleaved (the order turns each round); each figure is the median of BENCH_ROUNDS (9) rounds
  * of BENCH_REQUESTS (2000) requests, each ratio the median of the rounds' own ratios (rows of a round ran under
  * the same load). With 2+ cores the gateways run on CPU 0 and the load on the others (taskset).
+ * `--session`: each checkout also runs with session state on (`sessions:` keeping 20 actions, the standard library's
+ * session rules configured, every request in one session: the OAGF-Session header goes to the off row too), and
+ * the session on/off ratio of each checkout is the median of the rounds' own ratios (issue 18's target: ≤ 1.10).
+ * BENCH_TOGETHER=1 runs the rows of a round at the same time instead of one after another: all on the gateway's
+ * core, so each round's rows share exactly the machine's load (steadier ratios on a busy machine; the absolute
+ * figures include the rows contending with each other).
  * BENCH_PROFILE=1 runs the gatekeepers with --cpu-prof into $TMPDIR/bench-gateway-profiles.
  * Prints one table, then one JSON line; `--quick` runs tiny rounds (CI smoke: figures meaningless).
  */
@@ -31,6 +37,8 @@ const CONNECTIONS = sized('BENCH_CONNECTIONS', 8, 8);
 const CPUS = cpuSets();
 const baseAt = process.argv.indexOf('--base');
 const BASE = baseAt > 0 ? resolve(process.argv[baseAt + 1]!) : undefined;
+const SESSION = process.argv.includes('--session');
+const TOGETHER = process.env.BENCH_TOGETHER === '1';
 
 interface Row {
   name: string;
@@ -98,21 +106,31 @@ async function main(): Promise<void> {
       authorization: `Bearer ${UPSTREAM_KEY}`,
     });
     const checkouts = [{ name: 'gatekeeper', dir: root }, ...(BASE ? [{ name: 'gatekeeper (base)', dir: BASE }] : [])];
+    // With --session, every request is in one session: with session state on, each decision sees the 20 kept before it.
+    const headers = { authorization: `Bearer ${AGENT_KEY}`, ...(SESSION ? { 'oagf-session': 'bench-session' } : {}) };
+    const sessionPairs: [Row, Row][] = [];
     for (const { name, dir } of checkouts) {
       build(dir);
-      const state = join(work, String(rows.length));
-      const config = writeGatekeeperConfig(state, upstreamPort, 'buffered');
-      const gk = await start(name, [...profile, join(dir, 'packages/gatekeeper/dist/cli.js'), 'serve', '--config', config, '--generate-key', '--workers', '1'], /gatekeeper listening on (http:\/\/[^\s]+)/, { BENCH_UPSTREAM_KEY: UPSTREAM_KEY }, state);
-      add(name, gk, { authorization: `Bearer ${AGENT_KEY}` });
+      const serve = async (rowName: string, sessions: boolean): Promise<Row> => {
+        const state = join(work, String(rows.length));
+        const config = writeGatekeeperConfig(state, upstreamPort, 'buffered', sessions);
+        const gk = await start(rowName, [...profile, join(dir, 'packages/gatekeeper/dist/cli.js'), 'serve', '--config', config, '--generate-key', '--workers', '1'], /gatekeeper listening on (http:\/\/[^\s]+)/, { BENCH_UPSTREAM_KEY: UPSTREAM_KEY }, state);
+        add(rowName, gk, headers);
+        return rows.at(-1)!;
+      };
+      const off = await serve(name, false);
+      if (SESSION) sessionPairs.push([await serve(`${name}, session on`, true), off]);
     }
     for (const row of rows) await send(row, QUICK ? 50 : 2000); // warm-up: JIT, pools, SQLite page cache
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
-      for (const row of order) {
+      const measure = async (row: Row) => {
         const before = cpuNs(row.started.pid);
         await send(row, REQUESTS);
         row.samples.push((cpuNs(row.started.pid) - before) / 1000 / REQUESTS);
-      }
+      };
+      if (TOGETHER) await Promise.all(order.map(measure));
+      else for (const row of order) await measure(row);
       console.log(`round ${round + 1}: ${rows.map((r) => `${r.name} ${r1(r.samples.at(-1)!)} µs`).join(', ')} (load ${loadavg()[0]!.toFixed(2)})`);
     }
     // Ratios are the median of the per-round ratios: rows of one round ran back to back, under the same load.
@@ -123,9 +141,12 @@ async function main(): Promise<void> {
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const r of rows) console.log(`| ${r.name} | ${r1(median(r.samples))} | ${r1(Math.min(...r.samples))} | ${r1(Math.max(...r.samples))} | ${r3(paired(r, bare))} |`);
     const figures = Object.fromEntries(rows.map((r) => [r.name, { cpu_us_per_request: r1(median(r.samples)), samples: r.samples.map(r1), vs_bare: r3(paired(r, bare)) }]));
-    const vsBase = BASE ? { gatekeeper_vs_base: r3(paired(rows[1]!, rows[2]!)) } : {};
+    const gatekeepers = rows.filter((r) => !r.name.endsWith('session on')).slice(1);
+    const vsBase = BASE ? { gatekeeper_vs_base: r3(paired(gatekeepers[0]!, gatekeepers[1]!)) } : {};
     if (BASE) console.log(`gatekeeper vs base: ${vsBase.gatekeeper_vs_base}`);
-    console.log(JSON.stringify({ requests: REQUESTS, rounds: ROUNDS, connections: CONNECTIONS, rows: figures, ...vsBase, load_average_at_end: loadavg().map((l) => Number(l.toFixed(2))) }));
+    const session = Object.fromEntries(sessionPairs.map(([on, off]) => [off.name, { on_us: r1(median(on.samples)), off_us: r1(median(off.samples)), ratio: r3(paired(on, off)) }]));
+    for (const [name, s] of Object.entries(session)) console.log(`${name}: session on/off ${s.on_us}/${s.off_us} µs per request, ratio ${s.ratio} (median of rounds; target ≤ 1.10)`);
+    console.log(JSON.stringify({ requests: REQUESTS, rounds: ROUNDS, connections: CONNECTIONS, rows: figures, ...vsBase, ...(SESSION ? { session_history_actions: 20, session } : {}), load_average_at_end: loadavg().map((l) => Number(l.toFixed(2))) }));
   } finally {
     await Promise.all(rows.map((r) => r.pool.close()));
     // SIGTERM and wait, so a --cpu-prof profile is written

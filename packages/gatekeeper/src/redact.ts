@@ -31,6 +31,8 @@ export class Redactor {
   /** The operator's own patterns (tested one by one: their group numbers must not shift). */
   private readonly extra: RegExp[];
   private readonly memo = new Map<string, string>();
+  /** Frozen values without a secret, all the way down (see holdsSecret). */
+  private readonly clean = new WeakSet<object>();
 
   /** `extra` are regular expressions (as strings) from configuration; a bad one is a start-up error naming it. */
   constructor(extra: string[] = [], where = 'redact.patterns') {
@@ -74,21 +76,36 @@ export class Redactor {
     return { value: counter.n === 0 ? v : value, count: counter.n };
   }
 
-  /** Whether `walk` would replace anything in `v`: the same tests, nothing allocated. */
+  /**
+   * Whether `walk` would replace anything in `v`: the same tests, nothing allocated. A frozen value found clean all
+   * the way down can never change, so it is remembered and not tested again (the session history's forms recur in
+   * every payload of a session: sessions/summary.ts freezes them).
+   */
   private holdsSecret(v: unknown): boolean {
     if (typeof v === 'string') return this.text(v) !== v;
+    if (v === null || typeof v !== 'object') return false;
+    if (this.clean.has(v)) return false;
+    let frozen = Object.isFrozen(v);
     if (Array.isArray(v)) {
-      for (const x of v) if (this.holdsSecret(x)) return true;
-      return false;
-    }
-    if (v && typeof v === 'object') {
+      for (const x of v) {
+        if (this.holdsSecret(x)) return true;
+        frozen &&= this.staysClean(x);
+      }
+    } else {
       for (const k in v) {
         if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
         const x = (v as Record<string, unknown>)[k];
         if (SECRET_KEY.test(k) ? x !== null && x !== '' && x !== MARK : this.holdsSecret(x)) return true;
+        frozen &&= this.staysClean(x);
       }
     }
+    if (frozen) this.clean.add(v);
     return false;
+  }
+
+  /** A value holdsSecret found clean that cannot change: a primitive, or remembered as frozen and clean. */
+  private staysClean(x: unknown): boolean {
+    return x === null || typeof x !== 'object' || this.clean.has(x);
   }
 
   private walk(v: unknown, counter: { n: number }): unknown {

@@ -29,3 +29,21 @@ test('values under credential-looking keys are replaced; the input is not change
 test('a configured pattern that is not a regular expression is a start-up error naming it', () => {
   assert.throws(() => new Redactor(["(unclosed"]), /^Error: redact\.patterns: invalid regular expression "\(unclosed"/);
 });
+
+test('a frozen value found clean is remembered; a mutable part inside it is tested again every time', () => {
+  const r = new Redactor();
+  const form = Object.freeze({ kind: 'llm.tool_call', target: Object.freeze({ tool: 'lookup_stock' }), labels: Object.freeze([Object.freeze({ label: 'untrusted' })]) });
+  const payload = { session: { refs: Object.freeze(['1:ab']), added: { '1:ab': form } } };
+  assert.equal(r.scrub(payload).count, 0);
+  assert.equal(r.scrub(payload).count, 0, 'the remembered forms still count as clean');
+  // Frozen at the top, but with a mutable part: a secret written into it later is found.
+  const mutable: { note: string } = { note: 'nothing yet' };
+  const shell = Object.freeze({ inner: mutable });
+  assert.equal(r.scrub(shell).count, 0);
+  mutable.note = 'key sk-proj-abcdefghijklmnop1234';
+  assert.deepEqual(r.scrub(shell), { value: { inner: { note: 'key [REDACTED]' } }, count: 1 });
+  // A frozen value with a secret is never remembered as clean.
+  const secret = Object.freeze({ password: 'hunter2' });
+  assert.equal(r.scrub(secret).count, 1);
+  assert.equal(r.scrub(secret).count, 1);
+});

@@ -17,6 +17,7 @@ import type { AgentIdentity, OagfAction, OagfContext } from '../spec/index.js';
 import type { SessionEntry, SessionHistoryStore } from '../stores/session-history.js';
 import { fingerprint } from './fingerprint.js';
 import { HistoryRecorder } from './ledger-form.js';
+import { perHistory } from './per-history.js';
 import { flowsOf, toolResultsOf } from './provenance.js';
 import { summarize, type Window } from './summary.js';
 
@@ -40,7 +41,7 @@ export function sessionHooks(store: SessionHistoryStore, windows: Window[], kept
       const key = sessionKey(input.agent, input.context);
       const recent = await store.recent(key, input.time.unix_ms);
       const entries = input.action.kind === 'llm.request' ? await absorbToolResults(store, key, recent, attempt.trace) : recent;
-      const flows = flowsOf(input.action, attempt.trace, entries.filter((e) => e.labels?.length));
+      const flows = flowsOf(input.action, attempt.trace, entries);
       return { session: summarize(key, actionDigest, entries, input.time.unix_ms, windows, flows) };
     },
 
@@ -85,12 +86,15 @@ export function sessionHooks(store: SessionHistoryStore, windows: Window[], kept
   };
 }
 
+/** Labelled tool calls whose result has not come back yet, by call id. */
+const waitingOf = perHistory((entries) => new Map(entries.filter((e) => e.callId && e.labels?.length && !e.print).map((e) => [e.callId!, e])));
+
 /**
  * Tool results the agent sends back for labelled tool calls of the session: fingerprinted once, when first seen.
  * Returns the entries with those results (the store's are shared read-only snapshots, so they are replaced).
  */
-async function absorbToolResults(store: SessionHistoryStore, key: string, entries: SessionEntry[], transcript: unknown): Promise<SessionEntry[]> {
-  const waiting = new Map(entries.filter((e) => e.callId && e.labels?.length && !e.print).map((e) => [e.callId!, e]));
+async function absorbToolResults(store: SessionHistoryStore, key: string, entries: readonly SessionEntry[], transcript: unknown): Promise<readonly SessionEntry[]> {
+  const waiting = waitingOf(entries);
   if (!waiting.size) return entries;
   const seen = new Map<string, SessionEntry>();
   for (const { callId, content } of toolResultsOf(transcript)) {

@@ -37,29 +37,47 @@ function refOf(action: OagfSessionAction): string {
 /** Sessions whose committed refs a recorder remembers (a session it forgot writes its forms again, once). */
 const REMEMBERED_SESSIONS = 4096;
 
+/** The refs of a history's actions (summary.ts hands out one frozen array per history): computed once per array. */
+const refLists = new WeakMap<readonly OagfSessionAction[], string[]>();
+
+function refsOf(actions: readonly OagfSessionAction[]): string[] {
+  let ids = refLists.get(actions);
+  if (!ids) refLists.set(actions, (ids = Object.freeze(actions.map(refOf)) as string[]));
+  return ids;
+}
+
+interface Held {
+  refs: Set<string>;
+  /** The actions of the session's latest committed decision: every one of their forms is in `refs`. */
+  actions?: readonly OagfSessionAction[];
+}
+
 /** One per gatekeeper process: which forms its committed payloads already hold, per session. */
 export class HistoryRecorder {
-  private readonly committedRefs = new Map<string, Set<string>>();
+  private readonly committedRefs = new Map<string, Held>();
 
   ledgerForm(session: OagfSession): LedgerSession {
     const { actions, ...rest } = session;
     const held = this.committedRefs.get(session.id);
     const added: Record<string, OagfSessionAction> = {};
-    const ids = actions.map(refOf);
-    for (const [i, ref] of ids.entries()) if (!held?.has(ref)) added[ref] = actions[i]!;
+    const ids = refsOf(actions);
+    // The same history as the latest committed decision (the next decision of the same request, usually): nothing new.
+    if (held?.actions !== actions) for (const [i, ref] of ids.entries()) if (!held?.refs.has(ref)) added[ref] = actions[i]!;
     return { ...rest, history: { refs: ids, added } };
   }
 
   /** The decision's record (with its payload) is durable: later payloads of the session may refer to its forms. */
   committed(session: OagfSession): void {
-    const held = this.committedRefs.get(session.id) ?? new Set<string>();
+    const held = this.committedRefs.get(session.id) ?? { refs: new Set<string>() };
     this.committedRefs.delete(session.id); // re-inserted: most recently used last
     if (this.committedRefs.size >= REMEMBERED_SESSIONS) this.committedRefs.delete(this.committedRefs.keys().next().value!);
+    this.committedRefs.set(session.id, held);
+    if (held.actions === session.actions) return;
     // Only the session's current actions: a form of an action that left the history is never referred to again.
     const live = new Set(session.actions.map((a) => a.index));
-    for (const ref of held) if (!live.has(indexOf(ref))) held.delete(ref);
-    for (const a of session.actions) held.add(refOf(a));
-    this.committedRefs.set(session.id, held);
+    for (const ref of held.refs) if (!live.has(indexOf(ref))) held.refs.delete(ref);
+    for (const ref of refsOf(session.actions)) held.refs.add(ref);
+    held.actions = session.actions;
   }
 }
 

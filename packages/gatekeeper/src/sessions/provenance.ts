@@ -8,6 +8,7 @@
 import type { OagfAction } from '../spec/index.js';
 import type { SessionEntry } from '../stores/session-history.js';
 import { MIN_CHARS, Probe } from './fingerprint.js';
+import { perHistory } from './per-history.js';
 
 export interface Flow {
   path: string;
@@ -50,8 +51,11 @@ function valuesOf(action: OagfAction, transcript: unknown): [string, unknown][] 
   );
 }
 
-export function flowsOf(action: OagfAction, transcript: unknown, labelled: SessionEntry[]): Flow[] {
-  const sources = labelled.filter((e) => e.print && e.print.hashes.length);
+/** Labelled results the gatekeeper fingerprinted: where flows can come from. */
+const sourcesOf = perHistory((entries) => entries.filter((e) => e.labels?.length && e.print?.hashes.length));
+
+export function flowsOf(action: OagfAction, transcript: unknown, entries: readonly SessionEntry[]): Flow[] {
+  const sources = sourcesOf(entries);
   if (!sources.length) return [];
   const flows: Flow[] = [];
   const visit = (path: string, value: unknown): void => {

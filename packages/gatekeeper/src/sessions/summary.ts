@@ -1,6 +1,7 @@
 /** `input.session` from the stored history: the actions, the running totals per window, labels in scope, flows. */
 import type { OagfSession, OagfSessionAction, OagfTarget } from '../spec/index.js';
 import type { SessionEntry } from '../stores/session-history.js';
+import { perHistory } from './per-history.js';
 import type { Flow } from './provenance.js';
 
 export interface Window {
@@ -19,12 +20,22 @@ export const labelsInScope = (e: SessionEntry): boolean => !!e.labels?.length &&
 
 const refOf = (e: SessionEntry) => ({ id: e.id, index: e.index, kind: e.kind, target: e.target as OagfTarget, agent: e.agent });
 
+/**
+ * A deep copy of plain data, frozen all the way down: every decision on the history shares it, none can change it,
+ * and the redactor checks it once (redact.ts).
+ */
+function frozenCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  const copy = Array.isArray(value) ? value.map(frozenCopy) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, frozenCopy(v)]));
+  return Object.freeze(copy) as T;
+}
+
 /** Entries are the store's read-only snapshots: each is turned into its input form once. */
 const actions = new WeakMap<SessionEntry, OagfSessionAction>();
 
 function actionOf(e: SessionEntry): OagfSessionAction {
   let a = actions.get(e);
-  if (!a) actions.set(e, (a = toAction(e)));
+  if (!a) actions.set(e, (a = frozenCopy(toAction(e))));
   return a;
 }
 
@@ -44,23 +55,27 @@ function toAction(e: SessionEntry): OagfSessionAction {
   };
 }
 
-/** This very call (same digest) made before: how often, how often it failed (denied, or failed when carried out). */
-function repeatsOf(digest: string, entries: SessionEntry[]): OagfSession['repeats'] {
-  let count = 0;
-  let failed = 0;
-  let last: SessionEntry | undefined;
+type Repeats = OagfSession['repeats'];
+type InScope = OagfSession['labels'][number];
+
+/** Per digest, how often the call was made and how often it failed (denied, or failed when carried out). */
+function repeatsByDigest(entries: readonly SessionEntry[]): Map<string, Repeats> {
+  const tally = new Map<string, { count: number; failed: number; last?: SessionEntry }>();
   for (const e of entries) {
-    if (e.digest !== digest) continue;
-    count++;
+    let t = tally.get(e.digest);
+    if (!t) tally.set(e.digest, (t = { count: 0, failed: 0 }));
+    t.count++;
     if (e.decision === 'deny' || e.outcome === 'failed') {
-      failed++;
-      last = e;
+      t.failed++;
+      t.last = e;
     }
   }
-  return { count, failed, ...(last ? { last_failure: { id: last.id, index: last.index } } : {}) };
+  const out = new Map<string, Repeats>();
+  for (const [digest, { count, failed, last }] of tally) out.set(digest, { count, failed, ...(last ? { last_failure: { id: last.id, index: last.index } } : {}) });
+  return out;
 }
 
-type InScope = OagfSession['labels'][number];
+const NEVER: Repeats = Object.freeze({ count: 0, failed: 0 });
 
 /** An entry's labels in their input form, keyed by label and source; built once per entry snapshot. */
 const scoped = new WeakMap<SessionEntry, [string, InScope][]>();
@@ -69,13 +84,13 @@ function scopedOf(e: SessionEntry): [string, InScope][] {
   let s = scoped.get(e);
   if (!s) {
     const from = refOf(e);
-    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, { ...l, from }])));
+    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, frozenCopy({ ...l, from })])));
   }
   return s;
 }
 
 /** Each label and source once, from the latest action that brought it into scope (actions[] has every one). */
-function inScope(entries: SessionEntry[]): OagfSession['labels'] {
+function inScope(entries: readonly SessionEntry[]): OagfSession['labels'] {
   const latest = new Map<string, InScope>();
   for (const e of entries) {
     if (!labelsInScope(e)) continue;
@@ -84,25 +99,46 @@ function inScope(entries: SessionEntry[]): OagfSession['labels'] {
   return [...latest.values()];
 }
 
-export function summarize(id: string, digest: string, entries: SessionEntry[], now: number, windows: Window[], flows: Flow[]): OagfSession {
+/** What `input.session` takes from a history whatever the action: the same for every decision on that history. */
+interface Digested {
+  actions: readonly OagfSessionAction[];
+  labels: OagfSession['labels'];
+  repeats: Map<string, Repeats>;
+  /** The entries with an amount that went ahead (the only ones the totals count). */
+  counted: readonly SessionEntry[];
+}
+
+/** The parts shared by every decision on one history are frozen: no decision can change what another one sees. */
+const digestOf = perHistory(
+  (entries): Digested => ({
+    actions: Object.freeze(entries.map(actionOf)),
+    labels: Object.freeze(inScope(entries)) as OagfSession['labels'],
+    repeats: repeatsByDigest(entries),
+    counted: entries.filter((e) => e.amount && wentAhead(e)),
+  }),
+);
+
+export function summarize(id: string, digest: string, entries: readonly SessionEntry[], now: number, windows: Window[], flows: Flow[]): OagfSession {
+  const d = digestOf(entries);
   const totals: OagfSession['totals'] = {};
   for (const w of windows) {
     const byCurrency: Record<string, { value: number; count: number }> = {};
-    for (const e of entries) {
-      if (!e.amount || e.time <= now - w.ms || !wentAhead(e)) continue;
-      const t = (byCurrency[e.amount.currency] ??= { value: 0, count: 0 });
-      t.value += e.amount.value;
+    for (const e of d.counted) {
+      if (e.time <= now - w.ms) continue;
+      const t = (byCurrency[e.amount!.currency] ??= { value: 0, count: 0 });
+      t.value += e.amount!.value;
       t.count++;
     }
     totals[w.name] = byCurrency;
   }
+  const repeats = d.repeats.get(digest) ?? NEVER;
   return {
     id,
     digest,
-    repeats: repeatsOf(digest, entries),
-    actions: entries.map(actionOf),
+    repeats: { ...repeats },
+    actions: d.actions as OagfSessionAction[],
     totals,
-    labels: inScope(entries),
+    labels: d.labels,
     flows: flows.map((f) => ({ path: f.path, chars: f.chars, labels: f.from.labels ?? [], from: refOf(f.from) })),
   };
 }

@@ -61,8 +61,11 @@ export interface SessionHistoryStore {
   append(session: string, entry: SessionEntry): Promise<void>;
   /** Changes an entry in place; an unknown or expired id is ignored (the session moved on). */
   update(session: string, id: string, change: EntryUpdate): Promise<void>;
-  /** The session's unexpired entries at `now`, oldest first. */
-  recent(session: string, now: number): Promise<SessionEntry[]>;
+  /**
+   * The session's unexpired entries at `now`, oldest first. Read-only: a driver may hand out the same array (and
+   * entries) again while the history is unchanged, so what is derived from it can be kept per array.
+   */
+  recent(session: string, now: number): Promise<readonly SessionEntry[]>;
   /** Removes every expired entry; returns how many. */
   sweep(now: number): Promise<number>;
   close(): Promise<void>;

@@ -6,7 +6,8 @@
  * for a history the ledger does not depend on, and no decision waits for a disk flush here — and decoded entries
  * are cached per session, checked against the session's newest sequence number, its revision (bumped by every
  * update) and the sweep epoch, so processes sharing the file always read what the others wrote. That check is
- * itself skipped while the file's data_version says no other connection has committed since.
+ * itself skipped while the file's data_version says no other connection has committed since. Appends of one turn of
+ * the event loop are committed in one transaction.
  */
 import Database from 'better-sqlite3';
 import type { EntryUpdate, SessionEntry, SessionHistoryLimits, SessionHistoryStore } from '../session-history.js';
@@ -33,6 +34,13 @@ const TRIM_EVERY = 16;
 /** Sessions whose decoded entries are cached. */
 const CACHED_SESSIONS = 1024;
 
+interface Appending {
+  session: string;
+  entry: SessionEntry;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 interface SessionState {
   seq: number;
   rev: number;
@@ -48,10 +56,12 @@ interface Cached extends SessionState {
 export class SqliteSessionHistoryStore implements SessionHistoryStore {
   private readonly db: Database.Database;
   private readonly stmt;
-  private readonly appendTx: (session: string, entry: SessionEntry) => void;
+  private readonly appendTx: (batch: readonly Appending[]) => void;
   private readonly updateTx: (session: string, id: string, change: EntryUpdate) => void;
   private readonly sweepTx: (before: number) => number;
   private readonly cache = new Map<string, Cached>();
+  /** Appends waiting for the batch's transaction (see append). */
+  private pending: Appending[] = [];
 
   /** `file` is a path or ':memory:'. */
   constructor(
@@ -92,10 +102,12 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
     };
     // The sequence number is taken in the insert itself, the revision in the update's transaction: replicas never
     // collide, and an append writes one page.
-    this.appendTx = this.db.transaction((session: string, entry: SessionEntry) => {
-      const { seq } = this.stmt.insert.get({ session, id: entry.id, time: entry.time, ...encode(entry) }) as { seq: number };
-      if (seq % TRIM_EVERY === 0) this.stmt.trim.run({ session, max: this.limits.maxEntries });
-      this.written(session, (c) => c.seq === seq - 1, { seq }, (entries) => [...entries.slice(Math.max(0, entries.length + 1 - this.limits.maxEntries)), entry]);
+    this.appendTx = this.db.transaction((batch: readonly Appending[]) => {
+      for (const { session, entry } of batch) {
+        const { seq } = this.stmt.insert.get({ session, id: entry.id, time: entry.time, ...encode(entry) }) as { seq: number };
+        if (seq % TRIM_EVERY === 0) this.stmt.trim.run({ session, max: this.limits.maxEntries });
+        this.written(session, (c) => c.seq === seq - 1, { seq }, (entries) => [...entries.slice(Math.max(0, entries.length + 1 - this.limits.maxEntries)), entry]);
+      }
     });
     this.updateTx = this.db.transaction((session: string, id: string, change: EntryUpdate) => {
       const row = this.stmt.get.get(session, id) as Row | undefined;
@@ -126,20 +138,43 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
     else this.cache.delete(session);
   }
 
-  async append(session: string, entry: SessionEntry): Promise<void> {
-    this.appendTx(session, entry);
+  /**
+   * Appends made in one turn of the event loop share one transaction (decisions the ledger committed in one batch
+   * run their `committed` hooks together): each resolves once its entry is committed, and only then is it visible,
+   * to this process (through the cache) and to the others alike.
+   */
+  append(session: string, entry: SessionEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.pending.length) setImmediate(() => this.flush());
+      this.pending.push({ session, entry, resolve, reject });
+    });
+  }
+
+  /** Commits the waiting appends; a failure fails each of them (the transaction wrote none). */
+  private flush(): void {
+    const batch = this.pending;
+    if (!batch.length) return;
+    this.pending = [];
+    try {
+      this.appendTx(batch);
+    } catch (err) {
+      for (const a of batch) a.reject(err);
+      return;
+    }
+    for (const a of batch) a.resolve();
   }
 
   async update(session: string, id: string, change: EntryUpdate): Promise<void> {
+    this.flush(); // an update of an entry whose append is waiting finds it
     this.updateTx(session, id, change);
   }
 
   /**
-   * Entries are shared with the cache: callers treat them as read-only. While no other connection has written to
+   * Entries and the array are shared with the cache: callers treat them as read-only. While no other connection has written to
    * the file since the session's cache was last checked (data_version unchanged), it is current without a query:
    * this process's own writes keep it up to date.
    */
-  async recent(session: string, now: number): Promise<SessionEntry[]> {
+  async recent(session: string, now: number): Promise<readonly SessionEntry[]> {
     const version = this.stmt.dataVersion.get() as number;
     let cached = this.cache.get(session);
     if (cached?.verified !== version) {
@@ -154,14 +189,17 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
     this.cache.delete(session); // re-inserted below: most recently used last
     this.cache.set(session, cached);
     const since = now - this.limits.ttlMs;
-    return cached.entries.filter((e) => e.time > since);
+    // The very array while none has expired: what is derived from a history can be kept per array (sessions/summary.ts).
+    return cached.entries.every((e) => e.time > since) ? cached.entries : cached.entries.filter((e) => e.time > since);
   }
 
   async sweep(now: number): Promise<number> {
+    this.flush();
     return this.sweepTx(now - this.limits.ttlMs);
   }
 
   async close(): Promise<void> {
+    this.flush();
     this.db.close();
   }
 }
