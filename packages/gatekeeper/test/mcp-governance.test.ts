@@ -16,7 +16,7 @@ import { approvalsModule } from '../src/approvals/module.js';
 import type { ApprovalService } from '../src/approvals/service.js';
 import { MODULES } from '../src/server.js';
 import { KEYS } from './core/fixture.js';
-import { connect, EVERYTHING, FILESYSTEM, MUTABLE_SERVER, startMcpGatekeeper, waitFor } from './support/mcp.js';
+import { connect, EVERYTHING, FILESYSTEM, MUTABLE_SERVER, SESSIONS_HTTP_SERVER, startMcpGatekeeper, waitFor } from './support/mcp.js';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
@@ -248,6 +248,43 @@ test('an upstream over Streamable HTTP: credentials from the environment, never 
     }
   } finally {
     child.kill();
+  }
+});
+
+test('an HTTP upstream that restarted (our session unknown to it, 404): the gatekeeper reconnects and calls work again', async () => {
+  const port = await freePort();
+  const script = join(PACKAGE, 'test', `.sessions-${process.pid}.mjs`);
+  writeFileSync(script, SESSIONS_HTTP_SERVER);
+  const serve = async () => {
+    const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    await waitFor(() => stderr.includes('listening'));
+    return child;
+  };
+  let child = await serve();
+  const fx = await startMcpGatekeeper({ servers: { everything: { http: { url: `http://127.0.0.1:${port}/mcp` } } } });
+  const client = await connect(fx.url, KEYS.buyer);
+  const echo = async (message: string) => (await client.callTool({ name: 'everything__echo', arguments: { message } })).content;
+  try {
+    assert.deepEqual(await echo('first'), [{ type: 'text', text: 'Echo: first' }]);
+    child.kill();
+    await new Promise((r) => child.once('exit', r));
+    child = await serve();
+    // The first call after the restart finds the session gone (or the reconnection already under way).
+    await assert.rejects(echo('lost'), /ended the session; reconnecting|unavailable/);
+    await waitFor(async () => {
+      try {
+        return JSON.stringify(await echo('again')) === JSON.stringify([{ type: 'text', text: 'Echo: again' }]);
+      } catch {
+        return false;
+      }
+    });
+  } finally {
+    await client.close();
+    await fx.close();
+    child.kill();
+    rmSync(script, { force: true });
   }
 });
 

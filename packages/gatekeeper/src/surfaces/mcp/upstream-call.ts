@@ -13,7 +13,6 @@ import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode, isCallToolRes
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createParser } from 'eventsource-parser';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/index.js';
-import { McpUnavailable } from './upstream.js';
 
 export interface HttpSession {
   http: UpstreamClient;
@@ -41,6 +40,7 @@ let nextId = 0;
 export async function postToolCall(s: HttpSession, params: { name: string; arguments: Record<string, unknown> }, options: CallOptions): Promise<CallToolResult> {
   // Ids of their own kind: the SDK client numbers its requests on the same session.
   const id = `oagf-${++nextId}`;
+  if (options.signal.aborted) throw options.signal.reason;
   const abort = new AbortController();
   const stop = (reason: unknown) => {
     if (abort.signal.aborted) return;
@@ -49,7 +49,6 @@ export async function postToolCall(s: HttpSession, params: { name: string; argum
   };
   const timer = setTimeout(() => stop(new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeout })), options.timeout);
   const cancelled = () => stop(options.signal.reason);
-  if (options.signal.aborted) cancelled();
   options.signal.addEventListener('abort', cancelled, { once: true });
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -78,7 +77,7 @@ async function readAnswer(s: HttpSession, res: UpstreamResponse, id: string, sig
   if (res.status === 404 && s.transport.sessionId) {
     res.body.resume();
     s.lost('the server no longer knows the session');
-    throw new McpUnavailable(`MCP server "${s.http.name}" ended the session; reconnecting`);
+    throw new Error(`MCP server "${s.http.name}" ended the session; reconnecting`);
   }
   if (res.status !== 200) {
     const text = await res.text(4096).catch(() => '');
