@@ -6,7 +6,7 @@
  * build, own process: the OAGF standard library, the SQLite ledger with `buffered` durability, an HTTP upstream to
  * the same server). Every call through the gatekeeper is one decision record before the call and one outcome record
  * after. Measured: latency per call at concurrency 1 (p50/p99, alternating direct and gated rounds so both see the
- * same machine), CPU time per call of the gatekeeper and of the upstream process, and calls/s with BENCH_CONCURRENCY clients back to back (closed loop).
+ * same machine), CPU time per call of the gatekeeper (at c=1 and under load) and of the upstream process, and calls/s with BENCH_CONCURRENCY clients back to back (closed loop).
  *
  * Env: BENCH_CALLS (2000 per side at c=1), BENCH_SECONDS (5 per side under load), BENCH_CONCURRENCY (16),
  * BENCH_PROFILE=1 (gatekeeper --cpu-prof into $TMPDIR/bench-mcp-profiles/<side>), BENCH_BASELINE=<another build's
@@ -64,15 +64,21 @@ async function main(): Promise<void> {
     }
     // Under load too the sides take turns, one second each, so a busy spell of the host hits all of them.
     const loads = await Promise.all(sides.map((side) => loadClients(side.url)));
-    const totals = sides.map(() => ({ done: 0, ms: 0 }));
+    const totals = sides.map(() => ({ done: 0, ms: 0, cpuMs: 0 }));
     for (let second = 0; second < SECONDS; second++) {
       for (const [i, clients] of loads.entries()) {
+        const gate = sides[i]!.gate;
+        const before = gate ? cpuMs(gate) : 0;
         const slice = await load(clients, 1000);
         totals[i]!.done += slice.done;
         totals[i]!.ms += slice.ms;
+        if (gate) totals[i]!.cpuMs += cpuMs(gate) - before;
       }
     }
-    sides.forEach((side, i) => (side.rate = totals[i]!.done / (totals[i]!.ms / 1000)));
+    sides.forEach((side, i) => {
+      side.rate = totals[i]!.done / (totals[i]!.ms / 1000);
+      side.loadCpuMs = totals[i]!.cpuMs / totals[i]!.done;
+    });
     await Promise.all(loads.flat().map((c) => c.close()));
     const [d, ...gated] = sides.map((side) => ({ side, ...pct(side.latencies) }));
     const figures: Record<string, unknown> = {
@@ -93,11 +99,12 @@ async function main(): Promise<void> {
         [`${n}_added_p99_ms`]: r(g.p99 - d!.p99),
         [`${n}_gatekeeper_cpu_ms_per_call`]: r(g.side.cpuMs / CALLS),
         [`${n}_upstream_cpu_ms_per_call`]: r(g.side.upstreamCpuMs / CALLS),
+        [`${n}_gatekeeper_cpu_ms_per_call_under_load`]: r(g.side.loadCpuMs!),
         [`${n}_calls_per_s`]: Math.round(g.side.rate!),
         [`${n}_throughput_ratio`]: r(g.side.rate! / d!.side.rate!),
       });
       console.log(`${n}: c=1 p50 ${r(g.p50)} ms p99 ${r(g.p99)} ms · added p50 ${r(g.p50 - d!.p50)} ms (target ≤ 0.5) p99 ${r(g.p99 - d!.p99)} ms (target ≤ 2)`);
-      console.log(`${n}: gatekeeper CPU ${r(g.side.cpuMs / CALLS)} ms/call · c=${CONCURRENCY} ${Math.round(g.side.rate!)}/s, ratio to direct ${r(g.side.rate! / d!.side.rate!)} (target ≥ 0.5)`);
+      console.log(`${n}: gatekeeper CPU ${r(g.side.cpuMs / CALLS)} ms/call (c=${CONCURRENCY}: ${r(g.side.loadCpuMs!)}) · c=${CONCURRENCY} ${Math.round(g.side.rate!)}/s, ratio to direct ${r(g.side.rate! / d!.side.rate!)} (target ≥ 0.5)`);
     }
     figures.loadavg = loadavg().map(r);
     console.log(JSON.stringify(figures));
@@ -123,6 +130,8 @@ interface Side {
   cpuMs: number;
   upstreamCpuMs: number;
   rate?: number;
+  /** Gatekeeper CPU time per call during the load phase. */
+  loadCpuMs?: number;
 }
 
 /** `gatekeeper serve` from a build, with the standard library, a buffered SQLite ledger and the upstream over HTTP. */

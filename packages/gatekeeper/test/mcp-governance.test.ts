@@ -16,7 +16,7 @@ import { approvalsModule } from '../src/approvals/module.js';
 import type { ApprovalService } from '../src/approvals/service.js';
 import { MODULES } from '../src/server.js';
 import { KEYS } from './core/fixture.js';
-import { connect, EVERYTHING, FILESYSTEM, MUTABLE_SERVER, startMcpGatekeeper, waitFor } from './support/mcp.js';
+import { connect, EVERYTHING, FILESYSTEM, MUTABLE_SERVER, SESSIONS_HTTP_SERVER, startMcpGatekeeper, waitFor } from './support/mcp.js';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
@@ -201,7 +201,7 @@ test('an upstream that does not answer in time: the call fails and is recorded a
   }
 });
 
-test('an upstream over Streamable HTTP: credentials from the environment, never from the agent; tools, resources and prompts decided', async () => {
+test('an upstream over Streamable HTTP: credentials from the environment, never from the agent; tools, resources and prompts decided; calls with progress, output schemas, cancellation and timeouts', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -209,7 +209,7 @@ test('an upstream over Streamable HTTP: credentials from the environment, never 
   try {
     await waitFor(() => stderr.includes('listening'));
     const fx = await startMcpGatekeeper({
-      servers: { everything: { http: { url: `http://127.0.0.1:${port}/mcp`, headers: { 'x-upstream-key': { env: 'MCP_TEST_UPSTREAM_KEY' } } } } },
+      servers: { everything: { http: { url: `http://127.0.0.1:${port}/mcp`, headers: { 'x-upstream-key': { env: 'MCP_TEST_UPSTREAM_KEY' } } }, timeout_ms: 4000 } },
       build: { env: { ...process.env, MCP_TEST_UPSTREAM_KEY: 'upstream-secret' } },
     });
     const client = await connect(fx.url, KEYS.buyer);
@@ -224,12 +224,67 @@ test('an upstream over Streamable HTTP: credentials from the environment, never 
       assert.deepEqual((await client.listPrompts()).prompts.map((p) => p.name), ['everything__simple-prompt']);
       assert.ok((await client.getPrompt({ name: 'everything__simple-prompt' })).messages.length > 0);
       await assert.rejects(client.getPrompt({ name: 'everything__args-prompt', arguments: { city: 'Oslo' } }), /not allowed/);
+
+      // A plain call is one POST on the gatekeeper's upstream session; progress and output schemas take the SDK client's path.
+      const long = 'everything__trigger-long-running-operation';
+      const steps: number[] = [];
+      await client.callTool({ name: long, arguments: { duration: 0.6, steps: 3 } }, { onprogress: (p) => steps.push(p.progress) });
+      assert.deepEqual(steps.slice(0, 2), [1, 2]);
+      const weather = await client.callTool({ name: 'everything__get-structured-content', arguments: { location: 'Chicago' } });
+      assert.equal(typeof (weather.structuredContent as { temperature: unknown }).temperature, 'number');
+      const failedOutcomes = async () => (await ledgerRecords(fx.gk.deps.ledger!)).filter((r) => r.type === 'outcome' && (r.data as { result: string }).result === 'failed').length;
+      const abort = new AbortController();
+      setTimeout(() => abort.abort('enough'), 300);
+      const started = Date.now();
+      await assert.rejects(client.callTool({ name: long, arguments: { duration: 20, steps: 2 } }, { signal: abort.signal }));
+      await waitFor(async () => (await failedOutcomes()) === 1);
+      assert.ok(Date.now() - started < 3500, 'the cancelled call ended before the upstream timeout');
+      await assert.rejects(client.callTool({ name: long, arguments: { duration: 8, steps: 2 } }), /did not answer in time/);
+      await waitFor(async () => (await failedOutcomes()) === 2);
+      assert.deepEqual((await client.callTool({ name: 'everything__echo', arguments: { message: 'still there' } })).content, [{ type: 'text', text: 'Echo: still there' }]);
     } finally {
       await client.close();
       await fx.close();
     }
   } finally {
     child.kill();
+  }
+});
+
+test('an HTTP upstream that restarted (our session unknown to it, 404): the gatekeeper reconnects and calls work again', async () => {
+  const port = await freePort();
+  const script = join(PACKAGE, 'test', `.sessions-${process.pid}.mjs`);
+  writeFileSync(script, SESSIONS_HTTP_SERVER);
+  const serve = async () => {
+    const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    await waitFor(() => stderr.includes('listening'));
+    return child;
+  };
+  let child = await serve();
+  const fx = await startMcpGatekeeper({ servers: { everything: { http: { url: `http://127.0.0.1:${port}/mcp` } } } });
+  const client = await connect(fx.url, KEYS.buyer);
+  const echo = async (message: string) => (await client.callTool({ name: 'everything__echo', arguments: { message } })).content;
+  try {
+    assert.deepEqual(await echo('first'), [{ type: 'text', text: 'Echo: first' }]);
+    child.kill();
+    await new Promise((r) => child.once('exit', r));
+    child = await serve();
+    // The first call after the restart finds the session gone (or the reconnection already under way).
+    await assert.rejects(echo('lost'), /ended the session; reconnecting|unavailable/);
+    await waitFor(async () => {
+      try {
+        return JSON.stringify(await echo('again')) === JSON.stringify([{ type: 'text', text: 'Echo: again' }]);
+      } catch {
+        return false;
+      }
+    });
+  } finally {
+    await client.close();
+    await fx.close();
+    child.kill();
+    rmSync(script, { force: true });
   }
 });
 

@@ -168,6 +168,53 @@ test('without a key: 401 with RFC 9728 resource metadata; malformed JSON-RPC get
   await client.close();
 });
 
+test('progress, cancellation and ping: progress the agent asked for arrives, a cancelled call is cancelled upstream and recorded as failed', async () => {
+  const client = await connect(fx.url, KEYS.buyer);
+  try {
+    assert.deepEqual(await client.ping(), {});
+    const steps: { progress: number; total?: number }[] = [];
+    const done = await client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } }, { onprogress: (p) => steps.push(p) });
+    assert.match((done.content as { text: string }[])[0]!.text, /Long running operation completed/);
+    // The last step's progress comes right before the result; the SDK's client dispatches notifications a microtask
+    // after responses, so that one may be dropped by any SDK client on the way (the gatekeeper's or the agent's).
+    assert.deepEqual(steps.slice(0, 2).map((p) => [p.progress, p.total]), [[1, 3], [2, 3]]);
+
+    const abort = new AbortController();
+    const started = Date.now();
+    const call = client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 20, steps: 40 } }, { signal: abort.signal, onprogress: () => abort.abort('enough') });
+    await assert.rejects(call);
+    const decision = (await records('decision')).findLast((r) => (r.data as { kind: string }).kind === 'mcp.tool_call')!;
+    await waitFor(async () => (await records('outcome')).some((r) => r.links![0]!.id === decision.id && (r.data as { result: string }).result === 'failed'));
+    assert.ok(Date.now() - started < 10_000, 'the upstream call ended when it was cancelled, not when the tool finished');
+  } finally {
+    await client.close();
+  }
+});
+
+test('a tools/call is answered as one JSON body, or as an SSE stream when it reports progress', async () => {
+  const client = await connect(fx.url, KEYS.buyer);
+  const sessionId = (client.transport as unknown as { sessionId: string }).sessionId;
+  try {
+    const post = (id: number, params: unknown) =>
+      fetch(`${fx.url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${KEYS.buyer}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': client.getNegotiatedProtocolVersion()! },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
+      });
+    const plain = await post(1, { name: 'everything__echo', arguments: { message: 'json' } });
+    assert.equal(plain.headers.get('content-type'), 'application/json');
+    assert.deepEqual(await plain.json(), { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'Echo: json' }] } });
+    const streamed = await post(2, { name: 'everything__trigger-long-running-operation', arguments: { duration: 0.4, steps: 2 }, _meta: { progressToken: 'p' } });
+    assert.equal(streamed.headers.get('content-type'), 'text/event-stream');
+    const events = (await streamed.text()).split('\n\n').filter(Boolean).map((e) => JSON.parse(e.split('data: ')[1]!));
+    assert.deepEqual([events[0].method, events[0].params.progressToken, events[0].params.progress], ['notifications/progress', 'p', 1]);
+    assert.equal(events.at(-1).id, 2);
+    assert.match(events.at(-1).result.content[0].text, /completed/);
+  } finally {
+    await client.close();
+  }
+});
+
 test('a session belongs to the agent that opened it', async () => {
   const buyer = await connect(fx.url, KEYS.buyer);
   try {

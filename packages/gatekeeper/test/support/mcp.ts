@@ -72,3 +72,29 @@ server.setRequestHandler('tools/list', async () => ({ tools: [{ name: 'lookup', 
 server.setRequestHandler('tools/call', async () => ({ content: [{ type: 'text', text: 'looked up' }] }));
 await server.connect(new StdioServerTransport());
 `;
+
+/**
+ * A real MCP server over Streamable HTTP (the SDK's low-level Server and Node transport, one per session) on
+ * argv[2]'s port, with one tool, `echo`. A session it does not know gets 404, as the specification says: after a
+ * restart every session the gatekeeper held is unknown.
+ */
+export const SESSIONS_HTTP_SERVER = `
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Server } from '@modelcontextprotocol/server';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+const sessions = new Map();
+createServer(async (req, res) => {
+  const id = req.headers['mcp-session-id'];
+  if (id && !sessions.has(id)) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
+  let transport = sessions.get(id);
+  if (!transport) {
+    transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid) => sessions.set(sid, transport) });
+    const server = new Server({ name: 'sessions', version: '1' }, { capabilities: { tools: {} } });
+    server.setRequestHandler('tools/list', async () => ({ tools: [{ name: 'echo', inputSchema: { type: 'object', properties: { message: { type: 'string' } } }, annotations: { readOnlyHint: true } }] }));
+    server.setRequestHandler('tools/call', async (r) => ({ content: [{ type: 'text', text: 'Echo: ' + r.params.arguments.message }] }));
+    await server.connect(transport);
+  }
+  await transport.handleRequest(req, res);
+}).listen(Number(process.argv[2]), '127.0.0.1', () => console.error('listening'));
+`;

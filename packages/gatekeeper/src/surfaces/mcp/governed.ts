@@ -138,11 +138,12 @@ export async function callTool(g: Governance, r: McpRequest, name: string, args:
     // What was judged is what is called: the tool as judged (same definition digest), the judged arguments.
     const current = await catalogTool(entry, judged.action.target.tool!);
     if (current.digest !== judged.action.tool?.definition.digest) throw new McpUnavailable(`the definition of tool ${judged.action.target.tool} changed while the call was decided; list the tools again`);
-    const called = await (await entry.upstream.ready()).callTool(
+    const called = await entry.upstream.callTool(
       { name: judged.action.target.tool!, arguments: judged.action.arguments as Record<string, unknown> },
       { signal: r.signal, timeout: entry.timeoutMs, ...(r.progress ? { onprogress: r.progress } : {}) },
+      current.definition,
     );
-    return carriedOut(g, judged, called as CallToolResult, called.isError ? 'the tool reported an error' : undefined);
+    return carriedOut(g, judged, called, called.isError ? 'the tool reported an error' : undefined);
   });
 }
 

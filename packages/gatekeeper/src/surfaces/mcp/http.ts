@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
-import { createMcpHandler, isInitializeRequest, isLegacyRequest, type Server } from '@modelcontextprotocol/server';
+import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { McpConfig } from '../../config/schema.js';
 import { beginAttempt } from '../../http/attempt.js';
 import { readBody, sendJson, type Router } from '../../http/router.js';
@@ -22,13 +22,12 @@ import { parseStrictJson, StrictJsonError } from '../../json/strict.js';
 import type { SurfaceDeps } from '../../surface.js';
 import type { Endpoint } from './endpoint.js';
 import type { Caller } from './governed.js';
+import { isLeanToolCall, leanToolCall, type LeanSession } from './lean-call.js';
 import { createSessionServer, type SessionParts } from './session.js';
 
-interface Session {
+interface Session extends LeanSession {
   transport: NodeStreamableHTTPServerTransport;
-  server: Server;
   agent: string;
-  endpoint: Endpoint;
   lastSeen: number;
 }
 
@@ -103,6 +102,8 @@ export class McpHttp {
       // Another agent's session id is as unknown as a made-up one.
       if (!session || session.agent !== base.agent.id || session.endpoint !== endpoint) return sendJson(res, 404, rpcError(idOf(body), -32001, 'session not found; initialize a new one'));
       session.lastSeen = Date.now();
+      if (req.method === 'POST' && isLeanToolCall(req, body, session)) return leanToolCall(this.parts.governance, session, caller, res, body);
+      if (req.method === 'POST') cancelLean(session, body);
       return session.transport.handleRequest(authed, res, body);
     }
     if (req.method === 'POST' && isInitializeRequest(body)) return this.open(authed, res, body, endpoint, base.agent.id);
@@ -116,7 +117,7 @@ export class McpHttp {
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, agent, endpoint, lastSeen: Date.now() });
+        this.sessions.set(id, { id, transport, server, agent, endpoint, lastSeen: Date.now(), running: new Map() });
       },
     });
     transport.onclose = () => {
@@ -151,6 +152,15 @@ export class McpHttp {
     const { host, port } = this.deps.config.listen;
     return `http://${header(req, 'host') ?? `${host}:${port}`}`;
   }
+}
+
+/** `notifications/cancelled` for a call on the lean path aborts it (the SDK, which also sees it, knows no such call). */
+function cancelLean(session: LeanSession, body: unknown): void {
+  const m = body as { method?: unknown; params?: { requestId?: unknown; reason?: unknown } } | undefined;
+  if (m?.method !== 'notifications/cancelled') return;
+  const id = m.params?.requestId;
+  const running = typeof id === 'string' || typeof id === 'number' ? session.running.get(id) : undefined;
+  running?.abort(new Error(typeof m.params?.reason === 'string' ? m.params.reason : 'cancelled by the agent'));
 }
 
 function isMessageShaped(body: unknown): boolean {

@@ -4,12 +4,47 @@
  * upstream goes through governed.ts, listings of resources and prompts included; resource templates pass through
  * (they are patterns, not resources: every read through one is decided).
  */
-import { ProtocolError, ProtocolErrorCode, Server, type ServerContext } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { Endpoint, UpstreamEntry } from './endpoint.js';
 import { APPROVAL_META, callTool, getPrompt, listDecided, listTools, readResource, subscribeResource, type Caller, type Governance, type McpRequest } from './governed.js';
 import type { Subscriptions } from './subscriptions.js';
 
 export const SERVER_INFO = { name: 'oagf-gatekeeper', version: '0.1.0' };
+const LOGGER = 'oagf-gatekeeper';
+
+/** How a running tools/call talks back to the agent: progress it asked for, and why it waits. */
+export interface CallChannel {
+  notify(method: string, params: Record<string, unknown>): void;
+  /** A `notice` log message for the agent (the server's logging level applies). */
+  log(message: string): void;
+  /** Asks the client's user, when the client can (elicitation). */
+  elicit?(message: string): void;
+}
+
+export interface ToolCallParams {
+  name: string;
+  arguments?: Record<string, unknown>;
+  _meta?: Record<string, unknown>;
+}
+
+/** The agent's tools/call, whichever way it arrived (the SDK's dispatch or the hot path in lean-call.ts). */
+export function agentToolCall(g: Governance, base: McpRequest, params: ToolCallParams, channel: CallChannel): Promise<CallToolResult> {
+  const token = params._meta?.progressToken as string | number | undefined;
+  const approval = params._meta?.[APPROVAL_META];
+  let step = 0;
+  const progress = (p: { progress: number; total?: number; message?: string }) => channel.notify('notifications/progress', { progressToken: token!, ...p });
+  const r: McpRequest = {
+    ...base,
+    ...(token !== undefined ? { progress } : {}),
+    ...(typeof approval === 'string' ? { approval } : {}),
+    waiting: (message) => {
+      if (token !== undefined) progress({ progress: step++, message });
+      channel.log(message);
+      channel.elicit?.(message);
+    },
+  };
+  return callTool(g, r, params.name, params.arguments ?? {});
+}
 
 export interface SessionParts {
   governance: Governance;
@@ -42,26 +77,14 @@ export function createSessionServer(endpoint: Endpoint, parts: SessionParts): Se
 
   server.setRequestHandler('tools/list', async (_req, ctx) => listTools(g, request(ctx)));
 
-  server.setRequestHandler('tools/call', async (req, ctx) => {
-    const token = req.params._meta?.progressToken;
-    const approval = req.params._meta?.[APPROVAL_META];
-    let step = 0;
-    const progress = (p: { progress: number; total?: number; message?: string }) =>
-      void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token!, ...p } }).catch(() => {});
-    const r = request(ctx, {
-      ...(token !== undefined ? { progress } : {}),
-      ...(typeof approval === 'string' ? { approval } : {}),
-      waiting: (message) => {
-        if (token !== undefined) progress({ progress: step++, message });
-        void ctx.mcpReq.log('notice', message, 'oagf-gatekeeper').catch(() => {});
-        // A client that can ask its user shows why the call waits; the answer changes nothing (a reviewer decides).
-        if (server.getClientCapabilities()?.elicitation && !ctx.mcpReq.envelope) {
-          void ctx.mcpReq.elicitInput({ message, requestedSchema: { type: 'object', properties: {} } }).catch(() => {});
-        }
-      },
-    });
-    return callTool(g, r, req.params.name, (req.params.arguments ?? {}) as Record<string, unknown>);
-  });
+  server.setRequestHandler('tools/call', async (req, ctx) =>
+    agentToolCall(g, request(ctx), req.params, {
+      notify: (method, params) => void ctx.mcpReq.notify({ method, params } as never).catch(() => {}),
+      log: (message) => void ctx.mcpReq.log('notice', message, LOGGER).catch(() => {}),
+      // A client that can ask its user shows why the call waits; the answer changes nothing (a reviewer decides).
+      ...(server.getClientCapabilities()?.elicitation && !ctx.mcpReq.envelope ? { elicit: (message: string) => void ctx.mcpReq.elicitInput({ message, requestedSchema: { type: 'object', properties: {} } }).catch(() => {}) } : {}),
+    }),
+  );
 
   server.setRequestHandler('resources/list', async (_req, ctx) => {
     const r = request(ctx);

@@ -12,13 +12,21 @@
  */
 import { createInterface } from 'node:readline';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { EnvSecret, McpServerConfig } from '../../config/schema.js';
 import { envSecret } from '../../config/secrets.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { UpstreamClient } from '../../upstream/index.js';
+import { postToolCall } from './upstream-call.js';
 import { upstreamFetch } from './upstream-fetch.js';
+
+export interface ToolCallOptions {
+  signal: AbortSignal;
+  timeout: number;
+  onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
+}
 
 export type UpstreamState = 'connecting' | 'ready' | 'restarting' | 'closed';
 
@@ -80,6 +88,19 @@ export class McpUpstream {
   async ready(): Promise<Client> {
     if (this.state === 'connecting' && this.starting) await this.starting;
     return this.connected();
+  }
+
+  /**
+   * A tools/call. Over HTTP a plain call (no progress asked for, no output schema for the SDK client to check the
+   * result against) is one POST on the SDK client's session (upstream-call.ts); everything else is the SDK client's.
+   */
+  async callTool(params: { name: string; arguments: Record<string, unknown> }, options: ToolCallOptions, tool: Tool): Promise<CallToolResult> {
+    const client = await this.ready();
+    const transport = this.transport;
+    if (this.http && transport instanceof StreamableHTTPClientTransport && !options.onprogress && !tool.outputSchema) {
+      return postToolCall({ http: this.http, client, transport, lost: (why) => this.client === client && this.lost(why) }, params, options);
+    }
+    return (await client.callTool(params, options)) as CallToolResult;
   }
 
   private connected(): Client {
