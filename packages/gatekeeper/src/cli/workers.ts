@@ -17,7 +17,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { buildServer, type Gatekeeper } from '../server.js';
 import { openConfiguredLedger } from '../stores/ledger.js';
 import { ClusterNotifier, relayNotices } from '../stores/cluster/notifier.js';
-import { listenOrExplain } from './listen.js';
+import { listenOrExplain, probeListen } from './listen.js';
 
 const WORKER_ENV = 'GATEKEEPER_SERVE_WORKER';
 const SOCKET_ENV = 'GATEKEEPER_LEDGER_SOCKET';
@@ -43,6 +43,7 @@ export async function startPrimary(loaded: LoadedConfig, count: number, at: Ledg
   // With storage.postgres every worker is a replica of its own (the database sequences, LISTEN/NOTIFY notifies):
   // nothing to host. Otherwise the one SQLite ledger is opened here, or is another gatekeeper's (`attach`).
   const shared = loaded.config.storage.postgres !== undefined;
+  await probeListen(loaded);
   const hosted = !shared && at.attach === undefined ? await hostLedger(loaded, at.socket) : undefined;
   const socket = shared ? undefined : (at.attach ?? hosted!.socket);
   const workers = new Set<Worker>();
