@@ -262,7 +262,7 @@ describe('the integrating replica SIGKILLed mid-burst, ten times over', { skip }
   // A failed or timed-out run leaves no replica behind (a passing one has stopped them all already).
   after(() => live.forEach((r) => r.child.kill('SIGKILL')));
 
-  test('every acknowledged decision is in the ledger, another replica took over each time, the ledger verifies, earlier checkpoints are prefixes', { timeout: 150_000 }, async (t) => {
+  test('every acknowledged decision is in the ledger, another replica took over each time, the ledger verifies, earlier checkpoints are prefixes', { timeout: 300_000 }, async (t) => {
     const ROUNDS = 10;
     const cluster = await clusterConfig(schema, 'http://127.0.0.1:9', '1.00');
     let spawned = 0;
