@@ -43,6 +43,8 @@ export function isLeanToolCall(req: IncomingMessage, body: unknown, session: Lea
   if (!p || typeof p !== 'object' || Array.isArray(p) || typeof p.name !== 'string') return false;
   if (p.arguments !== undefined && (typeof p.arguments !== 'object' || p.arguments === null || Array.isArray(p.arguments))) return false;
   if (p._meta !== undefined && (typeof p._meta !== 'object' || p._meta === null || Array.isArray(p._meta))) return false;
+  const token = p._meta?.progressToken;
+  if (token !== undefined && typeof token !== 'string' && typeof token !== 'number') return false;
   if (session.running.has(m.id)) return false;
   // The SDK's checks for a session POST: the accepted types, JSON content, a protocol version it negotiated.
   const accept = req.headers.accept ?? '';
