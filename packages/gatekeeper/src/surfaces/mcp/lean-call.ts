@@ -113,7 +113,7 @@ class Answer {
   ) {}
 
   event(message: unknown): void {
-    if (this.res.writableEnded) return;
+    if (this.res.writableEnded || this.res.destroyed) return;
     if (!this.streaming) {
       this.streaming = true;
       this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'mcp-session-id': this.sessionId });
@@ -122,7 +122,7 @@ class Answer {
   }
 
   end(message: unknown): void {
-    if (this.res.writableEnded) return;
+    if (this.res.writableEnded || this.res.destroyed) return;
     if (this.streaming) return void this.res.end(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     const text = JSON.stringify(message);
     this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'mcp-session-id': this.sessionId });
