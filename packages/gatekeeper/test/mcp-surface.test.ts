@@ -210,6 +210,10 @@ test('a tools/call is answered as one JSON body, or as an SSE stream when it rep
     assert.deepEqual([events[0].method, events[0].params.progressToken, events[0].params.progress], ['notifications/progress', 'p', 1]);
     assert.equal(events.at(-1).id, 2);
     assert.match(events.at(-1).result.content[0].text, /completed/);
+    // Malformed params are the SDK's to refuse, as before: a JSON-RPC error.
+    for (const params of [{ name: 'everything__echo', arguments: [1] }, { name: 'everything__echo', arguments: {}, _meta: { progressToken: {} } }]) {
+      assert.match(await (await post(3, params)).text(), /"error":\{"code":-32(602|700),/, JSON.stringify(params));
+    }
   } finally {
     await client.close();
   }

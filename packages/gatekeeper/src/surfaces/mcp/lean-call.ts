@@ -43,6 +43,8 @@ export function isLeanToolCall(req: IncomingMessage, body: unknown, session: Lea
   if (!p || typeof p !== 'object' || Array.isArray(p) || typeof p.name !== 'string') return false;
   if (p.arguments !== undefined && (typeof p.arguments !== 'object' || p.arguments === null || Array.isArray(p.arguments))) return false;
   if (p._meta !== undefined && (typeof p._meta !== 'object' || p._meta === null || Array.isArray(p._meta))) return false;
+  const token = p._meta?.progressToken;
+  if (token !== undefined && typeof token !== 'string' && typeof token !== 'number') return false;
   if (session.running.has(m.id)) return false;
   // The SDK's checks for a session POST: the accepted types, JSON content, a protocol version it negotiated.
   const accept = req.headers.accept ?? '';
@@ -111,7 +113,7 @@ class Answer {
   ) {}
 
   event(message: unknown): void {
-    if (this.res.writableEnded) return;
+    if (this.res.writableEnded || this.res.destroyed) return;
     if (!this.streaming) {
       this.streaming = true;
       this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'mcp-session-id': this.sessionId });
@@ -120,7 +122,7 @@ class Answer {
   }
 
   end(message: unknown): void {
-    if (this.res.writableEnded) return;
+    if (this.res.writableEnded || this.res.destroyed) return;
     if (this.streaming) return void this.res.end(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     const text = JSON.stringify(message);
     this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'mcp-session-id': this.sessionId });
