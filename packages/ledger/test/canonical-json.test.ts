@@ -46,7 +46,7 @@ function reference(value: unknown): string {
   return JSON.stringify(value);
 }
 
-test('objects in or out of order, array-index and __proto__ keys, deep nesting: all canonical', () => {
+test('objects in or out of order, array-index and __proto__ keys, strings verbatim or escaped, deep nesting: all canonical', () => {
   let deep: unknown = { z: 1, a: 'end' };
   for (let i = 0; i < 100; i++) deep = { next: deep, at: i, list: [i, { b: true, a: null }] };
   const cases: unknown[] = [
@@ -57,6 +57,7 @@ test('objects in or out of order, array-index and __proto__ keys, deep nesting: 
     JSON.parse('{"b":1,"__proto__":{"polluted":true},"a":2}'),
     Object.assign(Object.create(null), { b: 1, a: { d: 2, c: 3 } }),
     [{ b: 1, a: 2 }, [], {}, 'plain', 0.1, -0, null],
+    { s: 'quote " back \\ nl \n tab \t \u0000 \u001f \u007f \u2028 \ud83d\ude00 é', '\n': 'key' },
     deep,
   ];
   for (const value of cases) assert.equal(canonicalJson(value), reference(value));
