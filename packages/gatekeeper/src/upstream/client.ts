@@ -149,9 +149,16 @@ export class UpstreamClient {
         reject(new UpstreamError('too_large', `upstream "${this.name}" answered with more than ${limit} bytes`));
       });
       body.once('error', (err) => reject(upstreamErrorOf(this, err)));
-      body.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
-      // Closed without an end or an error (destroyed elsewhere): as `for await` would, a premature close.
-      body.once('close', () => reject(upstreamErrorOf(this, Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }))));
+      let ended = false;
+      body.once('end', () => {
+        ended = true;
+        resolve(Buffer.concat(chunks, size).toString('utf8'));
+      });
+      // Closed without an end or an error (destroyed elsewhere): as `for await` would, a premature close. (After an
+      // end every body closes too: no error is built for that.)
+      body.once('close', () => {
+        if (!ended) reject(upstreamErrorOf(this, Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+      });
     });
   }
 
