@@ -26,7 +26,15 @@ const refOf = (e: SessionEntry) => ({ id: e.id, index: e.index, kind: e.kind, ta
  */
 function frozenCopy<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
-  const copy = Array.isArray(value) ? value.map(frozenCopy) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, frozenCopy(v)]));
+  // Loops rather than entries/fromEntries: a new history entry is copied on the decision path.
+  let copy: unknown[] | Record<string, unknown>;
+  if (Array.isArray(value)) {
+    copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = frozenCopy(value[i]);
+  } else {
+    copy = {};
+    for (const k of Object.keys(value)) copy[k] = frozenCopy((value as Record<string, unknown>)[k]);
+  }
   return Object.freeze(copy) as T;
 }
 
