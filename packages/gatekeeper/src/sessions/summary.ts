@@ -91,8 +91,10 @@ const scoped = new WeakMap<SessionEntry, [string, InScope][]>();
 function scopedOf(e: SessionEntry): [string, InScope][] {
   let s = scoped.get(e);
   if (!s) {
-    const from = refOf(e);
-    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, frozenCopy({ ...l, from })])));
+    // The action's frozen form already holds a frozen copy of the target: shared, not copied again.
+    const a = actionOf(e);
+    const from = Object.freeze({ id: e.id, index: e.index, kind: a.kind, target: a.target, agent: a.agent });
+    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, Object.freeze({ label: l.label, source: l.source, from })])));
   }
   return s;
 }
