@@ -12,7 +12,7 @@
  * (`HistoryRebuilder`); a ref whose form it has not seen (its payload deleted by retention) makes that decision
  * unreplayable, and it says so.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { OagfSession, OagfSessionAction } from '../spec/index.js';
 
 export interface LedgerHistory {
@@ -28,7 +28,7 @@ const refs = new WeakMap<OagfSessionAction, string>();
 function refOf(action: OagfSessionAction): string {
   let ref = refs.get(action);
   if (ref === undefined) {
-    ref = `${action.index}:${createHash('sha256').update(JSON.stringify(action)).digest('hex').slice(0, 16)}`;
+    ref = `${action.index}:${hash('sha256', JSON.stringify(action)).slice(0, 16)}`;
     refs.set(action, ref);
   }
   return ref;
@@ -57,13 +57,15 @@ export class HistoryRecorder {
   private readonly committedRefs = new Map<string, Held>();
 
   ledgerForm(session: OagfSession): LedgerSession {
-    const { actions, ...rest } = session;
-    const held = this.committedRefs.get(session.id);
+    const { id, digest, repeats, actions, totals, labels, flows } = session;
+    const held = this.committedRefs.get(id);
     const added: Record<string, OagfSessionAction> = {};
     const ids = refsOf(actions);
     // The same history as the latest committed decision (the next decision of the same request, usually): nothing new.
-    if (held?.actions !== actions) for (const [i, ref] of ids.entries()) if (!held?.refs.has(ref)) added[ref] = actions[i]!;
-    return { ...rest, history: { refs: ids, added } };
+    if (held?.actions !== actions) {
+      for (let i = 0; i < ids.length; i++) if (!held?.refs.has(ids[i]!)) added[ids[i]!] = actions[i]!;
+    }
+    return { id, digest, repeats, totals, labels, flows, history: { refs: ids, added } };
   }
 
   /** The decision's record (with its payload) is durable: later payloads of the session may refer to its forms. */

@@ -26,7 +26,15 @@ const refOf = (e: SessionEntry) => ({ id: e.id, index: e.index, kind: e.kind, ta
  */
 function frozenCopy<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
-  const copy = Array.isArray(value) ? value.map(frozenCopy) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, frozenCopy(v)]));
+  // Loops rather than entries/fromEntries: a new history entry is copied on the decision path.
+  let copy: unknown[] | Record<string, unknown>;
+  if (Array.isArray(value)) {
+    copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = frozenCopy(value[i]);
+  } else {
+    copy = {};
+    for (const k of Object.keys(value)) copy[k] = frozenCopy((value as Record<string, unknown>)[k]);
+  }
   return Object.freeze(copy) as T;
 }
 
@@ -83,8 +91,10 @@ const scoped = new WeakMap<SessionEntry, [string, InScope][]>();
 function scopedOf(e: SessionEntry): [string, InScope][] {
   let s = scoped.get(e);
   if (!s) {
-    const from = refOf(e);
-    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, frozenCopy({ ...l, from })])));
+    // The action's frozen form already holds a frozen copy of the target: shared, not copied again.
+    const a = actionOf(e);
+    const from = Object.freeze({ id: e.id, index: e.index, kind: a.kind, target: a.target, agent: a.agent });
+    scoped.set(e, (s = e.labels!.map((l) => [`${l.label}\u0000${l.source}`, Object.freeze({ label: l.label, source: l.source, from })])));
   }
   return s;
 }
