@@ -49,16 +49,17 @@ async function main(): Promise<void> {
     const gates: Gate[] = [await serveGatekeeper('gated', join(root, 'packages/gatekeeper/dist/cli.js'), dir, direct)];
     if (BASELINE) gates.push(await serveGatekeeper('baseline', resolve(BASELINE), dir, direct));
 
-    const sides: Side[] = [{ name: 'direct', client: await connect(direct), url: direct, latencies: [], cpuMs: 0, upstreamCpuMs: 0 }];
-    for (const g of gates) sides.push({ name: g.name, client: await connect(g.url), url: g.url, gate: g.child, latencies: [], cpuMs: 0, upstreamCpuMs: 0 });
+    const sides: Side[] = [{ name: 'direct', client: await connect(direct), url: direct, latencies: [], cpuMs: 0, sysCpuMs: 0, upstreamCpuMs: 0 }];
+    for (const g of gates) sides.push({ name: g.name, client: await connect(g.url), url: g.url, gate: g.child, latencies: [], cpuMs: 0, sysCpuMs: 0, upstreamCpuMs: 0 });
     for (const side of sides) for (let i = 0; i < 200; i++) await echo(side.client); // warm-up
     // Rounds alternate between the sides so that all see the same machine. CPU time per process is counted too:
     // on a busy host it is steadier than wall-clock latency.
     for (let round = 0; round < 10; round++) {
       for (const side of sides) {
-        const before = { gate: side.gate ? cpuMs(side.gate) : 0, upstream: cpuMs(upstream) };
+        const before = { gate: side.gate ? cpuMs(side.gate) : 0, sys: side.gate ? cpuMs(side.gate, 'system') : 0, upstream: cpuMs(upstream) };
         for (let i = 0; i < CALLS / 10; i++) side.latencies.push(await timed(side.client));
         if (side.gate) side.cpuMs += cpuMs(side.gate) - before.gate;
+        if (side.gate) side.sysCpuMs += cpuMs(side.gate, 'system') - before.sys;
         side.upstreamCpuMs += cpuMs(upstream) - before.upstream;
       }
     }
@@ -98,13 +99,14 @@ async function main(): Promise<void> {
         [`${n}_added_p50_ms`]: r(g.p50 - d!.p50),
         [`${n}_added_p99_ms`]: r(g.p99 - d!.p99),
         [`${n}_gatekeeper_cpu_ms_per_call`]: r(g.side.cpuMs / CALLS),
+        [`${n}_gatekeeper_system_cpu_ms_per_call`]: r(g.side.sysCpuMs / CALLS),
         [`${n}_upstream_cpu_ms_per_call`]: r(g.side.upstreamCpuMs / CALLS),
         [`${n}_gatekeeper_cpu_ms_per_call_under_load`]: r(g.side.loadCpuMs!),
         [`${n}_calls_per_s`]: Math.round(g.side.rate!),
         [`${n}_throughput_ratio`]: r(g.side.rate! / d!.side.rate!),
       });
       console.log(`${n}: c=1 p50 ${r(g.p50)} ms p99 ${r(g.p99)} ms · added p50 ${r(g.p50 - d!.p50)} ms (target ≤ 0.5) p99 ${r(g.p99 - d!.p99)} ms (target ≤ 2)`);
-      console.log(`${n}: gatekeeper CPU ${r(g.side.cpuMs / CALLS)} ms/call (c=${CONCURRENCY}: ${r(g.side.loadCpuMs!)}) · c=${CONCURRENCY} ${Math.round(g.side.rate!)}/s, ratio to direct ${r(g.side.rate! / d!.side.rate!)} (target ≥ 0.5)`);
+      console.log(`${n}: gatekeeper CPU ${r(g.side.cpuMs / CALLS)} ms/call, of it kernel ${r(g.side.sysCpuMs / CALLS)} (c=${CONCURRENCY}: ${r(g.side.loadCpuMs!)}) · c=${CONCURRENCY} ${Math.round(g.side.rate!)}/s, ratio to direct ${r(g.side.rate! / d!.side.rate!)} (target ≥ 0.5)`);
     }
     figures.loadavg = loadavg().map(r);
     console.log(JSON.stringify(figures));
@@ -128,6 +130,8 @@ interface Side {
   gate?: ChildProcess;
   latencies: number[];
   cpuMs: number;
+  /** The part of cpuMs spent in the kernel (socket reads and writes, thread wake-ups). */
+  sysCpuMs: number;
   upstreamCpuMs: number;
   rate?: number;
   /** Gatekeeper CPU time per call during the load phase. */
@@ -194,10 +198,10 @@ function pct(values: number[]): { p50: number; p99: number } {
 
 const r = (n: number) => Math.round(n * 1000) / 1000;
 
-/** User + system CPU time of a child process so far (Linux /proc). */
-function cpuMs(child: ChildProcess): number {
+/** User + system (or only system) CPU time of a child process so far (Linux /proc). */
+function cpuMs(child: ChildProcess, only?: 'system'): number {
   const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  return (((only ? 0 : Number(fields[11])) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100;
 
