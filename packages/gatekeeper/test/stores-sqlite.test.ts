@@ -99,3 +99,19 @@ describe('SqliteSessionHistoryStore shared by two processes', () => {
     await Promise.all([a.close(), b.close()]);
   });
 });
+
+describe('SqliteSessionHistoryStore appends of one turn', () => {
+  it('share one transaction: when one of them cannot be written, none is kept, none is seen, and each append fails', async () => {
+    const store = new SqliteSessionHistoryStore(join(dir, 'history-batch.db'), { maxEntries: 5, ttlMs: 60_000 });
+    const entry = (id: string, time: number, extra = {}) => ({ id, index: 0, time, agent: 'x', kind: 'llm.tool_call', target: {}, digest: 'sha256:0', decision: 'allow' as const, ...extra });
+    await store.append('s', entry('r0', 9));
+    assert.deepEqual((await store.recent('s', 20)).map((e) => e.id), ['r0'], 'the session is cached');
+    // A BigInt cannot be encoded: the second insert of the batch throws after the first went into the cache.
+    const results = await Promise.allSettled([store.append('s', entry('r1', 10)), store.append('s', entry('r2', 11, { target: { n: 1n } }))]);
+    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual((await store.recent('s', 20)).map((e) => e.id), ['r0'], 'the rolled-back append is not seen');
+    await store.append('s', entry('r3', 12));
+    assert.deepEqual((await store.recent('s', 20)).map((e) => e.id), ['r0', 'r3']);
+    await store.close();
+  });
+});

@@ -158,7 +158,11 @@ export class SqliteSessionHistoryStore implements SessionHistoryStore {
     try {
       this.appendTx(batch);
     } catch (err) {
-      for (const a of batch) a.reject(err);
+      // The transaction wrote none of them, but the cache took the ones before the failure: drop what it holds.
+      for (const a of batch) {
+        this.cache.delete(a.session);
+        a.reject(err);
+      }
       return;
     }
     for (const a of batch) a.resolve();
