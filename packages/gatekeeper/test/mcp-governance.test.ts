@@ -251,9 +251,10 @@ test('an upstream over Streamable HTTP: credentials from the environment, never 
   }
 });
 
-test('an HTTP upstream that restarted (our session unknown to it, 404): the gatekeeper reconnects and calls work again', async () => {
+/** SESSIONS_HTTP_SERVER on a free port: `serve()` starts it (again, on the same port), `script` is removed at the end. */
+async function sessionsServer(name: string) {
   const port = await freePort();
-  const script = join(PACKAGE, 'test', `.sessions-${process.pid}.mjs`);
+  const script = join(PACKAGE, 'test', `.${name}-${process.pid}.mjs`);
   writeFileSync(script, SESSIONS_HTTP_SERVER);
   const serve = async () => {
     const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -262,6 +263,11 @@ test('an HTTP upstream that restarted (our session unknown to it, 404): the gate
     await waitFor(() => stderr.includes('listening'));
     return child;
   };
+  return { port, script, serve };
+}
+
+test('an HTTP upstream that restarted (our session unknown to it, 404): the gatekeeper reconnects and calls work again', async () => {
+  const { port, script, serve } = await sessionsServer('sessions');
   let child = await serve();
   const fx = await startMcpGatekeeper({ servers: { everything: { http: { url: `http://127.0.0.1:${port}/mcp` } } } });
   const client = await connect(fx.url, KEYS.buyer);
@@ -280,6 +286,27 @@ test('an HTTP upstream that restarted (our session unknown to it, 404): the gate
         return false;
       }
     });
+  } finally {
+    await client.close();
+    await fx.close();
+    child.kill();
+    rmSync(script, { force: true });
+  }
+});
+
+test('an HTTP upstream that streams past the response size limit before it answers: the call fails naming the limit, the session goes on', async () => {
+  const { port, script, serve } = await sessionsServer('flood');
+  const child = await serve();
+  const fx = await startMcpGatekeeper({ servers: { everything: { http: { url: `http://127.0.0.1:${port}/mcp` } } } });
+  const client = await connect(fx.url, KEYS.buyer);
+  const echo = (message: string) => client.callTool({ name: 'everything__echo', arguments: { message } });
+  try {
+    const flooded = await echo('flood').then(
+      (r) => JSON.stringify(r.content),
+      (err: Error) => err.message,
+    );
+    assert.match(flooded, /answered with more than 33554432 bytes/);
+    assert.deepEqual((await echo('after')).content, [{ type: 'text', text: 'Echo: after' }]);
   } finally {
     await client.close();
     await fx.close();

@@ -65,7 +65,8 @@ export class UpstreamClient {
   readonly scrubber: Scrubber;
   private readonly pool: Pool;
   private readonly credentials: Record<string, string>;
-  private readonly maxResponseBytes: number;
+  /** What a response may carry at most (bytes): text() refuses more, and so do readers of `body` in this package. */
+  readonly maxResponseBytes: number;
 
   private readonly metrics: Metrics | undefined;
   private readonly telemetry: Telemetry;

@@ -75,7 +75,7 @@ await server.connect(new StdioServerTransport());
 
 /**
  * A real MCP server over Streamable HTTP (the SDK's low-level Server and Node transport, one per session) on
- * argv[2]'s port, with one tool, `echo`. A session it does not know gets 404, as the specification says: after a
+ * argv[2]'s port, with one tool, `echo` (`flood` sends 40 MiB of log messages before it answers). A session it does not know gets 404, as the specification says: after a
  * restart every session the gatekeeper held is unknown.
  */
 export const SESSIONS_HTTP_SERVER = `
@@ -90,9 +90,13 @@ createServer(async (req, res) => {
   let transport = sessions.get(id);
   if (!transport) {
     transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid) => sessions.set(sid, transport) });
-    const server = new Server({ name: 'sessions', version: '1' }, { capabilities: { tools: {} } });
+    const server = new Server({ name: 'sessions', version: '1' }, { capabilities: { tools: {}, logging: {} } });
     server.setRequestHandler('tools/list', async () => ({ tools: [{ name: 'echo', inputSchema: { type: 'object', properties: { message: { type: 'string' } } }, annotations: { readOnlyHint: true } }] }));
-    server.setRequestHandler('tools/call', async (r) => ({ content: [{ type: 'text', text: 'Echo: ' + r.params.arguments.message }] }));
+    server.setRequestHandler('tools/call', async (r, ctx) => {
+      // "flood": 40 MiB of log messages on the call's stream before the answer (a hostile or broken server).
+      if (r.params.arguments.message === 'flood') for (let i = 0; i < 40; i++) await ctx.mcpReq.log('info', 'x'.repeat(1 << 20), 'flood');
+      return { content: [{ type: 'text', text: 'Echo: ' + r.params.arguments.message }] };
+    });
     await server.connect(transport);
   }
   await transport.handleRequest(req, res);

@@ -12,7 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode, isCallToolResult, type Client, type StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createParser } from 'eventsource-parser';
-import type { UpstreamClient, UpstreamResponse } from '../../upstream/index.js';
+import { UpstreamError, type UpstreamClient, type UpstreamResponse } from '../../upstream/index.js';
 
 export interface HttpSession {
   http: UpstreamClient;
@@ -111,8 +111,17 @@ async function readAnswer(s: HttpSession, res: UpstreamResponse, id: string, sig
     });
     const body = res.body;
     const utf8 = new StringDecoder('utf8');
+    // Until the answer, the stream is held to the response size limit: the parser buffers an event until it ends.
+    let size = 0;
     // After our answer the rest of the stream is still read (and passed on), so the connection stays reusable.
-    body.on('data', (chunk: Buffer) => parser.feed(utf8.write(chunk)));
+    body.on('data', (chunk: Buffer) => {
+      if (!answered && (size += chunk.length) > s.http.maxResponseBytes) {
+        answered = true;
+        body.destroy();
+        return reject(new UpstreamError('too_large', `upstream "${s.http.name}" answered with more than ${s.http.maxResponseBytes} bytes`));
+      }
+      parser.feed(utf8.write(chunk));
+    });
     body.on('error', (err) => !answered && reject(signal.aborted ? signal.reason : err));
     body.on('close', () => !answered && reject(signal.aborted ? signal.reason : new Error(`MCP server "${s.http.name}" closed the stream before answering`)));
   });
