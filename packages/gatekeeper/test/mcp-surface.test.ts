@@ -219,6 +219,36 @@ test('a tools/call is answered as one JSON body, or as an SSE stream when it rep
   }
 });
 
+test('a hostile tools/call on the hot path: duplicate keys are refused before any decision, another agent\'s session is unknown', async () => {
+  const client = await connect(fx.url, KEYS.buyer);
+  const sessionId = (client.transport as unknown as { sessionId: string }).sessionId;
+  const version = client.getNegotiatedProtocolVersion()!;
+  const post = (key: string, body: string) =>
+    fetch(`${fx.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': version },
+      body,
+    });
+  const toolCalls = async () => (await records('decision')).filter((r) => (r.data as { kind: string }).kind === 'mcp.tool_call').length;
+  try {
+    const before = await toolCalls();
+    // One parser reads the first name, another the last: the gatekeeper refuses to guess.
+    for (const body of [
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"everything__echo","name":"everything__add","arguments":{"message":"x"}}}',
+      '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"x","message":"y"}}}',
+    ]) {
+      const res = await post(KEYS.buyer, body);
+      assert.equal(res.status, 400, body);
+      assert.match(await res.text(), /"code":-32600,"message":"[^"]*duplicate/, body);
+    }
+    const stolen = await post(KEYS.planner, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'x' } } }));
+    assert.equal(stolen.status, 404, "another agent's key with this session id");
+    assert.equal(await toolCalls(), before, 'none of them was decided or carried out');
+  } finally {
+    await client.close();
+  }
+});
+
 test('a session belongs to the agent that opened it', async () => {
   const buyer = await connect(fx.url, KEYS.buyer);
   try {
